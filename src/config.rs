@@ -1,0 +1,123 @@
+//! The one documented configuration of a run, with its defaults and validation.
+//!
+//! Every default is chosen so that `reprint dedupe` works without flags on news corpora; DESIGN.md
+//! explains each choice and the measurements behind it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+use crate::shingle::MAX_SHINGLE;
+
+/// Settings for a deduplication run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Words per shingle for the near-duplicate channel. Default 3: word 3-grams keep most of their
+    /// overlap under light edits and typos while different articles share almost none.
+    pub shingle_size: usize,
+    /// MinHash positions per signature. Default 128: a Jaccard standard error of at most 0.044, and
+    /// enough positions for a steep LSH S-curve, at 512 bytes per document and channel.
+    pub num_perm: usize,
+    /// The Jaccard similarity around which LSH makes two documents candidates (near-duplicate
+    /// channel). Default 0.3, low enough to catch excerpts and lightly edited copies; candidates are
+    /// verified exactly afterwards, so a low threshold costs time, not precision.
+    pub candidate_threshold: f64,
+    /// Verified shingle Jaccard at or above which a pair is a near-duplicate. Default 0.5.
+    pub near_duplicate: f64,
+    /// Verified containment (share of the shorter document's shingles found in the longer one) at or
+    /// above which a pair is an excerpt. Default 0.8.
+    pub excerpt_containment: f64,
+    /// Documents with fewer words than this (after boilerplate stripping) can only match exactly.
+    /// Default 8: a handful of words carries no evidence of copying.
+    pub min_words: usize,
+    /// LSH buckets larger than this are chained instead of fully paired. Default 2,000.
+    pub max_bucket: usize,
+    /// Seed for every hash. Fixed by default so runs are reproducible.
+    pub seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            shingle_size: 3,
+            num_perm: 128,
+            candidate_threshold: 0.3,
+            near_duplicate: 0.5,
+            excerpt_containment: 0.8,
+            min_words: 8,
+            max_bucket: 2_000,
+            seed: 0x7265_7072_696e_7431,
+        }
+    }
+}
+
+impl Config {
+    /// Checks every setting, naming the first invalid one.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=MAX_SHINGLE).contains(&self.shingle_size) {
+            return Err(ConfigError::new(
+                "shingle_size",
+                format!(
+                    "must be between 1 and {MAX_SHINGLE}, got {}",
+                    self.shingle_size
+                ),
+            ));
+        }
+        if !(16..=1024).contains(&self.num_perm) {
+            return Err(ConfigError::new(
+                "num_perm",
+                format!("must be between 16 and 1024, got {}", self.num_perm),
+            ));
+        }
+        for (field, value) in [
+            ("candidate_threshold", self.candidate_threshold),
+            ("near_duplicate", self.near_duplicate),
+            ("excerpt_containment", self.excerpt_containment),
+        ] {
+            if !(value > 0.0 && value <= 1.0) {
+                return Err(ConfigError::new(
+                    field,
+                    format!("must be in (0, 1], got {value}"),
+                ));
+            }
+        }
+        if self.max_bucket < 2 {
+            return Err(ConfigError::new("max_bucket", "must be at least 2"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn invalid_settings_are_named() {
+        let cases: [(fn(&mut Config), &str); 5] = [
+            (|c| c.shingle_size = 0, "shingle_size"),
+            (|c| c.num_perm = 4, "num_perm"),
+            (|c| c.candidate_threshold = 0.0, "candidate_threshold"),
+            (|c| c.near_duplicate = f64::NAN, "near_duplicate"),
+            (|c| c.max_bucket = 1, "max_bucket"),
+        ];
+        for (mutate, field) in cases {
+            let mut config = Config::default();
+            mutate(&mut config);
+            assert_eq!(config.validate().unwrap_err().field, field);
+        }
+    }
+
+    #[test]
+    fn config_round_trips_through_json_and_rejects_unknown_fields() {
+        let json = serde_json::to_string(&Config::default()).unwrap();
+        let back: Config = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, Config::default());
+        assert!(serde_json::from_str::<Config>("{\"shingle_sise\": 3}").is_err());
+    }
+}

@@ -1,0 +1,377 @@
+//! Readers: a directory of text files, a JSONL file, or JSONL on standard input.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::{Corpus, Document, Origin, Skip, SkipReason};
+use crate::error::InputError;
+
+/// One input source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A directory (every `.txt`/`.md` file below it), a `.jsonl`/`.ndjson` file, or one text file.
+    Path(PathBuf),
+    /// JSONL on standard input.
+    Stdin,
+}
+
+impl Input {
+    /// `-` means standard input; anything else is a path.
+    pub fn parse(arg: &str) -> Input {
+        if arg == "-" {
+            Input::Stdin
+        } else {
+            Input::Path(PathBuf::from(arg))
+        }
+    }
+}
+
+/// How records are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// The JSONL field holding the id (a string or a number).
+    pub id_field: String,
+    /// The JSONL field holding the text.
+    pub text_field: String,
+    /// Stop at the first unusable record instead of skipping it.
+    pub strict: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            id_field: "id".into(),
+            text_field: "text".into(),
+            strict: false,
+        }
+    }
+}
+
+impl Corpus {
+    /// Reads one input into the corpus. Unusable records are skipped and recorded (see
+    /// [`Corpus::skipped`]) unless `options.strict` is set, when the first one is returned as
+    /// [`InputError::Rejected`]. I/O failures are always errors.
+    pub fn read(&mut self, input: &Input, options: &ReadOptions) -> Result<(), InputError> {
+        match input {
+            Input::Stdin => {
+                let stdin = io::stdin();
+                let lock = stdin.lock();
+                read_jsonl(self, lock, "<stdin>", Path::new("<stdin>"), options)
+            }
+            Input::Path(path) => {
+                let meta = std::fs::metadata(path).map_err(|source| InputError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                if meta.is_dir() {
+                    read_dir(self, path, options)
+                } else {
+                    match extension(path).as_deref() {
+                        Some("jsonl" | "ndjson" | "json") => {
+                            let file = open(path)?;
+                            let name = path.display().to_string();
+                            read_jsonl(self, file, &name, path, options)
+                        }
+                        Some("txt" | "md") => {
+                            let stem = path
+                                .file_stem()
+                                .map(|s| s.to_string_lossy().into_owned())
+                                .unwrap_or_default();
+                            read_text_file(self, path, stem, options)
+                        }
+                        _ => Err(InputError::UnknownKind { path: path.clone() }),
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+fn open(path: &Path) -> Result<File, InputError> {
+    File::open(path).map_err(|source| InputError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Records a skip, or fails with it under strict reading.
+fn skip(corpus: &mut Corpus, skip: Skip, options: &ReadOptions) -> Result<(), InputError> {
+    if options.strict {
+        return Err(InputError::Rejected(skip));
+    }
+    corpus.record_skip(skip);
+    Ok(())
+}
+
+/// Pushes a document; a refusal (empty, duplicate id) is fatal under strict reading.
+fn push(corpus: &mut Corpus, doc: Document, options: &ReadOptions) -> Result<(), InputError> {
+    match corpus.push(doc) {
+        Err(skipped) if options.strict => Err(InputError::Rejected(skipped)),
+        _ => Ok(()),
+    }
+}
+
+fn read_dir(corpus: &mut Corpus, root: &Path, options: &ReadOptions) -> Result<(), InputError> {
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name();
+    for entry in walker {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(root).to_path_buf();
+            InputError::Io {
+                path,
+                source: e.into(),
+            }
+        })?;
+        if !entry.file_type().is_file()
+            || !matches!(extension(entry.path()).as_deref(), Some("txt" | "md"))
+        {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let id = rel
+            .with_extension("")
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        read_text_file(corpus, entry.path(), id, options)?;
+    }
+    Ok(())
+}
+
+fn read_text_file(
+    corpus: &mut Corpus,
+    path: &Path,
+    id: String,
+    options: &ReadOptions,
+) -> Result<(), InputError> {
+    let mut bytes = Vec::new();
+    open(path)?
+        .read_to_end(&mut bytes)
+        .map_err(|source| InputError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let origin = Origin {
+        source: path.display().to_string(),
+        line: None,
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => push(
+            corpus,
+            Document {
+                id,
+                text,
+                meta: Map::new(),
+                origin,
+            },
+            options,
+        ),
+        Err(_) => skip(
+            corpus,
+            Skip {
+                origin,
+                reason: SkipReason::InvalidUtf8,
+            },
+            options,
+        ),
+    }
+}
+
+fn read_jsonl(
+    corpus: &mut Corpus,
+    reader: impl Read,
+    name: &str,
+    path: &Path,
+    options: &ReadOptions,
+) -> Result<(), InputError> {
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut buf = Vec::new();
+    let mut line_no = 0u64;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|source| InputError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if n == 0 {
+            return Ok(());
+        }
+        line_no += 1;
+        let origin = Origin {
+            source: name.to_string(),
+            line: Some(line_no),
+        };
+        match parse_record(&buf, options) {
+            Ok(None) => {}
+            Ok(Some((id, text, meta))) => push(
+                corpus,
+                Document {
+                    id,
+                    text,
+                    meta,
+                    origin,
+                },
+                options,
+            )?,
+            Err(reason) => skip(corpus, Skip { origin, reason }, options)?,
+        }
+    }
+}
+
+/// Parses one JSONL line into (id, text, other fields); `None` for a blank line.
+fn parse_record(
+    line: &[u8],
+    options: &ReadOptions,
+) -> Result<Option<(String, String, Map<String, Value>)>, SkipReason> {
+    let line = std::str::from_utf8(line).map_err(|_| SkipReason::InvalidUtf8)?;
+    let line = line.trim();
+    if line.is_empty() {
+        return Ok(None);
+    }
+    let mut record: Map<String, Value> = match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(map)) => map,
+        Ok(other) => {
+            return Err(SkipReason::MalformedJson(format!(
+                "expected an object, found {}",
+                json_kind(&other)
+            )))
+        }
+        Err(e) => return Err(SkipReason::MalformedJson(e.to_string())),
+    };
+    let id = match record.shift_remove(&options.id_field) {
+        Some(Value::String(s)) => s,
+        Some(Value::Number(n)) => n.to_string(),
+        Some(other) => {
+            return Err(SkipReason::WrongType(format!(
+                "`{}` must be a string or a number, found {}",
+                options.id_field,
+                json_kind(&other)
+            )))
+        }
+        None => return Err(SkipReason::MissingField(options.id_field.clone())),
+    };
+    let text = match record.shift_remove(&options.text_field) {
+        Some(Value::String(s)) => s,
+        Some(other) => {
+            return Err(SkipReason::WrongType(format!(
+                "`{}` must be a string, found {}",
+                options.text_field,
+                json_kind(&other)
+            )))
+        }
+        None => return Err(SkipReason::MissingField(options.text_field.clone())),
+    };
+    Ok(Some((id, text, record)))
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &[u8], options: &ReadOptions) -> Result<Corpus, InputError> {
+        let mut corpus = Corpus::new();
+        read_jsonl(&mut corpus, text, "t.jsonl", Path::new("t.jsonl"), options)?;
+        Ok(corpus)
+    }
+
+    #[test]
+    fn every_bad_line_is_skipped_with_its_line_number() {
+        let input: &[u8] = b"{\"id\":\"a\",\"text\":\"one\",\"source\":\"x\"}\n\
+            not json\n\
+            \n\
+            [1,2]\n\
+            {\"id\":\"b\"}\n\
+            {\"id\":\"c\",\"text\":7}\n\
+            {\"id\":\"a\",\"text\":\"again\"}\n\
+            {\"id\":3,\"text\":\"\xff\"}\n\
+            {\"id\":4,\"text\":\"   \"}\n\
+            {\"id\":5,\"text\":\"five\"}";
+        let corpus = read(input, &ReadOptions::default()).unwrap();
+        assert_eq!(corpus.len(), 2);
+        assert_eq!(corpus.documents()[1].id, "5");
+        assert_eq!(corpus.documents()[0].meta_str("source"), Some("x"));
+        let lines: Vec<(u64, &str)> = corpus
+            .skipped()
+            .iter()
+            .map(|s| (s.origin.line.unwrap(), s.reason.name()))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (2, "malformed_json"),
+                (4, "malformed_json"),
+                (5, "missing_field"),
+                (6, "wrong_type"),
+                (7, "duplicate_id"),
+                (8, "invalid_utf8"),
+                (9, "empty_text"),
+            ]
+        );
+        assert!(corpus.skipped()[0]
+            .to_string()
+            .starts_with("t.jsonl:2: malformed JSON"));
+    }
+
+    #[test]
+    fn strict_reading_stops_at_the_first_bad_line() {
+        let options = ReadOptions {
+            strict: true,
+            ..ReadOptions::default()
+        };
+        let err = read(b"{\"id\":\"a\",\"text\":\"x\"}\n{oops\n", &options).unwrap_err();
+        assert!(
+            err.to_string().starts_with("t.jsonl:2: malformed JSON"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn other_field_names_are_honoured() {
+        let options = ReadOptions {
+            id_field: "uid".into(),
+            text_field: "body".into(),
+            strict: false,
+        };
+        let corpus = read(
+            b"{\"uid\":\"a\",\"body\":\"x\",\"id\":\"kept\"}\n",
+            &options,
+        )
+        .unwrap();
+        assert_eq!(corpus.documents()[0].id, "a");
+        assert_eq!(corpus.documents()[0].meta_str("id"), Some("kept"));
+    }
+
+    #[test]
+    fn crlf_line_endings_are_accepted() {
+        let corpus = read(
+            b"{\"id\":\"a\",\"text\":\"x\"}\r\n{\"id\":\"b\",\"text\":\"y\"}\r\n",
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(corpus.len(), 2);
+        assert!(corpus.skipped().is_empty());
+    }
+}

@@ -1,0 +1,225 @@
+//! The pipeline: corpus → fingerprints → candidates → verified pairs → clusters.
+//!
+//! Each stage is a plain function of the previous stage's output; this module only wires them, runs
+//! the per-document stages in parallel, and reports progress. Output is sorted after every parallel
+//! stage, so a run is deterministic whatever the thread count.
+
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::cluster::{self, Cluster, MemberInfo, Published};
+use crate::config::Config;
+use crate::corpus::{Corpus, DocId};
+use crate::error::Error;
+use crate::fingerprint::{fingerprint, Fingerprint, Scratch};
+use crate::lsh::{candidate_pairs, Banding};
+use crate::minhash::MinHasher;
+use crate::verify::{verify, Evidence, Kind, Verdict};
+
+/// Receives progress from long stages. Implementations must be cheap: `advance` is called from
+/// worker threads, once per document.
+pub trait Progress: Sync {
+    /// A stage with `total` steps begins.
+    fn start(&self, _stage: &'static str, _total: u64) {}
+    /// `n` more steps of the current stage are done.
+    fn advance(&self, _n: u64) {}
+    /// The current stage is finished.
+    fn finish(&self) {}
+}
+
+/// A [`Progress`] that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// A verified copy relation between two documents, `a < b`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pair {
+    /// The first document.
+    pub a: DocId,
+    /// The second document.
+    pub b: DocId,
+    /// Kind, score and the evidence behind them.
+    pub verdict: Verdict,
+}
+
+/// What the run learned about one document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocSummary {
+    /// Words in the body after boilerplate stripping.
+    pub words: usize,
+}
+
+/// Counts and timings of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    /// Documents fingerprinted.
+    pub documents: usize,
+    /// The LSH banding used.
+    pub banding: Option<Banding>,
+    /// Candidate pairs from LSH.
+    pub candidates: usize,
+    /// Verified pairs.
+    pub pairs: usize,
+    /// Time spent fingerprinting.
+    #[serde(serialize_with = "seconds")]
+    pub fingerprint_time: Duration,
+    /// Time spent on candidates, verification and clustering.
+    #[serde(serialize_with = "seconds")]
+    pub match_time: Duration,
+}
+
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// The result of a run.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Verified pairs, sorted by `(a, b)`.
+    pub pairs: Vec<Pair>,
+    /// Clusters, largest first.
+    pub clusters: Vec<Cluster>,
+    /// Per-document facts, indexed by [`DocId`].
+    pub documents: Vec<DocSummary>,
+    /// Counts and timings.
+    pub stats: Stats,
+}
+
+impl Outcome {
+    /// Number of pairs of each kind, in [`Kind::ALL`] order.
+    pub fn pairs_by_kind(&self) -> Vec<(Kind, usize)> {
+        Kind::ALL
+            .iter()
+            .map(|&k| (k, self.pairs.iter().filter(|p| p.verdict.kind == k).count()))
+            .collect()
+    }
+}
+
+/// Finds the copies in a corpus. Build one with a validated [`Config`], then [`run`](Self::run) it on
+/// any number of corpora.
+#[derive(Debug, Clone)]
+pub struct Deduper {
+    config: Config,
+    hasher: MinHasher,
+    banding: Banding,
+}
+
+impl Deduper {
+    /// A deduper for `config`, which is validated first.
+    pub fn new(config: Config) -> Result<Deduper, Error> {
+        config.validate()?;
+        let hasher = MinHasher::new(config.num_perm, config.seed);
+        let banding = Banding::for_threshold(config.num_perm, config.candidate_threshold);
+        Ok(Deduper {
+            config,
+            hasher,
+            banding,
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The LSH banding derived from the configuration.
+    pub fn banding(&self) -> Banding {
+        self.banding
+    }
+
+    /// Runs the whole pipeline on a corpus.
+    pub fn run(&self, corpus: &Corpus, progress: &dyn Progress) -> Outcome {
+        let k = self.config.num_perm;
+        let docs = corpus.documents();
+        let started = Instant::now();
+
+        progress.start("fingerprinting", docs.len() as u64);
+        let mut signatures = vec![0u32; docs.len() * k];
+        let prints: Vec<Fingerprint> = signatures
+            .par_chunks_mut(k)
+            .zip(docs.par_iter())
+            .map_init(Scratch::default, |scratch, (signature, doc)| {
+                let print = fingerprint(
+                    &doc.text,
+                    self.config.shingle_size,
+                    &self.hasher,
+                    scratch,
+                    signature,
+                );
+                progress.advance(1);
+                print
+            })
+            .collect();
+        progress.finish();
+        let fingerprint_time = started.elapsed();
+        let started = Instant::now();
+
+        let members: Vec<u32> = (0..docs.len() as u32)
+            .filter(|&d| !prints[d as usize].shingles.is_empty())
+            .collect();
+        let candidates = candidate_pairs(
+            &signatures,
+            k,
+            self.banding,
+            &members,
+            self.config.max_bucket,
+        );
+
+        progress.start("verifying", candidates.len() as u64);
+        let evidence = |d: u32| {
+            let p = &prints[d as usize];
+            Evidence {
+                body_hash: p.body_hash,
+                words: p.words,
+                shingles: &p.shingles,
+            }
+        };
+        let pairs: Vec<Pair> = candidates
+            .par_iter()
+            .filter_map(|&(a, b)| {
+                let verdict = verify(&evidence(a), &evidence(b), &self.config);
+                progress.advance(1);
+                verdict.map(|verdict| Pair {
+                    a: DocId(a),
+                    b: DocId(b),
+                    verdict,
+                })
+            })
+            .collect();
+        progress.finish();
+
+        let info: Vec<MemberInfo> = docs
+            .iter()
+            .zip(&prints)
+            .map(|(doc, print)| MemberInfo {
+                words: print.words,
+                published: doc.meta.get("published").and_then(Published::from_json),
+            })
+            .collect();
+        let scored: Vec<(DocId, DocId, f64)> =
+            pairs.iter().map(|p| (p.a, p.b, p.verdict.score)).collect();
+        let clusters = cluster::clusters(&info, &scored);
+
+        let stats = Stats {
+            documents: docs.len(),
+            banding: Some(self.banding),
+            candidates: candidates.len(),
+            pairs: pairs.len(),
+            fingerprint_time,
+            match_time: started.elapsed(),
+        };
+        Outcome {
+            pairs,
+            clusters,
+            documents: prints
+                .iter()
+                .map(|p| DocSummary { words: p.words })
+                .collect(),
+            stats,
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Errors, typed by the phase that raises them.
+//!
+//! Input problems that concern one record (a malformed JSON line, an empty document, a duplicate id)
+//! are not errors by default: they are [`Skip`](crate::corpus::Skip)s, counted and reported, and only
+//! become [`InputError::Rejected`] under `strict` reading. Everything here names the file (and line,
+//! where there is one) it is about.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::corpus::Skip;
+
+/// A failure while reading input documents.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// A file or directory could not be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: io::Error,
+    },
+    /// A record was unusable and strict reading was asked for.
+    #[error("{0} (strict mode: stopping)")]
+    Rejected(Skip),
+    /// A path is neither a directory, a `.jsonl` file, nor a text file.
+    #[error("{path}: not a directory, a .jsonl/.ndjson file or a .txt/.md file")]
+    UnknownKind {
+        /// The offending path.
+        path: PathBuf,
+    },
+}
+
+/// An invalid setting.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting `{field}`: {message}")]
+pub struct ConfigError {
+    /// The setting's name, as in [`Config`](crate::Config).
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(field: &'static str, message: impl Into<String>) -> Self {
+        ConfigError {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// A failure while loading boilerplate rules.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    /// The rules file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The rules file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: io::Error,
+    },
+    /// A rule line could not be parsed or its pattern does not compile.
+    #[error("{origin}:{line}: {message}")]
+    Syntax {
+        /// The rules file (or `<built-in>`).
+        origin: String,
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A failure while writing results.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// Writing or renaming an output file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The output file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: io::Error,
+    },
+}
+
+/// Any error the library returns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading input failed.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Boilerplate rules are invalid.
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    /// Writing output failed.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}

@@ -1,0 +1,65 @@
+//! reprint finds copies of news articles in a corpus: wire copy reprinted by many outlets, updated or
+//! trimmed versions, excerpts, and copies an aggregator has machine-reworded to hide the copying. It
+//! tells them apart from articles that are merely about the same event, names the kind of each copy,
+//! and picks the original of each cluster.
+//!
+//! # The pipeline
+//!
+//! Each stage is a module, and plain data flows from one to the next:
+//!
+//! 1. [`corpus`]: read documents (a directory, JSONL, stdin) into a [`Corpus`]; unusable records are
+//!    [`Skip`](corpus::Skip)s naming file and line.
+//! 2. [`normalize`]: NFKC, lower case, folded quotes and dashes, collapsed white space.
+//! 3. [`shingle`]: words → xxh3 word shingles.
+//! 4. [`minhash`]: shingles → MinHash signatures (one-permutation hashing, optimal densification).
+//! 5. [`lsh`]: signatures → candidate pairs (bands × rows derived from the threshold).
+//! 6. [`verify`]: candidates → verified pairs with a [`Kind`] and a score, from the real shingle sets.
+//! 7. [`cluster`]: pairs → clusters, each with a canonical original.
+//! 8. [`report`]: pairs, clusters and the deduplicated corpus, written atomically.
+//!
+//! [`Deduper`] wires them together.
+//!
+//! # Example
+//!
+//! ```
+//! use reprint::{Config, Corpus, Deduper, Document, Kind, NoProgress};
+//!
+//! let story = "The central bank raised its main interest rate by a quarter point on Thursday, \
+//!              citing persistent inflation in services and a tight labour market.";
+//! let corpus = Corpus::from_documents([
+//!     Document::new("wire", story),
+//!     Document::new("outlet", format!("{story}\nShare this article")),
+//!     Document::new("other", "Heavy rain flooded several streets in the old town overnight, \
+//!                             and the fire service pumped out dozens of cellars."),
+//! ]);
+//! let deduper = Deduper::new(Config::default())?;
+//! let outcome = deduper.run(&corpus, &NoProgress);
+//!
+//! assert_eq!(outcome.pairs.len(), 1);
+//! let pair = &outcome.pairs[0];
+//! assert_eq!((corpus.get(pair.a).id.as_str(), corpus.get(pair.b).id.as_str()), ("wire", "outlet"));
+//! assert_eq!(pair.verdict.kind, Kind::NearDuplicate);
+//! assert_eq!(outcome.clusters.len(), 1);
+//! # Ok::<(), reprint::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod cluster;
+pub mod config;
+pub mod corpus;
+pub mod dedupe;
+pub mod error;
+pub mod fingerprint;
+pub mod lsh;
+pub mod minhash;
+pub mod normalize;
+pub mod report;
+pub mod shingle;
+pub mod verify;
+
+pub use config::Config;
+pub use corpus::{Corpus, DocId, Document, Input, ReadOptions};
+pub use dedupe::{Deduper, NoProgress, Outcome, Pair, Progress};
+pub use error::Error;
+pub use verify::Kind;

@@ -1,0 +1,188 @@
+//! Signatures → candidate pairs, by LSH banding.
+//!
+//! A signature of `K` positions is cut into `b` bands of `r` rows (`b·r ≤ K`); each band is hashed to
+//! one `u64` key, and two documents are candidates when any band key is equal. Two documents of
+//! Jaccard similarity `s` become candidates with probability `1 - (1 - s^r)^b`, an S-curve whose steep
+//! part sits near `(1/b)^(1/r)`. [`Banding::for_threshold`] picks `b` and `r` for a threshold so users
+//! never have to; it weighs a missed pair above a false candidate, because every candidate is verified
+//! on its real shingle sets afterwards and a false one only costs a little time.
+//!
+//! Each band is processed independently (in parallel): its keys are sorted, equal keys form buckets,
+//! and each bucket yields its pairs. Work is `O(n log n)` per band for `n` documents, and linear output
+//! for a corpus without duplicates.
+
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// How a signature is cut into bands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Banding {
+    /// Number of bands.
+    pub bands: usize,
+    /// Signature positions per band.
+    pub rows: usize,
+}
+
+/// Relative cost of a missed pair against a false candidate, when choosing the banding.
+const MISS_WEIGHT: f64 = 0.8;
+
+impl Banding {
+    /// The banding for `num_perm` positions that minimises the weighted area of false candidates below
+    /// `threshold` and missed pairs above it (as datasketch does, weighted toward recall).
+    pub fn for_threshold(num_perm: usize, threshold: f64) -> Banding {
+        let mut best = Banding {
+            bands: 1,
+            rows: num_perm.max(1),
+        };
+        let mut best_cost = f64::INFINITY;
+        for bands in 1..=num_perm {
+            let rows = num_perm / bands;
+            if rows == 0 {
+                break;
+            }
+            let candidate = Banding { bands, rows };
+            let false_area = integrate(0.0, threshold, |s| candidate.probability(s));
+            let miss_area = integrate(threshold, 1.0, |s| 1.0 - candidate.probability(s));
+            let cost = (1.0 - MISS_WEIGHT) * false_area + MISS_WEIGHT * miss_area;
+            if cost < best_cost {
+                best_cost = cost;
+                best = candidate;
+            }
+        }
+        best
+    }
+
+    /// The probability that two documents of Jaccard similarity `s` become candidates.
+    pub fn probability(&self, s: f64) -> f64 {
+        1.0 - (1.0 - s.powi(self.rows as i32)).powi(self.bands as i32)
+    }
+
+    /// The similarity at which the S-curve is steepest, roughly `(1/b)^(1/r)`.
+    pub fn midpoint(&self) -> f64 {
+        (1.0 / self.bands as f64).powf(1.0 / self.rows as f64)
+    }
+}
+
+fn integrate(lo: f64, hi: f64, f: impl Fn(f64) -> f64) -> f64 {
+    const STEPS: usize = 200;
+    if hi <= lo {
+        return 0.0;
+    }
+    let step = (hi - lo) / STEPS as f64;
+    (0..STEPS)
+        .map(|i| f(lo + (i as f64 + 0.5) * step))
+        .sum::<f64>()
+        * step
+}
+
+/// Candidate pairs `(a, b)` with `a < b` among the documents `members`, whose signatures are rows of
+/// `signatures` (`num_perm` values each, row `i` for document `i`). Buckets larger than `max_bucket`
+/// only link each document to the next one in the bucket, which keeps the bucket connected without
+/// emitting its quadratic number of pairs. The result is sorted and deduplicated.
+pub fn candidate_pairs(
+    signatures: &[u32],
+    num_perm: usize,
+    banding: Banding,
+    members: &[u32],
+    max_bucket: usize,
+) -> Vec<(u32, u32)> {
+    assert!(banding.bands * banding.rows <= num_perm);
+    let per_band: Vec<Vec<(u32, u32)>> = (0..banding.bands)
+        .into_par_iter()
+        .map(|band| {
+            let lo = band * banding.rows;
+            let mut keys: Vec<(u64, u32)> = members
+                .iter()
+                .map(|&doc| {
+                    let row = &signatures[doc as usize * num_perm..][lo..lo + banding.rows];
+                    (band_key(row, band as u64), doc)
+                })
+                .collect();
+            keys.sort_unstable();
+            let mut pairs = Vec::new();
+            for bucket in keys.chunk_by(|x, y| x.0 == y.0) {
+                if bucket.len() > max_bucket {
+                    pairs.extend(bucket.windows(2).map(|w| ordered(w[0].1, w[1].1)));
+                } else {
+                    for (i, &(_, a)) in bucket.iter().enumerate() {
+                        pairs.extend(bucket[i + 1..].iter().map(|&(_, b)| ordered(a, b)));
+                    }
+                }
+            }
+            pairs
+        })
+        .collect();
+    let mut pairs: Vec<(u32, u32)> = per_band.into_iter().flatten().collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+fn ordered(a: u32, b: u32) -> (u32, u32) {
+    if a < b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+fn band_key(row: &[u32], band: u64) -> u64 {
+    let mut buf = [0u8; 4 * 64];
+    if row.len() <= 64 {
+        for (slot, v) in buf.chunks_exact_mut(4).zip(row) {
+            slot.copy_from_slice(&v.to_le_bytes());
+        }
+        xxh3_64_with_seed(&buf[..4 * row.len()], band)
+    } else {
+        let bytes: Vec<u8> = row.iter().flat_map(|v| v.to_le_bytes()).collect();
+        xxh3_64_with_seed(&bytes, band)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banding_midpoint_follows_threshold() {
+        for (threshold, k) in [(0.3, 128), (0.5, 128), (0.8, 128), (0.5, 256)] {
+            let b = Banding::for_threshold(k, threshold);
+            assert!(b.bands * b.rows <= k);
+            assert!(
+                (b.midpoint() - threshold).abs() < 0.12,
+                "threshold {threshold}: {b:?} midpoint {}",
+                b.midpoint()
+            );
+            // Recall-weighted: a pair at the threshold is more likely found than not.
+            assert!(b.probability(threshold) > 0.5, "{b:?}");
+            assert!(b.probability(threshold + 0.2) > 0.95, "{b:?}");
+        }
+    }
+
+    #[test]
+    fn equal_signatures_are_candidates_and_distinct_ones_are_not() {
+        let k = 8;
+        // Documents 0 and 2 equal; 1 differs everywhere.
+        let sigs: Vec<u32> = [[1u32; 8], [2; 8], [1; 8]].concat();
+        let pairs = candidate_pairs(&sigs, k, Banding { bands: 4, rows: 2 }, &[0, 1, 2], 100);
+        assert_eq!(pairs, vec![(0, 2)]);
+    }
+
+    #[test]
+    fn oversized_buckets_are_chained() {
+        let k = 4;
+        let sigs: Vec<u32> = vec![7; 4 * 5];
+        let members: Vec<u32> = (0..5).collect();
+        let all = candidate_pairs(&sigs, k, Banding { bands: 2, rows: 2 }, &members, 10);
+        assert_eq!(all.len(), 10);
+        let chained = candidate_pairs(&sigs, k, Banding { bands: 2, rows: 2 }, &members, 3);
+        assert_eq!(chained, vec![(0, 1), (1, 2), (2, 3), (3, 4)]);
+    }
+
+    #[test]
+    fn only_members_are_paired() {
+        let sigs: Vec<u32> = vec![7; 4 * 3];
+        let pairs = candidate_pairs(&sigs, 4, Banding { bands: 1, rows: 4 }, &[0, 2], 10);
+        assert_eq!(pairs, vec![(0, 2)]);
+    }
+}

@@ -1,0 +1,292 @@
+//! The `reprint` command line: arguments → `Config` → library calls → files and a summary.
+//!
+//! Exit codes: 0 success (skipped records are reported, not fatal), 1 a run-time error (unreadable
+//! input, a rejected record under `--strict`, an output file that cannot be written), 2 a usage error.
+//! A closed stdout (`reprint dedupe … | head`) ends the run quietly.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use reprint::report::{write_atomic, write_clusters, write_keep, write_pairs};
+use reprint::{Config, Corpus, Deduper, Input, Outcome, Progress, ReadOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "reprint",
+    version,
+    about = "Find duplicated, syndicated, excerpted and spun copies of news articles.",
+    long_about = "reprint finds copies of news articles in a corpus: wire copy reprinted by many \
+outlets, trimmed or updated versions, excerpts, and machine-reworded (spun) copies. It tells them \
+apart from articles that are merely about the same event, and picks the original of each cluster.",
+    after_help = "Examples:\n  \
+  reprint dedupe articles/                       pairs as JSON Lines on stdout\n  \
+  reprint dedupe feed.jsonl --pairs pairs.jsonl --clusters clusters.json --keep unique.jsonl\n  \
+  cat feed.jsonl | reprint dedupe - --text-field body"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Find the copies in a corpus: pairs, clusters and the deduplicated set.
+    #[command(
+        long_about = "Find the copies in a corpus.\n\n\
+Each INPUT is a directory (every .txt/.md file below it is one article, its id the path relative to \
+the directory without extension), a .jsonl file (one {\"id\": …, \"text\": …} object a line; other \
+fields such as source, published, url are kept as metadata), or - for JSONL on stdin. Inputs may be \
+mixed.\n\n\
+Unusable records (malformed JSON, invalid UTF-8, empty texts, duplicate ids) are skipped with a \
+warning naming file and line, and counted in the summary; --strict makes the first one fatal.\n\n\
+Without --pairs, --clusters or --keep, the pairs are written to stdout as JSON Lines.",
+        after_help = "Output:\n  \
+  pairs     one JSON object a line: {\"a\", \"b\", \"kind\", \"score\", \"jaccard\", \"containment\"}\n            \
+kind is exact, near_duplicate, excerpt or spun; score is in [0, 1]\n  \
+  clusters  {\"clusters\": [{\"canonical\", \"reason\", \"size\", \"members\": [{\"id\", \"kind\", \"score\"}]}]}\n  \
+  keep      the input records of every canonical document and every document with no copy\n\n\
+Exit status: 0 done, 1 run-time error, 2 usage error."
+    )]
+    Dedupe(DedupeArgs),
+}
+
+#[derive(Args)]
+struct DedupeArgs {
+    /// Directories, .jsonl files, or - for JSONL on stdin.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<String>,
+
+    /// Write verified pairs here (JSON Lines).
+    #[arg(long, value_name = "FILE")]
+    pairs: Option<PathBuf>,
+
+    /// Write clusters here (JSON), largest first, each with its canonical original.
+    #[arg(long, value_name = "FILE")]
+    clusters: Option<PathBuf>,
+
+    /// Write the deduplicated corpus here (JSON Lines): canonical documents and singletons.
+    #[arg(long, value_name = "FILE")]
+    keep: Option<PathBuf>,
+
+    /// The JSONL field holding each document's id.
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    id_field: String,
+
+    /// The JSONL field holding each document's text.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    text_field: String,
+
+    /// Stop at the first unusable record instead of skipping it.
+    #[arg(long)]
+    strict: bool,
+
+    /// No progress bar and no summary on stderr (warnings and errors still appear).
+    #[arg(long, short)]
+    quiet: bool,
+
+    /// Read settings from a JSON file (see `Config` in the library docs); flags override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Jaccard similarity around which documents become candidates [default: 0.3].
+    #[arg(long, value_name = "J")]
+    candidate_threshold: Option<f64>,
+
+    /// Verified Jaccard at which a pair is a near-duplicate [default: 0.5].
+    #[arg(long, value_name = "J")]
+    near_duplicate: Option<f64>,
+
+    /// Words per shingle [default: 3].
+    #[arg(long, value_name = "N")]
+    shingle_size: Option<usize>,
+
+    /// MinHash positions per signature [default: 128].
+    #[arg(long, value_name = "N")]
+    num_perm: Option<usize>,
+}
+
+impl DedupeArgs {
+    fn config(&self) -> Result<Config> {
+        let mut config = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("{}: cannot read config", path.display()))?;
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{}: invalid config", path.display()))?
+            }
+            None => Config::default(),
+        };
+        if let Some(v) = self.candidate_threshold {
+            config.candidate_threshold = v;
+        }
+        if let Some(v) = self.near_duplicate {
+            config.near_duplicate = v;
+        }
+        if let Some(v) = self.shingle_size {
+            config.shingle_size = v;
+        }
+        if let Some(v) = self.num_perm {
+            config.num_perm = v;
+        }
+        Ok(config)
+    }
+}
+
+/// Drives an indicatif bar from the library's progress calls; hidden when stderr is not a terminal.
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn new(quiet: bool) -> Bar {
+        let target = if quiet || !io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        bar.set_style(
+            ProgressStyle::with_template("{msg:>14} [{bar:40}] {pos}/{len} ({eta})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        Bar(bar)
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, stage: &'static str, total: u64) {
+        self.0.reset();
+        self.0.set_length(total);
+        self.0.set_message(stage);
+    }
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+fn dedupe(args: &DedupeArgs) -> Result<()> {
+    let started = Instant::now();
+    let deduper = Deduper::new(args.config()?)?;
+    let options = ReadOptions {
+        id_field: args.id_field.clone(),
+        text_field: args.text_field.clone(),
+        strict: args.strict,
+    };
+    let mut corpus = Corpus::new();
+    for arg in &args.inputs {
+        corpus.read(&Input::parse(arg), &options)?;
+    }
+    report_skips(&corpus);
+
+    let bar = Bar::new(args.quiet);
+    let outcome = deduper.run(&corpus, &bar);
+
+    let mut wrote_file = false;
+    if let Some(path) = &args.pairs {
+        write_atomic(path, |w| write_pairs(w, &corpus, &outcome))?;
+        wrote_file = true;
+    }
+    if let Some(path) = &args.clusters {
+        write_atomic(path, |w| write_clusters(w, &corpus, &outcome))?;
+        wrote_file = true;
+    }
+    if let Some(path) = &args.keep {
+        write_atomic(path, |w| write_keep(w, &corpus, &outcome))?;
+        wrote_file = true;
+    }
+    if !wrote_file {
+        let stdout = io::stdout();
+        let mut out = io::BufWriter::new(stdout.lock());
+        write_pairs(&mut out, &corpus, &outcome)?;
+        out.flush()?;
+    }
+    if !args.quiet {
+        print_summary(&corpus, &outcome, started);
+    }
+    Ok(())
+}
+
+const MAX_SKIP_LINES: usize = 20;
+
+fn report_skips(corpus: &Corpus) {
+    let skipped = corpus.skipped();
+    for skip in skipped.iter().take(MAX_SKIP_LINES) {
+        eprintln!("warning: skipped {skip}");
+    }
+    if skipped.len() > MAX_SKIP_LINES {
+        eprintln!(
+            "warning: … and {} more skipped records",
+            skipped.len() - MAX_SKIP_LINES
+        );
+    }
+}
+
+fn print_summary(corpus: &Corpus, outcome: &Outcome, started: Instant) {
+    let skipped = corpus.skipped_by_reason();
+    let skipped_total: usize = skipped.iter().map(|(_, n)| n).sum();
+    let mut line = format!(
+        "reprint: {} documents, {} skipped",
+        corpus.len(),
+        skipped_total
+    );
+    if !skipped.is_empty() {
+        let parts: Vec<String> = skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        line.push_str(&format!(" ({})", parts.join(", ")));
+    }
+    eprintln!("{line}");
+    let kinds: Vec<String> = outcome
+        .pairs_by_kind()
+        .iter()
+        .map(|(k, n)| format!("{} {n}", k.as_str()))
+        .collect();
+    eprintln!(
+        "  pairs:    {} ({}) from {} candidates",
+        outcome.pairs.len(),
+        kinds.join(", "),
+        outcome.stats.candidates
+    );
+    let in_clusters: usize = outcome.clusters.iter().map(|c| c.members.len()).sum();
+    eprintln!(
+        "  clusters: {} (largest {}), {} documents kept as unique",
+        outcome.clusters.len(),
+        outcome.clusters.first().map_or(0, |c| c.members.len()),
+        corpus.len() - in_clusters + outcome.clusters.len()
+    );
+    eprintln!(
+        "  time:     {:.2}s (fingerprints {:.2}s, matching {:.2}s)",
+        started.elapsed().as_secs_f64(),
+        outcome.stats.fingerprint_time.as_secs_f64(),
+        outcome.stats.match_time.as_secs_f64()
+    );
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Dedupe(args) => dedupe(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,183 @@
+//! Writers over a stable output schema: pairs as JSON Lines, clusters as JSON, the deduplicated corpus
+//! as JSON Lines. Every file is written to a temporary file beside its destination and renamed into
+//! place, so a reader never sees half a file and a failed run leaves the old file alone.
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::cluster::CanonicalReason;
+use crate::corpus::{Corpus, DocId};
+use crate::dedupe::{Outcome, Pair};
+use crate::error::OutputError;
+use crate::verify::Kind;
+
+/// Writes a file atomically: `write` fills a temporary file in the same directory, which then replaces
+/// `path`.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), OutputError> {
+    let fail = |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".reprint-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    {
+        let mut out = BufWriter::new(tmp.as_file());
+        write(&mut out).map_err(fail)?;
+        out.flush().map_err(fail)?;
+    }
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// One line of the pairs file.
+#[derive(Debug, Serialize)]
+pub struct PairRecord<'a> {
+    /// External id of the first document.
+    pub a: &'a str,
+    /// External id of the second document.
+    pub b: &'a str,
+    /// How one copies the other.
+    pub kind: Kind,
+    /// Confidence in `[0, 1]`.
+    pub score: f64,
+    /// Shingle Jaccard of the stripped bodies.
+    pub jaccard: f64,
+    /// Shingle containment of the shorter body in the longer one.
+    pub containment: f64,
+}
+
+impl<'a> PairRecord<'a> {
+    /// The record of one pair.
+    pub fn new(corpus: &'a Corpus, pair: &Pair) -> Self {
+        let v = &pair.verdict;
+        PairRecord {
+            a: &corpus.get(pair.a).id,
+            b: &corpus.get(pair.b).id,
+            kind: v.kind,
+            score: round4(v.score),
+            jaccard: round4(v.overlap.jaccard),
+            containment: round4(v.overlap.containment),
+        }
+    }
+}
+
+/// Writes every pair as one JSON object a line.
+pub fn write_pairs(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io::Result<()> {
+    for pair in &outcome.pairs {
+        serde_json::to_writer(&mut *out, &PairRecord::new(corpus, pair))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ClusterMember<'a> {
+    id: &'a str,
+    /// The pair that links this member to the canonical document (or, failing a direct pair, its
+    /// strongest pair inside the cluster).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<Kind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ClusterRecord<'a> {
+    canonical: &'a str,
+    reason: CanonicalReason,
+    size: usize,
+    members: Vec<ClusterMember<'a>>,
+}
+
+/// Writes the clusters as one JSON document: `{"clusters": [...]}`, largest first.
+pub fn write_clusters(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io::Result<()> {
+    // Index each document's pairs once, so members find their links without scanning all pairs.
+    let mut links: Vec<Vec<(DocId, &Pair)>> = vec![Vec::new(); corpus.len()];
+    for pair in &outcome.pairs {
+        links[pair.a.index()].push((pair.b, pair));
+        links[pair.b.index()].push((pair.a, pair));
+    }
+    let records: Vec<ClusterRecord<'_>> = outcome
+        .clusters
+        .iter()
+        .map(|c| ClusterRecord {
+            canonical: &corpus.get(c.canonical).id,
+            reason: c.reason,
+            size: c.members.len(),
+            members: c
+                .members
+                .iter()
+                .map(|&m| {
+                    let own = &links[m.index()];
+                    let link = own
+                        .iter()
+                        .find(|(other, _)| *other == c.canonical)
+                        .or_else(|| {
+                            own.iter()
+                                .max_by(|x, y| x.1.verdict.score.total_cmp(&y.1.verdict.score))
+                        });
+                    match (m == c.canonical, link) {
+                        (false, Some((other, pair))) => ClusterMember {
+                            id: &corpus.get(m).id,
+                            kind: Some(pair.verdict.kind),
+                            score: Some(round4(pair.verdict.score)),
+                            via: (*other != c.canonical).then(|| corpus.get(*other).id.as_str()),
+                        },
+                        _ => ClusterMember {
+                            id: &corpus.get(m).id,
+                            kind: None,
+                            score: None,
+                            via: None,
+                        },
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let mut doc = Map::new();
+    doc.insert("clusters".into(), serde_json::to_value(records)?);
+    serde_json::to_writer_pretty(&mut *out, &Value::Object(doc))?;
+    out.write_all(b"\n")
+}
+
+/// Writes the deduplicated corpus: every document that is a cluster's canonical or in no cluster, in
+/// input order, with its metadata.
+pub fn write_keep(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io::Result<()> {
+    let mut dropped = vec![false; corpus.len()];
+    for c in &outcome.clusters {
+        for &m in &c.members {
+            dropped[m.index()] = m != c.canonical;
+        }
+    }
+    for (doc, _) in corpus.documents().iter().zip(&dropped).filter(|(_, &d)| !d) {
+        let mut record = Map::new();
+        record.insert("id".into(), Value::String(doc.id.clone()));
+        record.insert("text".into(), Value::String(doc.text.clone()));
+        for (k, v) in &doc.meta {
+            record.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        serde_json::to_writer(&mut *out, &Value::Object(record))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}

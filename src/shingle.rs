@@ -1,0 +1,125 @@
+//! Normalised text → words → sorted, deduplicated `u64` shingle hashes (xxh3).
+//!
+//! A word is a maximal run of alphanumeric characters. Each word is hashed once with xxh3; a shingle of
+//! `k` consecutive words is the xxh3 hash of those `k` word hashes, so shingles cost one small hash
+//! each and nothing is allocated per word or per shingle: callers pass scratch vectors that are reused
+//! from document to document.
+
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+
+/// The longest shingle, in words, that [`shingles_into`] accepts.
+pub const MAX_SHINGLE: usize = 16;
+
+/// The words of normalised text, in order.
+pub fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+/// The xxh3 hash of one word.
+#[inline]
+pub fn hash_word(word: &str) -> u64 {
+    xxh3_64(word.as_bytes())
+}
+
+/// Appends the hash of every word of `text` to `out`.
+pub fn word_hashes_into(text: &str, out: &mut Vec<u64>) {
+    out.extend(words(text).map(hash_word));
+}
+
+/// Hashes every run of `k` consecutive items of `tokens` into `out` (cleared first), then sorts and
+/// deduplicates `out`. A sequence shorter than `k` (but not empty) yields one shingle of all of it.
+///
+/// # Panics
+/// If `k` is 0 or more than [`MAX_SHINGLE`]; [`Config::validate`](crate::Config::validate) rules
+/// both out before any text is read.
+pub fn shingles_into(tokens: &[u64], k: usize, out: &mut Vec<u64>) {
+    assert!(
+        (1..=MAX_SHINGLE).contains(&k),
+        "shingle size {k} out of range"
+    );
+    out.clear();
+    if tokens.is_empty() {
+        return;
+    }
+    let mut buf = [0u8; 8 * MAX_SHINGLE];
+    let mut hash = |window: &[u64]| {
+        for (slot, h) in buf.chunks_exact_mut(8).zip(window) {
+            slot.copy_from_slice(&h.to_le_bytes());
+        }
+        xxh3_64_with_seed(&buf[..8 * window.len()], window.len() as u64)
+    };
+    if tokens.len() < k {
+        out.push(hash(tokens));
+    } else {
+        out.extend(tokens.windows(k).map(&mut hash));
+    }
+    out.sort_unstable();
+    out.dedup();
+}
+
+/// Size of the intersection of two sorted, deduplicated slices.
+pub fn intersection_size<T: Ord>(a: &[T], b: &[T]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shingles(text: &str, k: usize) -> Vec<u64> {
+        let mut words = Vec::new();
+        word_hashes_into(text, &mut words);
+        let mut out = Vec::new();
+        shingles_into(&words, k, &mut out);
+        out
+    }
+
+    #[test]
+    fn words_split_on_punctuation() {
+        let w: Vec<&str> = words("it's 3.5bn -- \"quoted\", état").collect();
+        assert_eq!(w, ["it", "s", "3", "5bn", "quoted", "état"]);
+    }
+
+    #[test]
+    fn shingle_counts() {
+        assert_eq!(shingles("a b c d e", 3).len(), 3);
+        assert_eq!(shingles("a b", 3).len(), 1);
+        assert_eq!(shingles("", 3).len(), 0);
+        // Repeated shingles are deduplicated.
+        assert_eq!(shingles("a b a b a b", 2).len(), 2);
+    }
+
+    #[test]
+    fn punctuation_does_not_change_shingles() {
+        assert_eq!(
+            shingles("one, two; three four", 2),
+            shingles("one two three four", 2)
+        );
+    }
+
+    #[test]
+    fn short_sequence_differs_from_its_prefix_shingle() {
+        // The one-shingle fallback for short texts is seeded by length, so "a b" as a whole
+        // never equals a 2-shingle hashed at another size.
+        assert_ne!(shingles("a b", 3), shingles("a b c", 3));
+    }
+
+    #[test]
+    fn intersection() {
+        assert_eq!(intersection_size(&[1, 3, 5, 7], &[2, 3, 4, 7, 9]), 2);
+        assert_eq!(intersection_size::<u32>(&[], &[1]), 0);
+    }
+}
