@@ -34,6 +34,45 @@ pub struct Config {
     pub max_bucket: usize,
     /// Seed for every hash. Fixed by default so runs are reproducible.
     pub seed: u64,
+    /// Boilerplate stripping.
+    pub boilerplate: BoilerplateConfig,
+}
+
+/// Settings for boilerplate stripping (built-in and user rules, and chrome learned from the corpus).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BoilerplateConfig {
+    /// Apply the built-in rules. Default on.
+    pub builtin_rules: bool,
+    /// Learn chrome from the corpus (lines recurring across otherwise different documents).
+    /// Default on.
+    pub learn: bool,
+    /// Never remove more than this share of a document's text; a document that would lose more is
+    /// left unstripped (or keeps only its rule-based removals) and reported. Default 0.8.
+    pub max_share: f64,
+    /// A line must recur in at least this many documents to be learned as chrome. Default 4.
+    pub min_df: usize,
+    /// …or in at least this many documents of one `source`. Default 3.
+    pub min_source_df: usize,
+    /// Recurring lines of at most this many words are chrome wherever they stand. Default 8.
+    pub short_words: usize,
+    /// Longer recurring lines are chrome when what recurs with them is at most this share of the
+    /// documents they appear in (a reprinted story is most of each copy). Default 0.5.
+    pub max_block_share: f64,
+}
+
+impl Default for BoilerplateConfig {
+    fn default() -> Self {
+        BoilerplateConfig {
+            builtin_rules: true,
+            learn: true,
+            max_share: 0.8,
+            min_df: 4,
+            min_source_df: 3,
+            short_words: 8,
+            max_block_share: 0.5,
+        }
+    }
 }
 
 impl Default for Config {
@@ -47,6 +86,7 @@ impl Default for Config {
             min_words: 8,
             max_bucket: 2_000,
             seed: 0x7265_7072_696e_7431,
+            boilerplate: BoilerplateConfig::default(),
         }
     }
 }
@@ -73,6 +113,11 @@ impl Config {
             ("candidate_threshold", self.candidate_threshold),
             ("near_duplicate", self.near_duplicate),
             ("excerpt_containment", self.excerpt_containment),
+            ("boilerplate.max_share", self.boilerplate.max_share),
+            (
+                "boilerplate.max_block_share",
+                self.boilerplate.max_block_share,
+            ),
         ] {
             if !(value > 0.0 && value <= 1.0) {
                 return Err(ConfigError::new(
@@ -80,6 +125,12 @@ impl Config {
                     format!("must be in (0, 1], got {value}"),
                 ));
             }
+        }
+        if self.boilerplate.min_df < 2 || self.boilerplate.min_source_df < 2 {
+            return Err(ConfigError::new(
+                "boilerplate.min_df",
+                "a line must recur in at least 2 documents to be learned",
+            ));
         }
         if self.max_bucket < 2 {
             return Err(ConfigError::new("max_bucket", "must be at least 2"));
@@ -99,7 +150,8 @@ mod tests {
 
     #[test]
     fn invalid_settings_are_named() {
-        let cases: [(fn(&mut Config), &str); 5] = [
+        type Mutation = fn(&mut Config);
+        let cases: [(Mutation, &str); 5] = [
             (|c| c.shingle_size = 0, "shingle_size"),
             (|c| c.num_perm = 4, "num_perm"),
             (|c| c.candidate_threshold = 0.0, "candidate_threshold"),

@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::boilerplate::{
+    line_keys, DocLines, LearnConfig, LearnedChrome, LineKey, Rules, Stripped, Stripper,
+};
 use crate::cluster::{self, Cluster, MemberInfo, Published};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocId};
@@ -47,10 +50,12 @@ pub struct Pair {
 }
 
 /// What the run learned about one document.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DocSummary {
     /// Words in the body after boilerplate stripping.
     pub words: usize,
+    /// What boilerplate stripping kept and removed.
+    pub stripped: Stripped,
 }
 
 /// Counts and timings of a run.
@@ -58,6 +63,12 @@ pub struct DocSummary {
 pub struct Stats {
     /// Documents fingerprinted.
     pub documents: usize,
+    /// Distinct lines learned as chrome from the corpus.
+    pub learned_chrome_lines: usize,
+    /// Documents whose stripping was refused for removing too much.
+    pub strip_refused: usize,
+    /// Bytes of boilerplate removed, over all documents.
+    pub stripped_bytes: usize,
     /// The LSH banding used.
     pub banding: Option<Banding>,
     /// Candidate pairs from LSH.
@@ -104,21 +115,87 @@ impl Outcome {
 #[derive(Debug, Clone)]
 pub struct Deduper {
     config: Config,
+    stripper: Stripper,
     hasher: MinHasher,
     banding: Banding,
 }
 
 impl Deduper {
-    /// A deduper for `config`, which is validated first.
+    /// A deduper for `config`, which is validated first, with the built-in boilerplate rules (unless
+    /// `config.boilerplate.builtin_rules` is off).
     pub fn new(config: Config) -> Result<Deduper, Error> {
+        let rules = if config.boilerplate.builtin_rules {
+            Rules::builtin()
+        } else {
+            Rules::none()
+        };
+        Deduper::with_rules(config, rules)
+    }
+
+    /// A deduper with these boilerplate rules, e.g. the built-in ones plus a user file
+    /// (`Rules::builtin().with_file(path)`).
+    pub fn with_rules(config: Config, rules: Rules) -> Result<Deduper, Error> {
         config.validate()?;
         let hasher = MinHasher::new(config.num_perm, config.seed);
         let banding = Banding::for_threshold(config.num_perm, config.candidate_threshold);
+        let stripper = Stripper::new(rules, config.boilerplate.max_share);
         Ok(Deduper {
             config,
+            stripper,
             hasher,
             banding,
         })
+    }
+
+    /// The boilerplate stripper in force.
+    pub fn stripper(&self) -> &Stripper {
+        &self.stripper
+    }
+
+    /// Strips every document by the rules, then by the chrome learned from them all.
+    fn strip_all(&self, corpus: &Corpus, progress: &dyn Progress) -> (Vec<Stripped>, usize) {
+        let docs = corpus.documents();
+        progress.start("stripping", docs.len() as u64);
+        let by_rules: Vec<(Stripped, Vec<LineKey>)> = docs
+            .par_iter()
+            .map_init(String::new, |scratch, doc| {
+                let stripped = self.stripper.strip(&doc.text);
+                let mut keys = Vec::new();
+                if self.config.boilerplate.learn {
+                    line_keys(&doc.text, &stripped, scratch, &mut keys);
+                }
+                progress.advance(1);
+                (stripped, keys)
+            })
+            .collect();
+        progress.finish();
+        if !self.config.boilerplate.learn {
+            return (by_rules.into_iter().map(|(s, _)| s).collect(), 0);
+        }
+        let b = &self.config.boilerplate;
+        let views: Vec<DocLines<'_>> = docs
+            .iter()
+            .zip(&by_rules)
+            .map(|(doc, (_, keys))| DocLines {
+                source: doc.meta_str("source"),
+                lines: keys,
+            })
+            .collect();
+        let chrome = LearnedChrome::learn(
+            &views,
+            &LearnConfig {
+                min_df: b.min_df,
+                min_source_df: b.min_source_df,
+                short_words: b.short_words,
+                max_block_share: b.max_block_share,
+            },
+        );
+        let stripped = docs
+            .par_iter()
+            .zip(&by_rules)
+            .map(|(doc, (stripped, _))| self.stripper.strip_learned(&doc.text, stripped, &chrome))
+            .collect();
+        (stripped, chrome.len())
     }
 
     /// The configuration in force.
@@ -136,15 +213,16 @@ impl Deduper {
         let k = self.config.num_perm;
         let docs = corpus.documents();
         let started = Instant::now();
+        let (stripped, learned_chrome_lines) = self.strip_all(corpus, progress);
 
         progress.start("fingerprinting", docs.len() as u64);
         let mut signatures = vec![0u32; docs.len() * k];
         let prints: Vec<Fingerprint> = signatures
             .par_chunks_mut(k)
-            .zip(docs.par_iter())
-            .map_init(Scratch::default, |scratch, (signature, doc)| {
+            .zip(docs.par_iter().zip(&stripped))
+            .map_init(Scratch::default, |scratch, (signature, (doc, stripped))| {
                 let print = fingerprint(
-                    &doc.text,
+                    &stripped.body(&doc.text),
                     self.config.shingle_size,
                     &self.hasher,
                     scratch,
@@ -206,6 +284,9 @@ impl Deduper {
 
         let stats = Stats {
             documents: docs.len(),
+            learned_chrome_lines,
+            strip_refused: stripped.iter().filter(|s| s.refused().is_some()).count(),
+            stripped_bytes: stripped.iter().map(Stripped::removed_bytes).sum(),
             banding: Some(self.banding),
             candidates: candidates.len(),
             pairs: pairs.len(),
@@ -217,7 +298,11 @@ impl Deduper {
             clusters,
             documents: prints
                 .iter()
-                .map(|p| DocSummary { words: p.words })
+                .zip(stripped)
+                .map(|(p, stripped)| DocSummary {
+                    words: p.words,
+                    stripped,
+                })
                 .collect(),
             stats,
         }

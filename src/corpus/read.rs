@@ -215,7 +215,7 @@ fn read_jsonl(
         };
         match parse_record(&buf, options) {
             Ok(None) => {}
-            Ok(Some((id, text, meta))) => push(
+            Ok(Some(Record { id, text, meta })) => push(
                 corpus,
                 Document {
                     id,
@@ -230,11 +230,15 @@ fn read_jsonl(
     }
 }
 
-/// Parses one JSONL line into (id, text, other fields); `None` for a blank line.
-fn parse_record(
-    line: &[u8],
-    options: &ReadOptions,
-) -> Result<Option<(String, String, Map<String, Value>)>, SkipReason> {
+/// A parsed JSONL record.
+struct Record {
+    id: String,
+    text: String,
+    meta: Map<String, Value>,
+}
+
+/// Parses one JSONL line; `None` for a blank line.
+fn parse_record(line: &[u8], options: &ReadOptions) -> Result<Option<Record>, SkipReason> {
     let line = std::str::from_utf8(line).map_err(|_| SkipReason::InvalidUtf8)?;
     let line = line.trim();
     if line.is_empty() {
@@ -273,7 +277,11 @@ fn parse_record(
         }
         None => return Err(SkipReason::MissingField(options.text_field.clone())),
     };
-    Ok(Some((id, text, record)))
+    Ok(Some(Record {
+        id,
+        text,
+        meta: record,
+    }))
 }
 
 fn json_kind(value: &Value) -> &'static str {

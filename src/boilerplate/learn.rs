@@ -1,0 +1,246 @@
+//! Chrome learned from the corpus itself: lines that recur across many documents that otherwise
+//! differ, in the spirit of the line-frequency filters of web corpora (C4, Gopher, onion).
+//!
+//! Frequency alone cannot tell chrome from a story that twenty outlets reprinted: both are lines that
+//! recur in many documents. What differs is what *else* those documents share. A line is learned as
+//! chrome when it is frequent (in at least `min_df` documents corpus-wide, or `min_source_df`
+//! documents of one `source`) and either
+//! - short (at most `short_words` words: "Advertisement", "Sign up", a section label), whose loss costs
+//!   a copy nothing, or
+//! - on average, the lines that recur with it make up at most `max_block_share` of each document it
+//!   appears in. A reprinted story recurs together with its other paragraphs, which together are
+//!   most of each copy; a site's footer recurs with the rest of the footer, a minority of each page.
+//!
+//! Lines "recur with it" when they are frequent in the same document with a document frequency within
+//! a factor of two of its own; this needs one pass over the documents and no pairwise comparison.
+
+use std::collections::{HashMap, HashSet};
+
+/// A kept line of one document, as learning sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineKey {
+    /// xxh3 of the normalised line.
+    pub hash: u64,
+    /// Words in the line.
+    pub words: u32,
+    /// Bytes of the line.
+    pub bytes: u32,
+}
+
+/// Thresholds for learning chrome; see the module docs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LearnConfig {
+    /// Minimum corpus-wide document frequency of a chrome line.
+    pub min_df: usize,
+    /// Minimum document frequency within one source of a chrome line.
+    pub min_source_df: usize,
+    /// Frequent lines this short are chrome wherever they stand.
+    pub short_words: usize,
+    /// Longer frequent lines are chrome if what recurs with them is at most this share of a document.
+    pub max_block_share: f64,
+}
+
+/// One document's kept lines and its source, as input to [`LearnedChrome::learn`].
+#[derive(Debug, Clone, Copy)]
+pub struct DocLines<'a> {
+    /// The document's `source` metadata, if any.
+    pub source: Option<&'a str>,
+    /// Its lines, in order.
+    pub lines: &'a [LineKey],
+}
+
+/// The set of normalised lines learned as chrome.
+#[derive(Debug, Clone, Default)]
+pub struct LearnedChrome {
+    lines: HashSet<u64>,
+}
+
+impl LearnedChrome {
+    /// Learns chrome from a corpus.
+    pub fn learn(docs: &[DocLines<'_>], config: &LearnConfig) -> LearnedChrome {
+        let mut df: HashMap<u64, u32> = HashMap::new();
+        let mut source_df: HashMap<(&str, u64), u32> = HashMap::new();
+        let mut seen = Vec::new();
+        for doc in docs {
+            distinct(doc.lines, &mut seen);
+            for &h in &seen {
+                *df.entry(h).or_default() += 1;
+                if let Some(source) = doc.source {
+                    *source_df.entry((source, h)).or_default() += 1;
+                }
+            }
+        }
+        let frequent = |h: u64, source: Option<&str>| {
+            df[&h] as usize >= config.min_df
+                || source.is_some_and(|s| source_df[&(s, h)] as usize >= config.min_source_df)
+        };
+
+        // For every frequent line: how many documents, how much of them recurs along with it, and
+        // whether it is short.
+        let mut share_sum: HashMap<u64, (f64, u32, u32)> = HashMap::new();
+        for doc in docs {
+            let doc_bytes: u64 = doc.lines.iter().map(|l| u64::from(l.bytes)).sum();
+            if doc_bytes == 0 {
+                continue;
+            }
+            // Each distinct frequent line once, even if a document repeats it.
+            let mut freq: Vec<&LineKey> = doc
+                .lines
+                .iter()
+                .filter(|l| frequent(l.hash, doc.source))
+                .collect();
+            freq.sort_unstable_by_key(|l| l.hash);
+            freq.dedup_by_key(|l| l.hash);
+            for line in &freq {
+                let own = f64::from(df[&line.hash]);
+                let block: u64 = freq
+                    .iter()
+                    .filter(|o| {
+                        let d = f64::from(df[&o.hash]);
+                        d >= own / 2.0 && d <= own * 2.0
+                    })
+                    .map(|o| u64::from(o.bytes))
+                    .sum();
+                let entry = share_sum.entry(line.hash).or_insert((0.0, 0, line.words));
+                entry.0 += block as f64 / doc_bytes as f64;
+                entry.1 += 1;
+            }
+        }
+        let lines = share_sum
+            .into_iter()
+            .filter(|&(_, (sum, n, words))| {
+                words as usize <= config.short_words || sum / f64::from(n) <= config.max_block_share
+            })
+            .map(|(h, _)| h)
+            .collect();
+        LearnedChrome { lines }
+    }
+
+    /// Whether a normalised line (by hash) is chrome.
+    pub fn contains(&self, hash: u64) -> bool {
+        self.lines.contains(&hash)
+    }
+
+    /// Number of learned chrome lines.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether nothing was learned.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+}
+
+fn distinct(lines: &[LineKey], out: &mut Vec<u64>) {
+    out.clear();
+    out.extend(lines.iter().map(|l| l.hash));
+    out.sort_unstable();
+    out.dedup();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: LearnConfig = LearnConfig {
+        min_df: 4,
+        min_source_df: 3,
+        short_words: 3,
+        max_block_share: 0.5,
+    };
+
+    fn line(hash: u64, words: u32) -> LineKey {
+        LineKey {
+            hash,
+            words,
+            bytes: words * 6,
+        }
+    }
+
+    #[test]
+    fn footer_shared_by_different_articles_is_chrome() {
+        // Ten articles of 40 words each, every one followed by the same 20-word footer.
+        let docs: Vec<Vec<LineKey>> = (0..10)
+            .map(|i| vec![line(100 + i, 40), line(1, 20)])
+            .collect();
+        let views: Vec<DocLines> = docs
+            .iter()
+            .map(|l| DocLines {
+                source: None,
+                lines: l,
+            })
+            .collect();
+        let chrome = LearnedChrome::learn(&views, &CONFIG);
+        assert!(chrome.contains(1));
+        assert_eq!(chrome.len(), 1);
+    }
+
+    #[test]
+    fn a_story_reprinted_by_many_outlets_is_not_chrome() {
+        // One four-paragraph story in ten outlets, each with its own one-line header and footer.
+        let docs: Vec<Vec<LineKey>> = (0..10)
+            .map(|i| {
+                vec![
+                    line(100 + i, 10),
+                    line(1, 30),
+                    line(2, 30),
+                    line(3, 30),
+                    line(4, 30),
+                    line(200 + i, 10),
+                ]
+            })
+            .collect();
+        let views: Vec<DocLines> = docs
+            .iter()
+            .map(|l| DocLines {
+                source: None,
+                lines: l,
+            })
+            .collect();
+        assert!(LearnedChrome::learn(&views, &CONFIG).is_empty());
+    }
+
+    #[test]
+    fn short_frequent_lines_are_chrome_anywhere() {
+        let docs: Vec<Vec<LineKey>> = (0..5)
+            .map(|i| vec![line(1, 30), line(9, 1), line(100 + i, 30)])
+            .collect();
+        let views: Vec<DocLines> = docs
+            .iter()
+            .map(|l| DocLines {
+                source: None,
+                lines: l,
+            })
+            .collect();
+        let chrome = LearnedChrome::learn(&views, &CONFIG);
+        assert!(chrome.contains(9));
+        assert!(
+            !chrome.contains(1),
+            "a long line shared by all five is most of each document"
+        );
+    }
+
+    #[test]
+    fn lines_repeated_within_one_source_are_learned_below_the_corpus_threshold() {
+        let docs: Vec<Vec<LineKey>> = (0..3)
+            .map(|i| vec![line(100 + i, 40), line(7, 12)])
+            .collect();
+        let with_source: Vec<DocLines> = docs
+            .iter()
+            .map(|l| DocLines {
+                source: Some("site"),
+                lines: l,
+            })
+            .collect();
+        assert!(LearnedChrome::learn(&with_source, &CONFIG).contains(7));
+        let without: Vec<DocLines> = docs
+            .iter()
+            .map(|l| DocLines {
+                source: None,
+                lines: l,
+            })
+            .collect();
+        assert!(LearnedChrome::learn(&without, &CONFIG).is_empty());
+    }
+}

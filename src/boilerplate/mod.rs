@@ -1,0 +1,230 @@
+//! Boilerplate stripping: the chrome sites wrap around articles, removed before fingerprinting and
+//! explained afterwards.
+//!
+//! Three sources of knowledge, applied line by line:
+//! - built-in [`Rules`] for the chrome families aggregators and news sites add (disclaimers, "READ
+//!   ALSO:" links, comment widgets, "Read next" lists, share and newsletter lines, copyright footers,
+//!   bylines and datelines standing alone), from the data file `rules.txt`;
+//! - user rules in the same format (`--boilerplate FILE`);
+//! - [`LearnedChrome`]: lines that recur across otherwise different documents of the corpus.
+//!
+//! Stripping never takes the article with it: a line that a `line` rule matches is chrome whatever
+//! surrounds it, but `rest` blocks and learned lines are inferences, so if stripping would remove more
+//! than `max_share` of a document's text, those inferences are withdrawn for that document and the
+//! refusal is reported.
+
+mod learn;
+mod rules;
+
+use std::ops::Range;
+
+use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_64;
+
+pub use learn::{DocLines, LearnConfig, LearnedChrome, LineKey};
+pub use rules::{Rule, Rules, Scope};
+
+use crate::normalize::normalize_into;
+use crate::shingle::words;
+
+/// The name given to removals by learned chrome.
+pub const LEARNED: &str = "learned/recurring-line";
+
+/// One removed stretch of a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Removal {
+    /// Byte range in the original text.
+    pub range: Range<usize>,
+    /// The rule that removed it (`family/rule`, `user:…`, or [`LEARNED`]).
+    pub rule: String,
+}
+
+/// A document after stripping: which of its lines are kept, and what was removed by what.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stripped {
+    kept: Vec<Range<usize>>,
+    removals: Vec<Removal>,
+    total: usize,
+    refused: Option<f64>,
+}
+
+impl Stripped {
+    /// The byte ranges of the kept (trimmed, non-empty) lines, in order.
+    pub fn kept(&self) -> &[Range<usize>] {
+        &self.kept
+    }
+
+    /// The removals, in document order.
+    pub fn removals(&self) -> &[Removal] {
+        &self.removals
+    }
+
+    /// The article body: the kept lines of `text`, joined by newlines.
+    pub fn body(&self, text: &str) -> String {
+        let mut out = String::with_capacity(self.kept.iter().map(|r| r.len() + 1).sum());
+        for (i, r) in self.kept.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&text[r.clone()]);
+        }
+        out
+    }
+
+    /// Bytes removed.
+    pub fn removed_bytes(&self) -> usize {
+        self.removals.iter().map(|r| r.range.len()).sum()
+    }
+
+    /// Share of the document's (non-blank) text removed.
+    pub fn removed_share(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.removed_bytes() as f64 / self.total as f64
+        }
+    }
+
+    /// If the uncertain removals (`rest` blocks, learned chrome) were withdrawn because stripping
+    /// would have removed more than the allowed share, the share it would have removed.
+    pub fn refused(&self) -> Option<f64> {
+        self.refused
+    }
+}
+
+/// Strips boilerplate with a fixed set of rules.
+#[derive(Debug, Clone)]
+pub struct Stripper {
+    rules: Rules,
+    max_share: f64,
+}
+
+impl Stripper {
+    /// A stripper with these rules, refusing to remove more than `max_share` of any document.
+    pub fn new(rules: Rules, max_share: f64) -> Stripper {
+        Stripper { rules, max_share }
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Strips `text` by the rules.
+    pub fn strip(&self, text: &str) -> Stripped {
+        let lines: Vec<Range<usize>> = line_ranges(text).collect();
+        let full = self.apply_rules(text, &lines, true);
+        if full.removed_share() <= self.max_share {
+            return full;
+        }
+        let mut lines_only = self.apply_rules(text, &lines, false);
+        lines_only.refused = Some(full.removed_share());
+        lines_only
+    }
+
+    fn apply_rules(&self, text: &str, lines: &[Range<usize>], rest_blocks: bool) -> Stripped {
+        let total: usize = lines.iter().map(Range::len).sum();
+        let mut kept = Vec::with_capacity(lines.len());
+        let mut removals = Vec::new();
+        let mut before = 0usize;
+        for line in lines {
+            match self.rules.matching(&text[line.clone()]) {
+                Some(rule) if rest_blocks && rule.scope == Scope::Rest && before * 4 >= total => {
+                    removals.push(Removal {
+                        range: line.start..lines.last().map_or(line.end, |l| l.end),
+                        rule: rule.name.clone(),
+                    });
+                    break;
+                }
+                Some(rule) => removals.push(Removal {
+                    range: line.clone(),
+                    rule: rule.name.clone(),
+                }),
+                None => kept.push(line.clone()),
+            }
+            before += line.len();
+        }
+        Stripped {
+            kept,
+            removals,
+            total,
+            refused: None,
+        }
+    }
+
+    /// Also removes the kept lines that `chrome` has learned (lines are keyed as by
+    /// [`line_keys`]). If that would remove too much, the rule-based stripping alone is kept.
+    pub fn strip_learned(
+        &self,
+        text: &str,
+        stripped: &Stripped,
+        chrome: &LearnedChrome,
+    ) -> Stripped {
+        if chrome.is_empty() || stripped.refused.is_some() {
+            return stripped.clone();
+        }
+        let mut scratch = String::new();
+        let mut out = Stripped {
+            kept: Vec::with_capacity(stripped.kept.len()),
+            removals: stripped.removals.clone(),
+            total: stripped.total,
+            refused: None,
+        };
+        for line in &stripped.kept {
+            if chrome.contains(line_key(&text[line.clone()], &mut scratch).hash) {
+                out.removals.push(Removal {
+                    range: line.clone(),
+                    rule: LEARNED.to_string(),
+                });
+            } else {
+                out.kept.push(line.clone());
+            }
+        }
+        if out.removals.len() == stripped.removals.len() {
+            return stripped.clone();
+        }
+        out.removals.sort_by_key(|r| r.range.start);
+        if out.removed_share() <= self.max_share {
+            return out;
+        }
+        let mut rules_only = stripped.clone();
+        rules_only.refused = Some(out.removed_share());
+        rules_only
+    }
+}
+
+/// The trimmed, non-empty lines of `text`, as byte ranges.
+pub fn line_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut offset = 0;
+    text.split_inclusive('\n').filter_map(move |raw| {
+        let start = offset;
+        offset += raw.len();
+        let lead = raw.len() - raw.trim_start().len();
+        let trimmed = raw.trim();
+        (!trimmed.is_empty()).then(|| start + lead..start + lead + trimmed.len())
+    })
+}
+
+/// The learning key of one line: the hash of its normalised text, its words and bytes.
+pub fn line_key(line: &str, scratch: &mut String) -> LineKey {
+    normalize_into(line, scratch);
+    LineKey {
+        hash: xxh3_64(scratch.as_bytes()),
+        words: u32::try_from(words(scratch).count()).unwrap_or(u32::MAX),
+        bytes: u32::try_from(line.len()).unwrap_or(u32::MAX),
+    }
+}
+
+/// The learning keys of the kept lines of a stripped document.
+pub fn line_keys(text: &str, stripped: &Stripped, scratch: &mut String, out: &mut Vec<LineKey>) {
+    out.clear();
+    out.extend(
+        stripped
+            .kept
+            .iter()
+            .map(|r| line_key(&text[r.clone()], scratch)),
+    );
+}
+
+#[cfg(test)]
+mod tests;

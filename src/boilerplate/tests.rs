@@ -1,0 +1,199 @@
+use super::*;
+use proptest::prelude::*;
+
+fn stripper() -> Stripper {
+    Stripper::new(Rules::builtin(), 0.8)
+}
+
+/// The rule (if any) that removes a line standing between two body paragraphs.
+fn rule_for(line: &str) -> Option<String> {
+    let body = "The minister said on Tuesday that the talks would continue next week in Geneva.";
+    let text = format!("{body}\n{body} More.\n{line}\n{body} Again and again.");
+    let stripped = stripper().strip(&text);
+    stripped
+        .removals()
+        .iter()
+        .find(|r| &text[r.range.clone()] == line)
+        .map(|r| r.rule.clone())
+}
+
+/// Every rule family removes real chrome lines, from the seeds, the dev corpus and the Helsinki
+/// articles (live sites, 2018).
+#[test]
+fn rule_families_remove_their_chrome() {
+    let cases = [
+        ("Denial of any Responsibility!", "disclaimer/"),
+        ("AsumeTech is a News Source that Publishes News from its Editorial Team and the Automatic News Aggregation around the News Media. The Content is aggregated from RT News; each piece of Content includes the hyperlink to its Source.", "disclaimer/"),
+        ("All the Copyrights and Trademarks belong to their Rightful Owners and all Materials to their Authors.", "disclaimer/"),
+        ("READ ALSO: The lights come on out at diplomatic meetings with Blinken & Lavrov (VIDEO)", "cross-link/"),
+        ("Read More: World News", "cross-link/"),
+        ("TO KNOW MORE: Russia has a date for Putin-Biden talks", "cross-link/"),
+        ("See also  Bella Thorne vs Tana Mongeau: Feud Explained: History and Timeline", "cross-link/"),
+        ("Read the full story at The Daily Planet", "cross-link/"),
+        ("Source RT News.", "credit/"),
+        ("Stay with Stanford Arts Review for More Updates.", "credit/"),
+        ("Leave a Reply", "comments/"),
+        ("Be First to Comment", "comments/"),
+        ("Leave the first comment", "comments/"),
+        ("What is your opinion on this topic?", "comments/"),
+        ("To find out more about Facebook commenting please read the Conversation Guidelines and FAQs", "comments/"),
+        ("Click here to comment on this article", "cross-link/"),
+        ("Copyright 2018 by CNN NewSource. All rights reserved. This material may not be published, broadcast, rewritten or redistributed.", "copyright/"),
+        ("© 2018 Reuters", "copyright/"),
+        ("Advertisement", "advert/"),
+        ("Now Playing:", "advert/"),
+        ("Back to Gallery", "advert/"),
+        ("___", "advert/"),
+        ("Share", "share/"),
+        ("Connect Tweet LinkedIn CommentEmailMore", "share/"),
+        ("Sign up for our daily newsletter and get the best of The New Yorker in your in-box.", "share/"),
+        ("Be the first to know.", "share/"),
+        ("Follow us on Twitter and Facebook", "share/"),
+        ("By The Associated Press", "credit/"),
+        ("By Reuters", "credit/"),
+        ("By Jonathan Lemire and Vladimir Isachenkov", "byline/"),
+        ("The Associated Press", "credit/"),
+        ("(Additional reporting by James Davey and Alex Fraser; Writing by Guy Faulconbridge; Editing by Mark Potter)", "credit/"),
+        ("Associated Press writers Jill Colvin and Zeke Miller contributed to this report.", "credit/"),
+        ("Colvin reported from Glasgow, Scotland.", "credit/"),
+        ("Photograph by Brendan Smialowski / AFP / Getty", "credit/"),
+        ("July 15, 2018", "dateline/"),
+        ("Sunday, Jul 15th 2018 5-Day Forecast", "dateline/"),
+        ("19:29", "dateline/"),
+        ("7:50 a.m.", "dateline/"),
+        ("Updated", "dateline/"),
+    ];
+    let mut failures = Vec::new();
+    for (line, family) in cases {
+        match rule_for(line) {
+            Some(rule) if rule.starts_with(family) => {}
+            other => failures.push(format!("{line:?}: want {family}…, got {other:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Sentences of real articles that look a little like chrome must stay.
+#[test]
+fn body_sentences_are_kept() {
+    let body = [
+        "Sources said the meeting was cancelled.",
+        "By Monday, the talks had collapsed and both delegations had gone home.",
+        "Read the statement below, which the Kremlin released on Friday.",
+        "The advertisement was banned by the regulator after complaints from viewers.",
+        "Share prices fell 3% in early trading in London.",
+        "Comments made by the president drew criticism from both parties.",
+        "Related talks in Vienna are expected to resume in September.",
+        "Source code for the app was published on Thursday.",
+        "\"There are areas in we have overlapping interests\" Blinken said.",
+        "Follow-up talks are planned for the autumn, officials said.",
+        "Most read newspapers saw circulation fall in 2004, the survey found.",
+    ];
+    for line in body {
+        assert_eq!(rule_for(line), None, "{line:?} was removed");
+    }
+}
+
+#[test]
+fn read_next_block_goes_to_the_end() {
+    let text = "Putin is set to meet the envoy, according to a report.\n\
+                The meeting is expected to be a significant diplomatic development for both nations.\n\
+                Read next\n19:29\nThe UK has withdrawn accreditation for a Russian diplomat.\n\
+                18:32\nRussia's presidential aide has claimed that Europe escalates the situation.\n";
+    let stripped = stripper().strip(text);
+    assert_eq!(stripped.kept().len(), 2);
+    assert_eq!(stripped.removals().len(), 1);
+    assert_eq!(stripped.removals()[0].rule, "link-list/header");
+    assert!(stripped.body(text).ends_with("both nations."));
+}
+
+#[test]
+fn a_header_near_the_top_only_removes_its_line() {
+    let text = "Related\nFirst paragraph of the story.\nSecond paragraph of the story.\n\
+                Third paragraph of the story.\nFourth paragraph of the story.";
+    let stripped = stripper().strip(text);
+    assert_eq!(stripped.kept().len(), 4);
+}
+
+#[test]
+fn a_rest_block_that_would_remove_too_much_is_withdrawn_and_reported() {
+    let text = "The story begins here with a long first paragraph of the article body.\n\
+                Related\nOne more line of the story.\nAnother line of the story.\nAnd another one.";
+    let stripped = Stripper::new(Rules::builtin(), 0.3).strip(text);
+    assert!(stripped.refused().unwrap() > 0.3);
+    // The header line itself is still chrome; the lines after it stay.
+    assert_eq!(stripped.removals().len(), 1);
+    assert_eq!(stripped.kept().len(), 4);
+}
+
+#[test]
+fn line_rule_removals_stand_even_when_they_are_most_of_the_document() {
+    let text = "Advertisement\nShare\nSign up\nThe end of a very short brief.";
+    let stripped = Stripper::new(Rules::builtin(), 0.5).strip(text);
+    assert_eq!(stripped.refused(), None);
+    assert_eq!(stripped.body(text), "The end of a very short brief.");
+}
+
+#[test]
+fn learned_lines_are_removed_and_labelled() {
+    let text = "A story paragraph that is long enough.\nBrought to you by Acme Widgets Ltd";
+    let s = stripper();
+    let first = s.strip(text);
+    let mut scratch = String::new();
+    let mut keys = Vec::new();
+    line_keys(text, &first, &mut scratch, &mut keys);
+    // Pretend the corpus taught us the second line.
+    let docs: Vec<Vec<LineKey>> = (0..6)
+        .map(|i| {
+            vec![
+                LineKey {
+                    hash: i,
+                    words: 40,
+                    bytes: 200,
+                },
+                keys[1],
+            ]
+        })
+        .collect();
+    let views: Vec<DocLines> = docs
+        .iter()
+        .map(|l| DocLines {
+            source: None,
+            lines: l,
+        })
+        .collect();
+    let chrome = LearnedChrome::learn(
+        &views,
+        &LearnConfig {
+            min_df: 4,
+            min_source_df: 3,
+            short_words: 3,
+            max_block_share: 0.5,
+        },
+    );
+    let second = s.strip_learned(text, &first, &chrome);
+    assert_eq!(second.body(text), "A story paragraph that is long enough.");
+    assert_eq!(second.removals()[0].rule, LEARNED);
+}
+
+proptest! {
+    /// Stripping stripped text removes nothing more.
+    #[test]
+    fn stripping_is_idempotent(lines in proptest::collection::vec(prop_oneof![
+        Just("Advertisement".to_string()),
+        Just("READ ALSO: Something else entirely".to_string()),
+        Just("Leave a Reply".to_string()),
+        Just("Read next".to_string()),
+        Just("Share".to_string()),
+        Just("Copyright 2018 Reuters. All rights reserved.".to_string()),
+        "[A-Za-z ,.]{0,80}",
+        "[A-Z][a-z]+ [a-z ]{10,60}\\.",
+    ], 0..12)) {
+        let text = lines.join("\n");
+        let s = stripper();
+        let once = s.strip(&text).body(&text);
+        let twice = s.strip(&once);
+        prop_assert_eq!(twice.body(&once), once.clone());
+        prop_assert!(twice.removals().is_empty() || twice.refused().is_some());
+    }
+}
