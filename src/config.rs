@@ -27,6 +27,27 @@ pub struct Config {
     /// Verified containment (share of the shorter document's shingles found in the longer one) at or
     /// above which a pair is an excerpt. Default 0.8.
     pub excerpt_containment: f64,
+    /// Content-word overlap (containment) at which a pair is aligned sentence by sentence to look for
+    /// a spun copy. Default 0.5.
+    pub spun_content: f64,
+    /// Share of *both* texts covered by aligned sentences for a spun copy. Default 0.6.
+    pub spun_alignment: f64,
+    /// Share of words substituted in aligned sentences from which a verbatim-similar pair is called
+    /// spun rather than near-duplicate. Default 0.04.
+    pub spun_substitution: f64,
+    /// Share of numbers and names that must agree for a spun copy. Default 0.5.
+    pub spun_immutables: f64,
+    /// The Jaccard similarity of content-word sets around which the rewording-robust channel makes
+    /// documents candidates. Default 0.4.
+    pub content_threshold: f64,
+    /// One in this many shingles is an anchor for containment candidates (excerpts). Default 4: a
+    /// one-sentence excerpt still has about five anchors.
+    pub anchor_sampling: u64,
+    /// Documents sharing at least this many anchors (or half the anchors of the one with fewer) are
+    /// containment candidates. Default 2.
+    pub min_shared_anchors: usize,
+    /// Anchors found in more documents than this are ignored (common phrases). Default 100.
+    pub anchor_max_df: usize,
     /// Documents with fewer words than this (after boilerplate stripping) can only match exactly.
     /// Default 8: a handful of words carries no evidence of copying.
     pub min_words: usize,
@@ -54,10 +75,11 @@ pub struct BoilerplateConfig {
     pub min_df: usize,
     /// …or in at least this many documents of one `source`. Default 3.
     pub min_source_df: usize,
-    /// Recurring lines of at most this many words are chrome wherever they stand. Default 8.
+    /// Learned lines of at most this many words are certain chrome; longer ones may be withdrawn by
+    /// the `max_share` guard. Default 8.
     pub short_words: usize,
-    /// Longer recurring lines are chrome when what recurs with them is at most this share of the
-    /// documents they appear in (a reprinted story is most of each copy). Default 0.5.
+    /// Recurring lines are chrome when what recurs with them is at most this share of the documents
+    /// they appear in (a reprinted story is most of each copy). Default 0.5.
     pub max_block_share: f64,
 }
 
@@ -83,6 +105,14 @@ impl Default for Config {
             candidate_threshold: 0.3,
             near_duplicate: 0.5,
             excerpt_containment: 0.8,
+            spun_content: 0.5,
+            spun_alignment: 0.6,
+            spun_substitution: 0.04,
+            spun_immutables: 0.5,
+            content_threshold: 0.4,
+            anchor_sampling: 4,
+            min_shared_anchors: 2,
+            anchor_max_df: 100,
             min_words: 8,
             max_bucket: 2_000,
             seed: 0x7265_7072_696e_7431,
@@ -113,6 +143,11 @@ impl Config {
             ("candidate_threshold", self.candidate_threshold),
             ("near_duplicate", self.near_duplicate),
             ("excerpt_containment", self.excerpt_containment),
+            ("spun_content", self.spun_content),
+            ("spun_alignment", self.spun_alignment),
+            ("spun_substitution", self.spun_substitution),
+            ("spun_immutables", self.spun_immutables),
+            ("content_threshold", self.content_threshold),
             ("boilerplate.max_share", self.boilerplate.max_share),
             (
                 "boilerplate.max_block_share",
@@ -130,6 +165,12 @@ impl Config {
             return Err(ConfigError::new(
                 "boilerplate.min_df",
                 "a line must recur in at least 2 documents to be learned",
+            ));
+        }
+        if self.anchor_sampling == 0 || self.min_shared_anchors == 0 || self.anchor_max_df < 2 {
+            return Err(ConfigError::new(
+                "anchor_sampling",
+                "anchor_sampling and min_shared_anchors must be at least 1, anchor_max_df at least 2",
             ));
         }
         if self.max_bucket < 2 {

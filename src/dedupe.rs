@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::align::Profile;
+use crate::anchor::containment_pairs;
 use crate::boilerplate::{
     line_keys, DocLines, LearnConfig, LearnedChrome, LineKey, Rules, Stripped, Stripper,
 };
@@ -16,7 +18,7 @@ use crate::cluster::{self, Cluster, MemberInfo, Published};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocId};
 use crate::error::Error;
-use crate::fingerprint::{fingerprint, Fingerprint, Scratch};
+use crate::fingerprint::{fingerprint, Fingerprint, Scratch, SignatureSlots};
 use crate::lsh::{candidate_pairs, Banding};
 use crate::minhash::MinHasher;
 use crate::verify::{verify, Evidence, Kind, Verdict};
@@ -69,10 +71,14 @@ pub struct Stats {
     pub strip_refused: usize,
     /// Bytes of boilerplate removed, over all documents.
     pub stripped_bytes: usize,
-    /// The LSH banding used.
+    /// The LSH banding used for word shingles.
     pub banding: Option<Banding>,
-    /// Candidate pairs from LSH.
+    /// The LSH banding used for content words.
+    pub content_banding: Option<Banding>,
+    /// Candidate pairs, all channels together.
     pub candidates: usize,
+    /// Candidate pairs from each channel: word shingles, content words, containment anchors.
+    pub candidates_by_channel: [usize; 3],
     /// Verified pairs.
     pub pairs: usize,
     /// Time spent fingerprinting.
@@ -118,6 +124,13 @@ pub struct Deduper {
     stripper: Stripper,
     hasher: MinHasher,
     banding: Banding,
+    content_banding: Banding,
+}
+
+/// Candidate pairs from every channel, merged.
+struct Candidates {
+    pairs: Vec<(u32, u32)>,
+    by_channel: [usize; 3],
 }
 
 impl Deduper {
@@ -138,13 +151,67 @@ impl Deduper {
         config.validate()?;
         let hasher = MinHasher::new(config.num_perm, config.seed);
         let banding = Banding::for_threshold(config.num_perm, config.candidate_threshold);
+        let content_banding = Banding::for_threshold(config.num_perm, config.content_threshold);
         let stripper = Stripper::new(rules, config.boilerplate.max_share);
         Ok(Deduper {
             config,
             stripper,
             hasher,
             banding,
+            content_banding,
         })
+    }
+
+    /// Candidate pairs from the three channels: LSH over word shingles (verbatim copies), LSH over
+    /// content words (reworded copies), and shared anchors (excerpts).
+    fn candidates(
+        &self,
+        prints: &[Fingerprint],
+        shingle_sigs: &[u32],
+        content_sigs: &[u32],
+    ) -> Candidates {
+        let c = &self.config;
+        let k = c.num_perm;
+        let members: Vec<u32> = (0..prints.len() as u32)
+            .filter(|&d| prints[d as usize].words >= c.min_words)
+            .collect();
+        let all: Vec<u32> = (0..prints.len() as u32)
+            .filter(|&d| !prints[d as usize].shingles.is_empty())
+            .collect();
+        let sets: Vec<&[u64]> = prints.iter().map(|p| p.shingles.as_slice()).collect();
+        // Short documents can only be exact copies: the shingle channel sees them all.
+        let (verbatim, (reworded, contained)) = rayon::join(
+            || candidate_pairs(shingle_sigs, k, self.banding, &all, c.max_bucket),
+            || {
+                rayon::join(
+                    || {
+                        candidate_pairs(
+                            content_sigs,
+                            k,
+                            self.content_banding,
+                            &members,
+                            c.max_bucket,
+                        )
+                    },
+                    || {
+                        containment_pairs(
+                            &sets,
+                            &members,
+                            c.anchor_sampling,
+                            c.min_shared_anchors,
+                            c.anchor_max_df,
+                        )
+                    },
+                )
+            },
+        );
+        let by_channel = [verbatim.len(), reworded.len(), contained.len()];
+        let mut pairs = verbatim;
+        pairs.extend(reworded);
+        pairs.extend(contained);
+        pairs.par_sort_unstable();
+        pairs.dedup();
+        Candidates { pairs, by_channel }
     }
 
     /// The boilerplate stripper in force.
@@ -152,8 +219,10 @@ impl Deduper {
         &self.stripper
     }
 
-    /// Strips every document by the rules, then by the chrome learned from them all.
-    fn strip_all(&self, corpus: &Corpus, progress: &dyn Progress) -> (Vec<Stripped>, usize) {
+    /// Strips every document of a corpus by the rules, then by the chrome learned from them all (if
+    /// learning is on). Returns each document's [`Stripped`] (in corpus order) and the number of
+    /// distinct lines learned as chrome.
+    pub fn strip_corpus(&self, corpus: &Corpus, progress: &dyn Progress) -> (Vec<Stripped>, usize) {
         let docs = corpus.documents();
         progress.start("stripping", docs.len() as u64);
         let by_rules: Vec<(Stripped, Vec<LineKey>)> = docs
@@ -213,50 +282,70 @@ impl Deduper {
         let k = self.config.num_perm;
         let docs = corpus.documents();
         let started = Instant::now();
-        let (stripped, learned_chrome_lines) = self.strip_all(corpus, progress);
+        let (stripped, learned_chrome_lines) = self.strip_corpus(corpus, progress);
 
         progress.start("fingerprinting", docs.len() as u64);
-        let mut signatures = vec![0u32; docs.len() * k];
-        let prints: Vec<Fingerprint> = signatures
+        let mut shingle_sigs = vec![0u32; docs.len() * k];
+        let mut content_sigs = vec![0u32; docs.len() * k];
+        let prints: Vec<Fingerprint> = shingle_sigs
             .par_chunks_mut(k)
+            .zip(content_sigs.par_chunks_mut(k))
             .zip(docs.par_iter().zip(&stripped))
-            .map_init(Scratch::default, |scratch, (signature, (doc, stripped))| {
-                let print = fingerprint(
-                    &stripped.body(&doc.text),
-                    self.config.shingle_size,
-                    &self.hasher,
-                    scratch,
-                    signature,
-                );
-                progress.advance(1);
-                print
-            })
+            .map_init(
+                Scratch::default,
+                |scratch, ((s_sig, c_sig), (doc, stripped))| {
+                    let print = fingerprint(
+                        &stripped.body(&doc.text),
+                        self.config.shingle_size,
+                        &self.hasher,
+                        scratch,
+                        SignatureSlots {
+                            shingles: s_sig,
+                            content: c_sig,
+                        },
+                    );
+                    progress.advance(1);
+                    print
+                },
+            )
             .collect();
         progress.finish();
         let fingerprint_time = started.elapsed();
         let started = Instant::now();
 
-        let members: Vec<u32> = (0..docs.len() as u32)
-            .filter(|&d| !prints[d as usize].shingles.is_empty())
-            .collect();
-        let candidates = candidate_pairs(
-            &signatures,
-            k,
-            self.banding,
-            &members,
-            self.config.max_bucket,
-        );
+        let candidates = self.candidates(&prints, &shingle_sigs, &content_sigs);
+        drop((shingle_sigs, content_sigs));
 
-        progress.start("verifying", candidates.len() as u64);
+        // Sentence profiles, only for documents that have a candidate.
+        let mut needed = vec![false; docs.len()];
+        for &(a, b) in &candidates.pairs {
+            needed[a as usize] = true;
+            needed[b as usize] = true;
+        }
+        let profiles: Vec<Option<Profile>> = docs
+            .par_iter()
+            .zip(&stripped)
+            .zip(&needed)
+            .map(|((doc, stripped), &needed)| {
+                needed.then(|| Profile::new(&stripped.body(&doc.text)))
+            })
+            .collect();
+
+        progress.start("verifying", candidates.pairs.len() as u64);
         let evidence = |d: u32| {
             let p = &prints[d as usize];
             Evidence {
                 body_hash: p.body_hash,
                 words: p.words,
                 shingles: &p.shingles,
+                content: &p.content,
+                profile: profiles[d as usize]
+                    .as_ref()
+                    .expect("candidates are profiled"),
             }
         };
         let pairs: Vec<Pair> = candidates
+            .pairs
             .par_iter()
             .filter_map(|&(a, b)| {
                 let verdict = verify(&evidence(a), &evidence(b), &self.config);
@@ -284,11 +373,13 @@ impl Deduper {
 
         let stats = Stats {
             documents: docs.len(),
+            candidates_by_channel: candidates.by_channel,
             learned_chrome_lines,
             strip_refused: stripped.iter().filter(|s| s.refused().is_some()).count(),
             stripped_bytes: stripped.iter().map(Stripped::removed_bytes).sum(),
             banding: Some(self.banding),
-            candidates: candidates.len(),
+            content_banding: Some(self.content_banding),
+            candidates: candidates.pairs.len(),
             pairs: pairs.len(),
             fingerprint_time,
             match_time: started.elapsed(),

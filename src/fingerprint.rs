@@ -1,11 +1,16 @@
 //! Stripped text → everything later stages need about one document: the hash of its normalised body,
-//! its word count, its shingle set and its MinHash signature.
+//! its word count, its word-shingle set and its content-word set (each with a MinHash signature).
+//!
+//! The two sets feed two candidate channels: word shingles find verbatim copies, content words (the
+//! words left when function words are dropped, which spinners and translators garble most) find
+//! reworded ones.
 //!
 //! A [`Scratch`] carries the buffers reused from one document to the next (one per rayon worker), so
 //! fingerprinting allocates only the shingle set it keeps.
 
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::align::is_stopword;
 use crate::minhash::MinHasher;
 use crate::normalize::normalize_into;
 use crate::shingle::{shingles_into, word_hashes_into};
@@ -28,25 +33,41 @@ pub struct Fingerprint {
     pub words: usize,
     /// Sorted, deduplicated word shingle hashes of the body.
     pub shingles: Vec<u64>,
+    /// Sorted, deduplicated hashes of the body's content words.
+    pub content: Vec<u64>,
 }
 
-/// Fingerprints one (already stripped) body and writes its signature into `signature`.
+/// Where [`fingerprint`] writes a document's two signatures.
+pub struct SignatureSlots<'a> {
+    /// The word-shingle signature.
+    pub shingles: &'a mut [u32],
+    /// The content-word signature.
+    pub content: &'a mut [u32],
+}
+
+/// Fingerprints one (already stripped) body and writes its signatures.
 pub fn fingerprint(
     body: &str,
     shingle_size: usize,
     hasher: &MinHasher,
     scratch: &mut Scratch,
-    signature: &mut [u32],
+    slots: SignatureSlots<'_>,
 ) -> Fingerprint {
     normalize_into(body, &mut scratch.normalized);
     scratch.words.clear();
     word_hashes_into(&scratch.normalized, &mut scratch.words);
     shingles_into(&scratch.words, shingle_size, &mut scratch.shingles);
-    hasher.sign_into(&scratch.shingles, &mut scratch.bins, signature);
+    hasher.sign_into(&scratch.shingles, &mut scratch.bins, slots.shingles);
+    let shingles = scratch.shingles.clone();
+    let words = scratch.words.len();
+    scratch.words.retain(|&w| !is_stopword(w));
+    shingles_into(&scratch.words, 1, &mut scratch.shingles);
+    hasher.sign_into(&scratch.shingles, &mut scratch.bins, slots.content);
     Fingerprint {
         body_hash: xxh3_64(scratch.normalized.as_bytes()),
-        words: scratch.words.len(),
-        shingles: scratch.shingles.clone(),
+        words,
+        shingles,
+        content: scratch.shingles.clone(),
     }
 }
 
@@ -54,22 +75,35 @@ pub fn fingerprint(
 mod tests {
     use super::*;
 
+    fn print(
+        text: &str,
+        hasher: &MinHasher,
+        scratch: &mut Scratch,
+    ) -> (Fingerprint, Vec<u32>, Vec<u32>) {
+        let (mut shingles, mut content) = (vec![0; 32], vec![0; 32]);
+        let slots = SignatureSlots {
+            shingles: &mut shingles,
+            content: &mut content,
+        };
+        (
+            fingerprint(text, 3, hasher, scratch, slots),
+            shingles,
+            content,
+        )
+    }
+
     #[test]
     fn typography_does_not_change_the_fingerprint() {
         let hasher = MinHasher::new(32, 1);
         let mut scratch = Scratch::default();
-        let (mut s1, mut s2) = (vec![0; 32], vec![0; 32]);
-        let a = fingerprint(
-            "It\u{2019}s  \u{201C}Done\u{201D}.",
-            3,
-            &hasher,
-            &mut scratch,
-            &mut s1,
-        );
-        let b = fingerprint("it's \"done\".", 3, &hasher, &mut scratch, &mut s2);
+        let (a, a_shingles, a_content) =
+            print("It\u{2019}s  \u{201C}Done\u{201D}.", &hasher, &mut scratch);
+        let (b, b_shingles, b_content) = print("it's \"done\".", &hasher, &mut scratch);
         assert_eq!(a.body_hash, b.body_hash);
         assert_eq!(a.shingles, b.shingles);
-        assert_eq!(s1, s2);
+        assert_eq!((a_shingles, a_content), (b_shingles, b_content));
         assert_eq!(a.words, 3);
+        // "it" and "s" are function words: "done" is the only content word.
+        assert_eq!(a.content.len(), 1);
     }
 }

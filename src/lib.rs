@@ -46,6 +46,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod align;
+pub mod anchor;
 pub mod boilerplate;
 pub mod cluster;
 pub mod config;

@@ -13,8 +13,9 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use reprint::boilerplate::Rules;
 use reprint::report::{write_atomic, write_clusters, write_keep, write_pairs};
-use reprint::{Config, Corpus, Deduper, Input, Outcome, Progress, ReadOptions};
+use reprint::{Config, Corpus, Deduper, Input, NoProgress, Outcome, Progress, ReadOptions};
 
 #[derive(Parser)]
 #[command(
@@ -54,6 +55,42 @@ kind is exact, near_duplicate, excerpt or spun; score is in [0, 1]\n  \
 Exit status: 0 done, 1 run-time error, 2 usage error."
     )]
     Dedupe(DedupeArgs),
+
+    /// Print articles with their boilerplate removed; --explain shows what went and why.
+    #[command(long_about = "Print articles with their boilerplate removed.\n\n\
+A .txt/.md file (or a directory of them) is printed as cleaned text. A .jsonl file or - (JSONL on \
+stdin) is printed as JSONL with each text replaced by its cleaned body; over a corpus, chrome is also \
+learned from lines that recur across otherwise different documents, exactly as `dedupe` does.\n\n\
+With --explain, each removed span is listed instead, with the rule (or learned pattern) that removed \
+it, as `id<TAB>rule<TAB>text`.")]
+    Strip(StripArgs),
+}
+
+#[derive(Args)]
+struct StripArgs {
+    /// A text file, a directory, a .jsonl file, or - for JSONL on stdin.
+    #[arg(value_name = "INPUT")]
+    input: String,
+
+    /// List each removed span with the rule that removed it, instead of the cleaned text.
+    #[arg(long)]
+    explain: bool,
+
+    /// Add boilerplate rules from FILE (same format as the built-in rules).
+    #[arg(long, value_name = "FILE")]
+    boilerplate: Option<PathBuf>,
+
+    /// Do not learn chrome from the corpus; apply the rules only.
+    #[arg(long)]
+    no_learn: bool,
+
+    /// The JSONL field holding each document's id.
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    id_field: String,
+
+    /// The JSONL field holding each document's text.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    text_field: String,
 }
 
 #[derive(Args)]
@@ -89,6 +126,14 @@ struct DedupeArgs {
     /// No progress bar and no summary on stderr (warnings and errors still appear).
     #[arg(long, short)]
     quiet: bool,
+
+    /// Add boilerplate rules from FILE (same format as the built-in rules; see `reprint strip`).
+    #[arg(long, value_name = "FILE")]
+    boilerplate: Option<PathBuf>,
+
+    /// Do not learn chrome from the corpus; apply the boilerplate rules only.
+    #[arg(long)]
+    no_learn: bool,
 
     /// Read settings from a JSON file (see `Config` in the library docs); flags override it.
     #[arg(long, value_name = "FILE")]
@@ -134,8 +179,81 @@ impl DedupeArgs {
         if let Some(v) = self.num_perm {
             config.num_perm = v;
         }
+        if self.no_learn {
+            config.boilerplate.learn = false;
+        }
         Ok(config)
     }
+}
+
+/// The deduper for a config, with the built-in rules plus a user rules file if given.
+fn deduper(config: Config, user_rules: Option<&PathBuf>) -> Result<Deduper> {
+    let rules = if config.boilerplate.builtin_rules {
+        Rules::builtin()
+    } else {
+        Rules::none()
+    };
+    let rules = match user_rules {
+        Some(path) => rules.with_file(path)?,
+        None => rules,
+    };
+    Ok(Deduper::with_rules(config, rules)?)
+}
+
+fn strip(args: &StripArgs) -> Result<()> {
+    let mut config = Config::default();
+    config.boilerplate.learn = !args.no_learn;
+    let deduper = deduper(config, args.boilerplate.as_ref())?;
+    let input = Input::parse(&args.input);
+    let jsonl = match &input {
+        Input::Stdin => true,
+        Input::Path(p) => {
+            p.is_file() && !matches!(p.extension().and_then(|e| e.to_str()), Some("txt" | "md"))
+        }
+    };
+    let options = ReadOptions {
+        id_field: args.id_field.clone(),
+        text_field: args.text_field.clone(),
+        strict: false,
+    };
+    let mut corpus = Corpus::new();
+    corpus.read(&input, &options)?;
+    report_skips(&corpus);
+    let (stripped, _) = deduper.strip_corpus(&corpus, &NoProgress);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for (doc, s) in corpus.documents().iter().zip(&stripped) {
+        if args.explain {
+            if let Some(share) = s.refused() {
+                writeln!(
+                    out,
+                    "{}\t(refused)\twould have removed {:.0}% of the text; rest blocks and learned lines kept",
+                    doc.id,
+                    share * 100.0
+                )?;
+            }
+            for r in s.removals() {
+                let text = doc.text[r.range.clone()].replace('\n', " ⏎ ");
+                writeln!(out, "{}\t{}\t{}", doc.id, r.rule, text)?;
+            }
+        } else if jsonl {
+            let mut record = serde_json::Map::new();
+            record.insert(args.id_field.clone(), doc.id.clone().into());
+            record.insert(args.text_field.clone(), s.body(&doc.text).into());
+            for (k, v) in &doc.meta {
+                record.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+            serde_json::to_writer(&mut out, &record)?;
+            writeln!(out)?;
+        } else {
+            if corpus.len() > 1 {
+                writeln!(out, "==> {} <==", doc.id)?;
+            }
+            writeln!(out, "{}", s.body(&doc.text))?;
+        }
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// Drives an indicatif bar from the library's progress calls; hidden when stderr is not a terminal.
@@ -174,7 +292,7 @@ impl Progress for Bar {
 
 fn dedupe(args: &DedupeArgs) -> Result<()> {
     let started = Instant::now();
-    let deduper = Deduper::new(args.config()?)?;
+    let deduper = deduper(args.config()?, args.boilerplate.as_ref())?;
     let options = ReadOptions {
         id_field: args.id_field.clone(),
         text_field: args.text_field.clone(),
@@ -272,6 +390,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Dedupe(args) => dedupe(args),
+        Command::Strip(args) => strip(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,11 +1,20 @@
 //! Candidate pair → verdict: is it a copy, of which kind, and how sure.
 //!
-//! Verification works on the real shingle sets, never on signature estimates, so no LSH false positive
-//! reaches the output. The cheap checks come first: equal normalised bodies are `exact`; otherwise a
-//! merge of the two sorted shingle lists gives Jaccard and containment.
+//! Verification works on the real texts, never on signature estimates, so no LSH false positive
+//! reaches the output. The cheap checks come first: equal normalised bodies are `exact`; a merge of
+//! two sorted lists gives the shingle and content-word overlaps; only pairs that share enough to be
+//! copies are aligned sentence by sentence ([`crate::align`]). [`measure`] takes the measurements and
+//! [`judge`] applies the thresholds of the [`Config`]:
+//! - `near_duplicate`: shingle Jaccard at least `near_duplicate`, and aligned sentences differ by
+//!   typos rather than substituted words;
+//! - `spun`: the same overlap but with words substituted (a thesaurus spinner keeps most 3-grams at
+//!   light settings), or both texts covered by aligned sentences to at least `spun_alignment`, with
+//!   their numbers and names agreeing;
+//! - `excerpt`: the shorter text's shingles mostly contained in the longer one's.
 
 use serde::Serialize;
 
+use crate::align::{align, Alignment, Profile};
 use crate::config::Config;
 use crate::shingle::intersection_size;
 
@@ -45,21 +54,25 @@ pub struct Evidence<'a> {
     pub body_hash: u64,
     /// Words in the stripped body.
     pub words: usize,
-    /// Sorted, deduplicated shingle hashes of the stripped body.
+    /// Sorted, deduplicated word-shingle hashes of the stripped body.
     pub shingles: &'a [u64],
+    /// Sorted, deduplicated hashes of its content words (function words left out).
+    pub content: &'a [u64],
+    /// Its sentence profile, for alignment.
+    pub profile: &'a Profile,
 }
 
-/// The measured overlap of two shingle sets.
+/// The measured overlap of two sets.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Overlap {
     /// |A ∩ B| / |A ∪ B|.
     pub jaccard: f64,
-    /// |A ∩ B| / min(|A|, |B|): how much of the shorter document the longer one contains.
+    /// |A ∩ B| / min(|A|, |B|): how much of the smaller set the larger one contains.
     pub containment: f64,
 }
 
 impl Overlap {
-    /// The overlap of two sorted, deduplicated shingle lists.
+    /// The overlap of two sorted, deduplicated lists.
     pub fn of(a: &[u64], b: &[u64]) -> Overlap {
         let shared = intersection_size(a, b) as f64;
         let (la, lb) = (a.len() as f64, b.len() as f64);
@@ -73,6 +86,22 @@ impl Overlap {
             },
         }
     }
+
+    const FULL: Overlap = Overlap {
+        jaccard: 1.0,
+        containment: 1.0,
+    };
+}
+
+/// Everything measured about a pair.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Measures {
+    /// Word-shingle overlap: verbatim shared text.
+    pub overlap: Overlap,
+    /// Content-word overlap: shared vocabulary, robust to rewording.
+    pub content: Overlap,
+    /// Sentence alignment, when the pair shares enough to be worth aligning.
+    pub alignment: Option<Alignment>,
 }
 
 /// The verdict on a pair that is a copy.
@@ -80,56 +109,87 @@ impl Overlap {
 pub struct Verdict {
     /// How the copy was made.
     pub kind: Kind,
-    /// Confidence in `[0, 1]`: Jaccard for near-duplicates, containment for excerpts, 1 for exact.
+    /// Confidence in `[0, 1]`: 1 for exact copies, shingle Jaccard for near-duplicates, shingle
+    /// containment for excerpts, the aligned share of the texts for spun copies.
     pub score: f64,
-    /// Shingle overlap of the two stripped bodies.
-    pub overlap: Overlap,
+    /// What it was judged on.
+    pub measures: Measures,
 }
 
-/// Judges a candidate pair on shingle overlap; `None` if it is not a copy by these measures.
+/// Measures a candidate pair; `None` if either is too short to compare (see `Config::min_words`).
+/// Alignment, the costly part, runs only when the texts share enough to be copies.
+pub fn measure(a: &Evidence<'_>, b: &Evidence<'_>, config: &Config) -> Option<Measures> {
+    if a.words < config.min_words || b.words < config.min_words {
+        return None;
+    }
+    let overlap = Overlap::of(a.shingles, b.shingles);
+    let content = Overlap::of(a.content, b.content);
+    let verbatim = overlap.jaccard >= config.near_duplicate
+        || overlap.containment >= config.excerpt_containment;
+    // Syndicated copies (near-identical) need no alignment to be named.
+    let needs_alignment =
+        (verbatim && overlap.jaccard < 0.95) || content.containment >= config.spun_content;
+    let alignment = needs_alignment.then(|| align(a.profile, b.profile));
+    Some(Measures {
+        overlap,
+        content,
+        alignment,
+    })
+}
+
+/// Judges measures by the configured thresholds; `None` if the pair is not a copy.
+pub fn judge(m: Measures, config: &Config) -> Option<Verdict> {
+    let substituted = m
+        .alignment
+        .as_ref()
+        .is_some_and(|al| al.substitution_rate >= config.spun_substitution);
+    let (kind, score) = if m.overlap.jaccard >= config.near_duplicate {
+        if substituted {
+            (Kind::Spun, m.overlap.jaccard)
+        } else {
+            (Kind::NearDuplicate, m.overlap.jaccard)
+        }
+    } else if m.overlap.containment >= config.excerpt_containment {
+        (Kind::Excerpt, m.overlap.containment)
+    } else {
+        let al = m.alignment.as_ref()?;
+        let both = al.covered_a.min(al.covered_b);
+        // One aligned sentence is a shared quote, not a copy.
+        if al.pairs.len() >= 2
+            && both >= config.spun_alignment
+            && al.immutables >= config.spun_immutables
+        {
+            (Kind::Spun, both)
+        } else {
+            return None;
+        }
+    };
+    Some(Verdict {
+        kind,
+        score,
+        measures: m,
+    })
+}
+
+/// Judges a candidate pair; `None` if it is not a copy.
 pub fn verify(a: &Evidence<'_>, b: &Evidence<'_>, config: &Config) -> Option<Verdict> {
     if a.body_hash == b.body_hash {
         return Some(Verdict {
             kind: Kind::Exact,
             score: 1.0,
-            overlap: Overlap {
-                jaccard: 1.0,
-                containment: 1.0,
+            measures: Measures {
+                overlap: Overlap::FULL,
+                content: Overlap::FULL,
+                alignment: None,
             },
         });
     }
-    if a.words < config.min_words || b.words < config.min_words {
-        return None;
-    }
-    let overlap = Overlap::of(a.shingles, b.shingles);
-    if overlap.jaccard >= config.near_duplicate {
-        Some(Verdict {
-            kind: Kind::NearDuplicate,
-            score: overlap.jaccard,
-            overlap,
-        })
-    } else if overlap.containment >= config.excerpt_containment {
-        Some(Verdict {
-            kind: Kind::Excerpt,
-            score: overlap.containment,
-            overlap,
-        })
-    } else {
-        None
-    }
+    judge(measure(a, b, config)?, config)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ev(hash: u64, shingles: &[u64]) -> Evidence<'_> {
-        Evidence {
-            body_hash: hash,
-            words: shingles.len() + 2,
-            shingles,
-        }
-    }
 
     #[test]
     fn overlap_measures() {
@@ -139,37 +199,78 @@ mod tests {
         assert_eq!(Overlap::of(&[], &[]).jaccard, 0.0);
     }
 
+    fn measures(jaccard: f64, containment: f64, alignment: Option<Alignment>) -> Measures {
+        Measures {
+            overlap: Overlap {
+                jaccard,
+                containment,
+            },
+            content: Overlap {
+                jaccard,
+                containment,
+            },
+            alignment,
+        }
+    }
+
+    fn aligned(covered: f64, substitution_rate: f64, immutables: f64) -> Option<Alignment> {
+        let pair = crate::align::SentencePair {
+            a: 0,
+            b: 0,
+            similarity: 0.8,
+        };
+        Some(Alignment {
+            pairs: vec![pair; 3],
+            covered_a: covered,
+            covered_b: covered,
+            in_order: 1.0,
+            substitution_rate,
+            immutables,
+        })
+    }
+
     #[test]
-    fn verdicts_by_kind() {
+    fn judgements_by_kind() {
         let config = Config::default();
-        let base: Vec<u64> = (0..100).collect();
-        let edited: Vec<u64> = (5..105).collect();
-        let half: Vec<u64> = (0..45).collect();
-        let other: Vec<u64> = (1000..1100).collect();
         let cases = [
-            (ev(1, &base), ev(1, &base), Some(Kind::Exact)),
-            (ev(1, &base), ev(2, &edited), Some(Kind::NearDuplicate)),
-            (ev(1, &base), ev(3, &half), Some(Kind::Excerpt)),
-            (ev(1, &base), ev(4, &other), None),
+            (
+                measures(0.9, 0.95, aligned(1.0, 0.0, 1.0)),
+                Some(Kind::NearDuplicate),
+            ),
+            (
+                measures(0.7, 0.8, aligned(1.0, 0.12, 1.0)),
+                Some(Kind::Spun),
+            ),
+            (measures(0.3, 0.98, None), Some(Kind::Excerpt)),
+            (
+                measures(0.25, 0.4, aligned(0.9, 0.3, 0.9)),
+                Some(Kind::Spun),
+            ),
+            (measures(0.25, 0.4, aligned(0.9, 0.3, 0.1)), None),
+            (measures(0.05, 0.1, aligned(0.2, 0.3, 0.9)), None),
+            (measures(0.05, 0.1, None), None),
         ];
-        for (a, b, want) in cases {
-            assert_eq!(verify(&a, &b, &config).map(|v| v.kind), want);
+        for (m, want) in cases {
+            let got = judge(m.clone(), &config).map(|v| v.kind);
+            assert_eq!(got, want, "{m:?}");
         }
     }
 
     #[test]
-    fn short_documents_only_match_exactly() {
+    fn exact_copies_and_short_documents() {
         let config = Config::default();
-        let tiny = Evidence {
-            body_hash: 1,
-            words: 3,
+        let p = Profile::new("short text");
+        let ev = |hash, words| Evidence {
+            body_hash: hash,
+            words,
             shingles: &[1],
+            content: &[1],
+            profile: &p,
         };
-        let same = Evidence {
-            body_hash: 2,
-            words: 3,
-            shingles: &[1],
-        };
-        assert_eq!(verify(&tiny, &same, &config), None);
+        assert_eq!(
+            verify(&ev(1, 3), &ev(1, 3), &config).map(|v| v.kind),
+            Some(Kind::Exact)
+        );
+        assert_eq!(verify(&ev(1, 3), &ev(2, 3), &config), None);
     }
 }

@@ -8,10 +8,11 @@
 //! - user rules in the same format (`--boilerplate FILE`);
 //! - [`LearnedChrome`]: lines that recur across otherwise different documents of the corpus.
 //!
-//! Stripping never takes the article with it: a line that a `line` rule matches is chrome whatever
-//! surrounds it, but `rest` blocks and learned lines are inferences, so if stripping would remove more
-//! than `max_share` of a document's text, those inferences are withdrawn for that document and the
-//! refusal is reported.
+//! Stripping never takes the article with it. Some removals are certain: a line a `line` rule
+//! matches, a link list of short lines after a "Read next" header, a short recurring line. Others are
+//! inferences: a block with long lines after a header, a long recurring line. If stripping would
+//! remove more than `max_share` of a document's text, the inferences are withdrawn for that document
+//! and the refusal is reported.
 
 mod learn;
 mod rules;
@@ -37,7 +38,15 @@ pub struct Removal {
     pub range: Range<usize>,
     /// The rule that removed it (`family/rule`, `user:…`, or [`LEARNED`]).
     pub rule: String,
+    /// Whether the removal is certain (a line a rule matched, a block of link-list lines, a short
+    /// learned line) rather than inferred (a block with long lines after a header, a long learned
+    /// line). Only inferred removals are withdrawn by the share guard.
+    pub certain: bool,
 }
+
+/// Lines after a `rest` header that are all at most this many words long (or chrome by another rule)
+/// form a link list.
+const LINK_LIST_WORDS: usize = 20;
 
 /// A document after stripping: which of its lines are kept, and what was removed by what.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -85,8 +94,8 @@ impl Stripped {
         }
     }
 
-    /// If the uncertain removals (`rest` blocks, learned chrome) were withdrawn because stripping
-    /// would have removed more than the allowed share, the share it would have removed.
+    /// If the inferred removals (see [`Removal::certain`]) were withdrawn because stripping would
+    /// have removed more than the allowed share, the share it would have removed.
     pub fn refused(&self) -> Option<f64> {
         self.refused
     }
@@ -114,7 +123,7 @@ impl Stripper {
     pub fn strip(&self, text: &str) -> Stripped {
         let lines: Vec<Range<usize>> = line_ranges(text).collect();
         let full = self.apply_rules(text, &lines, true);
-        if full.removed_share() <= self.max_share {
+        if full.removed_share() <= self.max_share || full.removals.iter().all(|r| r.certain) {
             return full;
         }
         let mut lines_only = self.apply_rules(text, &lines, false);
@@ -127,18 +136,35 @@ impl Stripper {
         let mut kept = Vec::with_capacity(lines.len());
         let mut removals = Vec::new();
         let mut before = 0usize;
-        for line in lines {
+        for (i, line) in lines.iter().enumerate() {
             match self.rules.matching(&text[line.clone()]) {
-                Some(rule) if rest_blocks && rule.scope == Scope::Rest && before * 4 >= total => {
-                    removals.push(Removal {
-                        range: line.start..lines.last().map_or(line.end, |l| l.end),
-                        rule: rule.name.clone(),
+                Some(rule) if rest_blocks && rule.scope == Scope::Rest => {
+                    let block = &lines[i + 1..];
+                    let link_list = block.iter().all(|l| {
+                        let line = &text[l.clone()];
+                        words(line).count() <= LINK_LIST_WORDS
+                            || self.rules.matching(line).is_some()
                     });
-                    break;
+                    // A header near the top may head the article itself, unless what follows is
+                    // plainly a list of links.
+                    if link_list || before * 4 >= total {
+                        removals.push(Removal {
+                            range: line.start..block.last().map_or(line.end, |l| l.end),
+                            rule: rule.name.clone(),
+                            certain: link_list,
+                        });
+                        break;
+                    }
+                    removals.push(Removal {
+                        range: line.clone(),
+                        rule: rule.name.clone(),
+                        certain: true,
+                    });
                 }
                 Some(rule) => removals.push(Removal {
                     range: line.clone(),
                     rule: rule.name.clone(),
+                    certain: true,
                 }),
                 None => kept.push(line.clone()),
             }
@@ -170,26 +196,37 @@ impl Stripper {
             total: stripped.total,
             refused: None,
         };
+        let mut learned = Vec::new();
         for line in &stripped.kept {
-            if chrome.contains(line_key(&text[line.clone()], &mut scratch).hash) {
-                out.removals.push(Removal {
+            let key = line_key(&text[line.clone()], &mut scratch);
+            if chrome.contains(key.hash) {
+                learned.push(Removal {
                     range: line.clone(),
                     rule: LEARNED.to_string(),
+                    certain: chrome.is_short(key.words),
                 });
             } else {
                 out.kept.push(line.clone());
             }
         }
-        if out.removals.len() == stripped.removals.len() {
+        if learned.is_empty() {
             return stripped.clone();
         }
-        out.removals.sort_by_key(|r| r.range.start);
-        if out.removed_share() <= self.max_share {
-            return out;
+        let would_remove = (stripped.removed_bytes()
+            + learned.iter().map(|r| r.range.len()).sum::<usize>())
+            as f64
+            / stripped.total.max(1) as f64;
+        if would_remove > self.max_share && learned.iter().any(|r| !r.certain) {
+            out.refused = Some(would_remove);
+            for r in learned.iter().filter(|r| !r.certain) {
+                out.kept.push(r.range.clone());
+            }
+            out.kept.sort_by_key(|r| r.start);
+            learned.retain(|r| r.certain);
         }
-        let mut rules_only = stripped.clone();
-        rules_only.refused = Some(out.removed_share());
-        rules_only
+        out.removals.extend(learned);
+        out.removals.sort_by_key(|r| r.range.start);
+        out
     }
 }
 

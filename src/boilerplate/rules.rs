@@ -13,7 +13,8 @@ use crate::error::RulesError;
 pub enum Scope {
     /// The matching line.
     Line,
-    /// The matching line and everything after it, if at least a quarter of the document precedes it.
+    /// The matching line and everything after it, if what follows is a list of short lines or at
+    /// least a quarter of the document precedes it.
     Rest,
 }
 

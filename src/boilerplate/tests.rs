@@ -109,16 +109,29 @@ fn read_next_block_goes_to_the_end() {
 
 #[test]
 fn a_header_near_the_top_only_removes_its_line() {
-    let text = "Related\nFirst paragraph of the story.\nSecond paragraph of the story.\n\
-                Third paragraph of the story.\nFourth paragraph of the story.";
+    let text = "Related\nFirst paragraph of the story, which runs on for long enough to be an \
+                article's paragraph rather than a headline in a list of links.\n\
+                Second paragraph of the story.\nThird paragraph of the story.";
     let stripped = stripper().strip(text);
-    assert_eq!(stripped.kept().len(), 4);
+    assert_eq!(stripped.kept().len(), 3);
 }
 
 #[test]
-fn a_rest_block_that_would_remove_too_much_is_withdrawn_and_reported() {
+fn a_link_list_is_removed_whatever_its_share() {
+    let text =
+        "Abba reunite for musical premiere\nRead next\n21:23\nITunes user sues Apple over iPod\n\
+                19:09\nKhodorkovsky quits Yukos shares\n16:59\nThe Force is strong in Battlefront";
+    let stripped = Stripper::new(Rules::builtin(), 0.5).strip(text);
+    assert_eq!(stripped.refused(), None);
+    assert_eq!(stripped.body(text), "Abba reunite for musical premiere");
+}
+
+#[test]
+fn a_rest_block_of_long_lines_that_would_remove_too_much_is_withdrawn_and_reported() {
     let text = "The story begins here with a long first paragraph of the article body.\n\
-                Related\nOne more line of the story.\nAnother line of the story.\nAnd another one.";
+                Related\nOne more line of the story, and this one goes on for quite a while, with \
+                clause after clause, as long paragraphs of real articles tend to do in print.\n\
+                Another line of the story.\nAnd another one.";
     let stripped = Stripper::new(Rules::builtin(), 0.3).strip(text);
     assert!(stripped.refused().unwrap() > 0.3);
     // The header line itself is still chrome; the lines after it stay.

@@ -62,19 +62,43 @@ pub struct PairRecord<'a> {
     pub jaccard: f64,
     /// Shingle containment of the shorter body in the longer one.
     pub containment: f64,
+    /// Jaccard similarity of the content-word sets.
+    pub content_jaccard: f64,
+    /// Aligned sentence pairs, where the pair was aligned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aligned_sentences: Option<usize>,
+    /// Share of the smaller-covered text in aligned sentences.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aligned_share: Option<f64>,
+    /// Share of words substituted within aligned sentences.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub substitution_rate: Option<f64>,
+    /// Share of `a`'s text removed as boilerplate.
+    pub stripped_a: f64,
+    /// Share of `b`'s text removed as boilerplate.
+    pub stripped_b: f64,
 }
 
 impl<'a> PairRecord<'a> {
     /// The record of one pair.
-    pub fn new(corpus: &'a Corpus, pair: &Pair) -> Self {
+    pub fn new(corpus: &'a Corpus, outcome: &Outcome, pair: &Pair) -> Self {
         let v = &pair.verdict;
+        let m = &v.measures;
+        let al = m.alignment.as_ref();
+        let stripped = |d: DocId| round4(outcome.documents[d.index()].stripped.removed_share());
         PairRecord {
             a: &corpus.get(pair.a).id,
             b: &corpus.get(pair.b).id,
             kind: v.kind,
             score: round4(v.score),
-            jaccard: round4(v.overlap.jaccard),
-            containment: round4(v.overlap.containment),
+            jaccard: round4(m.overlap.jaccard),
+            containment: round4(m.overlap.containment),
+            content_jaccard: round4(m.content.jaccard),
+            aligned_sentences: al.map(|a| a.pairs.len()),
+            aligned_share: al.map(|a| round4(a.covered_a.min(a.covered_b))),
+            substitution_rate: al.map(|a| round4(a.substitution_rate)),
+            stripped_a: stripped(pair.a),
+            stripped_b: stripped(pair.b),
         }
     }
 }
@@ -82,7 +106,7 @@ impl<'a> PairRecord<'a> {
 /// Writes every pair as one JSON object a line.
 pub fn write_pairs(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io::Result<()> {
     for pair in &outcome.pairs {
-        serde_json::to_writer(&mut *out, &PairRecord::new(corpus, pair))?;
+        serde_json::to_writer(&mut *out, &PairRecord::new(corpus, outcome, pair))?;
         out.write_all(b"\n")?;
     }
     Ok(())

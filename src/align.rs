@@ -1,0 +1,436 @@
+//! Sentence alignment: read two texts the way an editor would, sentence by sentence.
+//!
+//! A [`Profile`] splits a stripped body into sentences of word tokens and marks *content* tokens (not
+//! function words) and *immutables* (numbers and capitalised names: what article spinners keep).
+//! [`align`] matches each sentence of one text to its most similar sentence of the other by the Dice
+//! coefficient of their content tokens, in any order (spinners may shuffle sentences), and measures:
+//! - how much of each text is covered by aligned sentences (`covered_a`, `covered_b`);
+//! - how much of the alignment keeps the original order (`in_order`);
+//! - within aligned sentences, the share of words *substituted* by a different word
+//!   (`substitution_rate`). A word replaced by a near-identical one (`goverment` for `government`)
+//!   is a typo, not a substitution: typos mark light edits, substitutions mark spinning;
+//! - how many immutables the two texts share (`immutables`).
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use similar::{capture_diff_slices, Algorithm, DiffOp};
+
+use crate::normalize::normalize_into;
+use crate::shingle::{hash_word, intersection_size, words};
+
+/// Sentences this similar (Dice of content tokens) are aligned.
+pub const ALIGN_SIMILARITY: f64 = 0.5;
+
+/// Sentences with fewer content tokens than this are ignored by alignment (headings, fragments).
+const MIN_SENTENCE_CONTENT: usize = 3;
+
+fn stopwords() -> &'static [u64] {
+    static WORDS: OnceLock<Vec<u64>> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        let mut v: Vec<u64> = words(include_str!("stopwords.txt"))
+            .map(hash_word)
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    })
+}
+
+/// Whether a word hash is a function word (from the built-in English stopword list).
+pub fn is_stopword(hash: u64) -> bool {
+    stopwords().binary_search(&hash).is_ok()
+}
+
+/// A token of a profile: its hash, where it is in the normalised text, and whether it carries
+/// content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Token {
+    hash: u64,
+    start: u32,
+    end: u32,
+    content: bool,
+}
+
+/// One document prepared for alignment.
+#[derive(Debug, Clone, Default)]
+pub struct Profile {
+    text: String,
+    tokens: Vec<Token>,
+    /// Token index ranges of the sentences.
+    sentences: Vec<Range<u32>>,
+    /// Per sentence, its sorted, deduplicated content hashes, as ranges into `content`.
+    content_ranges: Vec<Range<u32>>,
+    content: Vec<u64>,
+    /// Sorted, deduplicated hashes of numbers and capitalised names.
+    immutables: Vec<u64>,
+}
+
+impl Profile {
+    /// Profiles a stripped body. Sentences end at `.`, `!`, `?`, `;`, `:` and at line ends.
+    pub fn new(body: &str) -> Profile {
+        let mut p = Profile {
+            immutables: immutables(body),
+            ..Profile::default()
+        };
+        let mut line_text = String::new();
+        for line in body.lines() {
+            normalize_into(line, &mut line_text);
+            if line_text.is_empty() {
+                continue;
+            }
+            if !p.text.is_empty() {
+                p.text.push('\n');
+            }
+            let offset = p.text.len();
+            p.text.push_str(&line_text);
+            let mut sentence_start = p.tokens.len() as u32;
+            let mut pos = 0usize;
+            for word in words(&line_text) {
+                // `words` yields slices of `line_text`: recover their offsets.
+                let start = word.as_ptr() as usize - line_text.as_ptr() as usize;
+                let here = p.tokens.len() as u32;
+                if here > sentence_start
+                    && line_text[pos..start].contains(['.', '!', '?', ';', ':'])
+                {
+                    p.sentences.push(sentence_start..here);
+                    sentence_start = here;
+                }
+                pos = start + word.len();
+                let hash = hash_word(word);
+                p.tokens.push(Token {
+                    hash,
+                    start: (offset + start) as u32,
+                    end: (offset + pos) as u32,
+                    content: !is_stopword(hash),
+                });
+            }
+            let here = p.tokens.len() as u32;
+            if here > sentence_start {
+                p.sentences.push(sentence_start..here);
+            }
+        }
+        for s in &p.sentences {
+            let from = p.content.len();
+            p.content.extend(
+                p.tokens[s.start as usize..s.end as usize]
+                    .iter()
+                    .filter(|t| t.content)
+                    .map(|t| t.hash),
+            );
+            p.content[from..].sort_unstable();
+            let mut unique = from;
+            for i in from..p.content.len() {
+                if i == from || p.content[i] != p.content[unique - 1] {
+                    p.content[unique] = p.content[i];
+                    unique += 1;
+                }
+            }
+            p.content.truncate(unique);
+            p.content_ranges.push(from as u32..unique as u32);
+        }
+        p
+    }
+
+    /// Number of sentences.
+    pub fn sentence_count(&self) -> usize {
+        self.sentences.len()
+    }
+
+    /// The normalised text of sentence `i`.
+    pub fn sentence_text(&self, i: usize) -> &str {
+        let s = &self.sentences[i];
+        let start = self.tokens[s.start as usize].start as usize;
+        let end = self.tokens[s.end as usize - 1].end as usize;
+        &self.text[start..end]
+    }
+
+    fn sentence_content(&self, i: usize) -> &[u64] {
+        let r = &self.content_ranges[i];
+        &self.content[r.start as usize..r.end as usize]
+    }
+
+    fn sentence_tokens(&self, i: usize) -> &[Token] {
+        let s = &self.sentences[i];
+        &self.tokens[s.start as usize..s.end as usize]
+    }
+
+    fn word(&self, t: &Token) -> &str {
+        &self.text[t.start as usize..t.end as usize]
+    }
+}
+
+/// Numbers and capitalised words that do not start a sentence, as hashes of their lower-case form.
+fn immutables(body: &str) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut scratch = String::new();
+    let mut sentence_start = true;
+    let mut pos = 0usize;
+    for word in words(body) {
+        let start = word.as_ptr() as usize - body.as_ptr() as usize;
+        if body[pos..start].contains(['.', '!', '?', '\n']) {
+            sentence_start = true;
+        }
+        pos = start + word.len();
+        let first = word.chars().next().unwrap_or(' ');
+        let number = word.chars().any(|c| c.is_ascii_digit());
+        let name = first.is_uppercase() && !sentence_start;
+        if number || name {
+            normalize_into(word, &mut scratch);
+            out.push(hash_word(&scratch));
+        }
+        sentence_start = false;
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// One pair of aligned sentences.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SentencePair {
+    /// Sentence index in the first text.
+    pub a: usize,
+    /// Sentence index in the second text.
+    pub b: usize,
+    /// Dice similarity of their content tokens.
+    pub similarity: f64,
+}
+
+/// The alignment of two texts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alignment {
+    /// Aligned sentences, in the first text's order.
+    pub pairs: Vec<SentencePair>,
+    /// Share of the first text's content (by content tokens) in aligned sentences.
+    pub covered_a: f64,
+    /// Share of the second text's content in aligned sentences.
+    pub covered_b: f64,
+    /// Share of aligned sentences that keep their relative order (longest increasing run).
+    pub in_order: f64,
+    /// Among aligned sentences, the share of words replaced by a different (not misspelt) word, or
+    /// inserted or deleted.
+    pub substitution_rate: f64,
+    /// Immutables (numbers, names) the texts share, over the smaller text's count; 1 if either has
+    /// fewer than three.
+    pub immutables: f64,
+}
+
+impl Alignment {
+    /// The alignment score: the share of the *smaller* side that aligns, as a candidate copy is
+    /// judged by how much of it comes from the other.
+    pub fn score(&self) -> f64 {
+        self.covered_a.max(self.covered_b)
+    }
+}
+
+/// Aligns two profiles.
+pub fn align(a: &Profile, b: &Profile) -> Alignment {
+    let weight = |p: &Profile, i: usize| p.sentence_content(i).len();
+    let mut pairs = Vec::new();
+    let mut used_b = vec![false; b.sentence_count()];
+    for i in 0..a.sentence_count() {
+        let ca = a.sentence_content(i);
+        if ca.len() < MIN_SENTENCE_CONTENT {
+            continue;
+        }
+        let mut best = (0.0f64, usize::MAX);
+        for j in 0..b.sentence_count() {
+            let cb = b.sentence_content(j);
+            if cb.len() < MIN_SENTENCE_CONTENT {
+                continue;
+            }
+            // Dice cannot reach the threshold if the sizes are too far apart.
+            let (small, large) = (ca.len().min(cb.len()) as f64, ca.len().max(cb.len()) as f64);
+            if 2.0 * small / (small + large) < ALIGN_SIMILARITY {
+                continue;
+            }
+            let dice = 2.0 * intersection_size(ca, cb) as f64 / (ca.len() + cb.len()) as f64;
+            if dice > best.0 {
+                best = (dice, j);
+            }
+        }
+        if best.0 >= ALIGN_SIMILARITY {
+            used_b[best.1] = true;
+            pairs.push(SentencePair {
+                a: i,
+                b: best.1,
+                similarity: best.0,
+            });
+        }
+    }
+    let total_a: usize = (0..a.sentence_count()).map(|i| weight(a, i)).sum();
+    let total_b: usize = (0..b.sentence_count()).map(|j| weight(b, j)).sum();
+    let aligned_a: usize = pairs.iter().map(|p| weight(a, p.a)).sum();
+    let aligned_b: usize = (0..b.sentence_count())
+        .filter(|&j| used_b[j])
+        .map(|j| weight(b, j))
+        .sum();
+    let share = |x: usize, total: usize| {
+        if total == 0 {
+            0.0
+        } else {
+            x as f64 / total as f64
+        }
+    };
+
+    let (mut changed, mut compared) = (0usize, 0usize);
+    for p in &pairs {
+        let (c, n) = substitutions(a, p.a, b, p.b);
+        changed += c;
+        compared += n;
+    }
+    let small = a.immutables.len().min(b.immutables.len());
+    Alignment {
+        covered_a: share(aligned_a, total_a),
+        covered_b: share(aligned_b, total_b),
+        in_order: if pairs.is_empty() {
+            0.0
+        } else {
+            longest_increasing(pairs.iter().map(|p| p.b)) as f64 / pairs.len() as f64
+        },
+        substitution_rate: share(changed, compared),
+        immutables: if small < 3 {
+            1.0
+        } else {
+            intersection_size(&a.immutables, &b.immutables) as f64 / small as f64
+        },
+        pairs,
+    }
+}
+
+/// Words substituted, inserted or deleted between two aligned sentences (typos excepted), and the
+/// number of words compared.
+fn substitutions(a: &Profile, i: usize, b: &Profile, j: usize) -> (usize, usize) {
+    let (ta, tb) = (a.sentence_tokens(i), b.sentence_tokens(j));
+    let ha: Vec<u64> = ta.iter().map(|t| t.hash).collect();
+    let hb: Vec<u64> = tb.iter().map(|t| t.hash).collect();
+    let mut changed = 0;
+    for op in capture_diff_slices(Algorithm::Myers, &ha, &hb) {
+        match op {
+            DiffOp::Equal { .. } => {}
+            DiffOp::Delete { old_len, .. } => changed += old_len,
+            DiffOp::Insert { new_len, .. } => changed += new_len,
+            DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => {
+                let typos = (0..old_len.min(new_len))
+                    .filter(|&k| is_typo(a.word(&ta[old_index + k]), b.word(&tb[new_index + k])))
+                    .count();
+                changed += old_len.max(new_len) - typos;
+            }
+        }
+    }
+    (changed, ta.len().max(tb.len()))
+}
+
+/// Whether `y` is a misspelling of `x`: one or two edits, and most of the word intact.
+fn is_typo(x: &str, y: &str) -> bool {
+    let longest = x.chars().count().max(y.chars().count());
+    longest >= 3 && strsim::damerau_levenshtein(x, y) <= 2.min(longest / 3).max(1)
+}
+
+/// Length of the longest strictly increasing subsequence.
+fn longest_increasing(seq: impl Iterator<Item = usize>) -> usize {
+    let mut tails: Vec<usize> = Vec::new();
+    for x in seq {
+        match tails.binary_search(&x) {
+            Ok(_) => {}
+            Err(i) if i == tails.len() => tails.push(x),
+            Err(i) => tails[i] = x,
+        }
+    }
+    tails.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORIGINAL: &str = "US President Joe Biden will soon tell his Russian counterpart Vladimir Putin \
+that Washington wants a more predictable relationship with Moscow, the top American diplomat Antony \
+Blinken revealed in an interview. Biden should speak with Putin in the near future, Blinken told \
+Reuters on Friday. He will tell the Russian leader that the United States will stand up to any \
+reckless or aggressive action by Russia. The two leaders last met in Geneva, Switzerland in June.";
+
+    const SPUN: &str = "US President Joe Biden will do it soon tell his Russian counterpart Vladimir \
+Putin that Washington wishes a more predictable human relationship with Moscow, the top American \
+diplomat Antony Blinken revealed in an consultation. Biden should speak with To put in in the near \
+future, Blinken told Reuters on Friday. He will state the Russian leader that the United States will \
+stand in feet up to any heedless or aggressive action by Russia. The two leaders final met in Geneva, \
+Switzerland in June.";
+
+    const TYPOS: &str = "US President Joe Biden will soon tell his Russian counterpart Vladimir Putin \
+that Washington wants a more predictible relationship with Moscow, the top American diplomat Antony \
+Blinken revealed in an interveiw. Biden should speak with Putin in the near future, Blinken told \
+Reuters on Friday. He will tell the Russian leader that the United States will stand up to any \
+reckless or agressive action by Russia. The two leaders last met in Geneva, Switzerland in June.";
+
+    const OTHER: &str = "Russian Foreign Minister Sergei Lavrov met Blinken in Reykjavik on the \
+sidelines of an Arctic Council meeting. The two sides agreed they have serious differences. Lavrov \
+said the world would be safer if Moscow and Washington could forge some understanding. Blinken \
+pointed to the need for a predictable relationship with Russia on climate and Iran.";
+
+    #[test]
+    fn spun_text_aligns_with_substitutions() {
+        let al = align(&Profile::new(SPUN), &Profile::new(ORIGINAL));
+        assert_eq!(al.pairs.len(), 4);
+        assert!(al.score() > 0.95, "{al:?}");
+        assert!(al.substitution_rate > 0.08, "{al:?}");
+        assert!(al.immutables > 0.9);
+        assert_eq!(al.in_order, 1.0);
+    }
+
+    #[test]
+    fn typos_are_not_substitutions() {
+        let al = align(&Profile::new(TYPOS), &Profile::new(ORIGINAL));
+        assert!(al.score() > 0.95);
+        assert_eq!(al.substitution_rate, 0.0, "{al:?}");
+    }
+
+    #[test]
+    fn a_different_story_on_the_same_topic_does_not_align() {
+        let al = align(&Profile::new(OTHER), &Profile::new(ORIGINAL));
+        assert!(al.score() < 0.3, "{al:?}");
+    }
+
+    #[test]
+    fn shuffled_sentences_align_out_of_order() {
+        let shuffled: Vec<&str> = ORIGINAL.split_inclusive(". ").collect();
+        let reordered = format!(
+            "{}{}{}{}",
+            shuffled[3], shuffled[1], shuffled[0], shuffled[2]
+        );
+        let al = align(&Profile::new(&reordered), &Profile::new(ORIGINAL));
+        assert!(al.score() > 0.95);
+        assert!(al.in_order < 1.0);
+    }
+
+    #[test]
+    fn profile_sentences_and_immutables() {
+        let p = Profile::new("Talks began in Geneva. They ended on June 16, 2021!\nA headline\n");
+        assert_eq!(p.sentence_count(), 3);
+        assert_eq!(p.sentence_text(1), "they ended on june 16, 2021");
+        assert_eq!(p.sentence_text(2), "a headline");
+        // Geneva, June, 16, 2021 ("Talks" and "They" start sentences).
+        assert_eq!(p.immutables.len(), 4);
+    }
+
+    #[test]
+    fn typo_rule() {
+        assert!(is_typo("government", "goverment"));
+        assert!(is_typo("mobile", "moile"));
+        assert!(!is_typo("later", "posterior"));
+        assert!(!is_typo("the", "a"));
+    }
+
+    #[test]
+    fn increasing_run() {
+        assert_eq!(longest_increasing([3, 1, 2, 5, 4].into_iter()), 3);
+        assert_eq!(longest_increasing(std::iter::empty()), 0);
+    }
+}

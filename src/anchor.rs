@@ -1,0 +1,122 @@
+//! Shingle sets → containment candidates, for excerpts and partial reprints.
+//!
+//! Jaccard-based LSH cannot see an excerpt: a third of an article shares only a third of its shingles,
+//! a Jaccard of about 0.3 or much less. Containment needs a different index. One shingle in
+//! `sampling` (chosen by its hash, so two documents sample the same shingles of a shared passage) is an
+//! *anchor*; an inverted index maps each anchor to the documents that contain it, and documents
+//! sharing at least `min_shared` anchors are candidates, however long either one is. Anchors found in
+//! more than `max_df` documents (common phrases, chrome that survived stripping) are dropped so that
+//! one posting list cannot produce a quadratic number of pairs. Like MOSS-style fingerprint sampling,
+//! this is linear in corpus size plus the pairs it emits.
+
+use rayon::prelude::*;
+
+/// Whether a shingle hash is an anchor at this sampling rate.
+#[inline]
+pub fn is_anchor(hash: u64, sampling: u64) -> bool {
+    // The top bits: the low bits of these hashes also pick MinHash bins.
+    (hash >> 40) % sampling == 0
+}
+
+/// Candidate pairs `(a, b)`, `a < b`, of documents sharing at least `min_shared` anchors, or at
+/// least half the anchors of the one with fewer (a one-sentence excerpt has only a handful).
+/// `shingles[d]` is document `d`'s sorted shingle set; documents not in `members` are ignored.
+/// The result is sorted and deduplicated.
+pub fn containment_pairs(
+    shingles: &[&[u64]],
+    members: &[u32],
+    sampling: u64,
+    min_shared: usize,
+    max_df: usize,
+) -> Vec<(u32, u32)> {
+    let mut postings: Vec<(u64, u32)> = members
+        .par_iter()
+        .flat_map_iter(|&d| {
+            shingles[d as usize]
+                .iter()
+                .filter(move |&&h| is_anchor(h, sampling))
+                .map(move |&h| (h, d))
+        })
+        .collect();
+    postings.par_sort_unstable();
+    let mut pairs: Vec<(u32, u32)> = postings
+        .chunk_by(|x, y| x.0 == y.0)
+        .filter(|list| list.len() > 1 && list.len() <= max_df)
+        .flat_map(|list| {
+            list.iter().enumerate().flat_map(move |(i, &(_, a))| {
+                list[i + 1..]
+                    .iter()
+                    .map(move |&(_, b)| (a.min(b), a.max(b)))
+            })
+        })
+        .collect();
+    pairs.par_sort_unstable();
+    let mut anchors = vec![0usize; shingles.len()];
+    for &(_, d) in &postings {
+        anchors[d as usize] += 1;
+    }
+    let mut out = Vec::new();
+    for run in pairs.chunk_by(|x, y| x == y) {
+        let (a, b) = run[0];
+        let fewest = anchors[a as usize].min(anchors[b as usize]);
+        if run.len() >= min_shared.min(fewest.div_ceil(2)) {
+            out.push(run[0]);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anchors(n: u64, offset: u64) -> Vec<u64> {
+        // Hashes whose top bits make every one an anchor at sampling 1.
+        let mut v: Vec<u64> = (offset..offset + n).map(|x| x << 40).collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn an_excerpt_is_a_candidate_of_its_source_however_long_the_source() {
+        let long = anchors(1000, 0);
+        let excerpt = anchors(20, 0);
+        let other = anchors(20, 5000);
+        let sets: Vec<&[u64]> = vec![&long, &excerpt, &other];
+        let pairs = containment_pairs(&sets, &[0, 1, 2], 1, 2, 10);
+        assert_eq!(pairs, vec![(0, 1)]);
+    }
+
+    #[test]
+    fn a_document_with_one_anchor_needs_to_share_only_that_one() {
+        let long = anchors(100, 0);
+        let tiny = anchors(1, 50);
+        let sets: Vec<&[u64]> = vec![&long, &tiny];
+        assert_eq!(containment_pairs(&sets, &[0, 1], 1, 2, 10), vec![(0, 1)]);
+    }
+
+    #[test]
+    fn too_few_shared_anchors_or_too_common_anchors_are_not_enough() {
+        let a = anchors(10, 0);
+        let b: Vec<u64> = anchors(1, 9).into_iter().chain(anchors(10, 100)).collect();
+        let sets: Vec<&[u64]> = vec![&a, &b];
+        assert!(containment_pairs(&sets, &[0, 1], 1, 2, 10).is_empty());
+        // Every document shares everything, but every anchor is in more than max_df documents.
+        let same = anchors(10, 0);
+        let sets: Vec<&[u64]> = vec![&same; 5];
+        assert!(containment_pairs(&sets, &[0, 1, 2, 3, 4], 1, 2, 4).is_empty());
+        assert_eq!(
+            containment_pairs(&sets, &[0, 1, 2, 3, 4], 1, 2, 5).len(),
+            10
+        );
+    }
+
+    #[test]
+    fn sampling_keeps_about_one_in_n() {
+        let hashes: Vec<u64> = (0..100_000u64)
+            .map(|x| x.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+            .collect();
+        let kept = hashes.iter().filter(|&&h| is_anchor(h, 8)).count();
+        assert!((11_000..14_000).contains(&kept), "{kept}");
+    }
+}
