@@ -4,6 +4,7 @@
 //! the per-document stages in parallel, and reports progress. Output is sorted after every parallel
 //! stage, so a run is deterministic whatever the thread count.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -21,7 +22,7 @@ use crate::error::Error;
 use crate::fingerprint::{fingerprint, Fingerprint, Scratch, SignatureSlots};
 use crate::lsh::{candidate_pairs, Banding};
 use crate::minhash::MinHasher;
-use crate::verify::{verify, Evidence, Kind, Verdict};
+use crate::verify::{verify, Evidence, Kind, Verdict, MIN_TITLE_WORDS};
 
 /// Receives progress from long stages. Implementations must be cheap: `advance` is called from
 /// worker threads, once per document.
@@ -77,8 +78,9 @@ pub struct Stats {
     pub content_banding: Option<Banding>,
     /// Candidate pairs, all channels together.
     pub candidates: usize,
-    /// Candidate pairs from each channel: word shingles, content words, containment anchors.
-    pub candidates_by_channel: [usize; 3],
+    /// Candidate pairs from each channel: word shingles, content words, containment anchors,
+    /// headlines.
+    pub candidates_by_channel: [usize; 4],
     /// Verified pairs.
     pub pairs: usize,
     /// Time spent fingerprinting.
@@ -130,7 +132,27 @@ pub struct Deduper {
 /// Candidate pairs from every channel, merged.
 struct Candidates {
     pairs: Vec<(u32, u32)>,
-    by_channel: [usize; 3],
+    by_channel: [usize; 4],
+}
+
+/// Pairs of a headline-only document (too short to compare, at least
+/// [`MIN_TITLE_WORDS`] words) with each longer document whose title it is.
+fn title_pairs(prints: &[Fingerprint], min_words: usize) -> Vec<(u32, u32)> {
+    let mut titles: HashMap<u64, Vec<u32>> = HashMap::new();
+    for (d, p) in prints.iter().enumerate() {
+        if p.words >= min_words {
+            titles.entry(p.title_hash).or_default().push(d as u32);
+        }
+    }
+    let mut pairs = Vec::new();
+    for (d, p) in prints.iter().enumerate() {
+        if (MIN_TITLE_WORDS..min_words).contains(&p.words) {
+            for &other in titles.get(&p.body_hash).map_or(&[][..], Vec::as_slice) {
+                pairs.push((other.min(d as u32), other.max(d as u32)));
+            }
+        }
+    }
+    pairs
 }
 
 impl Deduper {
@@ -205,10 +227,17 @@ impl Deduper {
                 )
             },
         );
-        let by_channel = [verbatim.len(), reworded.len(), contained.len()];
+        let headlines = title_pairs(prints, c.min_words);
+        let by_channel = [
+            verbatim.len(),
+            reworded.len(),
+            contained.len(),
+            headlines.len(),
+        ];
         let mut pairs = verbatim;
         pairs.extend(reworded);
         pairs.extend(contained);
+        pairs.extend(headlines);
         pairs.par_sort_unstable();
         pairs.dedup();
         Candidates { pairs, by_channel }
@@ -342,6 +371,7 @@ impl Deduper {
                 profile: profiles[d as usize]
                     .as_ref()
                     .expect("candidates are profiled"),
+                title_hash: p.title_hash,
             }
         };
         let pairs: Vec<Pair> = candidates

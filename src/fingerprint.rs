@@ -19,6 +19,7 @@ use crate::shingle::{shingles_into, word_hashes_into};
 #[derive(Debug, Default)]
 pub struct Scratch {
     normalized: String,
+    normalized_title: String,
     words: Vec<u64>,
     shingles: Vec<u64>,
     bins: Vec<u64>,
@@ -35,6 +36,8 @@ pub struct Fingerprint {
     pub shingles: Vec<u64>,
     /// Sorted, deduplicated hashes of the body's content words.
     pub content: Vec<u64>,
+    /// xxh3 of the normalised first line (the title, in most articles).
+    pub title_hash: u64,
 }
 
 /// Where [`fingerprint`] writes a document's two signatures.
@@ -63,7 +66,12 @@ pub fn fingerprint(
     scratch.words.retain(|&w| !is_stopword(w));
     shingles_into(&scratch.words, 1, &mut scratch.shingles);
     hasher.sign_into(&scratch.shingles, &mut scratch.bins, slots.content);
+    normalize_into(
+        body.lines().next().unwrap_or(""),
+        &mut scratch.normalized_title,
+    );
     Fingerprint {
+        title_hash: xxh3_64(scratch.normalized_title.as_bytes()),
         body_hash: xxh3_64(scratch.normalized.as_bytes()),
         words,
         shingles,

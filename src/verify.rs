@@ -60,6 +60,19 @@ pub struct Evidence<'a> {
     pub content: &'a [u64],
     /// Its sentence profile, for alignment.
     pub profile: &'a Profile,
+    /// Hash of its normalised first line (its title).
+    pub title_hash: u64,
+}
+
+/// A document this short can still be a copy: of another document's title.
+pub const MIN_TITLE_WORDS: usize = 4;
+
+/// Whether `a` is too short to compare on its own but is exactly `b`'s title: an excerpt that kept
+/// only the headline.
+pub fn is_title_of(a: &Evidence<'_>, b: &Evidence<'_>, config: &Config) -> bool {
+    (MIN_TITLE_WORDS..config.min_words).contains(&a.words)
+        && b.words >= config.min_words
+        && a.body_hash == b.title_hash
 }
 
 /// The measured overlap of two sets.
@@ -184,6 +197,17 @@ pub fn verify(a: &Evidence<'_>, b: &Evidence<'_>, config: &Config) -> Option<Ver
             },
         });
     }
+    if is_title_of(a, b, config) || is_title_of(b, a, config) {
+        return Some(Verdict {
+            kind: Kind::Excerpt,
+            score: 1.0,
+            measures: Measures {
+                overlap: Overlap::of(a.shingles, b.shingles),
+                content: Overlap::of(a.content, b.content),
+                alignment: None,
+            },
+        });
+    }
     judge(measure(a, b, config)?, config)
 }
 
@@ -257,20 +281,29 @@ mod tests {
     }
 
     #[test]
-    fn exact_copies_and_short_documents() {
+    fn exact_copies_short_documents_and_headlines() {
         let config = Config::default();
         let p = Profile::new("short text");
-        let ev = |hash, words| Evidence {
+        let ev = |hash, words, title_hash| Evidence {
             body_hash: hash,
             words,
             shingles: &[1],
             content: &[1],
             profile: &p,
+            title_hash,
         };
+        let kind = |a: &Evidence<'_>, b: &Evidence<'_>| verify(a, b, &config).map(|v| v.kind);
+        assert_eq!(kind(&ev(1, 3, 0), &ev(1, 3, 0)), Some(Kind::Exact));
+        assert_eq!(kind(&ev(1, 3, 0), &ev(2, 3, 0)), None);
+        // A headline-only copy matches the article it heads, and nothing else.
+        let headline = ev(7, 5, 7);
+        assert_eq!(kind(&headline, &ev(2, 300, 7)), Some(Kind::Excerpt));
+        assert_eq!(kind(&ev(2, 300, 7), &headline), Some(Kind::Excerpt));
+        assert_eq!(kind(&headline, &ev(2, 300, 8)), None);
         assert_eq!(
-            verify(&ev(1, 3), &ev(1, 3), &config).map(|v| v.kind),
-            Some(Kind::Exact)
+            kind(&ev(7, 3, 7), &ev(2, 300, 7)),
+            None,
+            "three words are too few"
         );
-        assert_eq!(verify(&ev(1, 3), &ev(2, 3), &config), None);
     }
 }

@@ -11,8 +11,9 @@
 //!   appears in. A reprinted story recurs together with its other paragraphs, which together are
 //!   most of each copy; a site's footer recurs with the rest of the footer, a minority of each page.
 //!
-//! Lines "recur with it" when they are frequent in the same document with a document frequency within
-//! a factor of two of its own; this needs one pass over the documents and no pairwise comparison.
+//! Lines "recur with it" when they stand in the same document and recur in a number of documents
+//! within a factor of two of its own; this needs one pass over the documents and no pairwise
+//! comparison.
 
 use std::collections::{HashMap, HashSet};
 
@@ -84,17 +85,16 @@ impl LearnedChrome {
             if doc_bytes == 0 {
                 continue;
             }
-            // Each distinct frequent line once, even if a document repeats it.
-            let mut freq: Vec<&LineKey> = doc
-                .lines
-                .iter()
-                .filter(|l| frequent(l.hash, doc.source))
-                .collect();
-            freq.sort_unstable_by_key(|l| l.hash);
-            freq.dedup_by_key(|l| l.hash);
-            for line in &freq {
+            // Each distinct recurring line once, even if a document repeats it. Lines below the
+            // frequency threshold still count as recurring with a frequent one: a story's
+            // paragraphs in three copies recur with its lead paragraph in four.
+            let mut recurring: Vec<&LineKey> =
+                doc.lines.iter().filter(|l| df[&l.hash] >= 2).collect();
+            recurring.sort_unstable_by_key(|l| l.hash);
+            recurring.dedup_by_key(|l| l.hash);
+            for line in recurring.iter().filter(|l| frequent(l.hash, doc.source)) {
                 let own = f64::from(df[&line.hash]);
-                let block: u64 = freq
+                let block: u64 = recurring
                     .iter()
                     .filter(|o| {
                         let d = f64::from(df[&o.hash]);
@@ -235,6 +235,29 @@ mod tests {
         assert!(chrome.contains(9));
         assert!(!chrome.contains(1) && !chrome.contains(2) && !chrome.contains(3));
         assert!(chrome.is_short(1) && !chrome.is_short(40));
+    }
+
+    #[test]
+    fn a_lead_paragraph_quoted_by_an_excerpt_recurs_with_the_rest_of_its_story() {
+        // Original and two syndicated copies (paragraphs 2..6 in three documents), and an excerpt that
+        // keeps the lead (1, now in four) followed by a list of links found in thirty documents.
+        let mut docs: Vec<Vec<LineKey>> = (0..3)
+            .map(|_| (1..7).map(|p| line(p, 40)).collect())
+            .collect();
+        docs.push(vec![line(1, 40), line(50, 5), line(51, 5), line(52, 5)]);
+        docs.extend(
+            (0..30).map(|i| vec![line(100 + i, 60), line(50, 5), line(51, 5), line(52, 5)]),
+        );
+        let views: Vec<DocLines> = docs
+            .iter()
+            .map(|l| DocLines {
+                source: None,
+                lines: l,
+            })
+            .collect();
+        let chrome = LearnedChrome::learn(&views, &CONFIG);
+        assert!(!chrome.contains(1), "the lead paragraph is not chrome");
+        assert!(chrome.contains(50) && chrome.contains(51) && chrome.contains(52));
     }
 
     #[test]

@@ -197,9 +197,11 @@ impl Stripper {
             refused: None,
         };
         let mut learned = Vec::new();
-        for line in &stripped.kept {
+        for (i, line) in stripped.kept.iter().enumerate() {
             let key = line_key(&text[line.clone()], &mut scratch);
-            if chrome.contains(key.hash) {
+            // The first line is the title's place: a story's title recurs in all its copies,
+            // spun ones included, and must not be learned away.
+            if i > 0 && chrome.contains(key.hash) {
                 learned.push(Removal {
                     range: line.clone(),
                     rule: LEARNED.to_string(),
