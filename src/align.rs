@@ -161,7 +161,8 @@ impl Profile {
     }
 }
 
-/// Numbers and capitalised words that do not start a sentence, as hashes of their lower-case form.
+/// Numbers (whole: `6,769,000`, `1.45`) and capitalised words that do not start a sentence, as
+/// hashes of their normalised form.
 fn immutables(body: &str) -> Vec<u64> {
     let mut out = Vec::new();
     let mut scratch = String::new();
@@ -174,17 +175,42 @@ fn immutables(body: &str) -> Vec<u64> {
         }
         pos = start + word.len();
         let first = word.chars().next().unwrap_or(' ');
-        let number = word.chars().any(|c| c.is_ascii_digit());
-        let name = first.is_uppercase() && !sentence_start;
-        if number || name {
+        if first.is_uppercase() && !sentence_start && !word.chars().any(|c| c.is_ascii_digit()) {
             normalize_into(word, &mut scratch);
             out.push(hash_word(&scratch));
         }
         sentence_start = false;
     }
+    out.extend(numbers(body).map(|n| hash_word(n) ^ NUMBER_TAG));
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// Keeps number hashes apart from word hashes.
+const NUMBER_TAG: u64 = 0x6e75_6d62_6572_0000;
+
+/// The numbers of a text: runs of ASCII digits, with single `,` or `.` between digits kept inside.
+fn numbers(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() && !bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == bytes.len() {
+            return None;
+        }
+        let start = i;
+        while i < bytes.len()
+            && (bytes[i].is_ascii_digit()
+                || (matches!(bytes[i], b',' | b'.')
+                    && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)))
+        {
+            i += 1;
+        }
+        Some(&text[start..i])
+    })
 }
 
 /// One pair of aligned sentences.
@@ -209,9 +235,15 @@ pub struct Alignment {
     pub covered_b: f64,
     /// Share of aligned sentences that keep their relative order (longest increasing run).
     pub in_order: f64,
-    /// Among aligned sentences, the share of words replaced by a different (not misspelt) word, or
-    /// inserted or deleted.
+    /// Among aligned sentences, the share of words swapped one-for-one (spans of up to three words)
+    /// for different, not misspelt, words: what a spinner does.
     pub substitution_rate: f64,
+    /// Among aligned sentences, the share of words changed in any way but by typos: substituted,
+    /// inserted, deleted or moved.
+    pub edit_rate: f64,
+    /// Share of aligned sentences with at least one one-for-one swap. A spinner touches nearly
+    /// every sentence; an editor updating a story rewrites a few and leaves the rest.
+    pub swapped_sentences: f64,
     /// Immutables (numbers, names) the texts share, over the smaller text's count; 1 if either has
     /// fewer than three.
     pub immutables: f64,
@@ -275,11 +307,9 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
         }
     };
 
-    let (mut changed, mut compared) = (0usize, 0usize);
+    let mut edits = Edits::default();
     for p in &pairs {
-        let (c, n) = substitutions(a, p.a, b, p.b);
-        changed += c;
-        compared += n;
+        edits.add(a, p.a, b, p.b);
     }
     let small = a.immutables.len().min(b.immutables.len());
     Alignment {
@@ -290,7 +320,9 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
         } else {
             longest_increasing(pairs.iter().map(|p| p.b)) as f64 / pairs.len() as f64
         },
-        substitution_rate: share(changed, compared),
+        substitution_rate: share(edits.substituted, edits.compared),
+        edit_rate: share(edits.changed, edits.compared),
+        swapped_sentences: share(edits.swapped_sentences, pairs.len()),
         immutables: if small < 3 {
             1.0
         } else {
@@ -300,32 +332,57 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
     }
 }
 
-/// Words substituted, inserted or deleted between two aligned sentences (typos excepted), and the
-/// number of words compared.
-fn substitutions(a: &Profile, i: usize, b: &Profile, j: usize) -> (usize, usize) {
-    let (ta, tb) = (a.sentence_tokens(i), b.sentence_tokens(j));
-    let ha: Vec<u64> = ta.iter().map(|t| t.hash).collect();
-    let hb: Vec<u64> = tb.iter().map(|t| t.hash).collect();
-    let mut changed = 0;
-    for op in capture_diff_slices(Algorithm::Myers, &ha, &hb) {
-        match op {
-            DiffOp::Equal { .. } => {}
-            DiffOp::Delete { old_len, .. } => changed += old_len,
-            DiffOp::Insert { new_len, .. } => changed += new_len,
-            DiffOp::Replace {
-                old_index,
-                old_len,
-                new_index,
-                new_len,
-            } => {
-                let typos = (0..old_len.min(new_len))
-                    .filter(|&k| is_typo(a.word(&ta[old_index + k]), b.word(&tb[new_index + k])))
-                    .count();
-                changed += old_len.max(new_len) - typos;
+/// Word-level differences between aligned sentences, typos excepted.
+#[derive(Debug, Default)]
+struct Edits {
+    /// Words in one-for-one swaps of short spans.
+    substituted: usize,
+    /// Words changed in any way.
+    changed: usize,
+    /// Words compared.
+    compared: usize,
+    /// Sentence pairs with at least one swap.
+    swapped_sentences: usize,
+}
+
+/// Spans longer than this on either side are rewrites, not a spinner's word swaps.
+const SWAP_SPAN: usize = 3;
+
+impl Edits {
+    fn add(&mut self, a: &Profile, i: usize, b: &Profile, j: usize) {
+        let (ta, tb) = (a.sentence_tokens(i), b.sentence_tokens(j));
+        let ha: Vec<u64> = ta.iter().map(|t| t.hash).collect();
+        let hb: Vec<u64> = tb.iter().map(|t| t.hash).collect();
+        let before = self.substituted;
+        for op in capture_diff_slices(Algorithm::Myers, &ha, &hb) {
+            match op {
+                DiffOp::Equal { .. } => {}
+                DiffOp::Delete { old_len, .. } => self.changed += old_len,
+                DiffOp::Insert { new_len, .. } => self.changed += new_len,
+                DiffOp::Replace {
+                    old_index,
+                    old_len,
+                    new_index,
+                    new_len,
+                } => {
+                    let typos = (0..old_len.min(new_len))
+                        .filter(|&k| {
+                            is_typo(a.word(&ta[old_index + k]), b.word(&tb[new_index + k]))
+                        })
+                        .count();
+                    let real = old_len.max(new_len) - typos;
+                    self.changed += real;
+                    if old_len <= SWAP_SPAN && new_len <= SWAP_SPAN {
+                        self.substituted += real;
+                    }
+                }
             }
         }
+        self.compared += ta.len().max(tb.len());
+        if self.substituted > before {
+            self.swapped_sentences += 1;
+        }
     }
-    (changed, ta.len().max(tb.len()))
 }
 
 /// Whether `y` is a misspelling of `x`: one or two edits, and most of the word intact.
@@ -381,6 +438,7 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
         assert_eq!(al.pairs.len(), 4);
         assert!(al.score() > 0.95, "{al:?}");
         assert!(al.substitution_rate > 0.08, "{al:?}");
+        assert_eq!(al.swapped_sentences, 1.0, "{al:?}");
         assert!(al.immutables > 0.9);
         assert_eq!(al.in_order, 1.0);
     }
@@ -390,6 +448,18 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
         let al = align(&Profile::new(TYPOS), &Profile::new(ORIGINAL));
         assert!(al.score() > 0.95);
         assert_eq!(al.substitution_rate, 0.0, "{al:?}");
+        assert_eq!(al.edit_rate, 0.0, "{al:?}");
+    }
+
+    #[test]
+    fn an_inserted_phrase_is_an_edit_not_a_substitution() {
+        let updated = ORIGINAL.replace(
+            "revealed in an interview",
+            "revealed in an interview broadcast late on Thursday evening across the United States",
+        );
+        let al = align(&Profile::new(&updated), &Profile::new(ORIGINAL));
+        assert_eq!(al.substitution_rate, 0.0, "{al:?}");
+        assert!(al.edit_rate > 0.05, "{al:?}");
     }
 
     #[test]
@@ -418,6 +488,8 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
         assert_eq!(p.sentence_text(2), "a headline");
         // Geneva, June, 16, 2021 ("Talks" and "They" start sentences).
         assert_eq!(p.immutables.len(), 4);
+        let n: Vec<&str> = numbers("Revs 6,769,000 vs 4,992,000, up 1.45% in 2004.").collect();
+        assert_eq!(n, ["6,769,000", "4,992,000", "1.45", "2004"]);
     }
 
     #[test]

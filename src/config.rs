@@ -27,16 +27,23 @@ pub struct Config {
     /// Verified containment (share of the shorter document's shingles found in the longer one) at or
     /// above which a pair is an excerpt. Default 0.8.
     pub excerpt_containment: f64,
-    /// Content-word overlap (containment) at which a pair is aligned sentence by sentence to look for
-    /// a spun copy. Default 0.5.
-    pub spun_content: f64,
-    /// Share of *both* texts covered by aligned sentences for a spun copy. Default 0.6.
-    pub spun_alignment: f64,
-    /// Share of words substituted in aligned sentences from which a verbatim-similar pair is called
-    /// spun rather than near-duplicate. Default 0.04.
+    /// Content-word Jaccard at which a pair is aligned sentence by sentence, to look for a reworded
+    /// copy. Default 0.4: heavily spun and garbled copies keep 0.59 and more, while long articles on
+    /// one event share much vocabulary but a lower Jaccard.
+    pub align_content: f64,
+    /// Share of *both* texts covered by aligned sentences for a copy found by alignment (a spun or
+    /// rewritten copy). Default 0.6.
+    pub align_coverage: f64,
+    /// Share of words swapped one-for-one in aligned sentences from which a verbatim-similar pair is
+    /// called spun rather than near-duplicate. Default 0.02: typos are not swaps, and light edits
+    /// insert or delete rather than swap.
     pub spun_substitution: f64,
-    /// Share of numbers and names that must agree for a spun copy. Default 0.5.
-    pub spun_immutables: f64,
+    /// Share of numbers and names that must agree for a copy found by alignment. Default 0.5.
+    pub align_immutables: f64,
+    /// Most words of aligned sentences that a copy found by alignment may change (substituted,
+    /// inserted, deleted or moved). Default 0.4: spinners and round-trip translation change up to about a quarter; a
+    /// separately written article on the same event rewrites half or more.
+    pub align_max_edits: f64,
     /// The Jaccard similarity of content-word sets around which the rewording-robust channel makes
     /// documents candidates. Default 0.4.
     pub content_threshold: f64,
@@ -105,10 +112,11 @@ impl Default for Config {
             candidate_threshold: 0.3,
             near_duplicate: 0.5,
             excerpt_containment: 0.8,
-            spun_content: 0.5,
-            spun_alignment: 0.6,
-            spun_substitution: 0.04,
-            spun_immutables: 0.5,
+            align_content: 0.4,
+            align_coverage: 0.6,
+            spun_substitution: 0.02,
+            align_immutables: 0.5,
+            align_max_edits: 0.4,
             content_threshold: 0.4,
             anchor_sampling: 4,
             min_shared_anchors: 2,
@@ -143,10 +151,11 @@ impl Config {
             ("candidate_threshold", self.candidate_threshold),
             ("near_duplicate", self.near_duplicate),
             ("excerpt_containment", self.excerpt_containment),
-            ("spun_content", self.spun_content),
-            ("spun_alignment", self.spun_alignment),
+            ("align_content", self.align_content),
+            ("align_coverage", self.align_coverage),
             ("spun_substitution", self.spun_substitution),
-            ("spun_immutables", self.spun_immutables),
+            ("align_immutables", self.align_immutables),
+            ("align_max_edits", self.align_max_edits),
             ("content_threshold", self.content_threshold),
             ("boilerplate.max_share", self.boilerplate.max_share),
             (

@@ -70,9 +70,18 @@ pub struct PairRecord<'a> {
     /// Share of the smaller-covered text in aligned sentences.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aligned_share: Option<f64>,
-    /// Share of words substituted within aligned sentences.
+    /// Share of words swapped one-for-one within aligned sentences (spinning).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub substitution_rate: Option<f64>,
+    /// Share of words changed in any way within aligned sentences (typos excepted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edit_rate: Option<f64>,
+    /// Share of aligned sentences with a one-for-one word swap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub swapped_sentences: Option<f64>,
+    /// Share of numbers and names the two texts agree on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub immutables: Option<f64>,
     /// Share of `a`'s text removed as boilerplate.
     pub stripped_a: f64,
     /// Share of `b`'s text removed as boilerplate.
@@ -97,6 +106,9 @@ impl<'a> PairRecord<'a> {
             aligned_sentences: al.map(|a| a.pairs.len()),
             aligned_share: al.map(|a| round4(a.covered_a.min(a.covered_b))),
             substitution_rate: al.map(|a| round4(a.substitution_rate)),
+            edit_rate: al.map(|a| round4(a.edit_rate)),
+            swapped_sentences: al.map(|a| round4(a.swapped_sentences)),
+            immutables: al.map(|a| round4(a.immutables)),
             stripped_a: stripped(pair.a),
             stripped_b: stripped(pair.b),
         }
