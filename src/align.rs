@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 use similar::{capture_diff_slices, Algorithm, DiffOp};
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::normalize::normalize_into;
 use crate::shingle::{hash_word, intersection_size, words};
@@ -65,6 +66,9 @@ pub struct Profile {
     content: Vec<u64>,
     /// Sorted, deduplicated hashes of numbers and capitalised names.
     immutables: Vec<u64>,
+    /// Each sentence's hash (of its word sequence) and index, sorted: identical sentences are found
+    /// by merging two of these lists.
+    sentence_keys: Vec<(u64, u32)>,
 }
 
 impl Profile {
@@ -130,6 +134,16 @@ impl Profile {
             p.content.truncate(unique);
             p.content_ranges.push(from as u32..unique as u32);
         }
+        p.sentence_keys = (0..p.sentences.len())
+            .map(|i| {
+                let mut hasher = Xxh3::new();
+                for t in p.sentence_tokens(i) {
+                    hasher.update(&t.hash.to_le_bytes());
+                }
+                (hasher.digest(), i as u32)
+            })
+            .collect();
+        p.sentence_keys.sort_unstable();
         p
     }
 
@@ -260,11 +274,36 @@ impl Alignment {
 /// Aligns two profiles.
 pub fn align(a: &Profile, b: &Profile) -> Alignment {
     let weight = |p: &Profile, i: usize| p.sentence_content(i).len();
+    // Identical sentences first, by merging the sorted sentence hashes: in a near-duplicate most
+    // sentences are identical and need no fuzzy search and no word diff.
+    let mut identical: Vec<Option<usize>> = vec![None; a.sentence_count()];
+    let (ka, kb) = (&a.sentence_keys, &b.sentence_keys);
+    let (mut x, mut y) = (0, 0);
+    while x < ka.len() && y < kb.len() {
+        match ka[x].0.cmp(&kb[y].0) {
+            std::cmp::Ordering::Less => x += 1,
+            std::cmp::Ordering::Greater => y += 1,
+            std::cmp::Ordering::Equal => {
+                identical[ka[x].1 as usize] = Some(kb[y].1 as usize);
+                x += 1;
+                y += 1;
+            }
+        }
+    }
     let mut pairs = Vec::new();
     let mut used_b = vec![false; b.sentence_count()];
-    for i in 0..a.sentence_count() {
+    for (i, &same) in identical.iter().enumerate() {
         let ca = a.sentence_content(i);
         if ca.len() < MIN_SENTENCE_CONTENT {
+            continue;
+        }
+        if let Some(j) = same {
+            used_b[j] = true;
+            pairs.push(SentencePair {
+                a: i,
+                b: j,
+                similarity: 1.0,
+            });
             continue;
         }
         let mut best = (0.0f64, usize::MAX);
@@ -309,7 +348,11 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
 
     let mut edits = Edits::default();
     for p in &pairs {
-        edits.add(a, p.a, b, p.b);
+        if identical[p.a] == Some(p.b) {
+            edits.compared += a.sentence_tokens(p.a).len();
+        } else {
+            edits.add(a, p.a, b, p.b);
+        }
     }
     let small = a.immutables.len().min(b.immutables.len());
     Alignment {

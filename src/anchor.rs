@@ -18,15 +18,17 @@ pub fn is_anchor(hash: u64, sampling: u64) -> bool {
     (hash >> 40) % sampling == 0
 }
 
-/// Candidate pairs `(a, b)`, `a < b`, of documents sharing at least `min_shared` anchors, or at
-/// least half the anchors of the one with fewer (a one-sentence excerpt has only a handful).
-/// `shingles[d]` is document `d`'s sorted shingle set; documents not in `members` are ignored.
-/// The result is sorted and deduplicated.
+/// Candidate pairs `(a, b)`, `a < b`, of documents sharing at least `min_shared` anchors (or all
+/// anchors of one with fewer: a one-sentence excerpt has only a handful), where the shared anchors
+/// are at least `min_share` of the anchors of the document with fewer: an estimate of how much of
+/// the smaller document the larger one contains. `shingles[d]` is document `d`'s sorted shingle
+/// set; documents not in `members` are ignored. The result is sorted and deduplicated.
 pub fn containment_pairs(
     shingles: &[&[u64]],
     members: &[u32],
     sampling: u64,
     min_shared: usize,
+    min_share: f64,
     max_df: usize,
 ) -> Vec<(u32, u32)> {
     let mut postings: Vec<(u64, u32)> = members
@@ -39,31 +41,51 @@ pub fn containment_pairs(
         })
         .collect();
     postings.par_sort_unstable();
-    let mut pairs: Vec<(u32, u32)> = postings
+    // Each document's anchors, too-common ones left out, are the base of its containment estimate.
+    let lists: Vec<&[(u64, u32)]> = postings
         .chunk_by(|x, y| x.0 == y.0)
-        .filter(|list| list.len() > 1 && list.len() <= max_df)
-        .flat_map(|list| {
-            list.iter().enumerate().flat_map(move |(i, &(_, a))| {
-                list[i + 1..]
-                    .iter()
-                    .map(move |&(_, b)| (a.min(b), a.max(b)))
-            })
-        })
+        .filter(|list| list.len() <= max_df)
         .collect();
-    pairs.par_sort_unstable();
     let mut anchors = vec![0usize; shingles.len()];
-    for &(_, d) in &postings {
+    for &(_, d) in lists.iter().flat_map(|l| l.iter()) {
         anchors[d as usize] += 1;
     }
-    let mut out = Vec::new();
-    for run in pairs.chunk_by(|x, y| x == y) {
-        let (a, b) = run[0];
-        let fewest = anchors[a as usize].min(anchors[b as usize]);
-        if run.len() >= min_shared.min(fewest.div_ceil(2)) {
-            out.push(run[0]);
-        }
-    }
-    out
+    let shared: Vec<&[(u64, u32)]> = lists.into_iter().filter(|l| l.len() > 1).collect();
+    // (document, shared list) memberships, grouped by document: each document then counts, in
+    // parallel and in its own small buffer, how many anchors it shares with each later document.
+    let mut memberships: Vec<(u32, u32)> = shared
+        .iter()
+        .enumerate()
+        .flat_map(|(i, list)| list.iter().map(move |&(_, d)| (d, i as u32)))
+        .collect();
+    memberships.par_sort_unstable();
+    let by_doc: Vec<&[(u32, u32)]> = memberships.chunk_by(|x, y| x.0 == y.0).collect();
+    by_doc
+        .par_iter()
+        .map_init(Vec::new, |others: &mut Vec<u32>, lists_of_doc| {
+            let d = lists_of_doc[0].0;
+            others.clear();
+            for &(_, list) in lists_of_doc.iter() {
+                others.extend(
+                    shared[list as usize]
+                        .iter()
+                        .map(|&(_, o)| o)
+                        .filter(|&o| o > d),
+                );
+            }
+            others.sort_unstable();
+            others
+                .chunk_by(|x, y| x == y)
+                .filter(|run| {
+                    let fewest = anchors[d as usize].min(anchors[run[0] as usize]);
+                    run.len() >= min_shared.min(fewest)
+                        && run.len() as f64 >= min_share * fewest as f64
+                })
+                .map(|run| (d, run[0]))
+                .collect::<Vec<_>>()
+        })
+        .flatten_iter()
+        .collect()
 }
 
 #[cfg(test)]
@@ -83,7 +105,7 @@ mod tests {
         let excerpt = anchors(20, 0);
         let other = anchors(20, 5000);
         let sets: Vec<&[u64]> = vec![&long, &excerpt, &other];
-        let pairs = containment_pairs(&sets, &[0, 1, 2], 1, 2, 10);
+        let pairs = containment_pairs(&sets, &[0, 1, 2], 1, 2, 0.5, 10);
         assert_eq!(pairs, vec![(0, 1)]);
     }
 
@@ -92,7 +114,23 @@ mod tests {
         let long = anchors(100, 0);
         let tiny = anchors(1, 50);
         let sets: Vec<&[u64]> = vec![&long, &tiny];
-        assert_eq!(containment_pairs(&sets, &[0, 1], 1, 2, 10), vec![(0, 1)]);
+        assert_eq!(
+            containment_pairs(&sets, &[0, 1], 1, 2, 0.5, 10),
+            vec![(0, 1)]
+        );
+    }
+
+    #[test]
+    fn sharing_a_small_part_of_the_smaller_document_is_not_containment() {
+        // 100 and 40 anchors, 10 shared: a quarter of the smaller one.
+        let a = anchors(100, 0);
+        let b: Vec<u64> = anchors(10, 0).into_iter().chain(anchors(30, 500)).collect();
+        let sets: Vec<&[u64]> = vec![&a, &b];
+        assert!(containment_pairs(&sets, &[0, 1], 1, 2, 0.5, 10).is_empty());
+        assert_eq!(
+            containment_pairs(&sets, &[0, 1], 1, 2, 0.2, 10),
+            vec![(0, 1)]
+        );
     }
 
     #[test]
@@ -100,13 +138,13 @@ mod tests {
         let a = anchors(10, 0);
         let b: Vec<u64> = anchors(1, 9).into_iter().chain(anchors(10, 100)).collect();
         let sets: Vec<&[u64]> = vec![&a, &b];
-        assert!(containment_pairs(&sets, &[0, 1], 1, 2, 10).is_empty());
+        assert!(containment_pairs(&sets, &[0, 1], 1, 2, 0.5, 10).is_empty());
         // Every document shares everything, but every anchor is in more than max_df documents.
         let same = anchors(10, 0);
         let sets: Vec<&[u64]> = vec![&same; 5];
-        assert!(containment_pairs(&sets, &[0, 1, 2, 3, 4], 1, 2, 4).is_empty());
+        assert!(containment_pairs(&sets, &[0, 1, 2, 3, 4], 1, 2, 0.5, 4).is_empty());
         assert_eq!(
-            containment_pairs(&sets, &[0, 1, 2, 3, 4], 1, 2, 5).len(),
+            containment_pairs(&sets, &[0, 1, 2, 3, 4], 1, 2, 0.5, 5).len(),
             10
         );
     }

@@ -53,6 +53,9 @@ pub struct Config {
     /// Documents sharing at least this many anchors (or half the anchors of the one with fewer) are
     /// containment candidates. Default 2.
     pub min_shared_anchors: usize,
+    /// Share of the smaller document's anchors two documents must share to be containment candidates:
+    /// an estimate of containment, which an excerpt has near 1. Default 0.5.
+    pub anchor_containment: f64,
     /// Anchors found in more documents than this are ignored (common phrases). Default 100.
     pub anchor_max_df: usize,
     /// Documents with fewer words than this (after boilerplate stripping) can only match exactly.
@@ -120,6 +123,7 @@ impl Default for Config {
             content_threshold: 0.4,
             anchor_sampling: 4,
             min_shared_anchors: 2,
+            anchor_containment: 0.5,
             anchor_max_df: 100,
             min_words: 8,
             max_bucket: 2_000,
@@ -157,6 +161,7 @@ impl Config {
             ("align_immutables", self.align_immutables),
             ("align_max_edits", self.align_max_edits),
             ("content_threshold", self.content_threshold),
+            ("anchor_containment", self.anchor_containment),
             ("boilerplate.max_share", self.boilerplate.max_share),
             (
                 "boilerplate.max_block_share",

@@ -83,16 +83,37 @@ pub struct Stats {
     pub candidates_by_channel: [usize; 4],
     /// Verified pairs.
     pub pairs: usize,
-    /// Time spent fingerprinting.
-    #[serde(serialize_with = "seconds")]
-    pub fingerprint_time: Duration,
-    /// Time spent on candidates, verification and clustering.
-    #[serde(serialize_with = "seconds")]
-    pub match_time: Duration,
+    /// Wall time of each stage, in order.
+    #[serde(serialize_with = "stage_seconds")]
+    pub stages: Vec<(&'static str, Duration)>,
 }
 
-fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64())
+fn stage_seconds<S: serde::Serializer>(
+    stages: &[(&'static str, Duration)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(stages.iter().map(|(name, d)| (name, d.as_secs_f64())))
+}
+
+/// Times consecutive stages.
+struct Stopwatch {
+    last: Instant,
+    laps: Vec<(&'static str, Duration)>,
+}
+
+impl Stopwatch {
+    fn new() -> Self {
+        Stopwatch {
+            last: Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, stage: &'static str) {
+        let now = Instant::now();
+        self.laps.push((stage, now - self.last));
+        self.last = now;
+    }
 }
 
 /// The result of a run.
@@ -129,6 +150,96 @@ pub struct Deduper {
     content_banding: Banding,
 }
 
+/// How far below a channel's threshold a candidate's signature estimate may fall: 2.5 standard
+/// errors of a 128-position estimate at worst (J = 0.5).
+const ESTIMATE_MARGIN: f64 = 0.11;
+
+/// Documents with identical stripped, normalised bodies. Only each group's representative (its
+/// lowest id) goes through candidate generation and verification; its verdicts then hold for every
+/// member. In a syndication-heavy corpus most reprints are exact copies once their chrome is gone,
+/// and this turns a cluster's quadratic number of verifications into one per distinct text.
+struct ExactGroups {
+    /// Each document's representative.
+    rep: Vec<u32>,
+    /// The members of every group of two or more, by representative, in id order.
+    groups: HashMap<u32, Vec<u32>>,
+}
+
+impl ExactGroups {
+    fn new(prints: &[Fingerprint]) -> ExactGroups {
+        let mut rep: Vec<u32> = (0..prints.len() as u32).collect();
+        // Empty bodies (all chrome) are not copies of one another.
+        let mut order: Vec<u32> = (0..prints.len() as u32)
+            .filter(|&d| prints[d as usize].words > 0)
+            .collect();
+        order.sort_unstable_by_key(|&d| (prints[d as usize].body_hash, d));
+        let mut groups = HashMap::new();
+        for run in
+            order.chunk_by(|&x, &y| prints[x as usize].body_hash == prints[y as usize].body_hash)
+        {
+            if run.len() > 1 {
+                for &d in run {
+                    rep[d as usize] = run[0];
+                }
+                groups.insert(run[0], run.to_vec());
+            }
+        }
+        ExactGroups { rep, groups }
+    }
+
+    fn is_rep(&self, d: u32) -> bool {
+        self.rep[d as usize] == d
+    }
+
+    fn members(&self, rep: u32) -> &[u32] {
+        self.groups
+            .get(&rep)
+            .map_or(std::slice::from_ref(&self.rep[rep as usize]), Vec::as_slice)
+    }
+
+    /// Every pair the representatives' verdicts imply: the exact pairs inside each group (as a star
+    /// around the representative for groups larger than `max_group`), and each verified pair of
+    /// representatives for every pair of their members. Sorted by `(a, b)`.
+    fn expand(&self, verified: Vec<Pair>, max_group: usize) -> Vec<Pair> {
+        let mut out: Vec<Pair> = Vec::with_capacity(verified.len());
+        for (&rep, members) in &self.groups {
+            if members.len() > max_group {
+                out.extend(members[1..].iter().map(|&m| exact_pair(rep, m)));
+            } else {
+                for (i, &x) in members.iter().enumerate() {
+                    out.extend(members[i + 1..].iter().map(|&y| exact_pair(x, y)));
+                }
+            }
+        }
+        for pair in verified {
+            let (xs, ys) = (self.members(pair.a.0), self.members(pair.b.0));
+            if xs.len() == 1 && ys.len() == 1 {
+                out.push(pair);
+                continue;
+            }
+            for &x in xs {
+                for &y in ys {
+                    out.push(Pair {
+                        a: DocId(x.min(y)),
+                        b: DocId(x.max(y)),
+                        verdict: pair.verdict.clone(),
+                    });
+                }
+            }
+        }
+        out.par_sort_unstable_by_key(|p| (p.a, p.b));
+        out
+    }
+}
+
+fn exact_pair(a: u32, b: u32) -> Pair {
+    Pair {
+        a: DocId(a),
+        b: DocId(b),
+        verdict: Verdict::exact(),
+    }
+}
+
 /// Candidate pairs from every channel, merged.
 struct Candidates {
     pairs: Vec<(u32, u32)>,
@@ -137,16 +248,16 @@ struct Candidates {
 
 /// Pairs of a headline-only document (too short to compare, at least
 /// [`MIN_TITLE_WORDS`] words) with each longer document whose title it is.
-fn title_pairs(prints: &[Fingerprint], min_words: usize) -> Vec<(u32, u32)> {
+fn title_pairs(prints: &[Fingerprint], min_words: usize, exact: &ExactGroups) -> Vec<(u32, u32)> {
     let mut titles: HashMap<u64, Vec<u32>> = HashMap::new();
     for (d, p) in prints.iter().enumerate() {
-        if p.words >= min_words {
+        if p.words >= min_words && exact.is_rep(d as u32) {
             titles.entry(p.title_hash).or_default().push(d as u32);
         }
     }
     let mut pairs = Vec::new();
     for (d, p) in prints.iter().enumerate() {
-        if (MIN_TITLE_WORDS..min_words).contains(&p.words) {
+        if (MIN_TITLE_WORDS..min_words).contains(&p.words) && exact.is_rep(d as u32) {
             for &other in titles.get(&p.body_hash).map_or(&[][..], Vec::as_slice) {
                 pairs.push((other.min(d as u32), other.max(d as u32)));
             }
@@ -191,19 +302,33 @@ impl Deduper {
         prints: &[Fingerprint],
         shingle_sigs: &[u32],
         content_sigs: &[u32],
+        exact: &ExactGroups,
     ) -> Candidates {
         let c = &self.config;
         let k = c.num_perm;
-        let members: Vec<u32> = (0..prints.len() as u32)
+        let reps = (0..prints.len() as u32).filter(|&d| exact.is_rep(d));
+        let members: Vec<u32> = reps
+            .clone()
             .filter(|&d| prints[d as usize].words >= c.min_words)
             .collect();
-        let all: Vec<u32> = (0..prints.len() as u32)
+        let all: Vec<u32> = reps
             .filter(|&d| !prints[d as usize].shingles.is_empty())
             .collect();
         let sets: Vec<&[u64]> = prints.iter().map(|p| p.shingles.as_slice()).collect();
         // Short documents can only be exact copies: the shingle channel sees them all.
+        // Banding lets a few pairs well below the threshold through; their estimate is checked.
+        let floor = |threshold: f64| threshold - ESTIMATE_MARGIN;
         let (verbatim, (reworded, contained)) = rayon::join(
-            || candidate_pairs(shingle_sigs, k, self.banding, &all, c.max_bucket),
+            || {
+                candidate_pairs(
+                    shingle_sigs,
+                    k,
+                    self.banding,
+                    &all,
+                    c.max_bucket,
+                    floor(c.candidate_threshold),
+                )
+            },
             || {
                 rayon::join(
                     || {
@@ -213,6 +338,7 @@ impl Deduper {
                             self.content_banding,
                             &members,
                             c.max_bucket,
+                            floor(c.content_threshold),
                         )
                     },
                     || {
@@ -221,13 +347,14 @@ impl Deduper {
                             &members,
                             c.anchor_sampling,
                             c.min_shared_anchors,
+                            c.anchor_containment,
                             c.anchor_max_df,
                         )
                     },
                 )
             },
         );
-        let headlines = title_pairs(prints, c.min_words);
+        let headlines = title_pairs(prints, c.min_words, exact);
         let by_channel = [
             verbatim.len(),
             reworded.len(),
@@ -288,10 +415,9 @@ impl Deduper {
                 max_block_share: b.max_block_share,
             },
         );
-        let stripped = docs
+        let stripped = by_rules
             .par_iter()
-            .zip(&by_rules)
-            .map(|(doc, (stripped, _))| self.stripper.strip_learned(&doc.text, stripped, &chrome))
+            .map(|(stripped, keys)| self.stripper.strip_learned(stripped, keys, &chrome))
             .collect();
         (stripped, chrome.len())
     }
@@ -310,8 +436,9 @@ impl Deduper {
     pub fn run(&self, corpus: &Corpus, progress: &dyn Progress) -> Outcome {
         let k = self.config.num_perm;
         let docs = corpus.documents();
-        let started = Instant::now();
+        let mut watch = Stopwatch::new();
         let (stripped, learned_chrome_lines) = self.strip_corpus(corpus, progress);
+        watch.lap("boilerplate");
 
         progress.start("fingerprinting", docs.len() as u64);
         let mut shingle_sigs = vec![0u32; docs.len() * k];
@@ -339,11 +466,12 @@ impl Deduper {
             )
             .collect();
         progress.finish();
-        let fingerprint_time = started.elapsed();
-        let started = Instant::now();
+        watch.lap("fingerprints");
 
-        let candidates = self.candidates(&prints, &shingle_sigs, &content_sigs);
+        let exact = ExactGroups::new(&prints);
+        let candidates = self.candidates(&prints, &shingle_sigs, &content_sigs, &exact);
         drop((shingle_sigs, content_sigs));
+        watch.lap("candidates");
 
         // Sentence profiles, only for documents that have a candidate.
         let mut needed = vec![false; docs.len()];
@@ -359,6 +487,7 @@ impl Deduper {
                 needed.then(|| Profile::new(&stripped.body(&doc.text)))
             })
             .collect();
+        watch.lap("profiles");
 
         progress.start("verifying", candidates.pairs.len() as u64);
         let evidence = |d: u32| {
@@ -374,7 +503,7 @@ impl Deduper {
                 title_hash: p.title_hash,
             }
         };
-        let pairs: Vec<Pair> = candidates
+        let verified: Vec<Pair> = candidates
             .pairs
             .par_iter()
             .filter_map(|&(a, b)| {
@@ -388,6 +517,8 @@ impl Deduper {
             })
             .collect();
         progress.finish();
+        let pairs = exact.expand(verified, self.config.max_bucket);
+        watch.lap("verification");
 
         let info: Vec<MemberInfo> = docs
             .iter()
@@ -400,6 +531,7 @@ impl Deduper {
         let scored: Vec<(DocId, DocId, f64)> =
             pairs.iter().map(|p| (p.a, p.b, p.verdict.score)).collect();
         let clusters = cluster::clusters(&info, &scored);
+        watch.lap("clusters");
 
         let stats = Stats {
             documents: docs.len(),
@@ -411,8 +543,7 @@ impl Deduper {
             content_banding: Some(self.content_banding),
             candidates: candidates.pairs.len(),
             pairs: pairs.len(),
-            fingerprint_time,
-            match_time: started.elapsed(),
+            stages: watch.laps,
         };
         Outcome {
             pairs,

@@ -14,6 +14,8 @@
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+use crate::minhash::estimate_jaccard;
+
 /// How a signature is cut into bands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Banding {
@@ -78,13 +80,17 @@ fn integrate(lo: f64, hi: f64, f: impl Fn(f64) -> f64) -> f64 {
 /// Candidate pairs `(a, b)` with `a < b` among the documents `members`, whose signatures are rows of
 /// `signatures` (`num_perm` values each, row `i` for document `i`). Buckets larger than `max_bucket`
 /// only link each document to the next one in the bucket, which keeps the bucket connected without
-/// emitting its quadratic number of pairs. The result is sorted and deduplicated.
+/// emitting its quadratic number of pairs. Pairs whose signatures estimate a Jaccard similarity
+/// below `min_estimate` are dropped: banding lets some dissimilar pairs through, and in a corpus of
+/// widely reprinted stories one such pair of stories becomes a pair for every two of their copies.
+/// The result is sorted and deduplicated.
 pub fn candidate_pairs(
     signatures: &[u32],
     num_perm: usize,
     banding: Banding,
     members: &[u32],
     max_bucket: usize,
+    min_estimate: f64,
 ) -> Vec<(u32, u32)> {
     assert!(banding.bands * banding.rows <= num_perm);
     let per_band: Vec<Vec<(u32, u32)>> = (0..banding.bands)
@@ -115,7 +121,11 @@ pub fn candidate_pairs(
     let mut pairs: Vec<(u32, u32)> = per_band.into_iter().flatten().collect();
     pairs.par_sort_unstable();
     pairs.dedup();
+    let row = |d: u32| &signatures[d as usize * num_perm..][..num_perm];
     pairs
+        .into_par_iter()
+        .filter(|&(a, b)| estimate_jaccard(row(a), row(b)) >= min_estimate)
+        .collect()
 }
 
 fn ordered(a: u32, b: u32) -> (u32, u32) {
@@ -164,7 +174,14 @@ mod tests {
         let k = 8;
         // Documents 0 and 2 equal; 1 differs everywhere.
         let sigs: Vec<u32> = [[1u32; 8], [2; 8], [1; 8]].concat();
-        let pairs = candidate_pairs(&sigs, k, Banding { bands: 4, rows: 2 }, &[0, 1, 2], 100);
+        let pairs = candidate_pairs(
+            &sigs,
+            k,
+            Banding { bands: 4, rows: 2 },
+            &[0, 1, 2],
+            100,
+            0.0,
+        );
         assert_eq!(pairs, vec![(0, 2)]);
     }
 
@@ -173,16 +190,28 @@ mod tests {
         let k = 4;
         let sigs: Vec<u32> = vec![7; 4 * 5];
         let members: Vec<u32> = (0..5).collect();
-        let all = candidate_pairs(&sigs, k, Banding { bands: 2, rows: 2 }, &members, 10);
+        let all = candidate_pairs(&sigs, k, Banding { bands: 2, rows: 2 }, &members, 10, 0.0);
         assert_eq!(all.len(), 10);
-        let chained = candidate_pairs(&sigs, k, Banding { bands: 2, rows: 2 }, &members, 3);
+        let chained = candidate_pairs(&sigs, k, Banding { bands: 2, rows: 2 }, &members, 3, 0.0);
         assert_eq!(chained, vec![(0, 1), (1, 2), (2, 3), (3, 4)]);
+    }
+
+    #[test]
+    fn pairs_estimated_below_the_floor_are_dropped() {
+        // Documents 0 and 1 share the first band (2 of 8 positions: an estimate of 0.25).
+        let sigs: Vec<u32> = [[1u32, 1, 2, 2, 2, 2, 2, 2], [1, 1, 3, 3, 3, 3, 3, 3]].concat();
+        let banding = Banding { bands: 4, rows: 2 };
+        assert_eq!(
+            candidate_pairs(&sigs, 8, banding, &[0, 1], 10, 0.2),
+            vec![(0, 1)]
+        );
+        assert!(candidate_pairs(&sigs, 8, banding, &[0, 1], 10, 0.3).is_empty());
     }
 
     #[test]
     fn only_members_are_paired() {
         let sigs: Vec<u32> = vec![7; 4 * 3];
-        let pairs = candidate_pairs(&sigs, 4, Banding { bands: 1, rows: 4 }, &[0, 2], 10);
+        let pairs = candidate_pairs(&sigs, 4, Banding { bands: 1, rows: 4 }, &[0, 2], 10, 0.0);
         assert_eq!(pairs, vec![(0, 2)]);
     }
 }

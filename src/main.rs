@@ -365,8 +365,10 @@ fn print_summary(corpus: &Corpus, outcome: &Outcome, started: Instant) {
         .iter()
         .map(|(k, n)| format!("{} {n}", k.as_str()))
         .collect();
+    let [verbatim, reworded, contained, headlines] = outcome.stats.candidates_by_channel;
     eprintln!(
-        "  pairs:    {} ({}) from {} candidates",
+        "  pairs:    {} ({}) from {} candidates (shingles {verbatim}, content words {reworded}, \
+         anchors {contained}, headlines {headlines})",
         outcome.pairs.len(),
         kinds.join(", "),
         outcome.stats.candidates
@@ -378,11 +380,16 @@ fn print_summary(corpus: &Corpus, outcome: &Outcome, started: Instant) {
         outcome.clusters.first().map_or(0, |c| c.members.len()),
         corpus.len() - in_clusters + outcome.clusters.len()
     );
+    let stages: Vec<String> = outcome
+        .stats
+        .stages
+        .iter()
+        .map(|(name, d)| format!("{name} {:.2}s", d.as_secs_f64()))
+        .collect();
     eprintln!(
-        "  time:     {:.2}s (fingerprints {:.2}s, matching {:.2}s)",
+        "  time:     {:.2}s ({})",
         started.elapsed().as_secs_f64(),
-        outcome.stats.fingerprint_time.as_secs_f64(),
-        outcome.stats.match_time.as_secs_f64()
+        stages.join(", ")
     );
 }
 

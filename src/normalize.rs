@@ -5,35 +5,72 @@
 //! is dropped). It is idempotent: normalising normalised text changes nothing. Pure-ASCII text takes a
 //! fast path that does no Unicode work.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// Normalises `text` into `out` (cleared first), reusing `out`'s allocation.
 pub fn normalize_into(text: &str, out: &mut String) {
     out.clear();
     out.reserve(text.len());
-    let mut pending_space = false;
-    let mut push = |c: char, out: &mut String| {
-        if c.is_whitespace() {
-            pending_space = !out.is_empty();
-        } else {
-            if pending_space {
-                out.push(' ');
-                pending_space = false;
-            }
-            out.push(c);
-        }
-    };
+    let mut sink = Sink::default();
     if text.is_ascii() {
         for b in text.bytes() {
-            push(b.to_ascii_lowercase() as char, out);
+            sink.push(b.to_ascii_lowercase() as char, out);
         }
-    } else {
-        // NFKC before and after lower-casing: lower-casing can produce characters that NFKC
-        // composes differently, and normalisation must be idempotent.
-        for c in text.nfkc().flat_map(char::to_lowercase).nfkc() {
-            if let Some(c) = fold(c) {
-                push(c, out);
+        return;
+    }
+    // Most non-ASCII news text is NFKC already (a stray "£" or curly quote): then only characters
+    // that lower-case to one character can be handled without decomposing anything.
+    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        for c in text.chars() {
+            let mut lower = c.to_lowercase();
+            match (lower.next(), lower.next()) {
+                (Some(l), None)
+                    if c.is_ascii()
+                        || l.is_ascii()
+                        || l == c
+                        || is_nfkc_quick(std::iter::once(l)) == IsNormalized::Yes =>
+                {
+                    if let Some(f) = fold(l) {
+                        sink.push(f, out);
+                    }
+                }
+                _ => return slow(text, out),
             }
+        }
+        return;
+    }
+    slow(text, out);
+}
+
+/// The general path: NFKC before and after lower-casing, since lower-casing can produce characters
+/// that NFKC composes differently, and normalisation must be idempotent.
+fn slow(text: &str, out: &mut String) {
+    out.clear();
+    let mut sink = Sink::default();
+    for c in text.nfkc().flat_map(char::to_lowercase).nfkc() {
+        if let Some(c) = fold(c) {
+            sink.push(c, out);
+        }
+    }
+}
+
+/// Collapses white space while characters are appended.
+#[derive(Default)]
+struct Sink {
+    pending_space: bool,
+}
+
+impl Sink {
+    #[inline]
+    fn push(&mut self, c: char, out: &mut String) {
+        if c.is_whitespace() {
+            self.pending_space = !out.is_empty();
+        } else {
+            if self.pending_space {
+                out.push(' ');
+                self.pending_space = false;
+            }
+            out.push(c);
         }
     }
 }
@@ -82,6 +119,20 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(normalize(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_general_path() {
+        for text in [
+            "Price: \u{a3}9m (\u{20ac}12m) \u{2014} \u{201c}Quoted\u{201d}",
+            "\u{c9}COLE \u{e0} PARIS \u{df}",
+            "\u{130}STANBUL",
+            "\u{3a3}\u{39f}\u{3a6}\u{399}\u{391}",
+        ] {
+            let mut general = String::new();
+            slow(text, &mut general);
+            assert_eq!(normalize(text), general, "{text:?}");
         }
     }
 

@@ -131,6 +131,21 @@ pub struct Verdict {
     pub measures: Measures,
 }
 
+impl Verdict {
+    /// The verdict on two identical bodies.
+    pub fn exact() -> Verdict {
+        Verdict {
+            kind: Kind::Exact,
+            score: 1.0,
+            measures: Measures {
+                overlap: Overlap::FULL,
+                content: Overlap::FULL,
+                alignment: None,
+            },
+        }
+    }
+}
+
 /// Measures a candidate pair; `None` if either is too short to compare (see `Config::min_words`).
 /// Alignment, the costly part, runs only when the texts share enough to be copies.
 pub fn measure(a: &Evidence<'_>, b: &Evidence<'_>, config: &Config) -> Option<Measures> {
@@ -204,15 +219,7 @@ pub fn judge(m: Measures, config: &Config) -> Option<Verdict> {
 /// Judges a candidate pair; `None` if it is not a copy.
 pub fn verify(a: &Evidence<'_>, b: &Evidence<'_>, config: &Config) -> Option<Verdict> {
     if a.body_hash == b.body_hash {
-        return Some(Verdict {
-            kind: Kind::Exact,
-            score: 1.0,
-            measures: Measures {
-                overlap: Overlap::FULL,
-                content: Overlap::FULL,
-                alignment: None,
-            },
-        });
+        return Some(Verdict::exact());
     }
     if is_title_of(a, b, config) || is_title_of(b, a, config) {
         return Some(Verdict {

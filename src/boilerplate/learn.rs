@@ -54,6 +54,8 @@ pub struct DocLines<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct LearnedChrome {
     lines: HashSet<u64>,
+    /// The learned lines that recur within one source: a site's own chrome.
+    site_lines: HashSet<u64>,
     short_words: usize,
 }
 
@@ -107,15 +109,27 @@ impl LearnedChrome {
                 entry.1 += 1;
             }
         }
-        let lines = share_sum
+        let lines: HashSet<u64> = share_sum
             .into_iter()
             .filter(|&(_, (sum, n))| sum / f64::from(n) <= config.max_block_share)
             .map(|(h, _)| h)
             .collect();
+        let site_lines = source_df
+            .iter()
+            .filter(|&(&(_, h), &n)| n as usize >= config.min_source_df && lines.contains(&h))
+            .map(|(&(_, h), _)| h)
+            .collect();
         LearnedChrome {
             lines,
+            site_lines,
             short_words: config.short_words,
         }
+    }
+
+    /// Whether a learned line recurs within one source's documents: that site's own chrome, even
+    /// where it stands first.
+    pub fn is_site_chrome(&self, hash: u64) -> bool {
+        self.site_lines.contains(&hash)
     }
 
     /// Whether a line of this many words is short enough to be chrome wherever it stands.
@@ -272,7 +286,8 @@ mod tests {
                 lines: l,
             })
             .collect();
-        assert!(LearnedChrome::learn(&with_source, &CONFIG).contains(7));
+        let chrome = LearnedChrome::learn(&with_source, &CONFIG);
+        assert!(chrome.contains(7) && chrome.is_site_chrome(7));
         let without: Vec<DocLines> = docs
             .iter()
             .map(|l| DocLines {

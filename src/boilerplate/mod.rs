@@ -178,18 +178,18 @@ impl Stripper {
         }
     }
 
-    /// Also removes the kept lines that `chrome` has learned (lines are keyed as by
-    /// [`line_keys`]). If that would remove too much, the rule-based stripping alone is kept.
+    /// Also removes the kept lines that `chrome` has learned, given their `keys` (as made by
+    /// [`line_keys`], one per kept line), except the first (the title's place) unless it is a site's
+    /// own chrome. If that would remove too much, the long learned lines are kept.
     pub fn strip_learned(
         &self,
-        text: &str,
         stripped: &Stripped,
+        keys: &[LineKey],
         chrome: &LearnedChrome,
     ) -> Stripped {
-        if chrome.is_empty() || stripped.refused.is_some() {
+        if chrome.is_empty() {
             return stripped.clone();
         }
-        let mut scratch = String::new();
         let mut out = Stripped {
             kept: Vec::with_capacity(stripped.kept.len()),
             removals: stripped.removals.clone(),
@@ -197,11 +197,10 @@ impl Stripper {
             refused: None,
         };
         let mut learned = Vec::new();
-        for (i, line) in stripped.kept.iter().enumerate() {
-            let key = line_key(&text[line.clone()], &mut scratch);
+        for (i, (line, key)) in stripped.kept.iter().zip(keys).enumerate() {
             // The first line is the title's place: a story's title recurs in all its copies,
-            // spun ones included, and must not be learned away.
-            if i > 0 && chrome.contains(key.hash) {
+            // spun ones included, and must not be learned away, unless it is a site's own chrome.
+            if (i > 0 || chrome.is_site_chrome(key.hash)) && chrome.contains(key.hash) {
                 learned.push(Removal {
                     range: line.clone(),
                     rule: LEARNED.to_string(),

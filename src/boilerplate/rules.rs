@@ -33,8 +33,22 @@ pub struct Rule {
 #[derive(Debug, Clone)]
 pub struct Rules {
     rules: Vec<Rule>,
-    set: RegexSet,
+    /// One set per line-length tier: the rules that can match a line of that length, and their
+    /// indices in `rules`.
+    tiers: Vec<Tier>,
 }
+
+#[derive(Debug, Clone)]
+struct Tier {
+    /// Lines up to this many bytes use this tier.
+    max_line: usize,
+    set: RegexSet,
+    rules: Vec<usize>,
+}
+
+/// Line-length tiers. Most rules are anchored at both ends and bounded (`^…{0,80}$`), so a long
+/// paragraph only needs the few rules that match a phrase anywhere.
+const TIERS: [usize; 3] = [256, 1024, usize::MAX];
 
 const BUILTIN: &str = include_str!("rules.txt");
 
@@ -76,12 +90,27 @@ impl Rules {
     }
 
     fn compile(rules: Vec<Rule>) -> Result<Rules, String> {
-        let set = RegexSetBuilder::new(rules.iter().map(|r| dialect(&r.pattern)))
-            .case_insensitive(true)
-            .dfa_size_limit(64 << 20)
-            .build()
-            .map_err(|e| e.to_string())?;
-        Ok(Rules { rules, set })
+        let longest: Vec<usize> = rules
+            .iter()
+            .map(|r| longest_line(&dialect(&r.pattern)))
+            .collect::<Result<_, _>>()?;
+        let mut tiers = Vec::new();
+        let mut lower = 0;
+        for max_line in TIERS {
+            let members: Vec<usize> = (0..rules.len()).filter(|&i| longest[i] > lower).collect();
+            let set = RegexSetBuilder::new(members.iter().map(|&i| dialect(&rules[i].pattern)))
+                .case_insensitive(true)
+                .dfa_size_limit(64 << 20)
+                .build()
+                .map_err(|e| e.to_string())?;
+            tiers.push(Tier {
+                max_line,
+                set,
+                rules: members,
+            });
+            lower = max_line;
+        }
+        Ok(Rules { rules, tiers })
     }
 
     /// The rules, in file order.
@@ -91,13 +120,18 @@ impl Rules {
 
     /// The rule that matches a (trimmed) line, if any: a `rest` rule if one matches, else the first.
     pub fn matching(&self, line: &str) -> Option<&Rule> {
-        let matches = self.set.matches(line);
-        if !matches.matched_any() {
+        let tier = self
+            .tiers
+            .iter()
+            .find(|t| line.len() <= t.max_line)
+            .expect("the last tier takes any length");
+        // Most lines match nothing: a plain match test is much cheaper than finding every match.
+        if !tier.set.is_match(line) {
             return None;
         }
         let mut first = None;
-        for i in matches.iter() {
-            let rule = &self.rules[i];
+        for i in tier.set.matches(line).iter() {
+            let rule = &self.rules[tier.rules[i]];
             if rule.scope == Scope::Rest {
                 return Some(rule);
             }
@@ -107,9 +141,40 @@ impl Rules {
     }
 }
 
+/// An anchored rule with no bound of its own is meant for a line, not a paragraph.
+const ANCHORED_LINE: usize = 512;
+
+/// The longest line a pattern can match: its longest match (or [`ANCHORED_LINE`]) if it is anchored
+/// at both ends of the line, else unbounded.
+fn longest_line(pattern: &str) -> Result<usize, String> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .build()
+        .parse(pattern)
+        .map_err(|e| e.to_string())?;
+    let props = hir.properties();
+    let anchored = props
+        .look_set_prefix()
+        .contains(regex_syntax::hir::Look::Start)
+        && props
+            .look_set_suffix()
+            .contains(regex_syntax::hir::Look::End);
+    Ok(match (anchored, props.maximum_len()) {
+        (true, Some(n)) => n,
+        (true, None) => ANCHORED_LINE,
+        (false, _) => usize::MAX,
+    })
+}
+
+/// A white space run in a rule (`\s*`, `\s+`) matches at most this many characters: lines are
+/// trimmed, runs inside them are short, and bounded rules let long lines skip them (see `TIERS`).
+const WHITESPACE_RUN_0: &str = r"\s{0,8}";
+const WHITESPACE_RUN_1: &str = r"\s{1,8}";
+
 /// Rewrites a rule pattern into the regex dialect it is compiled in: `\b` is an ASCII word boundary,
 /// which keeps every rule on the regex crate's fast DFA path (a Unicode word boundary forces a slow
-/// fallback on any non-ASCII line, 20 times slower on news text).
+/// fallback on any non-ASCII line, 20 times slower on news text); `\s*` and `\s+` match runs of at
+/// most eight white space characters.
 fn dialect(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 16);
     let mut chars = pattern.chars();
@@ -117,6 +182,14 @@ fn dialect(pattern: &str) -> String {
         if c == '\\' {
             match chars.next() {
                 Some('b') => out.push_str("(?-u:\\b)"),
+                Some('s') if chars.clone().next() == Some('*') => {
+                    chars.next();
+                    out.push_str(WHITESPACE_RUN_0);
+                }
+                Some('s') if chars.clone().next() == Some('+') => {
+                    chars.next();
+                    out.push_str(WHITESPACE_RUN_1);
+                }
                 Some(next) => {
                     out.push('\\');
                     out.push(next);
@@ -225,9 +298,25 @@ mod tests {
     #[test]
     fn word_boundaries_are_ascii_and_escapes_survive() {
         assert_eq!(dialect(r"^a\b\\b\d"), r"^a(?-u:\b)\\b\d");
+        assert_eq!(dialect(r"^a\s*b\s+c\s$"), r"^a\s{0,8}b\s{1,8}c\s$");
         let rules = Rules::none().with_text(r"line x \bsource\b", "t").unwrap();
         assert!(rules.matching("Source: Ré").is_some());
         assert!(rules.matching("sources").is_none());
+    }
+
+    #[test]
+    fn long_lines_only_meet_rules_that_can_match_them() {
+        // Case folding admits multi-byte variants ("ſ" for "s"), so bounds exceed ASCII lengths.
+        assert!((5..=15).contains(&longest_line("^share$").unwrap()));
+        assert!((51..=120).contains(&longest_line("^read more: .{0,10}$").unwrap()));
+        assert_eq!(longest_line("all rights reserved").unwrap(), usize::MAX);
+        assert_eq!(longest_line("^by .*$").unwrap(), ANCHORED_LINE);
+        assert_eq!(longest_line("^by .*").unwrap(), usize::MAX);
+        let rules = Rules::builtin();
+        let long = format!("{} All rights reserved.", "word ".repeat(300));
+        assert_eq!(rules.matching(&long).unwrap().name, "copyright/reserved");
+        assert!(rules.matching(&"word ".repeat(300)).is_none());
+        assert!(rules.tiers[2].rules.len() < rules.tiers[0].rules.len() / 2);
     }
 
     #[test]

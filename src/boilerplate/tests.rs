@@ -184,7 +184,7 @@ fn learned_lines_are_removed_and_labelled() {
             max_block_share: 0.5,
         },
     );
-    let second = s.strip_learned(text, &first, &chrome);
+    let second = s.strip_learned(&first, &keys, &chrome);
     assert_eq!(second.body(text), "A story paragraph that is long enough.");
     assert_eq!(second.removals()[0].rule, LEARNED);
 }
