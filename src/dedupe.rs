@@ -5,6 +5,7 @@
 //! stage, so a run is deterministic whatever the thread count.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -153,6 +154,20 @@ pub struct Deduper {
 /// How far below a channel's threshold a candidate's signature estimate may fall: 2.5 standard
 /// errors of a 128-position estimate at worst (J = 0.5).
 const ESTIMATE_MARGIN: f64 = 0.11;
+
+fn evidence<'a>(
+    print: &'a Fingerprint,
+    profile: &'a (dyn Fn() -> &'a Profile + Sync),
+) -> Evidence<'a> {
+    Evidence {
+        body_hash: print.body_hash,
+        words: print.words,
+        shingles: &print.shingles,
+        content: &print.content,
+        profile,
+        title_hash: print.title_hash,
+    }
+}
 
 /// Documents with identical stripped, normalised bodies. Only each group's representative (its
 /// lowest id) goes through candidate generation and verification; its verdicts then hold for every
@@ -473,41 +488,24 @@ impl Deduper {
         drop((shingle_sigs, content_sigs));
         watch.lap("candidates");
 
-        // Sentence profiles, only for documents that have a candidate.
-        let mut needed = vec![false; docs.len()];
-        for &(a, b) in &candidates.pairs {
-            needed[a as usize] = true;
-            needed[b as usize] = true;
-        }
-        let profiles: Vec<Option<Profile>> = docs
-            .par_iter()
-            .zip(&stripped)
-            .zip(&needed)
-            .map(|((doc, stripped), &needed)| {
-                needed.then(|| Profile::new(&stripped.body(&doc.text)))
-            })
-            .collect();
-        watch.lap("profiles");
+        // Sentence profiles are made the first time a pair needs its documents aligned.
+        let profiles: Vec<OnceLock<Profile>> = (0..docs.len()).map(|_| OnceLock::new()).collect();
+        let profile = |d: u32| {
+            profiles[d as usize]
+                .get_or_init(|| Profile::new(&stripped[d as usize].body(&docs[d as usize].text)))
+        };
 
         progress.start("verifying", candidates.pairs.len() as u64);
-        let evidence = |d: u32| {
-            let p = &prints[d as usize];
-            Evidence {
-                body_hash: p.body_hash,
-                words: p.words,
-                shingles: &p.shingles,
-                content: &p.content,
-                profile: profiles[d as usize]
-                    .as_ref()
-                    .expect("candidates are profiled"),
-                title_hash: p.title_hash,
-            }
-        };
         let verified: Vec<Pair> = candidates
             .pairs
             .par_iter()
             .filter_map(|&(a, b)| {
-                let verdict = verify(&evidence(a), &evidence(b), &self.config);
+                let (profile_a, profile_b) = (|| profile(a), || profile(b));
+                let verdict = verify(
+                    &evidence(&prints[a as usize], &profile_a),
+                    &evidence(&prints[b as usize], &profile_b),
+                    &self.config,
+                );
                 progress.advance(1);
                 verdict.map(|verdict| Pair {
                     a: DocId(a),

@@ -11,13 +11,11 @@ use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 pub fn normalize_into(text: &str, out: &mut String) {
     out.clear();
     out.reserve(text.len());
-    let mut sink = Sink::default();
     if text.is_ascii() {
-        for b in text.bytes() {
-            sink.push(b.to_ascii_lowercase() as char, out);
-        }
+        ascii(text, out);
         return;
     }
+    let mut sink = Sink::default();
     // Most non-ASCII news text is NFKC already (a stray "£" or curly quote): then only characters
     // that lower-case to one character can be handled without decomposing anything.
     if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
@@ -40,6 +38,25 @@ pub fn normalize_into(text: &str, out: &mut String) {
         return;
     }
     slow(text, out);
+}
+
+/// The ASCII path: byte by byte, no character decoding.
+fn ascii(text: &str, out: &mut String) {
+    let mut bytes = std::mem::take(out).into_bytes();
+    let mut pending_space = false;
+    for &b in text.as_bytes() {
+        // The ASCII characters `char::is_whitespace` accepts.
+        if matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
+            pending_space = !bytes.is_empty();
+        } else {
+            if pending_space {
+                bytes.push(b' ');
+                pending_space = false;
+            }
+            bytes.push(b.to_ascii_lowercase());
+        }
+    }
+    *out = String::from_utf8(bytes).expect("ASCII in, ASCII out");
 }
 
 /// The general path: NFKC before and after lower-casing, since lower-casing can produce characters
@@ -120,6 +137,14 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(normalize(input), want, "input {input:?}");
         }
+    }
+
+    #[test]
+    fn ascii_path_agrees_with_the_general_path() {
+        let text = " Hello,\tWorld!\x0b\x0c Line\r\nTwo  ";
+        let mut general = String::new();
+        slow(text, &mut general);
+        assert_eq!(normalize(text), general);
     }
 
     #[test]

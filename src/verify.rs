@@ -50,7 +50,7 @@ impl Kind {
 }
 
 /// What verification needs to know about one document.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Evidence<'a> {
     /// Hash of the normalised, stripped body.
     pub body_hash: u64,
@@ -60,10 +60,21 @@ pub struct Evidence<'a> {
     pub shingles: &'a [u64],
     /// Sorted, deduplicated hashes of its content words (function words left out).
     pub content: &'a [u64],
-    /// Its sentence profile, for alignment.
-    pub profile: &'a Profile,
+    /// Its sentence profile, for alignment, made on demand: most pairs are judged without one.
+    pub profile: &'a (dyn Fn() -> &'a Profile + Sync),
     /// Hash of its normalised first line (its title).
     pub title_hash: u64,
+}
+
+impl std::fmt::Debug for Evidence<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Evidence")
+            .field("body_hash", &self.body_hash)
+            .field("words", &self.words)
+            .field("shingles", &self.shingles.len())
+            .field("content", &self.content.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A document this short can still be a copy: of another document's title.
@@ -159,7 +170,7 @@ pub fn measure(a: &Evidence<'_>, b: &Evidence<'_>, config: &Config) -> Option<Me
     // Syndicated copies (near-identical) need no alignment to be named.
     let needs_alignment =
         (verbatim && overlap.jaccard < NEAR_IDENTICAL) || content.jaccard >= config.align_content;
-    let alignment = needs_alignment.then(|| align(a.profile, b.profile));
+    let alignment = needs_alignment.then(|| align((a.profile)(), (b.profile)()));
     Some(Measures {
         overlap,
         content,
@@ -315,12 +326,13 @@ mod tests {
     fn exact_copies_short_documents_and_headlines() {
         let config = Config::default();
         let p = Profile::new("short text");
+        let lazy = || &p;
         let ev = |hash, words, title_hash| Evidence {
             body_hash: hash,
             words,
             shingles: &[1],
             content: &[1],
-            profile: &p,
+            profile: &lazy,
             title_hash,
         };
         let kind = |a: &Evidence<'_>, b: &Evidence<'_>| verify(a, b, &config).map(|v| v.kind);

@@ -26,7 +26,7 @@ pub use learn::{DocLines, LearnConfig, LearnedChrome, LineKey};
 pub use rules::{Rule, Rules, Scope};
 
 use crate::normalize::normalize_into;
-use crate::shingle::words;
+use crate::shingle::count_words;
 
 /// The name given to removals by learned chrome.
 pub const LEARNED: &str = "learned/recurring-line";
@@ -142,8 +142,7 @@ impl Stripper {
                     let block = &lines[i + 1..];
                     let link_list = block.iter().all(|l| {
                         let line = &text[l.clone()];
-                        words(line).count() <= LINK_LIST_WORDS
-                            || self.rules.matching(line).is_some()
+                        count_words(line) <= LINK_LIST_WORDS || self.rules.matching(line).is_some()
                     });
                     // A header near the top may head the article itself, unless what follows is
                     // plainly a list of links.
@@ -248,7 +247,7 @@ pub fn line_key(line: &str, scratch: &mut String) -> LineKey {
     normalize_into(line, scratch);
     LineKey {
         hash: xxh3_64(scratch.as_bytes()),
-        words: u32::try_from(words(scratch).count()).unwrap_or(u32::MAX),
+        words: u32::try_from(count_words(scratch)).unwrap_or(u32::MAX),
         bytes: u32::try_from(line.len()).unwrap_or(u32::MAX),
     }
 }

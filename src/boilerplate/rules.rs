@@ -4,7 +4,9 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use regex::{RegexSet, RegexSetBuilder};
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex_syntax::hir::literal::Extractor;
 
 use crate::error::RulesError;
 
@@ -33,9 +35,64 @@ pub struct Rule {
 #[derive(Debug, Clone)]
 pub struct Rules {
     rules: Vec<Rule>,
-    /// One set per line-length tier: the rules that can match a line of that length, and their
-    /// indices in `rules`.
+    /// Rules anchored at the start of the line, one set per line-length tier: the rules that can
+    /// match a line of that length, and their indices in `rules`. On an article's paragraph their
+    /// automaton dies within a few bytes.
     tiers: Vec<Tier>,
+    /// Rules that match a phrase anywhere in a line, each compiled alone: in a set they would drag
+    /// every line through a large automaton to its end.
+    phrases: Vec<(usize, Regex)>,
+    /// One scan for the leading literals of every phrase rule finds the few lines worth running
+    /// any of them on.
+    prefilter: Prefilter,
+}
+
+/// Aho-Corasick over the phrase rules' leading literals.
+#[derive(Debug, Clone)]
+struct Prefilter {
+    literals: AhoCorasick,
+    /// For each literal, the index into `phrases` of the rule it leads.
+    owner: Vec<usize>,
+    /// Phrase rules with no leading literal, run on every line.
+    always: Vec<usize>,
+}
+
+impl Prefilter {
+    fn new(patterns: &[&str]) -> Result<Prefilter, String> {
+        let (mut literals, mut owner, mut always) = (Vec::new(), Vec::new(), Vec::new());
+        for (p, pattern) in patterns.iter().enumerate() {
+            let hir = regex_syntax::parse(pattern).map_err(|e| e.to_string())?;
+            let seq = Extractor::new().extract(&hir);
+            match seq.literals() {
+                Some(lits) if !lits.is_empty() && lits.iter().all(|l| !l.as_bytes().is_empty()) => {
+                    for lit in lits {
+                        literals.push(lit.as_bytes().to_ascii_lowercase());
+                        owner.push(p);
+                    }
+                }
+                _ => always.push(p),
+            }
+        }
+        let literals = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&literals)
+            .map_err(|e| e.to_string())?;
+        Ok(Prefilter {
+            literals,
+            owner,
+            always,
+        })
+    }
+
+    /// The phrase rules (indices into `phrases`) that may match `line`, in no particular order and
+    /// possibly repeated.
+    fn candidates<'a>(&'a self, line: &'a str) -> impl Iterator<Item = usize> + 'a {
+        self.literals
+            .find_overlapping_iter(line)
+            .map(|m| self.owner[m.pattern().as_usize()])
+            .chain(self.always.iter().copied())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -90,14 +147,36 @@ impl Rules {
     }
 
     fn compile(rules: Vec<Rule>) -> Result<Rules, String> {
-        let longest: Vec<usize> = rules
+        let shapes: Vec<Shape> = rules
             .iter()
-            .map(|r| longest_line(&dialect(&r.pattern)))
+            .map(|r| Shape::of(&dialect(&r.pattern)))
             .collect::<Result<_, _>>()?;
+        let phrases: Vec<(usize, Regex)> = (0..rules.len())
+            .filter(|&i| !shapes[i].starts_line)
+            .map(|i| {
+                RegexBuilder::new(&dialect(&rules[i].pattern))
+                    .case_insensitive(true)
+                    .build()
+                    .map(|re| (i, re))
+                    .map_err(|e| e.to_string())
+            })
+            .collect::<Result<_, _>>()?;
+        let phrase_patterns: Vec<String> = phrases
+            .iter()
+            .map(|(i, _)| dialect(&rules[*i].pattern))
+            .collect();
+        let prefilter = Prefilter::new(
+            &phrase_patterns
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )?;
         let mut tiers = Vec::new();
         let mut lower = 0;
         for max_line in TIERS {
-            let members: Vec<usize> = (0..rules.len()).filter(|&i| longest[i] > lower).collect();
+            let members: Vec<usize> = (0..rules.len())
+                .filter(|&i| shapes[i].starts_line && shapes[i].longest > lower)
+                .collect();
             let set = RegexSetBuilder::new(members.iter().map(|&i| dialect(&rules[i].pattern)))
                 .case_insensitive(true)
                 .dfa_size_limit(64 << 20)
@@ -110,7 +189,12 @@ impl Rules {
             });
             lower = max_line;
         }
-        Ok(Rules { rules, tiers })
+        Ok(Rules {
+            rules,
+            tiers,
+            phrases,
+            prefilter,
+        })
     }
 
     /// The rules, in file order.
@@ -126,44 +210,70 @@ impl Rules {
             .find(|t| line.len() <= t.max_line)
             .expect("the last tier takes any length");
         // Most lines match nothing: a plain match test is much cheaper than finding every match.
-        if !tier.set.is_match(line) {
-            return None;
-        }
-        let mut first = None;
-        for i in tier.set.matches(line).iter() {
-            let rule = &self.rules[tier.rules[i]];
-            if rule.scope == Scope::Rest {
-                return Some(rule);
+        let anchored = tier
+            .set
+            .is_match(line)
+            .then(|| tier.set.matches(line).into_iter().map(|i| tier.rules[i]));
+        let phrases = self
+            .prefilter
+            .candidates(line)
+            .map(|p| &self.phrases[p])
+            .filter(|(_, re)| re.is_match(line))
+            .map(|(i, _)| *i);
+        let mut first: Option<usize> = None;
+        for i in anchored.into_iter().flatten().chain(phrases) {
+            if self.rules[i].scope == Scope::Rest {
+                return Some(&self.rules[i]);
             }
-            first.get_or_insert(rule);
+            first = Some(first.map_or(i, |f| f.min(i)));
         }
-        first
+        first.map(|i| &self.rules[i])
     }
 }
 
 /// An anchored rule with no bound of its own is meant for a line, not a paragraph.
 const ANCHORED_LINE: usize = 512;
 
-/// The longest line a pattern can match: its longest match (or [`ANCHORED_LINE`]) if it is anchored
-/// at both ends of the line, else unbounded.
+/// What a pattern's syntax says about the lines it can match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shape {
+    /// Anchored at the start of the line (`^`).
+    starts_line: bool,
+    /// The longest line it can match: its longest match (or [`ANCHORED_LINE`]) if it is anchored
+    /// at both ends of the line, else unbounded.
+    longest: usize,
+}
+
+impl Shape {
+    fn of(pattern: &str) -> Result<Shape, String> {
+        let hir = regex_syntax::ParserBuilder::new()
+            .case_insensitive(true)
+            .build()
+            .parse(pattern)
+            .map_err(|e| e.to_string())?;
+        let props = hir.properties();
+        let starts_line = props
+            .look_set_prefix()
+            .contains(regex_syntax::hir::Look::Start);
+        let anchored = starts_line
+            && props
+                .look_set_suffix()
+                .contains(regex_syntax::hir::Look::End);
+        let longest = match (anchored, props.maximum_len()) {
+            (true, Some(n)) => n,
+            (true, None) => ANCHORED_LINE,
+            (false, _) => usize::MAX,
+        };
+        Ok(Shape {
+            starts_line,
+            longest,
+        })
+    }
+}
+
+#[cfg(test)]
 fn longest_line(pattern: &str) -> Result<usize, String> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .case_insensitive(true)
-        .build()
-        .parse(pattern)
-        .map_err(|e| e.to_string())?;
-    let props = hir.properties();
-    let anchored = props
-        .look_set_prefix()
-        .contains(regex_syntax::hir::Look::Start)
-        && props
-            .look_set_suffix()
-            .contains(regex_syntax::hir::Look::End);
-    Ok(match (anchored, props.maximum_len()) {
-        (true, Some(n)) => n,
-        (true, None) => ANCHORED_LINE,
-        (false, _) => usize::MAX,
-    })
+    Shape::of(pattern).map(|s| s.longest)
 }
 
 /// A white space run in a rule (`\s*`, `\s+`) matches at most this many characters: lines are
@@ -317,6 +427,15 @@ mod tests {
         assert_eq!(rules.matching(&long).unwrap().name, "copyright/reserved");
         assert!(rules.matching(&"word ".repeat(300)).is_none());
         assert!(rules.tiers[2].rules.len() < rules.tiers[0].rules.len() / 2);
+        assert!(rules.phrases.len() < rules.rules().len() / 3);
+        assert!(
+            rules.prefilter.always.is_empty(),
+            "every built-in phrase rule leads with a literal"
+        );
+        assert!(rules
+            .phrases
+            .iter()
+            .all(|(i, _)| !rules.rules()[*i].pattern.starts_with('^')));
     }
 
     #[test]
