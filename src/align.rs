@@ -249,13 +249,14 @@ pub struct Alignment {
     pub covered_b: f64,
     /// Share of aligned sentences that keep their relative order (longest increasing run).
     pub in_order: f64,
-    /// Among aligned sentences, the share of words swapped one-for-one (spans of up to three words)
-    /// for different, not misspelt, words: what a spinner does.
+    /// Among confidently aligned sentences (not filled in between others), the share of words
+    /// swapped one-for-one (spans of up to three words) for different, not misspelt, words: what a
+    /// spinner does.
     pub substitution_rate: f64,
     /// Among aligned sentences, the share of words changed in any way but by typos: substituted,
     /// inserted, deleted or moved.
     pub edit_rate: f64,
-    /// Share of aligned sentences with at least one one-for-one swap. A spinner touches nearly
+    /// Share of confidently aligned sentences with at least one one-for-one swap. A spinner touches nearly
     /// every sentence; an editor updating a story rewrites a few and leaves the rest.
     pub swapped_sentences: f64,
     /// Immutables (numbers, names) the texts share, over the smaller text's count; 1 if either has
@@ -331,6 +332,7 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
             });
         }
     }
+    fill_gaps(a, b, &mut pairs, &mut used_b);
     let total_a: usize = (0..a.sentence_count()).map(|i| weight(a, i)).sum();
     let total_b: usize = (0..b.sentence_count()).map(|j| weight(b, j)).sum();
     let aligned_a: usize = pairs.iter().map(|p| weight(a, p.a)).sum();
@@ -346,12 +348,21 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
         }
     };
 
-    let mut edits = Edits::default();
+    // Every aligned pair counts towards the edit rate; only confidently aligned ones (not filled in
+    // between others) towards the rewording measures, since a sentence an editor rewrote looks
+    // like heavy spinning when it is forced into alignment.
+    let (mut edits, mut confident) = (Edits::default(), Edits::default());
     for p in &pairs {
+        let mut one = Edits::default();
         if identical[p.a] == Some(p.b) {
-            edits.compared += a.sentence_tokens(p.a).len();
+            one.compared = a.sentence_tokens(p.a).len();
         } else {
-            edits.add(a, p.a, b, p.b);
+            one.add(a, p.a, b, p.b);
+        }
+        edits.merge(&one);
+        if p.similarity >= ALIGN_SIMILARITY {
+            confident.merge(&one);
+            confident.pairs += 1;
         }
     }
     let small = a.immutables.len().min(b.immutables.len());
@@ -363,15 +374,66 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
         } else {
             longest_increasing(pairs.iter().map(|p| p.b)) as f64 / pairs.len() as f64
         },
-        substitution_rate: share(edits.substituted, edits.compared),
+        substitution_rate: share(confident.substituted, confident.compared),
         edit_rate: share(edits.changed, edits.compared),
-        swapped_sentences: share(edits.swapped_sentences, pairs.len()),
+        swapped_sentences: share(confident.swapped_sentences, confident.pairs),
         immutables: if small < 3 {
             1.0
         } else {
             intersection_size(&a.immutables, &b.immutables) as f64 / small as f64
         },
         pairs,
+    }
+}
+
+/// Sentences lying between two aligned neighbours need less evidence: aligned at this similarity.
+pub const GAP_SIMILARITY: f64 = 0.3;
+
+/// Second pass: a sentence of `a` left unaligned between two aligned ones (or before the first, or
+/// after the last) is aligned with the most similar unused sentence of `b` between its neighbours'
+/// partners, if that reaches [`GAP_SIMILARITY`]. Heavy spinning leaves some sentences with few
+/// words in common, but they stay where they were, between sentences that align well.
+fn fill_gaps(a: &Profile, b: &Profile, pairs: &mut Vec<SentencePair>, used_b: &mut [bool]) {
+    let mut partner: Vec<Option<usize>> = vec![None; a.sentence_count()];
+    for p in pairs.iter() {
+        partner[p.a] = Some(p.b);
+    }
+    let mut added = Vec::new();
+    for i in 0..a.sentence_count() {
+        let ca = a.sentence_content(i);
+        if partner[i].is_some() || ca.len() < MIN_SENTENCE_CONTENT {
+            continue;
+        }
+        let before = partner[..i].iter().rev().find_map(|p| *p);
+        let after = partner[i + 1..].iter().find_map(|p| *p);
+        let lo = before.map_or(0, |j| j + 1);
+        let hi = after.unwrap_or(b.sentence_count());
+        if lo >= hi || (before.is_none() && after.is_none()) {
+            continue;
+        }
+        let best = (lo..hi)
+            .filter(|&j| !used_b[j] && b.sentence_content(j).len() >= MIN_SENTENCE_CONTENT)
+            .map(|j| {
+                let cb = b.sentence_content(j);
+                (
+                    2.0 * intersection_size(ca, cb) as f64 / (ca.len() + cb.len()) as f64,
+                    j,
+                )
+            })
+            .max_by(|x, y| x.0.total_cmp(&y.0));
+        if let Some((similarity, j)) = best.filter(|(s, _)| *s >= GAP_SIMILARITY) {
+            used_b[j] = true;
+            partner[i] = Some(j);
+            added.push(SentencePair {
+                a: i,
+                b: j,
+                similarity,
+            });
+        }
+    }
+    if !added.is_empty() {
+        pairs.extend(added);
+        pairs.sort_by_key(|p| p.a);
     }
 }
 
@@ -386,12 +448,21 @@ struct Edits {
     compared: usize,
     /// Sentence pairs with at least one swap.
     swapped_sentences: usize,
+    /// Sentence pairs counted (where the caller counts them).
+    pairs: usize,
 }
 
 /// Spans longer than this on either side are rewrites, not a spinner's word swaps.
 const SWAP_SPAN: usize = 3;
 
 impl Edits {
+    fn merge(&mut self, other: &Edits) {
+        self.substituted += other.substituted;
+        self.changed += other.changed;
+        self.compared += other.compared;
+        self.swapped_sentences += other.swapped_sentences;
+    }
+
     fn add(&mut self, a: &Profile, i: usize, b: &Profile, j: usize) {
         let (ta, tb) = (a.sentence_tokens(i), b.sentence_tokens(j));
         let ha: Vec<u64> = ta.iter().map(|t| t.hash).collect();

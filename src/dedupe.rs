@@ -11,19 +11,19 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::align::Profile;
+use crate::align::{align, Profile};
 use crate::anchor::containment_pairs;
 use crate::boilerplate::{
     line_keys, DocLines, LearnConfig, LearnedChrome, LineKey, Rules, Stripped, Stripper,
 };
 use crate::cluster::{self, Cluster, MemberInfo, Published};
 use crate::config::Config;
-use crate::corpus::{Corpus, DocId};
+use crate::corpus::{Corpus, DocId, Document};
 use crate::error::Error;
 use crate::fingerprint::{fingerprint, Fingerprint, Scratch, SignatureSlots};
 use crate::lsh::{candidate_pairs, Banding};
 use crate::minhash::MinHasher;
-use crate::verify::{verify, Evidence, Kind, Verdict, MIN_TITLE_WORDS};
+use crate::verify::{measure, verify, Evidence, Kind, Measures, Overlap, Verdict, MIN_TITLE_WORDS};
 
 /// Receives progress from long stages. Implementations must be cheap: `advance` is called from
 /// worker threads, once per document.
@@ -167,6 +167,19 @@ fn evidence<'a>(
         profile,
         title_hash: print.title_hash,
     }
+}
+
+/// Two documents compared on their own: see [`Deduper::compare`].
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    /// What boilerplate stripping kept and removed, for each document.
+    pub stripped: [Stripped; 2],
+    /// Each stripped body's sentences, to show the aligned ones.
+    pub profiles: [Profile; 2],
+    /// Every measure, the sentence alignment included.
+    pub measures: Measures,
+    /// The verdict, if the two are copies.
+    pub verdict: Option<Verdict>,
 }
 
 /// Documents with identical stripped, normalised bodies. Only each group's representative (its
@@ -383,6 +396,50 @@ impl Deduper {
         pairs.par_sort_unstable();
         pairs.dedup();
         Candidates { pairs, by_channel }
+    }
+
+    /// Compares two documents on their own and explains the verdict: what was stripped from each,
+    /// every measure (with the sentence alignment always made), and the verdict, if they are copies.
+    /// Chrome is stripped by the rules only: learning needs a corpus.
+    pub fn compare(&self, a: &Document, b: &Document) -> Comparison {
+        let stripped = [self.stripper.strip(&a.text), self.stripper.strip(&b.text)];
+        let bodies = [stripped[0].body(&a.text), stripped[1].body(&b.text)];
+        let mut scratch = Scratch::default();
+        // Signatures are not needed to compare two documents, but fingerprinting writes them.
+        let (mut shingle_sig, mut content_sig) = (
+            vec![0u32; self.config.num_perm],
+            vec![0u32; self.config.num_perm],
+        );
+        let prints = bodies.clone().map(|body| {
+            fingerprint(
+                &body,
+                self.config.shingle_size,
+                &self.hasher,
+                &mut scratch,
+                SignatureSlots {
+                    shingles: &mut shingle_sig,
+                    content: &mut content_sig,
+                },
+            )
+        });
+        let profiles = bodies.map(|body| Profile::new(&body));
+        let (pa, pb) = (|| &profiles[0], || &profiles[1]);
+        let (ea, eb) = (evidence(&prints[0], &pa), evidence(&prints[1], &pb));
+        let verdict = verify(&ea, &eb, &self.config);
+        let mut measures = measure(&ea, &eb, &self.config).unwrap_or(Measures {
+            overlap: Overlap::of(&prints[0].shingles, &prints[1].shingles),
+            content: Overlap::of(&prints[0].content, &prints[1].content),
+            alignment: None,
+        });
+        if measures.alignment.is_none() {
+            measures.alignment = Some(align(&profiles[0], &profiles[1]));
+        }
+        Comparison {
+            stripped,
+            profiles,
+            measures,
+            verdict,
+        }
     }
 
     /// The boilerplate stripper in force.

@@ -1,21 +1,25 @@
 //! The `reprint` command line: arguments → `Config` → library calls → files and a summary.
 //!
-//! Exit codes: 0 success (skipped records are reported, not fatal), 1 a run-time error (unreadable
-//! input, a rejected record under `--strict`, an output file that cannot be written), 2 a usage error.
-//! A closed stdout (`reprint dedupe … | head`) ends the run quietly.
+//! Exit codes: 0 success (skipped records are reported, not fatal); 1 from `compare` when the two
+//! articles are not copies; 2 an error: bad usage, unreadable input, a rejected record under
+//! `--strict`, an output file that cannot be written. A closed stdout (`reprint dedupe … | head`)
+//! ends the run quietly.
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use reprint::boilerplate::Rules;
+use reprint::report::explain;
 use reprint::report::{write_atomic, write_clusters, write_keep, write_pairs};
-use reprint::{Config, Corpus, Deduper, Input, NoProgress, Outcome, Progress, ReadOptions};
+use reprint::{
+    Config, Corpus, Deduper, Document, Input, NoProgress, Outcome, Progress, ReadOptions,
+};
 
 #[derive(Parser)]
 #[command(
@@ -52,7 +56,8 @@ Without --pairs, --clusters or --keep, the pairs are written to stdout as JSON L
 kind is exact, near_duplicate, excerpt or spun; score is in [0, 1]\n  \
   clusters  {\"clusters\": [{\"canonical\", \"reason\", \"size\", \"members\": [{\"id\", \"kind\", \"score\"}]}]}\n  \
   keep      the input records of every canonical document and every document with no copy\n\n\
-Exit status: 0 done, 1 run-time error, 2 usage error."
+Exit status: 0 done, 2 error (bad usage, unreadable input, a rejected record under --strict, an \
+output that cannot be written)."
     )]
     Dedupe(DedupeArgs),
 
@@ -64,6 +69,28 @@ learned from lines that recur across otherwise different documents, exactly as `
 With --explain, each removed span is listed instead, with the rule (or learned pattern) that removed \
 it, as `id<TAB>rule<TAB>text`.")]
     Strip(StripArgs),
+
+    /// Compare two articles and explain the verdict: kind, score, aligned sentences, what was stripped.
+    #[command(long_about = "Compare two articles and explain the verdict.\n\n\
+Both files are stripped of boilerplate by the rules (learning needs a corpus), then measured as \
+`dedupe` measures a candidate pair: word-shingle overlap, content-word overlap, and a sentence \
+alignment, which is shown sentence by sentence. The exit status is 0 if they are copies, 1 if not \
+(2 on errors), so scripts can test it.")]
+    Compare(CompareArgs),
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// The first article (a text file).
+    a: PathBuf,
+    /// The second article (a text file).
+    b: PathBuf,
+    /// Print the comparison as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Add boilerplate rules from FILE (same format as the built-in rules).
+    #[arg(long, value_name = "FILE")]
+    boilerplate: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -200,7 +227,7 @@ fn deduper(config: Config, user_rules: Option<&PathBuf>) -> Result<Deduper> {
     Ok(Deduper::with_rules(config, rules)?)
 }
 
-fn strip(args: &StripArgs) -> Result<()> {
+fn strip(args: &StripArgs) -> Result<Status> {
     let mut config = Config::default();
     config.boilerplate.learn = !args.no_learn;
     let deduper = deduper(config, args.boilerplate.as_ref())?;
@@ -253,7 +280,7 @@ fn strip(args: &StripArgs) -> Result<()> {
         }
     }
     out.flush()?;
-    Ok(())
+    Ok(Status::Done)
 }
 
 /// Drives an indicatif bar from the library's progress calls; hidden when stderr is not a terminal.
@@ -290,7 +317,7 @@ impl Progress for Bar {
     }
 }
 
-fn dedupe(args: &DedupeArgs) -> Result<()> {
+fn dedupe(args: &DedupeArgs) -> Result<Status> {
     let started = Instant::now();
     let deduper = deduper(args.config()?, args.boilerplate.as_ref())?;
     let options = ReadOptions {
@@ -303,6 +330,7 @@ fn dedupe(args: &DedupeArgs) -> Result<()> {
         corpus.read(&Input::parse(arg), &options)?;
     }
     report_skips(&corpus);
+    let read_time = started.elapsed();
 
     let bar = Bar::new(args.quiet);
     let outcome = deduper.run(&corpus, &bar);
@@ -327,9 +355,9 @@ fn dedupe(args: &DedupeArgs) -> Result<()> {
         out.flush()?;
     }
     if !args.quiet {
-        print_summary(&corpus, &outcome, started);
+        print_summary(&corpus, &outcome, started, read_time);
     }
-    Ok(())
+    Ok(Status::Done)
 }
 
 const MAX_SKIP_LINES: usize = 20;
@@ -347,7 +375,7 @@ fn report_skips(corpus: &Corpus) {
     }
 }
 
-fn print_summary(corpus: &Corpus, outcome: &Outcome, started: Instant) {
+fn print_summary(corpus: &Corpus, outcome: &Outcome, started: Instant, read_time: Duration) {
     let skipped = corpus.skipped_by_reason();
     let skipped_total: usize = skipped.iter().map(|(_, n)| n).sum();
     let mut line = format!(
@@ -380,10 +408,8 @@ fn print_summary(corpus: &Corpus, outcome: &Outcome, started: Instant) {
         outcome.clusters.first().map_or(0, |c| c.members.len()),
         corpus.len() - in_clusters + outcome.clusters.len()
     );
-    let stages: Vec<String> = outcome
-        .stats
-        .stages
-        .iter()
+    let stages: Vec<String> = std::iter::once(&("reading", read_time))
+        .chain(&outcome.stats.stages)
         .map(|(name, d)| format!("{name} {:.2}s", d.as_secs_f64()))
         .collect();
     eprintln!(
@@ -393,18 +419,55 @@ fn print_summary(corpus: &Corpus, outcome: &Outcome, started: Instant) {
     );
 }
 
+/// How a command ended, when it did not fail.
+enum Status {
+    /// It did its job.
+    Done,
+    /// `compare`: the two articles are not copies.
+    NotCopies,
+}
+
+fn compare(args: &CompareArgs) -> Result<Status> {
+    let deduper = deduper(Config::default(), args.boilerplate.as_ref())?;
+    let read = |path: &PathBuf| -> Result<Document> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+        let id = path
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        Ok(Document::new(id, text))
+    };
+    let (a, b) = (read(&args.a)?, read(&args.b)?);
+    let cmp = deduper.compare(&a, &b);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &explain::ComparisonRecord::new(&a, &b, &cmp))?;
+        writeln!(out)?;
+    } else {
+        explain::write_comparison(&mut out, &a, &b, &cmp)?;
+    }
+    out.flush()?;
+    Ok(if cmp.verdict.is_some() {
+        Status::Done
+    } else {
+        Status::NotCopies
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Dedupe(args) => dedupe(args),
         Command::Strip(args) => strip(args),
+        Command::Compare(args) => compare(args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Status::Done) => ExitCode::SUCCESS,
+        Ok(Status::NotCopies) => ExitCode::from(1),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(1)
+            ExitCode::from(2)
         }
     }
 }

@@ -19,7 +19,17 @@ pub fn normalize_into(text: &str, out: &mut String) {
     // Most non-ASCII news text is NFKC already (a stray "£" or curly quote): then only characters
     // that lower-case to one character can be handled without decomposing anything.
     if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
-        for c in text.chars() {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii() {
+                sink.push(b.to_ascii_lowercase() as char, out);
+                i += 1;
+                continue;
+            }
+            let c = text[i..].chars().next().expect("a char starts here");
+            i += c.len_utf8();
             let mut lower = c.to_lowercase();
             match (lower.next(), lower.next()) {
                 (Some(l), None)

@@ -29,6 +29,8 @@ pub struct Rule {
     pub name: String,
     /// The regular expression, matched case-insensitively against the trimmed line.
     pub pattern: String,
+    /// Lines longer than this many bytes are never matched (`line<=N` in a rules file).
+    pub max_line: Option<usize>,
 }
 
 /// A compiled list of rules.
@@ -88,8 +90,13 @@ impl Prefilter {
     /// The phrase rules (indices into `phrases`) that may match `line`, in no particular order and
     /// possibly repeated.
     fn candidates<'a>(&'a self, line: &'a str) -> impl Iterator<Item = usize> + 'a {
+        // An overlapping search cannot use the fast literal scanner; a plain test can, and most
+        // lines contain none of the literals.
         self.literals
-            .find_overlapping_iter(line)
+            .is_match(line)
+            .then(|| self.literals.find_overlapping_iter(line))
+            .into_iter()
+            .flatten()
             .map(|m| self.owner[m.pattern().as_usize()])
             .chain(self.always.iter().copied())
     }
@@ -149,7 +156,12 @@ impl Rules {
     fn compile(rules: Vec<Rule>) -> Result<Rules, String> {
         let shapes: Vec<Shape> = rules
             .iter()
-            .map(|r| Shape::of(&dialect(&r.pattern)))
+            .map(|r| {
+                Shape::of(&dialect(&r.pattern)).map(|s| Shape {
+                    longest: s.longest.min(r.max_line.unwrap_or(usize::MAX)),
+                    ..s
+                })
+            })
             .collect::<Result<_, _>>()?;
         let phrases: Vec<(usize, Regex)> = (0..rules.len())
             .filter(|&i| !shapes[i].starts_line)
@@ -220,8 +232,9 @@ impl Rules {
             .map(|p| &self.phrases[p])
             .filter(|(_, re)| re.is_match(line))
             .map(|(i, _)| *i);
+        let fits = |i: &usize| self.rules[*i].max_line.is_none_or(|n| line.len() <= n);
         let mut first: Option<usize> = None;
-        for i in anchored.into_iter().flatten().chain(phrases) {
+        for i in anchored.into_iter().flatten().chain(phrases).filter(fits) {
             if self.rules[i].scope == Scope::Rest {
                 return Some(&self.rules[i]);
             }
@@ -327,15 +340,26 @@ fn parse(text: &str, origin: &str, prefix: &str) -> Result<Vec<Rule>, RulesError
             message,
         };
         let mut fields = line.splitn(2, char::is_whitespace);
-        let scope = match fields.next() {
-            Some("line") => Scope::Line,
-            Some("rest") => Scope::Rest,
-            Some(other) => {
+        let scope_field = fields.next().unwrap_or_default();
+        let (scope_name, max_line) = match scope_field.split_once("<=") {
+            Some((name, n)) => match n.parse::<usize>() {
+                Ok(n) => (name, Some(n)),
+                Err(_) => {
+                    return Err(syntax(format!(
+                        "`{scope_field}`: `<=` takes a number of bytes"
+                    )))
+                }
+            },
+            None => (scope_field, None),
+        };
+        let scope = match scope_name {
+            "line" => Scope::Line,
+            "rest" => Scope::Rest,
+            other => {
                 return Err(syntax(format!(
-                    "unknown scope `{other}` (expected `line` or `rest`)"
+                    "unknown scope `{other}` (expected `line`, `rest`, or either with `<=N`)"
                 )))
             }
-            None => unreachable!("a non-empty line has a first field"),
         };
         let rest = fields.next().unwrap_or("").trim_start();
         let mut fields = rest.splitn(2, char::is_whitespace);
@@ -351,6 +375,7 @@ fn parse(text: &str, origin: &str, prefix: &str) -> Result<Vec<Rule>, RulesError
             scope,
             name: format!("{prefix}{name}"),
             pattern: pattern.to_string(),
+            max_line,
         });
     }
     Ok(rules)
@@ -443,6 +468,14 @@ mod tests {
         let rules = Rules::none()
             .with_text("line a ^related\nrest b ^related$\n", "t")
             .unwrap();
+        let capped = Rules::none()
+            .with_text("line<=20 credit getty images\n", "t")
+            .unwrap();
+        assert!(capped.matching("Photo: Getty Images").is_some());
+        assert!(capped
+            .matching("A long caption of a protest in Helsinki. Getty Images")
+            .is_none());
+        assert!(Rules::none().with_text("line<=x a b\n", "t").is_err());
         assert_eq!(rules.matching("Related").unwrap().scope, Scope::Rest);
         assert_eq!(rules.matching("Related: x").unwrap().scope, Scope::Line);
     }

@@ -2,6 +2,8 @@
 //! as JSON Lines. Every file is written to a temporary file beside its destination and renamed into
 //! place, so a reader never sees half a file and a failed run leaves the old file alone.
 
+pub mod explain;
+
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
