@@ -14,12 +14,12 @@ use crate::corpus::Skip;
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     /// A file or directory could not be opened or read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file or directory.
         path: PathBuf,
-        /// The underlying I/O error.
-        source: io::Error,
+        /// The underlying I/O error (shown in the message, not chained, so it is printed once).
+        error: io::Error,
     },
     /// A record was unusable and strict reading was asked for.
     #[error("{0} (strict mode: stopping)")]
@@ -55,12 +55,12 @@ impl ConfigError {
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
     /// The rules file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The rules file.
         path: PathBuf,
-        /// The underlying I/O error.
-        source: io::Error,
+        /// The underlying I/O error (shown in the message, not chained, so it is printed once).
+        error: io::Error,
     },
     /// A rule line could not be parsed or its pattern does not compile.
     #[error("{origin}:{line}: {message}")]
@@ -78,12 +78,12 @@ pub enum RulesError {
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
     /// Writing or renaming an output file failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The output file.
         path: PathBuf,
-        /// The underlying I/O error.
-        source: io::Error,
+        /// The underlying I/O error (shown in the message, not chained, so it is printed once).
+        error: io::Error,
     },
 }
 

@@ -135,9 +135,9 @@ impl Rules {
 
     /// These rules plus the rules of a user file (same format); user rules are named `user:…`.
     pub fn with_file(self, path: &Path) -> Result<Rules, RulesError> {
-        let text = std::fs::read_to_string(path).map_err(|source| RulesError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| RulesError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         self.with_text(&text, &path.display().to_string())
     }

@@ -62,6 +62,9 @@ fn rule_families_remove_their_chrome() {
         ("19:29", "dateline/"),
         ("7:50 a.m.", "dateline/"),
         ("Updated", "dateline/"),
+        ("Harbor Herald | Home | Local | Business | Sport | Weather", "nav/"),
+        ("News • Politics • Europe", "nav/"),
+        ("By Valley Times staff", "byline/"),
     ];
     let mut failures = Vec::new();
     for (line, family) in cases {

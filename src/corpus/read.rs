@@ -62,9 +62,9 @@ impl Corpus {
                 read_jsonl(self, lock, "<stdin>", Path::new("<stdin>"), options)
             }
             Input::Path(path) => {
-                let meta = std::fs::metadata(path).map_err(|source| InputError::Io {
+                let meta = std::fs::metadata(path).map_err(|error| InputError::Io {
                     path: path.clone(),
-                    source,
+                    error,
                 })?;
                 if meta.is_dir() {
                     read_dir(self, path, options)
@@ -96,9 +96,9 @@ fn extension(path: &Path) -> Option<String> {
 }
 
 fn open(path: &Path) -> Result<File, InputError> {
-    File::open(path).map_err(|source| InputError::Io {
+    File::open(path).map_err(|error| InputError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 
@@ -128,7 +128,7 @@ fn read_dir(corpus: &mut Corpus, root: &Path, options: &ReadOptions) -> Result<(
             let path = e.path().unwrap_or(root).to_path_buf();
             InputError::Io {
                 path,
-                source: e.into(),
+                error: e.into(),
             }
         })?;
         if !entry.file_type().is_file()
@@ -157,9 +157,9 @@ fn read_text_file(
     let mut bytes = Vec::new();
     open(path)?
         .read_to_end(&mut bytes)
-        .map_err(|source| InputError::Io {
+        .map_err(|error| InputError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
     let origin = Origin {
         source: path.display().to_string(),
@@ -201,9 +201,9 @@ fn read_jsonl(
         buf.clear();
         let n = reader
             .read_until(b'\n', &mut buf)
-            .map_err(|source| InputError::Io {
+            .map_err(|error| InputError::Io {
                 path: path.to_path_buf(),
-                source,
+                error,
             })?;
         if n == 0 {
             return Ok(());
