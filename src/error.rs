@@ -1,7 +1,7 @@
 //! Errors, typed by the phase that raises them.
 //!
 //! Input problems that concern one record (a malformed JSON line, an empty document, a duplicate id)
-//! are not errors by default: they are [`Skip`](crate::corpus::Skip)s, counted and reported, and only
+//! are not errors by default: they are [`Skip`] records, counted and reported, and only
 //! become [`InputError::Rejected`] under `strict` reading. Everything here names the file (and line,
 //! where there is one) it is about.
 

@@ -10,10 +10,58 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 /// The longest shingle, in words, that [`shingles_into`] accepts.
 pub const MAX_SHINGLE: usize = 16;
 
-/// The words of normalised text, in order.
-pub fn words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
+/// The words of normalised text, in order: maximal runs of alphanumeric characters.
+pub fn words(text: &str) -> Words<'_> {
+    Words { text, pos: 0 }
+}
+
+/// Iterator over the words of a text; see [`words`]. ASCII bytes are classified without decoding
+/// characters, which matters because this runs over every byte of every article.
+#[derive(Debug, Clone)]
+pub struct Words<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl Words<'_> {
+    /// Whether the character starting at byte `i` is alphanumeric, and its length in bytes.
+    #[inline]
+    fn class_at(&self, i: usize) -> (bool, usize) {
+        let b = self.text.as_bytes()[i];
+        if b.is_ascii() {
+            (b.is_ascii_alphanumeric(), 1)
+        } else {
+            let c = self.text[i..].chars().next().expect("a char starts here");
+            (c.is_alphanumeric(), c.len_utf8())
+        }
+    }
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let len = self.text.len();
+        while self.pos < len {
+            let (alnum, step) = self.class_at(self.pos);
+            if alnum {
+                break;
+            }
+            self.pos += step;
+        }
+        if self.pos >= len {
+            return None;
+        }
+        let start = self.pos;
+        while self.pos < len {
+            let (alnum, step) = self.class_at(self.pos);
+            if !alnum {
+                break;
+            }
+            self.pos += step;
+        }
+        Some(&self.text[start..self.pos])
+    }
 }
 
 /// The number of words in `text` (as [`words`] counts them), with a byte loop for ASCII text.
@@ -100,6 +148,15 @@ mod tests {
         let mut out = Vec::new();
         shingles_into(&words, k, &mut out);
         out
+    }
+
+    proptest::proptest! {
+        /// The byte-level tokenizer agrees with splitting on non-alphanumeric characters.
+        #[test]
+        fn words_match_a_plain_split(text in "\\PC{0,80}") {
+            let plain: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+            proptest::prop_assert_eq!(words(&text).collect::<Vec<_>>(), plain);
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! A [`Corpus`] owns the documents of one run. Inside, a document is a dense [`DocId`]; its external id
 //! (a file's relative path, or a JSONL record's `id`) is kept only for output. Readers for directories,
-//! JSONL files and standard input live in [`read`]; every record they cannot use becomes a [`Skip`]
+//! JSONL files and standard input are in `read.rs` ([`Corpus::read`]); every record they cannot use becomes a [`Skip`]
 //! naming the file and line, so nothing is dropped silently.
 
 mod read;

@@ -1,0 +1,107 @@
+//! Throughput of each stage (MB/s of article text) and of the whole pipeline, on the bundled
+//! labelled sample (`fixtures/devsample`, 280 articles, 0.6 MB).
+//!
+//! ```text
+//! cargo bench --bench throughput
+//! ```
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use reprint::boilerplate::{Rules, Stripper};
+use reprint::fingerprint::{fingerprint, Scratch, SignatureSlots};
+use reprint::minhash::MinHasher;
+use reprint::{Config, Corpus, Deduper, Input, NoProgress, ReadOptions};
+
+fn corpus() -> Corpus {
+    let mut corpus = Corpus::new();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/devsample/docs.jsonl");
+    corpus
+        .read(&Input::parse(path), &ReadOptions::default())
+        .expect("the bundled sample reads");
+    corpus
+}
+
+fn stages(c: &mut Criterion) {
+    let corpus = corpus();
+    let texts: Vec<&str> = corpus.documents().iter().map(|d| d.text.as_str()).collect();
+    let bytes: u64 = texts.iter().map(|t| t.len() as u64).sum();
+    let config = Config::default();
+
+    let mut group = c.benchmark_group("stage");
+    group.throughput(Throughput::Bytes(bytes));
+
+    let stripper = Stripper::new(Rules::builtin(), config.boilerplate.max_share);
+    group.bench_function("strip (rules)", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(stripper.strip(t));
+            }
+        })
+    });
+
+    let hasher = MinHasher::new(config.num_perm, config.seed);
+    let mut scratch = Scratch::default();
+    let (mut shingle_sig, mut content_sig) =
+        (vec![0u32; config.num_perm], vec![0u32; config.num_perm]);
+    group.bench_function("fingerprint (normalise, shingle, 2 signatures)", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(fingerprint(
+                    t,
+                    config.shingle_size,
+                    &hasher,
+                    &mut scratch,
+                    SignatureSlots {
+                        shingles: &mut shingle_sig,
+                        content: &mut content_sig,
+                    },
+                ));
+            }
+        })
+    });
+
+    // Signatures alone, from precomputed shingle sets.
+    let sets: Vec<Vec<u64>> = texts
+        .iter()
+        .map(|t| {
+            fingerprint(
+                t,
+                config.shingle_size,
+                &hasher,
+                &mut scratch,
+                SignatureSlots {
+                    shingles: &mut shingle_sig,
+                    content: &mut content_sig,
+                },
+            )
+            .shingles
+        })
+        .collect();
+    let mut bins = Vec::new();
+    group.bench_function("minhash signatures (one per article)", |b| {
+        b.iter(|| {
+            for s in &sets {
+                hasher.sign_into(s, &mut bins, &mut shingle_sig);
+                black_box(&shingle_sig);
+            }
+        })
+    });
+    group.finish();
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let corpus = corpus();
+    let bytes: u64 = corpus.documents().iter().map(|d| d.text.len() as u64).sum();
+    let deduper = Deduper::new(Config::default()).expect("default config is valid");
+    let mut group = c.benchmark_group("pipeline");
+    group.throughput(Throughput::Bytes(bytes));
+    group.sample_size(20);
+    group.bench_function("dedupe devsample (280 articles)", |b| {
+        b.iter(|| black_box(deduper.run(&corpus, &NoProgress)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, stages, end_to_end);
+criterion_main!(benches);
