@@ -401,6 +401,15 @@ fn print_summary(corpus: &Corpus, outcome: &Outcome, started: Instant, read_time
         kinds.join(", "),
         outcome.stats.candidates
     );
+    let total_bytes: usize = corpus.documents().iter().map(|d| d.text.len()).sum();
+    let stats = &outcome.stats;
+    eprintln!(
+        "  chrome:   {:.1}% of the text stripped as boilerplate; {} recurring lines learned as chrome; \
+         {} documents kept whole where stripping would have taken too much",
+        100.0 * stats.stripped_bytes as f64 / total_bytes.max(1) as f64,
+        stats.learned_chrome_lines,
+        stats.strip_refused
+    );
     let in_clusters: usize = outcome.clusters.iter().map(|c| c.members.len()).sum();
     eprintln!(
         "  clusters: {} (largest {}), {} documents kept as unique",

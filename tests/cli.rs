@@ -608,3 +608,50 @@ fn help_teaches_inputs_outputs_and_exit_status() {
         assert!(help.contains(want), "{want} missing from dedupe --help");
     }
 }
+
+/// Issue 3: `reprint strip` removes each seed's chrome and keeps every line of its article body.
+/// (Seed 002 has a non-breaking space after "See also": lines are compared with it folded.)
+#[test]
+fn strip_removes_each_seeds_chrome_and_keeps_its_body() {
+    let read_next_block: Vec<&str> = {
+        let seed = include_str!("../fixtures/seeds/003_33d0c8a4c591b570.txt");
+        seed.lines().skip_while(|l| *l != "Read next").collect()
+    };
+    let cases: [(&str, Vec<&str>); 5] = [
+        (
+            "000_8c001c9d544d252b",
+            vec![
+                "TO KNOW MORE: Russia has a date for Putin-Biden talks",
+                "READ ALSO: The lights come on out at diplomatic meetings with Blinken & Lavrov (VIDEO)",
+                "Read More: World News",
+                "Source RT News.",
+                "Denial of any Responsibility!",
+            ],
+        ),
+        ("001_e58e3b0ddc063ad7", vec![]),
+        (
+            "002_39a7efb761f925a0",
+            vec![
+                "See also  Bella Thorne vs Tana Mongeau: Feud Explained: History and Timeline",
+                "Stay with Stanford Arts Review for More Updates.",
+                "Leave a Reply",
+            ],
+        ),
+        ("003_33d0c8a4c591b570", read_next_block),
+        ("004_1a566caebe071b52", vec!["Be First to Comment"]),
+    ];
+    for (seed, chrome) in cases {
+        let path = format!("fixtures/seeds/{seed}.txt");
+        let original = std::fs::read_to_string(fixture(&format!("seeds/{seed}.txt"))).unwrap();
+        let out = reprint(&["strip", &path]);
+        assert!(out.status.success());
+        let kept: BTreeSet<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+        for line in original.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            // The aggregator's disclaimer paragraph follows its "Denial of any Responsibility!" line.
+            let plain = line.replace('\u{a0}', " ");
+            let is_chrome =
+                chrome.contains(&plain.as_str()) || line.starts_with("AsumeTech is a News Source");
+            assert_eq!(kept.contains(line), !is_chrome, "{seed}: {line:?}");
+        }
+    }
+}
