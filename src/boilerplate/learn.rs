@@ -171,6 +171,14 @@ mod tests {
         max_block_share: 0.5,
     };
 
+    fn learn(docs: &[Vec<LineKey>], source: Option<&str>) -> LearnedChrome {
+        let views: Vec<DocLines> = docs
+            .iter()
+            .map(|lines| DocLines { source, lines })
+            .collect();
+        LearnedChrome::learn(&views, &CONFIG)
+    }
+
     fn line(hash: u64, words: u32) -> LineKey {
         LineKey {
             hash,
@@ -185,14 +193,7 @@ mod tests {
         let docs: Vec<Vec<LineKey>> = (0..10)
             .map(|i| vec![line(100 + i, 40), line(1, 20)])
             .collect();
-        let views: Vec<DocLines> = docs
-            .iter()
-            .map(|l| DocLines {
-                source: None,
-                lines: l,
-            })
-            .collect();
-        let chrome = LearnedChrome::learn(&views, &CONFIG);
+        let chrome = learn(&docs, None);
         assert!(chrome.contains(1));
         assert_eq!(chrome.len(), 1);
     }
@@ -212,14 +213,7 @@ mod tests {
                 ]
             })
             .collect();
-        let views: Vec<DocLines> = docs
-            .iter()
-            .map(|l| DocLines {
-                source: None,
-                lines: l,
-            })
-            .collect();
-        assert!(LearnedChrome::learn(&views, &CONFIG).is_empty());
+        assert!(learn(&docs, None).is_empty());
     }
 
     #[test]
@@ -238,14 +232,7 @@ mod tests {
             })
             .collect();
         docs.extend((0..20).map(|i| vec![line(200 + i, 60), line(9, 1)]));
-        let views: Vec<DocLines> = docs
-            .iter()
-            .map(|l| DocLines {
-                source: None,
-                lines: l,
-            })
-            .collect();
-        let chrome = LearnedChrome::learn(&views, &CONFIG);
+        let chrome = learn(&docs, None);
         assert!(chrome.contains(9));
         assert!(!chrome.contains(1) && !chrome.contains(2) && !chrome.contains(3));
         assert!(chrome.is_short(1) && !chrome.is_short(40));
@@ -262,14 +249,7 @@ mod tests {
         docs.extend(
             (0..30).map(|i| vec![line(100 + i, 60), line(50, 5), line(51, 5), line(52, 5)]),
         );
-        let views: Vec<DocLines> = docs
-            .iter()
-            .map(|l| DocLines {
-                source: None,
-                lines: l,
-            })
-            .collect();
-        let chrome = LearnedChrome::learn(&views, &CONFIG);
+        let chrome = learn(&docs, None);
         assert!(!chrome.contains(1), "the lead paragraph is not chrome");
         assert!(chrome.contains(50) && chrome.contains(51) && chrome.contains(52));
     }
@@ -279,22 +259,8 @@ mod tests {
         let docs: Vec<Vec<LineKey>> = (0..3)
             .map(|i| vec![line(100 + i, 40), line(7, 12)])
             .collect();
-        let with_source: Vec<DocLines> = docs
-            .iter()
-            .map(|l| DocLines {
-                source: Some("site"),
-                lines: l,
-            })
-            .collect();
-        let chrome = LearnedChrome::learn(&with_source, &CONFIG);
+        let chrome = learn(&docs, Some("site"));
         assert!(chrome.contains(7) && chrome.is_site_chrome(7));
-        let without: Vec<DocLines> = docs
-            .iter()
-            .map(|l| DocLines {
-                source: None,
-                lines: l,
-            })
-            .collect();
-        assert!(LearnedChrome::learn(&without, &CONFIG).is_empty());
+        assert!(learn(&docs, None).is_empty());
     }
 }
