@@ -16,7 +16,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use reprint::boilerplate::Rules;
 use reprint::report::explain;
-use reprint::report::{write_atomic, write_clusters, write_keep, write_pairs};
+use reprint::report::{
+    write_atomic, write_clusters, write_keep, write_pairs, write_pairs_csv, write_top_clusters,
+};
 use reprint::{
     Config, Corpus, Deduper, Document, Input, NoProgress, Outcome, Progress, ReadOptions,
 };
@@ -120,6 +122,12 @@ struct StripArgs {
     text_field: String,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Jsonl,
+    Csv,
+}
+
 #[derive(Args)]
 struct DedupeArgs {
     /// Directories, .jsonl files, or - for JSONL on stdin.
@@ -137,6 +145,11 @@ struct DedupeArgs {
     /// Write the deduplicated corpus here (JSON Lines): canonical documents and singletons.
     #[arg(long, value_name = "FILE")]
     keep: Option<PathBuf>,
+
+    /// Format of the pair list (--pairs, or stdout): JSON Lines with every measure, or CSV for
+    /// spreadsheets (id_a, id_b, kind, score, title_a, title_b, source_a, source_b).
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    format: Format,
 
     /// The JSONL field holding each document's id.
     #[arg(long, default_value = "id", value_name = "NAME")]
@@ -336,8 +349,12 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
     let outcome = deduper.run(&corpus, &bar);
 
     let mut wrote_file = false;
+    let pairs = |w: &mut dyn Write| match args.format {
+        Format::Jsonl => write_pairs(w, &corpus, &outcome),
+        Format::Csv => write_pairs_csv(w, &corpus, &outcome),
+    };
     if let Some(path) = &args.pairs {
-        write_atomic(path, |w| write_pairs(w, &corpus, &outcome))?;
+        write_atomic(path, pairs)?;
         wrote_file = true;
     }
     if let Some(path) = &args.clusters {
@@ -351,7 +368,7 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
     if !wrote_file {
         let stdout = io::stdout();
         let mut out = io::BufWriter::new(stdout.lock());
-        write_pairs(&mut out, &corpus, &outcome)?;
+        pairs(&mut out)?;
         out.flush()?;
     }
     if !args.quiet {
@@ -361,6 +378,9 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
 }
 
 const MAX_SKIP_LINES: usize = 20;
+
+/// Clusters listed in the summary.
+const TOP_CLUSTERS: usize = 5;
 
 fn report_skips(corpus: &Corpus) {
     let skipped = corpus.skipped();
@@ -421,6 +441,8 @@ fn print_summary(corpus: &Corpus, outcome: &Outcome, started: Instant, read_time
         .chain(&outcome.stats.stages)
         .map(|(name, d)| format!("{name} {:.2}s", d.as_secs_f64()))
         .collect();
+    // The summary goes to a terminal or a log; a failed write there is not worth failing the run.
+    let _ = write_top_clusters(&mut io::stderr(), corpus, outcome, TOP_CLUSTERS);
     eprintln!(
         "  time:     {:.2}s ({})",
         started.elapsed().as_secs_f64(),

@@ -361,6 +361,98 @@ fn outputs_are_written_whole_and_keep_the_metadata() {
 }
 
 #[test]
+fn pairs_as_csv_for_spreadsheets() {
+    let out = reprint(&[
+        "dedupe",
+        "fixtures/seeds",
+        "fixtures/seed-copies",
+        "--format",
+        "csv",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut rows = csv::Reader::from_reader(out.stdout.as_slice());
+    assert_eq!(
+        rows.headers().unwrap(),
+        vec!["id_a", "id_b", "kind", "score", "title_a", "title_b", "source_a", "source_b"]
+    );
+    let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 3);
+    assert_eq!(&records[0][0], "001_e58e3b0ddc063ad7");
+    assert_eq!(&records[0][2], "spun");
+    assert_eq!(
+        &records[2][4], "Key takeaways:",
+        "title_a is the first line without a title field"
+    );
+}
+
+#[test]
+fn the_summary_lists_the_largest_clusters() {
+    let dir = tempdir();
+    let pairs = dir.path().join("pairs.jsonl");
+    let out = reprint(&[
+        "dedupe",
+        "fixtures/devsample/docs.jsonl",
+        "--pairs",
+        pairs.to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    let table: Vec<&str> = err
+        .lines()
+        .skip_while(|l| !l.contains("top clusters"))
+        .skip(1)
+        .take(5)
+        .collect();
+    assert_eq!(table.len(), 5, "{err}");
+    assert!(
+        table.iter().all(|row| row.trim_start().starts_with('5')),
+        "{err}"
+    );
+}
+
+/// Writing through a symbolic link replaces its target and keeps the link; a device is written to,
+/// never replaced.
+#[test]
+#[cfg(unix)]
+fn outputs_follow_links_and_never_replace_devices() {
+    let dir = tempdir();
+    let target = dir.path().join("target.jsonl");
+    let link = dir.path().join("link.jsonl");
+    std::fs::write(&target, "old\n").unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let out = reprint(&[
+        "dedupe",
+        "fixtures/seeds",
+        "fixtures/seed-copies",
+        "--pairs",
+        link.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).unwrap().lines().count(), 3);
+
+    // /dev/stdout is a link to /proc/self/fd/1, here a pipe: the pairs go down the pipe.
+    let out = reprint(&[
+        "dedupe",
+        "fixtures/seeds",
+        "fixtures/seed-copies",
+        "--pairs",
+        "/dev/stdout",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 3);
+    assert!(std::fs::symlink_metadata("/dev/stdout")
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
 fn an_output_that_cannot_be_written_is_an_error_that_names_it() {
     let out = reprint(&[
         "dedupe",

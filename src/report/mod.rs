@@ -4,6 +4,8 @@
 
 pub mod explain;
 
+use std::collections::HashMap;
+use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
@@ -11,13 +13,15 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::cluster::CanonicalReason;
-use crate::corpus::{Corpus, DocId};
+use crate::corpus::{Corpus, DocId, Document};
 use crate::dedupe::{Outcome, Pair};
 use crate::error::OutputError;
 use crate::verify::Kind;
 
 /// Writes a file atomically: `write` fills a temporary file in the same directory, which then replaces
-/// `path`.
+/// `path`. A symbolic link is followed, and its target replaced. Anything that exists and is not a
+/// regular file (`/dev/stdout`, a named pipe) is written to directly: renaming over it would replace
+/// the device or pipe itself.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -26,6 +30,22 @@ pub fn write_atomic(
         path: path.to_path_buf(),
         error,
     };
+    // `metadata` follows links, also those that cannot be resolved to a path (`/dev/stdout` ->
+    // `/proc/self/fd/1` -> a pipe).
+    let resolved = match fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(fail)?;
+            let mut out = BufWriter::new(file);
+            write(&mut out).map_err(fail)?;
+            return out.flush().map_err(fail);
+        }
+        Ok(_) => Some(fs::canonicalize(path).map_err(fail)?),
+        Err(_) => None,
+    };
+    let path = resolved.as_deref().unwrap_or(path);
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -122,6 +142,99 @@ pub fn write_pairs(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> i
     for pair in &outcome.pairs {
         serde_json::to_writer(&mut *out, &PairRecord::new(corpus, outcome, pair))?;
         out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// A document's title for people: its `title` field, else its first non-empty line.
+pub fn title(doc: &Document) -> &str {
+    doc.meta_str("title")
+        .or_else(|| doc.text.lines().map(str::trim).find(|l| !l.is_empty()))
+        .unwrap_or("")
+}
+
+/// Writes every pair as a spreadsheet-friendly CSV row, after a header:
+/// `id_a, id_b, kind, score, title_a, title_b, source_a, source_b`.
+pub fn write_pairs_csv(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "id_a", "id_b", "kind", "score", "title_a", "title_b", "source_a", "source_b",
+    ])
+    .map_err(csv_io)?;
+    for pair in &outcome.pairs {
+        let (a, b) = (corpus.get(pair.a), corpus.get(pair.b));
+        w.write_record([
+            a.id.as_str(),
+            b.id.as_str(),
+            pair.verdict.kind.as_str(),
+            &format!("{:.4}", pair.verdict.score),
+            title(a),
+            title(b),
+            a.meta_str("source").unwrap_or(""),
+            b.meta_str("source").unwrap_or(""),
+        ])
+        .map_err(csv_io)?;
+    }
+    w.flush()
+}
+
+/// The I/O error inside a CSV error, so that a closed pipe is still recognised as one.
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("CSV: {other:?}")),
+    }
+}
+
+/// Writes a compact table of the `n` largest clusters: size, the kinds of copy linked directly to
+/// the canonical document, its id and its title.
+pub fn write_top_clusters(
+    out: &mut dyn Write,
+    corpus: &Corpus,
+    outcome: &Outcome,
+    n: usize,
+) -> io::Result<()> {
+    let top = &outcome.clusters[..n.min(outcome.clusters.len())];
+    if top.is_empty() {
+        return Ok(());
+    }
+    let mut kinds: Vec<[usize; 4]> = vec![[0; 4]; top.len()];
+    let canonical: HashMap<DocId, usize> = top
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.canonical, i))
+        .collect();
+    for pair in &outcome.pairs {
+        for (end, other) in [(pair.a, pair.b), (pair.b, pair.a)] {
+            if let Some(&i) = canonical.get(&end) {
+                if top[i].members.binary_search(&other).is_ok() {
+                    let k = Kind::ALL.iter().position(|&k| k == pair.verdict.kind);
+                    kinds[i][k.expect("every kind is in ALL")] += 1;
+                }
+            }
+        }
+    }
+    writeln!(
+        out,
+        "  top clusters: size  copies of the original                    original"
+    )?;
+    for (c, k) in top.iter().zip(&kinds) {
+        let copies: Vec<String> = Kind::ALL
+            .iter()
+            .zip(k)
+            .filter(|(_, &n)| n > 0)
+            .map(|(kind, n)| format!("{n} {}", kind.as_str()))
+            .collect();
+        let doc = corpus.get(c.canonical);
+        let shown: String = title(doc).chars().take(50).collect();
+        writeln!(
+            out,
+            "               {:>4}  {:<40}  {} \"{}\"",
+            c.members.len(),
+            copies.join(", "),
+            doc.id,
+            shown
+        )?;
     }
     Ok(())
 }
