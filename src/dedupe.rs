@@ -5,6 +5,7 @@
 //! stage, so a run is deterministic whatever the thread count.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -298,10 +299,20 @@ impl Deduper {
     /// A deduper for `config`, which is validated first, with the built-in boilerplate rules (unless
     /// `config.boilerplate.builtin_rules` is off).
     pub fn new(config: Config) -> Result<Deduper, Error> {
+        Deduper::with_user_rules(config, None)
+    }
+
+    /// A deduper for `config`, with the built-in rules (unless `config.boilerplate.builtin_rules`
+    /// is off) and the rules of a user file, if given.
+    pub fn with_user_rules(config: Config, user_rules: Option<&Path>) -> Result<Deduper, Error> {
         let rules = if config.boilerplate.builtin_rules {
             Rules::builtin()
         } else {
             Rules::none()
+        };
+        let rules = match user_rules {
+            Some(path) => rules.with_file(path)?,
+            None => rules,
         };
         Deduper::with_rules(config, rules)
     }

@@ -14,7 +14,6 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use reprint::boilerplate::Rules;
 use reprint::report::explain;
 use reprint::report::{
     write_atomic, write_clusters, write_keep, write_pairs, write_pairs_csv, write_top_clusters,
@@ -227,23 +226,10 @@ impl DedupeArgs {
 }
 
 /// The deduper for a config, with the built-in rules plus a user rules file if given.
-fn deduper(config: Config, user_rules: Option<&PathBuf>) -> Result<Deduper> {
-    let rules = if config.boilerplate.builtin_rules {
-        Rules::builtin()
-    } else {
-        Rules::none()
-    };
-    let rules = match user_rules {
-        Some(path) => rules.with_file(path)?,
-        None => rules,
-    };
-    Ok(Deduper::with_rules(config, rules)?)
-}
-
 fn strip(args: &StripArgs) -> Result<Status> {
     let mut config = Config::default();
     config.boilerplate.learn = !args.no_learn;
-    let deduper = deduper(config, args.boilerplate.as_ref())?;
+    let deduper = Deduper::with_user_rules(config, args.boilerplate.as_deref())?;
     let input = Input::parse(&args.input);
     let jsonl = match &input {
         Input::Stdin => true,
@@ -332,7 +318,7 @@ impl Progress for Bar {
 
 fn dedupe(args: &DedupeArgs) -> Result<Status> {
     let started = Instant::now();
-    let deduper = deduper(args.config()?, args.boilerplate.as_ref())?;
+    let deduper = Deduper::with_user_rules(args.config()?, args.boilerplate.as_deref())?;
     let options = ReadOptions {
         id_field: args.id_field.clone(),
         text_field: args.text_field.clone(),
@@ -459,7 +445,7 @@ enum Status {
 }
 
 fn compare(args: &CompareArgs) -> Result<Status> {
-    let deduper = deduper(Config::default(), args.boilerplate.as_ref())?;
+    let deduper = Deduper::with_user_rules(Config::default(), args.boilerplate.as_deref())?;
     let read = |path: &PathBuf| -> Result<Document> {
         let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
         let id = path
