@@ -368,7 +368,12 @@ fn parse(text: &str, origin: &str, prefix: &str) -> Result<Vec<Rule>, RulesError
         let (Some(name), Some(pattern)) = (name, pattern) else {
             return Err(syntax("expected `SCOPE NAME PATTERN`".into()));
         };
-        if let Err(e) = regex::Regex::new(&dialect(pattern)) {
+        // Parsing finds every syntax error, with its line, without compiling the pattern again.
+        let parsed = regex_syntax::ParserBuilder::new()
+            .case_insensitive(true)
+            .build()
+            .parse(&dialect(pattern));
+        if let Err(e) = parsed {
             return Err(syntax(format!("pattern does not compile: {e}")));
         }
         rules.push(Rule {
@@ -394,6 +399,18 @@ mod tests {
         let before = names.len();
         names.dedup();
         assert_eq!(names.len(), before, "duplicate rule names");
+        // Every name is `family/rule`: a pattern run into its name would show up here.
+        for name in names {
+            let parts: Vec<&str> = name.split('/').collect();
+            assert!(
+                parts.len() == 2
+                    && parts
+                        .iter()
+                        .all(|p| !p.is_empty()
+                            && p.chars().all(|c| c.is_ascii_lowercase() || c == '-')),
+                "malformed rule name {name:?}"
+            );
+        }
     }
 
     #[test]
