@@ -1,12 +1,14 @@
 //! Verified pairs → clusters of copies, each with a canonical original.
 //!
 //! Clusters are the connected components of the verified pairs (union-find). The canonical document is
-//! the earliest published one where every member carries a comparable `published` date; otherwise the
-//! most complete text (within 10% of the longest), and among those the most central one (the highest
-//! sum of pair scores inside the cluster), since an original resembles each of its copies more than
-//! the copies resemble one another. Ties go to the lowest id, so output is deterministic.
+//! the earliest published one where every member carries a comparable `published` date; otherwise,
+//! among the complete texts (within 10% of the longest), the one whose content words the other
+//! members share most: copies deviate from their original each in its own way, so the original's
+//! wording is what they have in common. Ties go to the text with the least boilerplate stripped (the
+//! publisher's own page, not an aggregator's), then the lowest id, so output is deterministic.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use serde::Serialize;
 
@@ -18,7 +20,8 @@ use crate::corpus::DocId;
 pub enum CanonicalReason {
     /// It has the earliest `published` date.
     EarliestPublished,
-    /// It has the most complete text, and is the most similar to the other members.
+    /// Its text is complete (within 10% of the longest) and its words are the most shared by the
+    /// other members; ties go to the one with the least boilerplate stripped.
     MostComplete,
 }
 
@@ -70,16 +73,20 @@ impl Published {
 }
 
 /// What clustering needs to know about each document.
-pub struct MemberInfo {
+pub struct MemberInfo<'a> {
     /// Words in the stripped body.
     pub words: usize,
     /// The parsed `published` field, if any.
     pub published: Option<Published>,
+    /// Sorted, deduplicated hashes of its content words.
+    pub content: &'a [u64],
+    /// Share of its text removed as boilerplate.
+    pub stripped_share: f64,
 }
 
-/// Groups documents `0..n` by the verified `pairs` (with their scores) and picks each group's
-/// canonical document. Singletons are not clusters. Clusters come largest first, then by canonical id.
-pub fn clusters(info: &[MemberInfo], pairs: &[(DocId, DocId, f64)]) -> Vec<Cluster> {
+/// Groups documents `0..n` by the verified `pairs` and picks each group's canonical document.
+/// Singletons are not clusters. Clusters come largest first, then by canonical id.
+pub fn clusters(info: &[MemberInfo<'_>], pairs: &[(DocId, DocId)]) -> Vec<Cluster> {
     let n = info.len();
     let mut parent: Vec<u32> = (0..n as u32).collect();
     fn find(parent: &mut [u32], mut x: u32) -> u32 {
@@ -90,16 +97,11 @@ pub fn clusters(info: &[MemberInfo], pairs: &[(DocId, DocId, f64)]) -> Vec<Clust
         }
         x
     }
-    for &(a, b, _) in pairs {
+    for &(a, b) in pairs {
         let (ra, rb) = (find(&mut parent, a.0), find(&mut parent, b.0));
         if ra != rb {
             parent[ra.max(rb) as usize] = ra.min(rb);
         }
-    }
-    let mut centrality = vec![0.0f64; n];
-    for &(a, b, score) in pairs {
-        centrality[a.index()] += score;
-        centrality[b.index()] += score;
     }
     let mut groups: Vec<Vec<DocId>> = vec![Vec::new(); n];
     for x in 0..n as u32 {
@@ -110,7 +112,7 @@ pub fn clusters(info: &[MemberInfo], pairs: &[(DocId, DocId, f64)]) -> Vec<Clust
         .into_iter()
         .filter(|g| g.len() > 1)
         .map(|members| {
-            let (canonical, reason) = choose_canonical(&members, info, &centrality);
+            let (canonical, reason) = choose_canonical(&members, info);
             Cluster {
                 canonical,
                 reason,
@@ -127,11 +129,7 @@ pub fn clusters(info: &[MemberInfo], pairs: &[(DocId, DocId, f64)]) -> Vec<Clust
     out
 }
 
-fn choose_canonical(
-    members: &[DocId],
-    info: &[MemberInfo],
-    centrality: &[f64],
-) -> (DocId, CanonicalReason) {
+fn choose_canonical(members: &[DocId], info: &[MemberInfo<'_>]) -> (DocId, CanonicalReason) {
     let dates: Option<Vec<&Published>> = members
         .iter()
         .map(|m| info[m.index()].published.as_ref())
@@ -151,6 +149,21 @@ fn choose_canonical(
             return (earliest, CanonicalReason::EarliestPublished);
         }
     }
+    // Copies deviate from the original each in their own way (a spinner's synonyms, an editor's
+    // cuts), so the original's words are the ones the other members share: its support is the
+    // average share of the other members that contain each of its content words.
+    let mut holders: HashMap<u64, u32> = HashMap::new();
+    for m in members {
+        for &w in info[m.index()].content {
+            *holders.entry(w).or_default() += 1;
+        }
+    }
+    let others = (members.len() - 1) as f64;
+    let support = |m: DocId| {
+        let content = info[m.index()].content;
+        let shared: u32 = content.iter().map(|w| holders[w] - 1).sum();
+        shared as f64 / (content.len().max(1) as f64 * others)
+    };
     let longest = members
         .iter()
         .map(|m| info[m.index()].words)
@@ -159,13 +172,9 @@ fn choose_canonical(
     let best = members
         .iter()
         .filter(|m| info[m.index()].words as f64 >= 0.9 * longest as f64)
-        .min_by(|a, b| {
-            centrality[b.index()]
-                .partial_cmp(&centrality[a.index()])
-                .unwrap_or(Ordering::Equal)
-                .then(a.cmp(b))
-        })
-        .copied()
+        .map(|&m| (m, support(m), info[m.index()].stripped_share))
+        .max_by(|(a, sa, xa), (b, sb, xb)| sa.total_cmp(sb).then(xb.total_cmp(xa)).then(b.cmp(a)))
+        .map(|(m, _, _)| m)
         .expect("the longest member qualifies");
     (best, CanonicalReason::MostComplete)
 }
@@ -176,30 +185,60 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::json;
 
-    fn info(words: &[usize]) -> Vec<MemberInfo> {
-        words
-            .iter()
-            .map(|&w| MemberInfo {
-                words: w,
-                published: None,
-            })
-            .collect()
+    fn member(words: usize, content: &[u64], stripped_share: f64) -> MemberInfo<'_> {
+        MemberInfo {
+            words,
+            published: None,
+            content,
+            stripped_share,
+        }
+    }
+
+    fn info(words: &[usize]) -> Vec<MemberInfo<'static>> {
+        words.iter().map(|&w| member(w, &[], 0.0)).collect()
     }
 
     #[test]
-    fn components_and_canonical_by_completeness() {
-        // 0-1-2 chained, 3 alone, 4-5 pair. Doc 1 is the longest and most central.
+    fn components_are_clusters_largest_first() {
+        // 0-1-2 chained, 3 alone, 4-5 pair.
         let pairs = [
-            (DocId(0), DocId(1), 0.9),
-            (DocId(1), DocId(2), 0.8),
-            (DocId(4), DocId(5), 1.0),
+            (DocId(0), DocId(1)),
+            (DocId(1), DocId(2)),
+            (DocId(4), DocId(5)),
         ];
         let c = clusters(&info(&[50, 100, 95, 10, 30, 30]), &pairs);
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].members, vec![DocId(0), DocId(1), DocId(2)]);
-        assert_eq!(c[0].canonical, DocId(1));
         assert_eq!(c[0].reason, CanonicalReason::MostComplete);
-        assert_eq!(c[1].canonical, DocId(4), "ties go to the lowest id");
+        assert_eq!(c[1].members, vec![DocId(4), DocId(5)]);
+    }
+
+    #[test]
+    fn the_original_is_the_complete_text_whose_words_the_copies_share() {
+        // An original (words 1..=20), a spun copy that swapped six words for seven and is longer,
+        // and an excerpt of the first ten words.
+        let original: Vec<u64> = (1..=20).collect();
+        let spun: Vec<u64> = (1..=14).chain(100..=106).collect();
+        let excerpt: Vec<u64> = (1..=10).collect();
+        let members = [
+            member(104, &spun, 0.0),
+            member(100, &original, 0.0),
+            member(40, &excerpt, 0.0),
+        ];
+        let c = clusters(&members, &[(DocId(0), DocId(1)), (DocId(1), DocId(2))]);
+        assert_eq!(c[0].canonical, DocId(1));
+    }
+
+    #[test]
+    fn identical_texts_prefer_the_one_with_least_chrome_then_the_lowest_id() {
+        let text: Vec<u64> = (1..=10).collect();
+        let members = [
+            member(50, &text, 0.4),
+            member(50, &text, 0.1),
+            member(50, &text, 0.1),
+        ];
+        let c = clusters(&members, &[(DocId(0), DocId(1)), (DocId(1), DocId(2))]);
+        assert_eq!(c[0].canonical, DocId(1));
     }
 
     #[test]
@@ -207,14 +246,14 @@ mod tests {
         let mut members = info(&[100, 50]);
         members[0].published = Published::from_json(&json!("2018-07-16T10:00:00Z"));
         members[1].published = Published::from_json(&json!("2018-07-15"));
-        let c = clusters(&members, &[(DocId(0), DocId(1), 0.9)]);
+        let c = clusters(&members, &[(DocId(0), DocId(1))]);
         assert_eq!(
             (c[0].canonical, c[0].reason),
             (DocId(1), CanonicalReason::EarliestPublished)
         );
         // A date that does not parse falls back to completeness.
         members[1].published = Published::from_json(&json!("July 15"));
-        let c = clusters(&members, &[(DocId(0), DocId(1), 0.9)]);
+        let c = clusters(&members, &[(DocId(0), DocId(1))]);
         assert_eq!(
             (c[0].canonical, c[0].reason),
             (DocId(0), CanonicalReason::MostComplete)
@@ -226,13 +265,13 @@ mod tests {
         #[test]
         fn clusters_are_connected_components(edges in proptest::collection::vec((0u32..30, 0u32..30), 0..40)) {
             let n = 30;
-            let pairs: Vec<(DocId, DocId, f64)> = edges.iter().filter(|(a, b)| a != b).map(|&(a, b)| (DocId(a), DocId(b), 1.0)).collect();
+            let pairs: Vec<(DocId, DocId)> = edges.iter().filter(|(a, b)| a != b).map(|&(a, b)| (DocId(a), DocId(b))).collect();
             let c = clusters(&info(&vec![10; n]), &pairs);
             // Reference: label propagation until stable.
             let mut label: Vec<u32> = (0..n as u32).collect();
             loop {
                 let mut changed = false;
-                for &(a, b, _) in &pairs {
+                for &(a, b) in &pairs {
                     let m = label[a.index()].min(label[b.index()]);
                     for x in [a, b] {
                         if label[x.index()] != m { label[x.index()] = m; changed = true; }

@@ -589,14 +589,16 @@ impl Deduper {
         let info: Vec<MemberInfo> = docs
             .iter()
             .zip(&prints)
-            .map(|(doc, print)| MemberInfo {
+            .zip(&stripped)
+            .map(|((doc, print), stripped)| MemberInfo {
                 words: print.words,
                 published: doc.meta.get("published").and_then(Published::from_json),
+                content: &print.content,
+                stripped_share: stripped.removed_share(),
             })
             .collect();
-        let scored: Vec<(DocId, DocId, f64)> =
-            pairs.iter().map(|p| (p.a, p.b, p.verdict.score)).collect();
-        let clusters = cluster::clusters(&info, &scored);
+        let linked: Vec<(DocId, DocId)> = pairs.iter().map(|p| (p.a, p.b)).collect();
+        let clusters = cluster::clusters(&info, &linked);
         watch.lap("clusters");
 
         let stats = Stats {
