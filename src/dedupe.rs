@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -44,14 +44,15 @@ pub struct NoProgress;
 impl Progress for NoProgress {}
 
 /// A verified copy relation between two documents, `a < b`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pair {
     /// The first document.
     pub a: DocId,
     /// The second document.
     pub b: DocId,
-    /// Kind, score and the evidence behind them.
-    pub verdict: Verdict,
+    /// Kind, score and the evidence behind them; shared by the pairs one verification implies
+    /// (every pair of two exact-copy groups).
+    pub verdict: Arc<Verdict>,
 }
 
 /// What the run learned about one document.
@@ -231,12 +232,13 @@ impl ExactGroups {
     /// representatives for every pair of their members. Sorted by `(a, b)`.
     fn expand(&self, verified: Vec<Pair>, max_group: usize) -> Vec<Pair> {
         let mut out: Vec<Pair> = Vec::with_capacity(verified.len());
+        let exact = Arc::new(Verdict::exact());
         for (&rep, members) in &self.groups {
             if members.len() > max_group {
-                out.extend(members[1..].iter().map(|&m| exact_pair(rep, m)));
+                out.extend(members[1..].iter().map(|&m| exact_pair(rep, m, &exact)));
             } else {
                 for (i, &x) in members.iter().enumerate() {
-                    out.extend(members[i + 1..].iter().map(|&y| exact_pair(x, y)));
+                    out.extend(members[i + 1..].iter().map(|&y| exact_pair(x, y, &exact)));
                 }
             }
         }
@@ -251,7 +253,7 @@ impl ExactGroups {
                     out.push(Pair {
                         a: DocId(x.min(y)),
                         b: DocId(x.max(y)),
-                        verdict: pair.verdict.clone(),
+                        verdict: Arc::clone(&pair.verdict),
                     });
                 }
             }
@@ -261,11 +263,11 @@ impl ExactGroups {
     }
 }
 
-fn exact_pair(a: u32, b: u32) -> Pair {
+fn exact_pair(a: u32, b: u32, verdict: &Arc<Verdict>) -> Pair {
     Pair {
         a: DocId(a),
         b: DocId(b),
-        verdict: Verdict::exact(),
+        verdict: Arc::clone(verdict),
     }
 }
 
@@ -578,7 +580,7 @@ impl Deduper {
                 verdict.map(|verdict| Pair {
                     a: DocId(a),
                     b: DocId(b),
-                    verdict,
+                    verdict: Arc::new(verdict),
                 })
             })
             .collect();
