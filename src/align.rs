@@ -65,7 +65,10 @@ pub struct Profile {
     content_ranges: Vec<Range<u32>>,
     content: Vec<u64>,
     /// Sorted, deduplicated hashes of numbers and capitalised names.
-    immutables: Vec<u64>,
+    /// Sorted, deduplicated hashes of capitalised names (not starting a sentence).
+    names: Vec<u64>,
+    /// Sorted, deduplicated hashes of numbers.
+    numbers: Vec<u64>,
     /// Each sentence's hash (of its word sequence) and index, sorted: identical sentences are found
     /// by merging two of these lists.
     sentence_keys: Vec<(u64, u32)>,
@@ -75,7 +78,13 @@ impl Profile {
     /// Profiles a stripped body. Sentences end at `.`, `!`, `?`, `;`, `:` and at line ends.
     pub fn new(body: &str) -> Profile {
         let mut p = Profile {
-            immutables: immutables(body),
+            names: names(body),
+            numbers: {
+                let mut n: Vec<u64> = numbers(body).map(hash_word).collect();
+                n.sort_unstable();
+                n.dedup();
+                n
+            },
             ..Profile::default()
         };
         let mut line_text = String::new();
@@ -175,9 +184,9 @@ impl Profile {
     }
 }
 
-/// Numbers (whole: `6,769,000`, `1.45`) and capitalised words that do not start a sentence, as
-/// hashes of their normalised form.
-fn immutables(body: &str) -> Vec<u64> {
+/// Capitalised words that do not start a sentence (and hold no digit), as hashes of their
+/// normalised form.
+fn names(body: &str) -> Vec<u64> {
     let mut out = Vec::new();
     let mut scratch = String::new();
     let mut sentence_start = true;
@@ -195,14 +204,21 @@ fn immutables(body: &str) -> Vec<u64> {
         }
         sentence_start = false;
     }
-    out.extend(numbers(body).map(|n| hash_word(n) ^ NUMBER_TAG));
     out.sort_unstable();
     out.dedup();
     out
 }
 
-/// Keeps number hashes apart from word hashes.
-const NUMBER_TAG: u64 = 0x6e75_6d62_6572_0000;
+/// How far two sorted sets of immutables agree: shared over the smaller count, or 1 if either has
+/// fewer than `at_least` (too few to judge).
+fn agreement(a: &[u64], b: &[u64], at_least: usize) -> f64 {
+    let small = a.len().min(b.len());
+    if small < at_least {
+        1.0
+    } else {
+        intersection_size(a, b) as f64 / small as f64
+    }
+}
 
 /// The numbers of a text: runs of ASCII digits, with single `,` or `.` between digits kept inside.
 fn numbers(text: &str) -> impl Iterator<Item = &str> {
@@ -259,8 +275,10 @@ pub struct Alignment {
     /// Share of confidently aligned sentences with at least one one-for-one swap. A spinner touches nearly
     /// every sentence; an editor updating a story rewrites a few and leaves the rest.
     pub swapped_sentences: f64,
-    /// Immutables (numbers, names) the texts share, over the smaller text's count; 1 if either has
-    /// fewer than three.
+    /// How far the texts agree on their immutables: the lesser of the share of numbers they have in
+    /// common (over the smaller count, when both have two or more) and of names (when both have
+    /// three or more); 1 where there are too few to judge. Spinners keep both; two briefs from one
+    /// template share names ("Monday", "London") but not their figures.
     pub immutables: f64,
 }
 
@@ -365,7 +383,6 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
             confident.pairs += 1;
         }
     }
-    let small = a.immutables.len().min(b.immutables.len());
     Alignment {
         covered_a: share(aligned_a, total_a),
         covered_b: share(aligned_b, total_b),
@@ -377,11 +394,7 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
         substitution_rate: share(confident.substituted, confident.compared),
         edit_rate: share(edits.changed, edits.compared),
         swapped_sentences: share(confident.swapped_sentences, confident.pairs),
-        immutables: if small < 3 {
-            1.0
-        } else {
-            intersection_size(&a.immutables, &b.immutables) as f64 / small as f64
-        },
+        immutables: agreement(&a.numbers, &b.numbers, 2).min(agreement(&a.names, &b.names, 3)),
         pairs,
     }
 }
@@ -600,8 +613,8 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
         assert_eq!(p.sentence_count(), 3);
         assert_eq!(p.sentence_text(1), "they ended on june 16, 2021");
         assert_eq!(p.sentence_text(2), "a headline");
-        // Geneva, June, 16, 2021 ("Talks" and "They" start sentences).
-        assert_eq!(p.immutables.len(), 4);
+        // Geneva and June ("Talks" and "They" start sentences); 16 and 2021.
+        assert_eq!((p.names.len(), p.numbers.len()), (2, 2));
         let n: Vec<&str> = numbers("Revs 6,769,000 vs 4,992,000, up 1.45% in 2004.").collect();
         assert_eq!(n, ["6,769,000", "4,992,000", "1.45", "2004"]);
     }

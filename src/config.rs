@@ -39,7 +39,8 @@ pub struct Config {
     /// called spun rather than near-duplicate. Default 0.02: typos are not swaps, and light edits
     /// insert or delete rather than swap.
     pub spun_substitution: f64,
-    /// Share of numbers and names that must agree for a copy found by alignment. Default 0.5.
+    /// Share of numbers and names that must agree for a copy found by alignment, and for any copy
+    /// short of near-identical (shingle Jaccard below 0.9). Default 0.5.
     pub align_immutables: f64,
     /// Most words of aligned sentences that a copy found by alignment may change (substituted,
     /// inserted, deleted or moved). Default 0.4: spinners and round-trip translation change up to about a quarter; a

@@ -202,7 +202,16 @@ pub fn judge(m: Measures, config: &Config) -> Option<Verdict> {
     } else {
         Kind::NearDuplicate
     };
+    // Two briefs from one template (a company's shares, a match result) share most of their
+    // wording but not their numbers and names: unless nearly identical, a copy must agree on them.
+    let disagree = m.overlap.jaccard < NEAR_IDENTICAL
+        && m.alignment
+            .as_ref()
+            .is_some_and(|al| al.immutables < config.align_immutables);
     let (kind, score) = if m.overlap.jaccard >= config.near_duplicate {
+        if disagree {
+            return None;
+        }
         (copy_kind, m.overlap.jaccard)
     } else if m.overlap.containment >= config.excerpt_containment {
         (Kind::Excerpt, m.overlap.containment)
@@ -311,6 +320,12 @@ mod tests {
             (measures(0.25, 0.4, aligned(0.9, 0.5, 0.9)), None),
             (
                 measures(0.95, 0.98, aligned(1.0, 0.12, 1.0)),
+                Some(Kind::NearDuplicate),
+            ),
+            // A template's look-alikes: the wording agrees, the numbers and names do not.
+            (measures(0.6, 0.7, aligned(1.0, 0.1, 0.4)), None),
+            (
+                measures(0.95, 0.98, aligned(1.0, 0.0, 0.4)),
                 Some(Kind::NearDuplicate),
             ),
             (measures(0.05, 0.1, aligned(0.2, 0.3, 0.9)), None),

@@ -648,6 +648,48 @@ fn briefs_in_the_same_long_chrome_are_not_copies_of_each_other() {
     assert_eq!(pairs, [("brief-07", "reprint-of-07")]);
 }
 
+/// Template look-alikes (one sentence pattern, other companies and figures) are not copies, however
+/// much wording they share.
+#[test]
+fn briefs_from_one_template_are_not_copies() {
+    let names = [
+        "Acme",
+        "Globex",
+        "Initech",
+        "Umbrella",
+        "Hooli",
+        "Vandelay",
+        "Stark",
+        "Wayne",
+        "Tyrell",
+        "Cyberdyne",
+    ];
+    let docs = names.iter().enumerate().map(|(i, name)| {
+        let n = i as u32;
+        Document::new(
+            *name,
+            format!(
+                "{name} shares jump after profit beat\nShares in {name} rose {}% to {}p in London trading on Monday, \
+                 after the company reported {} million pounds in quarterly profit, beating analysts' forecasts of {} million. \
+                 Chief executive John Smith said demand had been strong across all regions.",
+                2 + n,
+                80 + 37 * n,
+                10 + 23 * n,
+                9 + 21 * n
+            ),
+        )
+    });
+    let corpus = Corpus::from_documents(docs);
+    let outcome = Deduper::new(Config::default())
+        .unwrap()
+        .run(&corpus, &NoProgress);
+    assert!(
+        outcome.pairs.is_empty(),
+        "{:?}",
+        outcome.pairs.iter().map(|p| (p.a, p.b)).collect::<Vec<_>>()
+    );
+}
+
 /// The library API: a pipeline asks whether a new article copies one it has.
 #[test]
 fn library_api_finds_the_copy_and_names_its_kind() {
