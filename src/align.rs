@@ -336,7 +336,7 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
             if 2.0 * small / (small + large) < ALIGN_SIMILARITY {
                 continue;
             }
-            let dice = 2.0 * intersection_size(ca, cb) as f64 / (ca.len() + cb.len()) as f64;
+            let dice = dice(ca, cb);
             if dice > best.0 {
                 best = (dice, j);
             }
@@ -399,6 +399,11 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
     }
 }
 
+/// The Dice coefficient of two sorted, deduplicated sets of content words.
+fn dice(a: &[u64], b: &[u64]) -> f64 {
+    2.0 * intersection_size(a, b) as f64 / (a.len() + b.len()) as f64
+}
+
 /// Sentences lying between two aligned neighbours need less evidence: aligned at this similarity.
 pub const GAP_SIMILARITY: f64 = 0.3;
 
@@ -426,13 +431,7 @@ fn fill_gaps(a: &Profile, b: &Profile, pairs: &mut Vec<SentencePair>, used_b: &m
         }
         let best = (lo..hi)
             .filter(|&j| !used_b[j] && b.sentence_content(j).len() >= MIN_SENTENCE_CONTENT)
-            .map(|j| {
-                let cb = b.sentence_content(j);
-                (
-                    2.0 * intersection_size(ca, cb) as f64 / (ca.len() + cb.len()) as f64,
-                    j,
-                )
-            })
+            .map(|j| (dice(ca, b.sentence_content(j)), j))
             .max_by(|x, y| x.0.total_cmp(&y.0));
         if let Some((similarity, j)) = best.filter(|(s, _)| *s >= GAP_SIMILARITY) {
             used_b[j] = true;

@@ -235,10 +235,10 @@ impl ExactGroups {
         let exact = Arc::new(Verdict::exact());
         for (&rep, members) in &self.groups {
             if members.len() > max_group {
-                out.extend(members[1..].iter().map(|&m| exact_pair(rep, m, &exact)));
+                out.extend(members[1..].iter().map(|&m| linked(rep, m, &exact)));
             } else {
                 for (i, &x) in members.iter().enumerate() {
-                    out.extend(members[i + 1..].iter().map(|&y| exact_pair(x, y, &exact)));
+                    out.extend(members[i + 1..].iter().map(|&y| linked(x, y, &exact)));
                 }
             }
         }
@@ -249,13 +249,7 @@ impl ExactGroups {
                 continue;
             }
             for &x in xs {
-                for &y in ys {
-                    out.push(Pair {
-                        a: DocId(x.min(y)),
-                        b: DocId(x.max(y)),
-                        verdict: Arc::clone(&pair.verdict),
-                    });
-                }
+                out.extend(ys.iter().map(|&y| linked(x, y, &pair.verdict)));
             }
         }
         out.par_sort_unstable_by_key(|p| (p.a, p.b));
@@ -263,10 +257,11 @@ impl ExactGroups {
     }
 }
 
-fn exact_pair(a: u32, b: u32, verdict: &Arc<Verdict>) -> Pair {
+/// The pair of two documents (in id order) sharing a verdict.
+fn linked(x: u32, y: u32, verdict: &Arc<Verdict>) -> Pair {
     Pair {
-        a: DocId(a),
-        b: DocId(b),
+        a: DocId(x.min(y)),
+        b: DocId(x.max(y)),
         verdict: Arc::clone(verdict),
     }
 }
@@ -347,16 +342,12 @@ impl Deduper {
     ) -> Candidates {
         let c = &self.config;
         let k = c.num_perm;
-        let reps = (0..prints.len() as u32).filter(|&d| exact.is_rep(d));
-        let members: Vec<u32> = reps
-            .clone()
-            .filter(|&d| prints[d as usize].words >= c.min_words)
-            .collect();
-        let all: Vec<u32> = reps
-            .filter(|&d| !prints[d as usize].shingles.is_empty())
+        // One representative per exact-copy group, long enough to compare: exact copies are
+        // grouped already, and headline-only documents have their own channel.
+        let members: Vec<u32> = (0..prints.len() as u32)
+            .filter(|&d| exact.is_rep(d) && prints[d as usize].words >= c.min_words)
             .collect();
         let sets: Vec<&[u64]> = prints.iter().map(|p| p.shingles.as_slice()).collect();
-        // Short documents can only be exact copies: the shingle channel sees them all.
         // Banding lets a few pairs well below the threshold through; their estimate is checked.
         let floor = |threshold: f64| threshold - ESTIMATE_MARGIN;
         let (verbatim, (reworded, contained)) = rayon::join(
@@ -365,7 +356,7 @@ impl Deduper {
                     shingle_sigs,
                     k,
                     self.banding,
-                    &all,
+                    &members,
                     c.max_bucket,
                     floor(c.candidate_threshold),
                 )

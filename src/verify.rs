@@ -204,12 +204,12 @@ pub fn judge(m: Measures, config: &Config) -> Option<Verdict> {
     };
     // Two briefs from one template (a company's shares, a match result) share most of their
     // wording but not their numbers and names: unless nearly identical, a copy must agree on them.
-    let disagree = m.overlap.jaccard < NEAR_IDENTICAL
-        && m.alignment
-            .as_ref()
-            .is_some_and(|al| al.immutables < config.align_immutables);
+    let agree = m
+        .alignment
+        .as_ref()
+        .is_none_or(|al| al.immutables >= config.align_immutables);
     let (kind, score) = if m.overlap.jaccard >= config.near_duplicate {
-        if disagree {
+        if m.overlap.jaccard < NEAR_IDENTICAL && !agree {
             return None;
         }
         (copy_kind, m.overlap.jaccard)
@@ -222,7 +222,7 @@ pub fn judge(m: Measures, config: &Config) -> Option<Verdict> {
         // same names is another article on the same event.
         let aligned_copy = al.pairs.len() >= 2
             && both >= config.align_coverage
-            && al.immutables >= config.align_immutables
+            && agree
             && al.edit_rate <= config.align_max_edits;
         if !aligned_copy {
             return None;
