@@ -67,8 +67,6 @@ pub struct DocSummary {
 /// Counts and timings of a run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Stats {
-    /// Documents fingerprinted.
-    pub documents: usize,
     /// Distinct lines learned as chrome from the corpus.
     pub learned_chrome_lines: usize,
     /// Documents whose stripping was refused for removing too much.
@@ -84,8 +82,6 @@ pub struct Stats {
     /// Candidate pairs from each channel: word shingles, content words, containment anchors,
     /// headlines.
     pub candidates_by_channel: [usize; 4],
-    /// Verified pairs.
-    pub pairs: usize,
     /// Wall time of each stage, in order.
     #[serde(serialize_with = "stage_seconds")]
     pub stages: Vec<(&'static str, Duration)>,
@@ -595,7 +591,6 @@ impl Deduper {
         watch.lap("clusters");
 
         let stats = Stats {
-            documents: docs.len(),
             candidates_by_channel: candidates.by_channel,
             learned_chrome_lines,
             strip_refused: stripped.iter().filter(|s| s.refused().is_some()).count(),
@@ -603,7 +598,6 @@ impl Deduper {
             banding: Some(self.banding),
             content_banding: Some(self.content_banding),
             candidates: candidates.pairs.len(),
-            pairs: pairs.len(),
             stages: watch.laps,
         };
         Outcome {
