@@ -98,30 +98,20 @@ impl Profile {
             }
             let offset = p.text.len();
             p.text.push_str(&line_text);
-            let mut sentence_start = p.tokens.len() as u32;
-            let mut pos = 0usize;
-            for word in words(&line_text) {
-                // `words` yields slices of `line_text`: recover their offsets.
-                let start = word.as_ptr() as usize - line_text.as_ptr() as usize;
-                let here = p.tokens.len() as u32;
-                if here > sentence_start
-                    && line_text[pos..start].contains(['.', '!', '?', ';', ':'])
-                {
-                    p.sentences.push(sentence_start..here);
-                    sentence_start = here;
+            for sentence in sentences(&line_text) {
+                let sentence_start = p.tokens.len() as u32;
+                for word in words(&line_text[sentence]) {
+                    // `words` yields slices of `line_text`: recover their offsets.
+                    let start = word.as_ptr() as usize - line_text.as_ptr() as usize;
+                    let hash = hash_word(word);
+                    p.tokens.push(Token {
+                        hash,
+                        start: (offset + start) as u32,
+                        end: (offset + start + word.len()) as u32,
+                        content: !is_stopword(hash),
+                    });
                 }
-                pos = start + word.len();
-                let hash = hash_word(word);
-                p.tokens.push(Token {
-                    hash,
-                    start: (offset + start) as u32,
-                    end: (offset + pos) as u32,
-                    content: !is_stopword(hash),
-                });
-            }
-            let here = p.tokens.len() as u32;
-            if here > sentence_start {
-                p.sentences.push(sentence_start..here);
+                p.sentences.push(sentence_start..p.tokens.len() as u32);
             }
         }
         for s in &p.sentences {
@@ -182,6 +172,30 @@ impl Profile {
     fn word(&self, t: &Token) -> &str {
         &self.text[t.start as usize..t.end as usize]
     }
+}
+
+/// The sentences of one line, as byte ranges from a sentence's first word to its last: a sentence
+/// ends where `.`, `!`, `?`, `;` or `:` stands between two words. [`Profile`] splits normalised lines
+/// with it; the report splits the original lines the same way to show them.
+pub fn sentences(line: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut words = words(line)
+        .map(move |w| {
+            let start = w.as_ptr() as usize - line.as_ptr() as usize;
+            start..start + w.len()
+        })
+        .peekable();
+    std::iter::from_fn(move || {
+        let first = words.next()?;
+        let mut end = first.end;
+        while let Some(next) = words.peek() {
+            if line[end..next.start].contains(['.', '!', '?', ';', ':']) {
+                break;
+            }
+            end = next.end;
+            words.next();
+        }
+        Some(first.start..end)
+    })
 }
 
 /// Capitalised words that do not start a sentence (and hold no digit), as hashes of their

@@ -87,6 +87,18 @@ pub struct Stats {
     pub stages: Vec<(&'static str, Duration)>,
 }
 
+impl Stats {
+    /// The counts of boilerplate stripping, every other count zero.
+    pub fn of_stripping(stripped: &[Stripped], learned_chrome_lines: usize) -> Stats {
+        Stats {
+            learned_chrome_lines,
+            strip_refused: stripped.iter().filter(|s| s.refused().is_some()).count(),
+            stripped_bytes: stripped.iter().map(Stripped::removed_bytes).sum(),
+            ..Stats::default()
+        }
+    }
+}
+
 fn stage_seconds<S: serde::Serializer>(
     stages: &[(&'static str, Duration)],
     s: S,
@@ -592,13 +604,11 @@ impl Deduper {
 
         let stats = Stats {
             candidates_by_channel: candidates.by_channel,
-            learned_chrome_lines,
-            strip_refused: stripped.iter().filter(|s| s.refused().is_some()).count(),
-            stripped_bytes: stripped.iter().map(Stripped::removed_bytes).sum(),
             banding: Some(self.banding),
             content_banding: Some(self.content_banding),
             candidates: candidates.pairs.len(),
             stages: watch.laps,
+            ..Stats::of_stripping(&stripped, learned_chrome_lines)
         };
         Outcome {
             pairs,

@@ -24,6 +24,16 @@ pub enum InputError {
     /// A record was unusable and strict reading was asked for.
     #[error("{0} (strict mode: stopping)")]
     Rejected(Skip),
+    /// A results file of an earlier run (pairs, clusters) could not be used.
+    #[error("{path}:{line}: {message}")]
+    Results {
+        /// The pairs or clusters file.
+        path: PathBuf,
+        /// The 1-based line the problem is on.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// A path is neither a directory, a `.jsonl` file, nor a text file.
     #[error("{path}: not a directory, a .jsonl/.ndjson file or a .txt/.md file")]
     UnknownKind {

@@ -14,7 +14,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use reprint::report::explain;
+use reprint::report::load::load_outcome;
+use reprint::report::{explain, html};
 use reprint::report::{
     write_atomic, write_clusters, write_keep, write_pairs, write_pairs_csv, write_top_clusters,
 };
@@ -78,6 +79,41 @@ Both files are stripped of boilerplate by the rules (learning needs a corpus), t
 alignment, which is shown sentence by sentence. The exit status is 0 if they are copies, 1 if not \
 (2 on errors), so scripts can test it.")]
     Compare(CompareArgs),
+
+    /// Make the editors' HTML report from an earlier run's --pairs and --clusters files.
+    #[command(
+        long_about = "Make the editors' HTML report from an earlier run's results.\n\n\
+Give the same inputs (and the same --boilerplate, --config, --no-learn) as the `dedupe` run that wrote \
+the pairs and clusters files: the corpus is read and stripped again to show each text with its \
+chrome, and each copy is aligned with its original for the side-by-side view. The report is the one \
+`dedupe --report` writes.",
+        after_help = "Example:\n  \
+  reprint dedupe feed.jsonl --pairs pairs.jsonl --clusters clusters.json\n  \
+  reprint report feed.jsonl --pairs pairs.jsonl --clusters clusters.json -o report.html"
+    )]
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// The inputs of the run: directories, .jsonl files, or - for JSONL on stdin.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<String>,
+
+    /// The run's pairs (JSON Lines, as written by `dedupe --pairs`).
+    #[arg(long, value_name = "FILE")]
+    pairs: PathBuf,
+
+    /// The run's clusters (JSON, as written by `dedupe --clusters`).
+    #[arg(long, value_name = "FILE")]
+    clusters: PathBuf,
+
+    /// Write the report here.
+    #[arg(long, short, value_name = "FILE", default_value = "report.html")]
+    output: PathBuf,
+
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 #[derive(Args)]
@@ -145,11 +181,24 @@ struct DedupeArgs {
     #[arg(long, value_name = "FILE")]
     keep: Option<PathBuf>,
 
+    /// Write the editors' report here: one self-contained HTML file (overview, score chart, groups of
+    /// copies with their originals, each copy side by side with its original).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+
     /// Format of the pair list (--pairs, or stdout): JSON Lines with every measure, or CSV for
     /// spreadsheets (id_a, id_b, kind, score, title_a, title_b, source_a, source_b).
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
     format: Format,
 
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// How a corpus is read and compared: shared by `dedupe` and `report`, which must read a corpus
+/// the same way.
+#[derive(Args)]
+struct RunArgs {
     /// The JSONL field holding each document's id.
     #[arg(long, default_value = "id", value_name = "NAME")]
     id_field: String,
@@ -195,7 +244,23 @@ struct DedupeArgs {
     num_perm: Option<usize>,
 }
 
-impl DedupeArgs {
+impl RunArgs {
+    /// The deduper these settings make, and the corpus of `inputs` (skips reported).
+    fn read(&self, inputs: &[String]) -> Result<(Deduper, Corpus)> {
+        let deduper = Deduper::with_user_rules(self.config()?, self.boilerplate.as_deref())?;
+        let options = ReadOptions {
+            id_field: self.id_field.clone(),
+            text_field: self.text_field.clone(),
+            strict: self.strict,
+        };
+        let mut corpus = Corpus::new();
+        for arg in inputs {
+            corpus.read(&Input::parse(arg), &options)?;
+        }
+        report_skips(&corpus);
+        Ok((deduper, corpus))
+    }
+
     fn config(&self) -> Result<Config> {
         let mut config = match &self.config {
             Some(path) => {
@@ -318,20 +383,10 @@ impl Progress for Bar {
 
 fn dedupe(args: &DedupeArgs) -> Result<Status> {
     let started = Instant::now();
-    let deduper = Deduper::with_user_rules(args.config()?, args.boilerplate.as_deref())?;
-    let options = ReadOptions {
-        id_field: args.id_field.clone(),
-        text_field: args.text_field.clone(),
-        strict: args.strict,
-    };
-    let mut corpus = Corpus::new();
-    for arg in &args.inputs {
-        corpus.read(&Input::parse(arg), &options)?;
-    }
-    report_skips(&corpus);
+    let (deduper, corpus) = args.run.read(&args.inputs)?;
     let read_time = started.elapsed();
 
-    let bar = Bar::new(args.quiet);
+    let bar = Bar::new(args.run.quiet);
     let outcome = deduper.run(&corpus, &bar);
 
     let mut wrote_file = false;
@@ -351,14 +406,39 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
         write_atomic(path, |w| write_keep(w, &corpus, &outcome))?;
         wrote_file = true;
     }
+    if let Some(path) = &args.report {
+        write_atomic(path, |w| {
+            html::write_report(w, &corpus, &outcome, deduper.config())
+        })?;
+        wrote_file = true;
+    }
     if !wrote_file {
         let stdout = io::stdout();
         let mut out = io::BufWriter::new(stdout.lock());
         pairs(&mut out)?;
         out.flush()?;
     }
-    if !args.quiet {
+    if !args.run.quiet {
         print_summary(&corpus, &outcome, started, read_time);
+    }
+    Ok(Status::Done)
+}
+
+fn report(args: &ReportArgs) -> Result<Status> {
+    let (deduper, corpus) = args.run.read(&args.inputs)?;
+    let bar = Bar::new(args.run.quiet);
+    let outcome = load_outcome(&deduper, &corpus, &args.pairs, &args.clusters, &bar)?;
+    write_atomic(&args.output, |w| {
+        html::write_report(w, &corpus, &outcome, deduper.config())
+    })?;
+    if !args.run.quiet {
+        eprintln!(
+            "reprint: report of {} documents, {} pairs, {} clusters written to {}",
+            corpus.len(),
+            outcome.pairs.len(),
+            outcome.clusters.len(),
+            args.output.display()
+        );
     }
     Ok(Status::Done)
 }
@@ -477,6 +557,7 @@ fn main() -> ExitCode {
         Command::Dedupe(args) => dedupe(args),
         Command::Strip(args) => strip(args),
         Command::Compare(args) => compare(args),
+        Command::Report(args) => report(args),
     };
     match result {
         Ok(Status::Done) => ExitCode::SUCCESS,

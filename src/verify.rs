@@ -14,14 +14,14 @@
 //!   swapped one-for-one for different, not misspelt, words, in most sentences), else
 //!   `near_duplicate` (typos, an updated or trimmed version, a rewritten paragraph).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::align::{align, Alignment, Profile};
 use crate::config::Config;
 use crate::shingle::intersection_size;
 
 /// How one document copies another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Identical after boilerplate stripping and normalisation.

@@ -789,3 +789,286 @@ fn strip_removes_each_seeds_chrome_and_keeps_its_body() {
         }
     }
 }
+
+#[test]
+#[cfg(unix)]
+fn outputs_get_the_permissions_of_an_ordinary_new_file_or_keep_the_old_ones() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempdir();
+    // What a plain new file gets here: 0666 less the umask.
+    let reference = dir.path().join("reference");
+    std::fs::File::create(&reference).unwrap();
+    let (fresh, kept) = (
+        dir.path().join("fresh.jsonl"),
+        dir.path().join("kept.jsonl"),
+    );
+    std::fs::write(&kept, "old\n").unwrap();
+    std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o640)).unwrap();
+    for path in [&fresh, &kept] {
+        let out = reprint(&[
+            "dedupe",
+            "fixtures/seeds",
+            "--pairs",
+            path.to_str().unwrap(),
+            "-q",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(mode(&fresh), mode(&reference));
+    assert_eq!(mode(&kept), 0o640);
+}
+
+/// The JSON data of an HTML report (texts, alignments), from its `<script type="application/json">`.
+fn report_data(html: &str) -> Value {
+    let open = r#"<script type="application/json" id="data">"#;
+    let start = html.find(open).expect("the report has its data") + open.len();
+    let end = start + html[start..].find("</script>").unwrap();
+    serde_json::from_str(&html[start..end]).expect("the data is JSON")
+}
+
+/// The text of the element with `id` (the first `>` after it to the next `<`).
+fn element_text<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html
+        .find(&format!(r#"id="{id}""#))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let start = at + html[at..].find('>').unwrap() + 1;
+    &html[start..start + html[start..].find('<').unwrap()]
+}
+
+#[test]
+fn the_report_shows_every_cluster_copy_and_kind_of_the_run() {
+    let dir = tempdir();
+    let (report, clusters, pairs) = (
+        dir.path().join("report.html"),
+        dir.path().join("c.json"),
+        dir.path().join("p.jsonl"),
+    );
+    let out = reprint(&[
+        "dedupe",
+        "fixtures/devsample/docs.jsonl",
+        "--report",
+        report.to_str().unwrap(),
+        "--clusters",
+        clusters.to_str().unwrap(),
+        "--pairs",
+        pairs.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = std::fs::read_to_string(&report).unwrap();
+    let clusters: Value =
+        serde_json::from_str(&std::fs::read_to_string(&clusters).unwrap()).unwrap();
+    let clusters = clusters["clusters"].as_array().unwrap();
+    let pairs = json_lines(&std::fs::read_to_string(&pairs).unwrap());
+
+    // Overview: the counts of the run.
+    assert_eq!(element_text(&html, "n-documents"), "280");
+    assert_eq!(element_text(&html, "n-pairs"), pairs.len().to_string());
+    assert_eq!(
+        element_text(&html, "n-clusters"),
+        clusters.len().to_string()
+    );
+    let copies: usize = clusters
+        .iter()
+        .map(|c| c["size"].as_u64().unwrap() as usize - 1)
+        .sum();
+    assert_eq!(element_text(&html, "n-copies"), copies.to_string());
+    for kind in ["exact", "near_duplicate", "excerpt", "spun"] {
+        let n = pairs.iter().filter(|p| p["kind"] == kind).count();
+        assert!(n > 0, "the sample has {kind} pairs");
+        let cell = format!(r#"data-kind="{kind}">{n}<"#);
+        assert!(html.contains(&cell), "pairs by kind shows {cell}");
+    }
+
+    // Every cluster is a group in the table, in the same order, naming its original; every copy
+    // is a row with its kind and a link to its pair view.
+    assert_eq!(
+        html.matches(r#"<tbody class="cluster"#).count(),
+        clusters.len()
+    );
+    let mut at = 0;
+    for c in clusters {
+        let original = format!(
+            r#"<span class="id">{}</span>"#,
+            c["canonical"].as_str().unwrap()
+        );
+        at += html[at..]
+            .find(&original)
+            .expect("clusters in order, each with its original");
+    }
+    assert_eq!(html.matches(r#"<tr class="member""#).count(), copies);
+    for kind in ["exact", "near_duplicate", "excerpt", "spun"] {
+        let members = clusters
+            .iter()
+            .flat_map(|c| c["members"].as_array().unwrap())
+            .filter(|m| m["kind"] == kind)
+            .count();
+        let row = format!(r#"<tr class="member" data-kind="{kind}""#);
+        assert_eq!(html.matches(&row).count(), members, "{kind} copies");
+    }
+
+    // Pair views: one per copy; marks sorted, disjoint and inside the texts; every spun copy has
+    // aligned sentences, and its changed words marked, on both sides.
+    let data = report_data(&html);
+    let views = data["views"].as_array().unwrap();
+    assert_eq!(views.len(), copies);
+    for (i, view) in views.iter().enumerate() {
+        assert!(html.contains(&format!(r##"href="#view-{i}""##)));
+        for (side, doc) in [("a", 0), ("b", 1)] {
+            let text = data["docs"][view[side].as_u64().unwrap() as usize]["text"]
+                .as_str()
+                .unwrap();
+            let units = text.encode_utf16().count() as u64;
+            let mut end = 0;
+            for mark in view["marks"][doc].as_array().unwrap() {
+                let (s, e) = (mark[0].as_u64().unwrap(), mark[1].as_u64().unwrap());
+                assert!(end <= s && s < e && e <= units, "mark {mark} of view {i}");
+                end = e;
+            }
+        }
+        if view["kind"] == "spun" {
+            for doc in 0..2 {
+                let marks = view["marks"][doc].as_array().unwrap();
+                assert!(
+                    marks.iter().any(|m| m[2] == 1),
+                    "view {i} shows aligned sentences"
+                );
+                assert!(
+                    marks.iter().any(|m| m[2] == 2),
+                    "view {i} shows changed words"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_report_shows_markup_in_articles_as_text() {
+    let dir = tempdir();
+    let report = dir.path().join("report.html");
+    let out = reprint(&[
+        "dedupe",
+        "fixtures/hostile.jsonl",
+        "--report",
+        report.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = std::fs::read_to_string(&report).unwrap();
+    // The page's own two scripts (its data and its code), and no other element from an article.
+    assert_eq!(
+        html.matches("<script").count(),
+        2,
+        "no script element from an article"
+    );
+    for injected in [
+        "<b>new",
+        "<i>Herald",
+        "<img",
+        "<a href=\"javascript",
+        "alert('t')</script>",
+    ] {
+        assert!(!html.contains(injected), "{injected} escaped");
+    }
+    // Titles, ids and sources are escaped in the table, entities included.
+    assert!(html.contains("orig-&#60;script&#62;"));
+    assert!(html.contains("Council approves &#60;b&#62;new&#60;/b&#62; budget"));
+    assert!(html.contains("Council approves budget &#38;lt;b&#38;gt;"));
+    // The texts travel as data, unchanged.
+    let data = report_data(&html);
+    let text = data["docs"][0]["text"].as_str().unwrap();
+    assert!(text.contains("the plan <script>alert('pwned')</script> would pay"));
+    assert!(text.contains("residents &amp; small businesses"));
+}
+
+#[test]
+fn a_report_can_be_made_from_an_earlier_runs_files() {
+    let dir = tempdir();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let input = "fixtures/devsample/docs.jsonl";
+    let (pairs, clusters, direct, later) = (
+        path("p.jsonl"),
+        path("c.json"),
+        path("direct.html"),
+        path("later.html"),
+    );
+    let out = reprint(&[
+        "dedupe",
+        input,
+        "--pairs",
+        &pairs,
+        "--clusters",
+        &clusters,
+        "--report",
+        &direct,
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = reprint(&[
+        "report",
+        input,
+        "--pairs",
+        &pairs,
+        "--clusters",
+        &clusters,
+        "-o",
+        &later,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("report of 280 documents"),
+        "{}",
+        stderr(&out)
+    );
+    let (first, second) = (
+        std::fs::read_to_string(&direct).unwrap(),
+        std::fs::read_to_string(&later).unwrap(),
+    );
+    // The same groups, texts, chrome and alignments; only scores may differ in the last digit, as
+    // the files round them to four.
+    for id in [
+        "n-documents",
+        "n-pairs",
+        "n-clusters",
+        "n-copies",
+        "n-stripped",
+    ] {
+        assert_eq!(element_text(&first, id), element_text(&second, id), "{id}");
+    }
+    let (a, b) = (report_data(&first), report_data(&second));
+    assert_eq!(a["docs"], b["docs"]);
+    assert_eq!(a["rules"], b["rules"]);
+    let marks = |d: &Value| -> Vec<Value> {
+        d["views"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["marks"].clone())
+            .collect()
+    };
+    assert_eq!(marks(&a), marks(&b));
+
+    // A pairs file that does not fit the corpus is an error naming the file and line.
+    let wrong = path("wrong.jsonl");
+    let text = std::fs::read_to_string(&pairs).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[2] = lines[2].replacen("\"a\":\"", "\"a\":\"no-such-", 1);
+    std::fs::write(&wrong, lines.join("\n")).unwrap();
+    let out = reprint(&[
+        "report",
+        input,
+        "--pairs",
+        &wrong,
+        "--clusters",
+        &clusters,
+        "-o",
+        &later,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("{wrong}:3: `no-such-")),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -3,6 +3,8 @@
 //! place, so a reader never sees half a file and a failed run leaves the old file alone.
 
 pub mod explain;
+pub mod html;
+pub mod load;
 
 use std::collections::HashMap;
 use std::fs;
@@ -32,6 +34,7 @@ pub fn write_atomic(
     };
     // `metadata` follows links, also those that cannot be resolved to a path (`/dev/stdout` ->
     // `/proc/self/fd/1` -> a pipe).
+    let mut existing = None;
     let resolved = match fs::metadata(path) {
         Ok(meta) if !meta.is_file() => {
             let file = fs::OpenOptions::new()
@@ -42,7 +45,10 @@ pub fn write_atomic(
             write(&mut out).map_err(fail)?;
             return out.flush().map_err(fail);
         }
-        Ok(_) => Some(fs::canonicalize(path).map_err(fail)?),
+        Ok(meta) => {
+            existing = Some(meta.permissions());
+            Some(fs::canonicalize(path).map_err(fail)?)
+        }
         Err(_) => None,
     };
     let path = resolved.as_deref().unwrap_or(path);
@@ -50,11 +56,19 @@ pub fn write_atomic(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let tmp = tempfile::Builder::new()
-        .prefix(".reprint-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(fail)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".reprint-").suffix(".tmp");
+    // A temporary file is private (0600); the output gets the permissions a new file would get
+    // (0666 less the umask), or keeps those of the file it replaces.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let tmp = builder.tempfile_in(dir).map_err(fail)?;
+    if let Some(permissions) = existing {
+        fs::set_permissions(tmp.path(), permissions).map_err(fail)?;
+    }
     {
         let mut out = BufWriter::new(tmp.as_file());
         write(&mut out).map_err(fail)?;
@@ -260,14 +274,39 @@ struct ClusterRecord<'a> {
     members: Vec<ClusterMember<'a>>,
 }
 
+/// Each document's verified pairs, indexed once so that cluster members find their links without
+/// scanning every pair.
+struct Links<'a> {
+    by_doc: Vec<Vec<(DocId, &'a Pair)>>,
+}
+
+impl<'a> Links<'a> {
+    fn new(documents: usize, pairs: &'a [Pair]) -> Self {
+        let mut by_doc = vec![Vec::new(); documents];
+        for pair in pairs {
+            by_doc[pair.a.index()].push((pair.b, pair));
+            by_doc[pair.b.index()].push((pair.a, pair));
+        }
+        Links { by_doc }
+    }
+
+    /// The pair that links `member` to its cluster's canonical document, or, failing a direct pair,
+    /// its strongest pair inside the cluster; with the pair's other document.
+    fn link(&self, member: DocId, canonical: DocId) -> Option<(DocId, &'a Pair)> {
+        let own = &self.by_doc[member.index()];
+        own.iter()
+            .find(|(other, _)| *other == canonical)
+            .or_else(|| {
+                own.iter()
+                    .max_by(|x, y| x.1.verdict.score.total_cmp(&y.1.verdict.score))
+            })
+            .copied()
+    }
+}
+
 /// Writes the clusters as one JSON document: `{"clusters": [...]}`, largest first.
 pub fn write_clusters(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io::Result<()> {
-    // Index each document's pairs once, so members find their links without scanning all pairs.
-    let mut links: Vec<Vec<(DocId, &Pair)>> = vec![Vec::new(); corpus.len()];
-    for pair in &outcome.pairs {
-        links[pair.a.index()].push((pair.b, pair));
-        links[pair.b.index()].push((pair.a, pair));
-    }
+    let links = Links::new(corpus.len(), &outcome.pairs);
     let records: Vec<ClusterRecord<'_>> = outcome
         .clusters
         .iter()
@@ -278,29 +317,19 @@ pub fn write_clusters(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -
             members: c
                 .members
                 .iter()
-                .map(|&m| {
-                    let own = &links[m.index()];
-                    let link = own
-                        .iter()
-                        .find(|(other, _)| *other == c.canonical)
-                        .or_else(|| {
-                            own.iter()
-                                .max_by(|x, y| x.1.verdict.score.total_cmp(&y.1.verdict.score))
-                        });
-                    match (m == c.canonical, link) {
-                        (false, Some((other, pair))) => ClusterMember {
-                            id: &corpus.get(m).id,
-                            kind: Some(pair.verdict.kind),
-                            score: Some(round4(pair.verdict.score)),
-                            via: (*other != c.canonical).then(|| corpus.get(*other).id.as_str()),
-                        },
-                        _ => ClusterMember {
-                            id: &corpus.get(m).id,
-                            kind: None,
-                            score: None,
-                            via: None,
-                        },
-                    }
+                .map(|&m| match (m == c.canonical, links.link(m, c.canonical)) {
+                    (false, Some((other, pair))) => ClusterMember {
+                        id: &corpus.get(m).id,
+                        kind: Some(pair.verdict.kind),
+                        score: Some(round4(pair.verdict.score)),
+                        via: (other != c.canonical).then(|| corpus.get(other).id.as_str()),
+                    },
+                    _ => ClusterMember {
+                        id: &corpus.get(m).id,
+                        kind: None,
+                        score: None,
+                        via: None,
+                    },
                 })
                 .collect(),
         })
