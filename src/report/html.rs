@@ -35,7 +35,7 @@ use crate::shingle::words;
 use crate::verify::Kind;
 
 /// Clusters shown per page of the clusters table.
-const PAGE_SIZE: usize = 100;
+const PAGE_SIZE: usize = 500;
 
 /// Bins of the score chart, over `[0, 1]`.
 const CHART_BINS: usize = 20;
