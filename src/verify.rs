@@ -158,18 +158,24 @@ impl Verdict {
 }
 
 /// Measures a candidate pair; `None` if either is too short to compare (see `Config::min_words`).
-/// Alignment, the costly part, runs only when the texts share enough to be copies.
+/// Alignment, the costly part, runs only where [`judge`] needs it: to tell a spun copy from a
+/// near-duplicate, to check numbers and names, or to find a reworded copy that shares little
+/// verbatim. A near-identical pair or an excerpt is named from its overlaps alone.
 pub fn measure(a: &Evidence<'_>, b: &Evidence<'_>, config: &Config) -> Option<Measures> {
     if a.words < config.min_words || b.words < config.min_words {
         return None;
     }
     let overlap = Overlap::of(a.shingles, b.shingles);
     let content = Overlap::of(a.content, b.content);
-    let verbatim = overlap.jaccard >= config.near_duplicate
-        || overlap.containment >= config.excerpt_containment;
-    // Syndicated copies (near-identical) need no alignment to be named.
-    let needs_alignment =
-        (verbatim && overlap.jaccard < NEAR_IDENTICAL) || content.jaccard >= config.align_content;
+    let needs_alignment = if overlap.jaccard >= NEAR_IDENTICAL {
+        false
+    } else if overlap.jaccard >= config.near_duplicate {
+        true
+    } else if overlap.containment >= config.excerpt_containment {
+        false
+    } else {
+        content.jaccard >= config.align_content
+    };
     let alignment = needs_alignment.then(|| align((a.profile)(), (b.profile)()));
     Some(Measures {
         overlap,
