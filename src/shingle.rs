@@ -24,42 +24,40 @@ pub struct Words<'a> {
 }
 
 impl Words<'_> {
-    /// Whether the character starting at byte `i` is alphanumeric, and its length in bytes.
-    #[inline]
-    fn class_at(&self, i: usize) -> (bool, usize) {
-        let b = self.text.as_bytes()[i];
-        if b.is_ascii() {
-            (b.is_ascii_alphanumeric(), 1)
-        } else {
-            let c = self.text[i..].chars().next().expect("a char starts here");
-            (c.is_alphanumeric(), c.len_utf8())
+    /// From byte `i`, the first byte whose character is (`alnum`) or is not (`!alnum`)
+    /// alphanumeric, or the text's end. ASCII bytes take a tight loop.
+    #[inline(always)]
+    fn find_class(&self, mut i: usize, alnum: bool) -> usize {
+        let bytes = self.text.as_bytes();
+        while let Some(&b) = bytes.get(i) {
+            if b.is_ascii() {
+                if b.is_ascii_alphanumeric() == alnum {
+                    break;
+                }
+                i += 1;
+            } else {
+                let c = self.text[i..].chars().next().expect("a char starts here");
+                if c.is_alphanumeric() == alnum {
+                    break;
+                }
+                i += c.len_utf8();
+            }
         }
+        i
     }
 }
 
 impl<'a> Iterator for Words<'a> {
     type Item = &'a str;
 
+    #[inline]
     fn next(&mut self) -> Option<&'a str> {
-        let len = self.text.len();
-        while self.pos < len {
-            let (alnum, step) = self.class_at(self.pos);
-            if alnum {
-                break;
-            }
-            self.pos += step;
-        }
-        if self.pos >= len {
+        let start = self.find_class(self.pos, true);
+        if start == self.text.len() {
+            self.pos = start;
             return None;
         }
-        let start = self.pos;
-        while self.pos < len {
-            let (alnum, step) = self.class_at(self.pos);
-            if !alnum {
-                break;
-            }
-            self.pos += step;
-        }
+        self.pos = self.find_class(start, false);
         Some(&self.text[start..self.pos])
     }
 }
