@@ -14,6 +14,7 @@
 use std::ops::Range;
 use std::sync::OnceLock;
 
+use nohash_hasher::IntSet;
 use serde::Serialize;
 use similar::{capture_diff_slices, Algorithm, DiffOp};
 use xxhash_rust::xxh3::Xxh3;
@@ -27,21 +28,20 @@ pub const ALIGN_SIMILARITY: f64 = 0.5;
 /// Sentences with fewer content tokens than this are ignored by alignment (headings, fragments).
 const MIN_SENTENCE_CONTENT: usize = 3;
 
-fn stopwords() -> &'static [u64] {
-    static WORDS: OnceLock<Vec<u64>> = OnceLock::new();
+/// The stopwords' hashes. They are xxh3 values already, so the set uses them as they are
+/// (`nohash-hasher`): this test runs once per word of every article.
+fn stopwords() -> &'static IntSet<u64> {
+    static WORDS: OnceLock<IntSet<u64>> = OnceLock::new();
     WORDS.get_or_init(|| {
-        let mut v: Vec<u64> = words(include_str!("stopwords.txt"))
+        words(include_str!("stopwords.txt"))
             .map(hash_word)
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
+            .collect()
     })
 }
 
 /// Whether a word hash is a function word (from the built-in English stopword list).
 pub fn is_stopword(hash: u64) -> bool {
-    stopwords().binary_search(&hash).is_ok()
+    stopwords().contains(&hash)
 }
 
 /// A token of a profile: its hash, where it is in the normalised text, and whether it carries

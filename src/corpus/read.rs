@@ -2,8 +2,10 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use super::{Corpus, Document, Origin, Skip, SkipReason};
@@ -195,40 +197,60 @@ fn read_jsonl(
     options: &ReadOptions,
 ) -> Result<(), InputError> {
     let mut reader = BufReader::with_capacity(1 << 20, reader);
-    let mut buf = Vec::new();
+    // Lines are read in batches, parsed in parallel, and added in order (so ids, skips and strict
+    // mode behave as if read one by one); a batch bounds the memory read ahead.
+    let mut batch = Vec::new();
+    let mut lines: Vec<Range<usize>> = Vec::new();
     let mut line_no = 0u64;
     loop {
-        buf.clear();
+        let start = batch.len();
         let n = reader
-            .read_until(b'\n', &mut buf)
+            .read_until(b'\n', &mut batch)
             .map_err(|error| InputError::Io {
                 path: path.to_path_buf(),
                 error,
             })?;
+        if n > 0 {
+            lines.push(start..batch.len());
+            if batch.len() < JSONL_BATCH_BYTES {
+                continue;
+            }
+        }
+        let parsed: Vec<_> = lines
+            .par_iter()
+            .map(|r| parse_record(&batch[r.clone()], options))
+            .collect();
+        for result in parsed {
+            line_no += 1;
+            let origin = Origin {
+                source: name.to_string(),
+                line: Some(line_no),
+            };
+            match result {
+                Ok(None) => {}
+                Ok(Some(Record { id, text, meta })) => push(
+                    corpus,
+                    Document {
+                        id,
+                        text,
+                        meta,
+                        origin,
+                    },
+                    options,
+                )?,
+                Err(reason) => skip(corpus, Skip { origin, reason }, options)?,
+            }
+        }
         if n == 0 {
             return Ok(());
         }
-        line_no += 1;
-        let origin = Origin {
-            source: name.to_string(),
-            line: Some(line_no),
-        };
-        match parse_record(&buf, options) {
-            Ok(None) => {}
-            Ok(Some(Record { id, text, meta })) => push(
-                corpus,
-                Document {
-                    id,
-                    text,
-                    meta,
-                    origin,
-                },
-                options,
-            )?,
-            Err(reason) => skip(corpus, Skip { origin, reason }, options)?,
-        }
+        batch.clear();
+        lines.clear();
     }
 }
+
+/// Bytes of JSONL read ahead and parsed in parallel at a time.
+const JSONL_BATCH_BYTES: usize = 8 << 20;
 
 /// A parsed JSONL record.
 struct Record {

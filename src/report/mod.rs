@@ -11,6 +11,7 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -151,11 +152,27 @@ impl<'a> PairRecord<'a> {
     }
 }
 
-/// Writes every pair as one JSON object a line.
+/// Pairs serialised by one task of [`write_pairs`].
+const PAIRS_PER_TASK: usize = 4096;
+
+/// Writes every pair as one JSON object a line. Pairs are serialised in parallel, a bounded batch
+/// at a time, and written in order.
 pub fn write_pairs(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io::Result<()> {
-    for pair in &outcome.pairs {
-        serde_json::to_writer(&mut *out, &PairRecord::new(corpus, outcome, pair))?;
-        out.write_all(b"\n")?;
+    for batch in outcome.pairs.chunks(PAIRS_PER_TASK * 16) {
+        let lines: Vec<Vec<u8>> = batch
+            .par_chunks(PAIRS_PER_TASK)
+            .map(|pairs| {
+                let mut buf = Vec::with_capacity(pairs.len() * 400);
+                for pair in pairs {
+                    serde_json::to_writer(&mut buf, &PairRecord::new(corpus, outcome, pair))?;
+                    buf.push(b'\n');
+                }
+                Ok(buf)
+            })
+            .collect::<io::Result<_>>()?;
+        for buf in lines {
+            out.write_all(&buf)?;
+        }
     }
     Ok(())
 }
