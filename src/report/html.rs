@@ -32,7 +32,7 @@ use crate::corpus::{Corpus, DocId};
 use crate::dedupe::Outcome;
 use crate::normalize::{normalize, normalize_into};
 use crate::shingle::words;
-use crate::verify::Kind;
+use crate::verify::{Kind, Overlap};
 
 /// Clusters shown per page of the clusters table.
 const PAGE_SIZE: usize = 500;
@@ -238,6 +238,7 @@ struct MemberRow<'a> {
     doc: DocRow<'a>,
     kind: KindLabel,
     score: String,
+    score_value: f64,
     /// Share of the original's text the copy reproduces, in percent.
     share: String,
     /// The document this one is linked through, when it has no pair with the original itself.
@@ -364,11 +365,11 @@ impl<'a> Page<'a> {
                     doc: DocRow::new(corpus, outcome, m),
                     kind,
                     score: format!("{:.2}", v.score),
+                    score_value: v.score,
                     share: format!("{:.0}", 100.0 * al.covered_a),
                     via,
                     view: views.len(),
                 });
-                let m_overlap = &v.measures.overlap;
                 views.push(View {
                     a: local[&c.canonical],
                     b: local[&m],
@@ -376,30 +377,9 @@ impl<'a> Page<'a> {
                     label: kind.label,
                     score: round2(v.score),
                     via: via.map(str::to_owned),
-                    measures: vec![
-                        (
-                            "shared word sequences (Jaccard)",
-                            format!("{:.2}", m_overlap.jaccard),
-                        ),
-                        (
-                            "shorter text inside the longer",
-                            format!("{:.2}", m_overlap.containment),
-                        ),
-                        ("aligned sentences", al.pairs.len().to_string()),
-                        (
-                            "original reproduced",
-                            format!("{:.0}%", 100.0 * al.covered_a),
-                        ),
-                        ("copy aligned", format!("{:.0}%", 100.0 * al.covered_b)),
-                        (
-                            "words swapped",
-                            format!("{:.0}%", 100.0 * al.substitution_rate),
-                        ),
-                        (
-                            "names and numbers kept",
-                            format!("{:.0}%", 100.0 * al.immutables),
-                        ),
-                    ],
+                    // The pair's overlaps are between the copy and the original only when the
+                    // pair links those two; the alignment always is.
+                    measures: view_measures(via.is_none().then_some(&v.measures.overlap), al),
                     sims: al.pairs.iter().map(|p| round2(p.similarity)).collect(),
                     marks: marks(&sides, al, &mut rules),
                 });
@@ -417,7 +397,11 @@ impl<'a> Page<'a> {
                     });
                 }
             }
-            let top = members.iter().map(|m| m.score.as_str()).max().unwrap_or("");
+            let top = members
+                .iter()
+                .map(|m| m.score_value)
+                .max_by(f64::total_cmp)
+                .map_or(String::new(), |s| format!("{s:.2}"));
             clusters.push(ClusterRow {
                 number: number + 1,
                 original: DocRow::new(corpus, outcome, c.canonical),
@@ -432,7 +416,7 @@ impl<'a> Page<'a> {
                     .map(|k| k.kind.name)
                     .collect::<Vec<_>>()
                     .join(" "),
-                top_score: top.to_owned(),
+                top_score: top,
                 kinds,
                 members,
             });
@@ -523,6 +507,31 @@ impl Overview {
             refused: outcome.stats.strip_refused,
         }
     }
+}
+
+/// The measures a pair view lists: the pair's overlaps (when the pair is the copy's with the
+/// original) and what the alignment of copy and original found.
+fn view_measures(overlap: Option<&Overlap>, al: &Alignment) -> Vec<(&'static str, String)> {
+    let share = |x: f64| format!("{:.0}%", 100.0 * x);
+    let mut measures = Vec::new();
+    if let Some(o) = overlap {
+        measures.push((
+            "shared word sequences (Jaccard)",
+            format!("{:.2}", o.jaccard),
+        ));
+        measures.push((
+            "shorter text inside the longer",
+            format!("{:.2}", o.containment),
+        ));
+    }
+    measures.extend([
+        ("aligned sentences", al.pairs.len().to_string()),
+        ("original reproduced", share(al.covered_a)),
+        ("copy aligned", share(al.covered_b)),
+        ("words swapped", share(al.substitution_rate)),
+        ("names and numbers kept", share(al.immutables)),
+    ]);
+    measures
 }
 
 fn round2(x: f64) -> f64 {
