@@ -219,7 +219,10 @@ impl<'a> DocRow<'a> {
         let doc = corpus.get(d);
         DocRow {
             id: &doc.id,
-            title: title(doc).chars().take(120).collect(),
+            title: title(doc, &outcome.documents[d.index()].stripped)
+                .chars()
+                .take(120)
+                .collect(),
             source: doc.meta_str("source").unwrap_or(""),
             published: doc
                 .meta
@@ -428,7 +431,7 @@ impl<'a> Page<'a> {
                 let doc = corpus.get(d);
                 DocData {
                     id: &doc.id,
-                    title: title(doc).to_owned(),
+                    title: title(doc, &outcome.documents[d.index()].stripped).to_owned(),
                     source: doc.meta_str("source").unwrap_or(""),
                     text: &doc.text,
                 }

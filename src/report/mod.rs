@@ -15,10 +15,12 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::boilerplate::Stripped;
 use crate::cluster::CanonicalReason;
 use crate::corpus::{Corpus, DocId, Document};
 use crate::dedupe::{Outcome, Pair};
 use crate::error::OutputError;
+use crate::shingle::count_words;
 use crate::verify::Kind;
 
 /// Writes a file atomically: `write` fills a temporary file in the same directory, which then replaces
@@ -177,9 +179,19 @@ pub fn write_pairs(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> i
     Ok(())
 }
 
-/// A document's title for people: its `title` field, else its first non-empty line.
-pub fn title(doc: &Document) -> &str {
+/// A document's title for people: its `title` field, else the first line boilerplate stripping
+/// kept with a few words in it (a site's menu, a "×" or a weather line is not a title), else its
+/// first non-empty line.
+pub fn title<'a>(doc: &'a Document, stripped: &Stripped) -> &'a str {
+    const TITLE_WORDS: usize = 3;
     doc.meta_str("title")
+        .or_else(|| {
+            stripped
+                .kept()
+                .iter()
+                .map(|r| &doc.text[r.clone()])
+                .find(|line| count_words(line) >= TITLE_WORDS)
+        })
         .or_else(|| doc.text.lines().map(str::trim).find(|l| !l.is_empty()))
         .unwrap_or("")
 }
@@ -199,8 +211,8 @@ pub fn write_pairs_csv(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) 
             b.id.as_str(),
             pair.verdict.kind.as_str(),
             &format!("{:.4}", pair.verdict.score),
-            title(a),
-            title(b),
+            title(a, &outcome.documents[pair.a.index()].stripped),
+            title(b, &outcome.documents[pair.b.index()].stripped),
             a.meta_str("source").unwrap_or(""),
             b.meta_str("source").unwrap_or(""),
         ])
@@ -257,7 +269,8 @@ pub fn write_top_clusters(
             .map(|(kind, n)| format!("{n} {}", kind.as_str()))
             .collect();
         let doc = corpus.get(c.canonical);
-        let shown: String = title(doc).chars().take(50).collect();
+        let stripped = &outcome.documents[c.canonical.index()].stripped;
+        let shown: String = title(doc, stripped).chars().take(50).collect();
         writeln!(
             out,
             "               {:>4}  {:<40}  {} \"{}\"",
@@ -377,4 +390,28 @@ pub fn write_keep(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io
         out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, Deduper};
+
+    #[test]
+    fn a_title_is_a_kept_line_with_words_not_the_sites_chrome() {
+        let deduper = Deduper::new(Config::default()).unwrap();
+        let doc = |text: &str, title: Option<&str>| {
+            let mut doc = Document::new("d", text);
+            if let Some(t) = title {
+                doc.meta.insert("title".into(), Value::String(t.into()));
+            }
+            doc
+        };
+        let text = "Home | World | Business | Sport\n×\nCouncil approves new budget\nThe city council voted on Tuesday to approve the budget.";
+        let d = doc(text, None);
+        let stripped = deduper.stripper().strip(&d.text);
+        assert_eq!(title(&d, &stripped), "Council approves new budget");
+        let d = doc(text, Some("From the field"));
+        assert_eq!(title(&d, &stripped), "From the field");
+    }
 }
