@@ -57,7 +57,8 @@ Without --pairs, --clusters or --keep, the pairs are written to stdout as JSON L
   pairs     one JSON object a line: {\"a\", \"b\", \"kind\", \"score\", \"jaccard\", \"containment\"}\n            \
 kind is exact, near_duplicate, excerpt or spun; score is in [0, 1]\n  \
   clusters  {\"clusters\": [{\"canonical\", \"reason\", \"size\", \"members\": [{\"id\", \"kind\", \"score\"}]}]}\n  \
-  keep      the input records of every canonical document and every document with no copy\n\n\
+  keep      the input records of every canonical document and every document with no copy\n  \
+  report    one HTML file for editors: overview, groups of copies, each copy beside its original\n\n\
 Exit status: 0 done, 2 error (bad usage, unreadable input, a rejected record under --strict, an \
 output that cannot be written)."
     )]
