@@ -72,6 +72,9 @@ pub struct Profile {
     /// Each sentence's hash (of its word sequence) and index, sorted: identical sentences are found
     /// by merging two of these lists.
     sentence_keys: Vec<(u64, u32)>,
+    /// Every `(content hash, sentence)` of the sentences long enough to align, sorted: the
+    /// sentences sharing a word with a sentence of another text, without comparing all of them.
+    postings: Vec<(u64, u32)>,
 }
 
 impl Profile {
@@ -143,6 +146,11 @@ impl Profile {
             })
             .collect();
         p.sentence_keys.sort_unstable();
+        p.postings = (0..p.sentences.len())
+            .filter(|&i| p.sentence_content(i).len() >= MIN_SENTENCE_CONTENT)
+            .flat_map(|i| p.sentence_content(i).iter().map(move |&h| (h, i as u32)))
+            .collect();
+        p.postings.sort_unstable();
         p
     }
 
@@ -325,6 +333,8 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
     }
     let mut pairs = Vec::new();
     let mut used_b = vec![false; b.sentence_count()];
+    // Per sentence of `b`, the content words it shares with the sentence of `a` at hand.
+    let mut shared = vec![0u32; b.sentence_count()];
     for (i, &same) in identical.iter().enumerate() {
         let ca = a.sentence_content(i);
         if ca.len() < MIN_SENTENCE_CONTENT {
@@ -339,18 +349,26 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
             });
             continue;
         }
+        for h in ca {
+            let from = b.postings.partition_point(|&(x, _)| x < *h);
+            for &(_, j) in b.postings[from..].iter().take_while(|&&(x, _)| x == *h) {
+                shared[j as usize] += 1;
+            }
+        }
+        // The most similar sentence (the first of equals), among those sharing a word.
         let mut best = (0.0f64, usize::MAX);
-        for j in 0..b.sentence_count() {
-            let cb = b.sentence_content(j);
-            if cb.len() < MIN_SENTENCE_CONTENT {
+        for (j, count) in shared.iter_mut().enumerate() {
+            if *count == 0 {
                 continue;
             }
+            let n = std::mem::take(count) as usize;
+            let cb = b.sentence_content(j).len();
             // Dice cannot reach the threshold if the sizes are too far apart.
-            let (small, large) = (ca.len().min(cb.len()) as f64, ca.len().max(cb.len()) as f64);
+            let (small, large) = (ca.len().min(cb) as f64, ca.len().max(cb) as f64);
             if 2.0 * small / (small + large) < ALIGN_SIMILARITY {
                 continue;
             }
-            let dice = dice(ca, cb);
+            let dice = dice_of(n, ca.len(), cb);
             if dice > best.0 {
                 best = (dice, j);
             }
@@ -415,7 +433,12 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
 
 /// The Dice coefficient of two sorted, deduplicated sets of content words.
 fn dice(a: &[u64], b: &[u64]) -> f64 {
-    2.0 * intersection_size(a, b) as f64 / (a.len() + b.len()) as f64
+    dice_of(intersection_size(a, b), a.len(), b.len())
+}
+
+/// The Dice coefficient of two sets of these sizes sharing `shared` members.
+fn dice_of(shared: usize, a: usize, b: usize) -> f64 {
+    2.0 * shared as f64 / (a + b) as f64
 }
 
 /// Sentences lying between two aligned neighbours need less evidence: aligned at this similarity.
