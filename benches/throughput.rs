@@ -11,6 +11,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use reprint::boilerplate::{Rules, Stripper};
 use reprint::fingerprint::{fingerprint, Scratch, SignatureSlots};
 use reprint::minhash::MinHasher;
+use reprint::normalize::normalize_into;
+use reprint::shingle::word_hashes_into;
 use reprint::{Config, Corpus, Deduper, Input, NoProgress, ReadOptions};
 
 fn corpus() -> Corpus {
@@ -30,6 +32,31 @@ fn stages(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("stage");
     group.throughput(Throughput::Bytes(bytes));
+
+    // The two passes over every byte that every later stage builds on.
+    let mut normalized = String::new();
+    group.bench_function("normalise", |b| {
+        b.iter(|| {
+            for t in &texts {
+                normalize_into(t, &mut normalized);
+                black_box(&normalized);
+            }
+        })
+    });
+    let normalized_texts: Vec<String> = texts
+        .iter()
+        .map(|t| reprint::normalize::normalize(t))
+        .collect();
+    let mut hashes = Vec::new();
+    group.bench_function("word hashes (of normalised text)", |b| {
+        b.iter(|| {
+            for t in &normalized_texts {
+                hashes.clear();
+                word_hashes_into(t, &mut hashes);
+                black_box(&hashes);
+            }
+        })
+    });
 
     let stripper = Stripper::new(Rules::builtin(), config.boilerplate.max_share);
     group.bench_function("strip (rules)", |b| {
