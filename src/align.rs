@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use nohash_hasher::IntSet;
 use serde::Serialize;
 use similar::{capture_diff_slices, Algorithm, DiffOp};
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::normalize::normalize_into;
 use crate::shingle::{hash_word, intersection_size, words};
@@ -101,19 +101,26 @@ impl Profile {
             }
             let offset = p.text.len();
             p.text.push_str(&line_text);
-            for sentence in sentences(&line_text) {
-                let sentence_start = p.tokens.len() as u32;
-                for word in words(&line_text[sentence]) {
-                    // `words` yields slices of `line_text`: recover their offsets.
-                    let start = word.as_ptr() as usize - line_text.as_ptr() as usize;
-                    let hash = hash_word(word);
-                    p.tokens.push(Token {
-                        hash,
-                        start: (offset + start) as u32,
-                        end: (offset + start + word.len()) as u32,
-                        content: !is_stopword(hash),
-                    });
+            // One pass over the line's words: a sentence ends where the gap before a word ends one.
+            let mut sentence_start = p.tokens.len() as u32;
+            let mut previous_end = None;
+            for word in words(&line_text) {
+                // `words` yields slices of `line_text`: recover their offsets.
+                let start = word.as_ptr() as usize - line_text.as_ptr() as usize;
+                if previous_end.is_some_and(|end| ends_sentence(&line_text[end..start])) {
+                    p.sentences.push(sentence_start..p.tokens.len() as u32);
+                    sentence_start = p.tokens.len() as u32;
                 }
+                previous_end = Some(start + word.len());
+                let hash = hash_word(word);
+                p.tokens.push(Token {
+                    hash,
+                    start: (offset + start) as u32,
+                    end: (offset + start + word.len()) as u32,
+                    content: !is_stopword(hash),
+                });
+            }
+            if previous_end.is_some() {
                 p.sentences.push(sentence_start..p.tokens.len() as u32);
             }
         }
@@ -136,13 +143,16 @@ impl Profile {
             p.content.truncate(unique);
             p.content_ranges.push(from as u32..unique as u32);
         }
+        let mut key_bytes = Vec::new();
         p.sentence_keys = (0..p.sentences.len())
             .map(|i| {
-                let mut hasher = Xxh3::new();
-                for t in p.sentence_tokens(i) {
-                    hasher.update(&t.hash.to_le_bytes());
-                }
-                (hasher.digest(), i as u32)
+                key_bytes.clear();
+                key_bytes.extend(
+                    p.sentence_tokens(i)
+                        .iter()
+                        .flat_map(|t| t.hash.to_le_bytes()),
+                );
+                (xxh3_64(&key_bytes), i as u32)
             })
             .collect();
         p.sentence_keys.sort_unstable();
@@ -196,7 +206,7 @@ pub fn sentences(line: &str) -> impl Iterator<Item = Range<usize>> + '_ {
         let first = words.next()?;
         let mut end = first.end;
         while let Some(next) = words.peek() {
-            if line[end..next.start].contains(['.', '!', '?', ';', ':']) {
+            if ends_sentence(&line[end..next.start]) {
                 break;
             }
             end = next.end;
@@ -204,6 +214,11 @@ pub fn sentences(line: &str) -> impl Iterator<Item = Range<usize>> + '_ {
         }
         Some(first.start..end)
     })
+}
+
+/// Whether the text between two words of a line ends a sentence.
+fn ends_sentence(gap: &str) -> bool {
+    gap.contains(['.', '!', '?', ';', ':'])
 }
 
 /// Capitalised words that do not start a sentence (and hold no digit), as hashes of their
