@@ -21,7 +21,7 @@ use crate::cluster::{self, Cluster, MemberInfo, Published};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocId, Document};
 use crate::error::Error;
-use crate::fingerprint::{fingerprint, Fingerprint, Scratch, SignatureSlots};
+use crate::fingerprint::{body_hash, fingerprint, Fingerprint, Scratch, SignatureSlots};
 use crate::lsh::{candidate_pairs, Banding};
 use crate::minhash::MinHasher;
 use crate::verify::{measure, verify, Evidence, Kind, Measures, Overlap, Verdict, MIN_TITLE_WORDS};
@@ -204,25 +204,31 @@ struct ExactGroups {
 }
 
 impl ExactGroups {
-    fn new(prints: &[Fingerprint]) -> ExactGroups {
-        let mut rep: Vec<u32> = (0..prints.len() as u32).collect();
-        // Empty bodies (all chrome) are not copies of one another.
-        let mut order: Vec<u32> = (0..prints.len() as u32)
-            .filter(|&d| prints[d as usize].words > 0)
+    /// Groups documents by the hash of their normalised body (`None`: a body with no words, which
+    /// is nobody's copy).
+    fn new(body_hashes: &[Option<u64>]) -> ExactGroups {
+        let mut rep: Vec<u32> = (0..body_hashes.len() as u32).collect();
+        let mut order: Vec<(u64, u32)> = body_hashes
+            .iter()
+            .zip(0..)
+            .filter_map(|(hash, d)| hash.map(|h| (h, d)))
             .collect();
-        order.sort_unstable_by_key(|&d| (prints[d as usize].body_hash, d));
+        order.sort_unstable();
         let mut groups = HashMap::new();
-        for run in
-            order.chunk_by(|&x, &y| prints[x as usize].body_hash == prints[y as usize].body_hash)
-        {
+        for run in order.chunk_by(|x, y| x.0 == y.0) {
             if run.len() > 1 {
-                for &d in run {
-                    rep[d as usize] = run[0];
+                for &(_, d) in run {
+                    rep[d as usize] = run[0].1;
                 }
-                groups.insert(run[0], run.to_vec());
+                groups.insert(run[0].1, run.iter().map(|&(_, d)| d).collect());
             }
         }
         ExactGroups { rep, groups }
+    }
+
+    /// The representative of `d`'s group (`d` itself if it has no copy).
+    fn rep(&self, d: usize) -> usize {
+        self.rep[d] as usize
     }
 
     fn is_rep(&self, d: u32) -> bool {
@@ -524,17 +530,34 @@ impl Deduper {
         let (stripped, learned_chrome_lines) = self.strip_corpus(corpus, progress);
         watch.lap("boilerplate");
 
+        // Exact copies first: only one document of each group of identical bodies is fingerprinted
+        // (and goes on to candidates and verification); the others are its copies.
         progress.start("fingerprinting", docs.len() as u64);
+        let body_hashes: Vec<Option<u64>> = docs
+            .par_iter()
+            .zip(&stripped)
+            .map_init(String::new, |scratch, (doc, stripped)| {
+                body_hash(stripped.lines(&doc.text), scratch)
+            })
+            .collect();
+        let exact = ExactGroups::new(&body_hashes);
+        // `prints[d]` is `d`'s fingerprint if `d` represents its group, else empty: a copy's
+        // fingerprint is its representative's (`prints[exact.rep(d)]`).
         let mut shingle_sigs = vec![0u32; docs.len() * k];
         let mut content_sigs = vec![0u32; docs.len() * k];
         let prints: Vec<Fingerprint> = shingle_sigs
             .par_chunks_mut(k)
             .zip(content_sigs.par_chunks_mut(k))
             .zip(docs.par_iter().zip(&stripped))
+            .enumerate()
             .map_init(
                 Scratch::default,
-                |scratch, ((s_sig, c_sig), (doc, stripped))| {
-                    let print = fingerprint(
+                |scratch, (d, ((s_sig, c_sig), (doc, stripped)))| {
+                    progress.advance(1);
+                    if !exact.is_rep(d as u32) {
+                        return Fingerprint::default();
+                    }
+                    fingerprint(
                         &stripped.body(&doc.text),
                         self.config.shingle_size,
                         &self.hasher,
@@ -543,16 +566,13 @@ impl Deduper {
                             shingles: s_sig,
                             content: c_sig,
                         },
-                    );
-                    progress.advance(1);
-                    print
+                    )
                 },
             )
             .collect();
         progress.finish();
         watch.lap("fingerprints");
 
-        let exact = ExactGroups::new(&prints);
         let candidates = self.candidates(&prints, &shingle_sigs, &content_sigs, &exact);
         drop((shingle_sigs, content_sigs));
         watch.lap("candidates");
@@ -589,13 +609,16 @@ impl Deduper {
 
         let info: Vec<MemberInfo> = docs
             .iter()
-            .zip(&prints)
             .zip(&stripped)
-            .map(|((doc, print), stripped)| MemberInfo {
-                words: print.words,
-                published: doc.meta.get("published").and_then(Published::from_json),
-                content: &print.content,
-                stripped_share: stripped.removed_share(),
+            .enumerate()
+            .map(|(d, (doc, stripped))| {
+                let print = &prints[exact.rep(d)];
+                MemberInfo {
+                    words: print.words,
+                    published: doc.meta.get("published").and_then(Published::from_json),
+                    content: &print.content,
+                    stripped_share: stripped.removed_share(),
+                }
             })
             .collect();
         let linked: Vec<(DocId, DocId)> = pairs.iter().map(|p| (p.a, p.b)).collect();
@@ -613,11 +636,11 @@ impl Deduper {
         Outcome {
             pairs,
             clusters,
-            documents: prints
-                .iter()
-                .zip(stripped)
-                .map(|(p, stripped)| DocSummary {
-                    words: p.words,
+            documents: stripped
+                .into_iter()
+                .enumerate()
+                .map(|(d, stripped)| DocSummary {
+                    words: prints[exact.rep(d)].words,
                     stripped,
                 })
                 .collect(),

@@ -12,8 +12,8 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::align::is_stopword;
 use crate::minhash::MinHasher;
-use crate::normalize::normalize_into;
-use crate::shingle::{shingles_into, word_hashes_into};
+use crate::normalize::{normalize_into, normalize_lines_into};
+use crate::shingle::{shingles_into, word_hashes_into, words};
 
 /// Per-thread buffers for [`fingerprint`].
 #[derive(Debug, Default)]
@@ -46,6 +46,20 @@ pub struct SignatureSlots<'a> {
     pub shingles: &'a mut [u32],
     /// The content-word signature.
     pub content: &'a mut [u32],
+}
+
+/// The [`Fingerprint::body_hash`] of the body made of `lines`, without fingerprinting it (it is
+/// the cheap part: copies are grouped by it before anything else is computed); `None` if the body
+/// has no words. `scratch` is reused.
+pub fn body_hash<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+    scratch: &mut String,
+) -> Option<u64> {
+    normalize_lines_into(lines, scratch);
+    words(scratch)
+        .next()
+        .is_some()
+        .then(|| xxh3_64(scratch.as_bytes()))
 }
 
 /// Fingerprints one (already stripped) body and writes its signatures.
@@ -98,6 +112,21 @@ mod tests {
             shingles,
             content,
         )
+    }
+
+    #[test]
+    fn body_hash_is_the_fingerprints() {
+        let hasher = MinHasher::new(32, 1);
+        let mut scratch = Scratch::default();
+        let lines = [
+            "Talks  began in \u{201C}Geneva\u{201D}.",
+            "",
+            "\u{2014} They ended",
+        ];
+        let (print, _, _) = print(&lines.join("\n"), &hasher, &mut scratch);
+        let mut normalized = String::new();
+        assert_eq!(body_hash(lines, &mut normalized), Some(print.body_hash));
+        assert_eq!(body_hash(["--", " "], &mut normalized), None);
     }
 
     #[test]

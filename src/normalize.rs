@@ -11,7 +11,31 @@ use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 pub fn normalize_into(text: &str, out: &mut String) {
     out.clear();
     out.reserve(text.len());
+    append(text, out, &mut Sink::default());
+}
+
+/// Normalises `lines` as if joined by line breaks, into `out` (cleared first): the same as
+/// [`normalize_into`] of the joined text, without making it.
+pub fn normalize_lines_into<'a>(lines: impl IntoIterator<Item = &'a str>, out: &mut String) {
+    out.clear();
     let mut sink = Sink::default();
+    for line in lines {
+        append(line, out, &mut sink);
+        // The line break between lines is white space. (No normalisation step reaches across it:
+        // it is a starter that composes with nothing.)
+        sink.push('\n', out);
+    }
+}
+
+/// Appends normalised `text` to what `sink` has written to `out`.
+fn append(text: &str, out: &mut String, sink: &mut Sink) {
+    let (start, start_sink) = (out.len(), *sink);
+    // Where a shortcut does not apply, the general path redoes all of `text`.
+    let general = |out: &mut String, sink: &mut Sink| {
+        out.truncate(start);
+        *sink = start_sink;
+        slow(text, out, sink);
+    };
     // ASCII runs take the ASCII path. Most non-ASCII news text is NFKC already (a stray "£" or
     // curly quote): then only characters that lower-case to one character can be handled without
     // decomposing anything. ASCII characters are NFKC-stable starters, so the quick check can be made
@@ -21,7 +45,7 @@ pub fn normalize_into(text: &str, out: &mut String) {
     while i < bytes.len() {
         let ascii_end = i + ascii_prefix(&bytes[i..]);
         if ascii_end > i {
-            ascii(&text[i..ascii_end], out, &mut sink);
+            ascii(&text[i..ascii_end], out, sink);
         }
         if ascii_end == bytes.len() {
             return;
@@ -32,7 +56,7 @@ pub fn normalize_into(text: &str, out: &mut String) {
             .map_or(bytes.len(), |n| ascii_end + n);
         let run = &text[ascii_end..run_end];
         if is_nfkc_quick(run.chars()) != IsNormalized::Yes {
-            return slow(text, out);
+            return general(out, sink);
         }
         for c in run.chars() {
             let mut lower = c.to_lowercase();
@@ -46,7 +70,7 @@ pub fn normalize_into(text: &str, out: &mut String) {
                         sink.push(f, out);
                     }
                 }
-                _ => return slow(text, out),
+                _ => return general(out, sink),
             }
         }
         i = run_end;
@@ -114,9 +138,7 @@ fn ascii(text: &str, out: &mut String, sink: &mut Sink) {
 
 /// The general path: NFKC before and after lower-casing, since lower-casing can produce characters
 /// that NFKC composes differently, and normalisation must be idempotent.
-fn slow(text: &str, out: &mut String) {
-    out.clear();
-    let mut sink = Sink::default();
+fn slow(text: &str, out: &mut String, sink: &mut Sink) {
     for c in text.nfkc().flat_map(char::to_lowercase).nfkc() {
         if let Some(c) = fold(c) {
             sink.push(c, out);
@@ -125,7 +147,7 @@ fn slow(text: &str, out: &mut String) {
 }
 
 /// Collapses white space while characters are appended.
-#[derive(Default)]
+#[derive(Debug, Default, Clone, Copy)]
 struct Sink {
     pending_space: bool,
 }
@@ -196,7 +218,7 @@ mod tests {
     fn ascii_path_agrees_with_the_general_path() {
         let text = " Hello,\tWorld!\x0b\x0c Line\r\nTwo  ";
         let mut general = String::new();
-        slow(text, &mut general);
+        slow(text, &mut general, &mut Sink::default());
         assert_eq!(normalize(text), general);
     }
 
@@ -209,7 +231,7 @@ mod tests {
             "\u{3a3}\u{39f}\u{3a6}\u{399}\u{391}",
         ] {
             let mut general = String::new();
-            slow(text, &mut general);
+            slow(text, &mut general, &mut Sink::default());
             assert_eq!(normalize(text), general, "{text:?}");
         }
     }
@@ -233,7 +255,7 @@ mod tests {
         #[test]
         fn fast_paths_agree_with_the_general_path(s in "([a-zA-Z0-9 .,\t\n]{0,12}[\u{a3}\u{e9}\u{c9}\u{2019}\u{201C}\u{2014}\u{130}\u{df}\u{fb01}\u{3a3} ]?){0,6}") {
             let mut general = String::new();
-            slow(&s, &mut general);
+            slow(&s, &mut general, &mut Sink::default());
             prop_assert_eq!(normalize(&s), general);
         }
 
@@ -241,8 +263,16 @@ mod tests {
         #[test]
         fn fast_paths_agree_on_any_text(s in "[\\PC\t\n\r\x0b\x0c]{0,80}") {
             let mut general = String::new();
-            slow(&s, &mut general);
+            slow(&s, &mut general, &mut Sink::default());
             prop_assert_eq!(normalize(&s), general);
+        }
+
+        /// Lines normalised one by one are the joined text normalised.
+        #[test]
+        fn lines_normalise_as_their_joined_text(lines in proptest::collection::vec("[\\PC\t\r\x0b\x0c]{0,30}", 0..6)) {
+            let mut out = String::new();
+            normalize_lines_into(lines.iter().map(String::as_str), &mut out);
+            prop_assert_eq!(out, normalize(&lines.join("\n")));
         }
 
         #[test]

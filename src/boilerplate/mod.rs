@@ -68,14 +68,19 @@ impl Stripped {
         &self.removals
     }
 
+    /// The kept lines of `text`, in order.
+    pub fn lines<'a>(&'a self, text: &'a str) -> impl Iterator<Item = &'a str> + Clone + 'a {
+        self.kept.iter().map(move |r| &text[r.clone()])
+    }
+
     /// The article body: the kept lines of `text`, joined by newlines.
     pub fn body(&self, text: &str) -> String {
         let mut out = String::with_capacity(self.kept.iter().map(|r| r.len() + 1).sum());
-        for (i, r) in self.kept.iter().enumerate() {
+        for (i, line) in self.lines(text).enumerate() {
             if i > 0 {
                 out.push('\n');
             }
-            out.push_str(&text[r.clone()]);
+            out.push_str(line);
         }
         out
     }
