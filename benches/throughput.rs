@@ -8,6 +8,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use reprint::align::{align, Profile};
 use reprint::boilerplate::{Rules, Stripper};
 use reprint::fingerprint::{fingerprint, Scratch, SignatureSlots};
 use reprint::minhash::MinHasher;
@@ -99,6 +100,23 @@ fn stages(c: &mut Criterion) {
             for s in &sets {
                 hasher.sign_into(s, &mut bins, &mut signature);
                 black_box(&signature);
+            }
+        })
+    });
+    // Sentence profiles (made for every document a pair needs aligned) and one alignment per
+    // consecutive pair of articles.
+    let profiles: Vec<Profile> = texts.iter().map(|t| Profile::new(t)).collect();
+    group.bench_function("sentence profiles", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(Profile::new(t));
+            }
+        })
+    });
+    group.bench_function("alignment (each article with the next)", |b| {
+        b.iter(|| {
+            for w in profiles.windows(2) {
+                black_box(align(&w[0], &w[1]));
             }
         })
     });

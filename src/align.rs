@@ -14,7 +14,6 @@
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use nohash_hasher::IntSet;
 use serde::Serialize;
 use similar::{capture_diff_slices, Algorithm, DiffOp};
 use xxhash_rust::xxh3::xxh3_64;
@@ -28,20 +27,55 @@ pub const ALIGN_SIMILARITY: f64 = 0.5;
 /// Sentences with fewer content tokens than this are ignored by alignment (headings, fragments).
 const MIN_SENTENCE_CONTENT: usize = 3;
 
-/// The stopwords' hashes. They are xxh3 values already, so the set uses them as they are
-/// (`nohash-hasher`): this test runs once per word of every article.
-fn stopwords() -> &'static IntSet<u64> {
-    static WORDS: OnceLock<IntSet<u64>> = OnceLock::new();
-    WORDS.get_or_init(|| {
-        words(include_str!("stopwords.txt"))
-            .map(hash_word)
-            .collect()
-    })
+/// The stopwords' hashes, in an open-addressed table a few times larger than the list, indexed by
+/// a hash's top bits: the hashes are xxh3 values, spread evenly already, so a lookup is one probe
+/// almost always. This test runs once per word of every article, twice.
+struct Stopwords {
+    slots: Vec<u64>,
+}
+
+impl Stopwords {
+    /// Slots: 2^BITS, at most a quarter full.
+    const BITS: u32 = 10;
+
+    fn new(hashes: impl Iterator<Item = u64>) -> Stopwords {
+        let mut slots = vec![0u64; 1 << Self::BITS];
+        for hash in hashes {
+            // 0 marks an empty slot; no word of the list hashes to it (the unit test checks).
+            let mut i = Self::home(hash);
+            while slots[i] != 0 && slots[i] != hash {
+                i = (i + 1) % slots.len();
+            }
+            slots[i] = hash;
+        }
+        Stopwords { slots }
+    }
+
+    fn home(hash: u64) -> usize {
+        (hash >> (64 - Self::BITS)) as usize
+    }
+
+    #[inline]
+    fn contains(&self, hash: u64) -> bool {
+        let mut i = Self::home(hash);
+        loop {
+            match self.slots[i] {
+                0 => return false,
+                slot if slot == hash => return hash != 0,
+                _ => i = (i + 1) % self.slots.len(),
+            }
+        }
+    }
+}
+
+fn stopwords() -> &'static Stopwords {
+    static WORDS: OnceLock<Stopwords> = OnceLock::new();
+    WORDS.get_or_init(|| Stopwords::new(words(include_str!("stopwords.txt")).map(hash_word)))
 }
 
 /// Whether a word hash is a function word (from the built-in English stopword list).
 pub fn is_stopword(hash: u64) -> bool {
-    stopwords().contains(&hash)
+    stopwords().contains(hash)
 }
 
 /// A token of a profile: its hash, where it is in the normalised text, and whether it carries
@@ -668,6 +702,20 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
         assert_eq!((p.names.len(), p.numbers.len()), (2, 2));
         let n: Vec<&str> = numbers("Revs 6,769,000 vs 4,992,000, up 1.45% in 2004.").collect();
         assert_eq!(n, ["6,769,000", "4,992,000", "1.45", "2004"]);
+    }
+
+    #[test]
+    fn stopwords_are_found_and_nothing_else() {
+        let list: std::collections::BTreeSet<&str> = words(include_str!("stopwords.txt")).collect();
+        assert!(list.len() > 200 && list.len() * 4 <= 1 << Stopwords::BITS);
+        for word in &list {
+            assert_ne!(hash_word(word), 0, "{word} hashes to the empty-slot marker");
+            assert!(is_stopword(hash_word(word)), "{word}");
+        }
+        for word in ["putin", "summit", "government", "wants", "2021", ""] {
+            assert!(!is_stopword(hash_word(word)), "{word}");
+        }
+        assert!(!is_stopword(0));
     }
 
     #[test]
