@@ -8,8 +8,9 @@
 //! publisher's own page, not an aggregator's), then the lowest id, so output is deterministic.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::DocId;
@@ -87,7 +88,30 @@ pub struct MemberInfo<'a> {
 /// Groups documents `0..n` by the verified `pairs` and picks each group's canonical document.
 /// Singletons are not clusters. Clusters come largest first, then by canonical id.
 pub fn clusters(info: &[MemberInfo<'_>], pairs: &[(DocId, DocId)]) -> Vec<Cluster> {
-    let n = info.len();
+    let groups = components(info.len(), pairs);
+    let mut out: Vec<Cluster> = groups
+        .into_par_iter()
+        .map(|members| {
+            let (canonical, reason) = choose_canonical(&members, info);
+            Cluster {
+                canonical,
+                reason,
+                members,
+            }
+        })
+        .collect();
+    out.sort_by(|x, y| {
+        y.members
+            .len()
+            .cmp(&x.members.len())
+            .then(x.canonical.cmp(&y.canonical))
+    });
+    out
+}
+
+/// The connected components of documents `0..n` linked by `pairs` (union-find) with two members or
+/// more, each in id order.
+fn components(n: usize, pairs: &[(DocId, DocId)]) -> Vec<Vec<DocId>> {
     let mut parent: Vec<u32> = (0..n as u32).collect();
     fn find(parent: &mut [u32], mut x: u32) -> u32 {
         while parent[x as usize] != x {
@@ -108,25 +132,8 @@ pub fn clusters(info: &[MemberInfo<'_>], pairs: &[(DocId, DocId)]) -> Vec<Cluste
         let root = find(&mut parent, x);
         groups[root as usize].push(DocId(x));
     }
-    let mut out: Vec<Cluster> = groups
-        .into_iter()
-        .filter(|g| g.len() > 1)
-        .map(|members| {
-            let (canonical, reason) = choose_canonical(&members, info);
-            Cluster {
-                canonical,
-                reason,
-                members,
-            }
-        })
-        .collect();
-    out.sort_by(|x, y| {
-        y.members
-            .len()
-            .cmp(&x.members.len())
-            .then(x.canonical.cmp(&y.canonical))
-    });
-    out
+    groups.retain(|g| g.len() > 1);
+    groups
 }
 
 fn choose_canonical(members: &[DocId], info: &[MemberInfo<'_>]) -> (DocId, CanonicalReason) {
@@ -152,7 +159,8 @@ fn choose_canonical(members: &[DocId], info: &[MemberInfo<'_>]) -> (DocId, Canon
     // Copies deviate from the original each in their own way (a spinner's synonyms, an editor's
     // cuts), so the original's words are the ones the other members share: its support is the
     // average share of the other members that contain each of its content words.
-    let mut holders: HashMap<u64, u32> = HashMap::new();
+    // Content words are xxh3 hashes already: Fx's one multiply spreads them well enough.
+    let mut holders: FxHashMap<u64, u32> = FxHashMap::default();
     for m in members {
         for &w in info[m.index()].content {
             *holders.entry(w).or_default() += 1;
