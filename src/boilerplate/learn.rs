@@ -15,7 +15,8 @@
 //! within a factor of two of its own; this needs one pass over the documents and no pairwise
 //! comparison.
 
-use std::collections::{HashMap, HashSet};
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// A kept line of one document, as learning sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,17 +54,18 @@ pub struct DocLines<'a> {
 /// The set of normalised lines learned as chrome.
 #[derive(Debug, Clone, Default)]
 pub struct LearnedChrome {
-    lines: HashSet<u64>,
+    lines: FxHashSet<u64>,
     /// The learned lines that recur within one source: a site's own chrome.
-    site_lines: HashSet<u64>,
+    site_lines: FxHashSet<u64>,
     short_words: usize,
 }
 
 impl LearnedChrome {
     /// Learns chrome from a corpus.
     pub fn learn(docs: &[DocLines<'_>], config: &LearnConfig) -> LearnedChrome {
-        let mut df: HashMap<u64, u32> = HashMap::new();
-        let mut source_df: HashMap<(&str, u64), u32> = HashMap::new();
+        // Line hashes are xxh3 values already: Fx's one multiply spreads them well enough.
+        let mut df: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut source_df: FxHashMap<(&str, u64), u32> = FxHashMap::default();
         let mut seen = Vec::new();
         for doc in docs {
             distinct(doc.lines, &mut seen);
@@ -79,37 +81,48 @@ impl LearnedChrome {
                 || source.is_some_and(|s| source_df[&(s, h)] as usize >= config.min_source_df)
         };
 
-        // For every frequent line: the sum over its documents of the share that recurs along with
-        // it, and the number of documents.
-        let mut share_sum: HashMap<u64, (f64, u32)> = HashMap::new();
-        for doc in docs {
-            let doc_bytes: u64 = doc.lines.iter().map(|l| u64::from(l.bytes)).sum();
-            if doc_bytes == 0 {
-                continue;
-            }
-            // Each distinct recurring line once, even if a document repeats it. Lines below the
-            // frequency threshold still count as recurring with a frequent one: a story's
-            // paragraphs in three copies recur with its lead paragraph in four.
-            let mut recurring: Vec<&LineKey> =
-                doc.lines.iter().filter(|l| df[&l.hash] >= 2).collect();
-            recurring.sort_unstable_by_key(|l| l.hash);
-            recurring.dedup_by_key(|l| l.hash);
-            for line in recurring.iter().filter(|l| frequent(l.hash, doc.source)) {
-                let own = f64::from(df[&line.hash]);
-                let block: u64 = recurring
+        // For every frequent line of every document, the share of the document that recurs along
+        // with it (in parallel, by document)...
+        let shares: Vec<Vec<(u64, f64)>> = docs
+            .par_iter()
+            .map(|doc| {
+                let doc_bytes: u64 = doc.lines.iter().map(|l| u64::from(l.bytes)).sum();
+                if doc_bytes == 0 {
+                    return Vec::new();
+                }
+                // Each distinct recurring line once, even if a document repeats it. Lines below
+                // the frequency threshold still count as recurring with a frequent one: a story's
+                // paragraphs in three copies recur with its lead paragraph in four.
+                let mut recurring: Vec<&LineKey> =
+                    doc.lines.iter().filter(|l| df[&l.hash] >= 2).collect();
+                recurring.sort_unstable_by_key(|l| l.hash);
+                recurring.dedup_by_key(|l| l.hash);
+                recurring
                     .iter()
-                    .filter(|o| {
-                        let d = f64::from(df[&o.hash]);
-                        d >= own / 2.0 && d <= own * 2.0
+                    .filter(|l| frequent(l.hash, doc.source))
+                    .map(|line| {
+                        let own = f64::from(df[&line.hash]);
+                        let block: u64 = recurring
+                            .iter()
+                            .filter(|o| {
+                                let d = f64::from(df[&o.hash]);
+                                d >= own / 2.0 && d <= own * 2.0
+                            })
+                            .map(|o| u64::from(o.bytes))
+                            .sum();
+                        (line.hash, block as f64 / doc_bytes as f64)
                     })
-                    .map(|o| u64::from(o.bytes))
-                    .sum();
-                let entry = share_sum.entry(line.hash).or_insert((0.0, 0));
-                entry.0 += block as f64 / doc_bytes as f64;
-                entry.1 += 1;
-            }
+                    .collect()
+            })
+            .collect();
+        // ...summed per line in document order, so the sums do not depend on the thread count.
+        let mut share_sum: FxHashMap<u64, (f64, u32)> = FxHashMap::default();
+        for (hash, share) in shares.into_iter().flatten() {
+            let entry = share_sum.entry(hash).or_insert((0.0, 0));
+            entry.0 += share;
+            entry.1 += 1;
         }
-        let lines: HashSet<u64> = share_sum
+        let lines: FxHashSet<u64> = share_sum
             .into_iter()
             .filter(|&(_, (sum, n))| sum / f64::from(n) <= config.max_block_share)
             .map(|(h, _)| h)
