@@ -482,6 +482,29 @@ mod tests {
     }
 
     #[test]
+    fn phrases_are_found_in_any_case() {
+        let builtin = Rules::builtin();
+        let line = "Story text. \u{a9} 2024 Some Paper. ALL RIGHTS RESERVED.";
+        assert_eq!(builtin.matching(line).unwrap().name, "copyright/notice");
+        assert!(builtin
+            .matching("All the rights of man were discussed.")
+            .is_none());
+        // Many phrase rules, each with its own literal.
+        let many: String = (0..80)
+            .map(|i| format!("line many/p{i} \\bphrase{i:03}x\\b\n"))
+            .collect();
+        let rules = Rules::none().with_text(&many, "many.txt").unwrap();
+        assert_eq!(
+            rules
+                .matching("Some text with PHRASE042X in it")
+                .unwrap()
+                .name,
+            "user:many/p42"
+        );
+        assert!(rules.matching("Some text with phrase042 in it").is_none());
+    }
+
+    #[test]
     fn rest_rules_win_over_line_rules() {
         let rules = Rules::none()
             .with_text("line a ^related\nrest b ^related$\n", "t")
