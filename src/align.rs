@@ -122,9 +122,12 @@ impl Profile {
                 n.dedup();
                 n
             },
+            // A word is six bytes or so: room for every word without growing, in most texts.
+            text: String::with_capacity(body.len()),
+            tokens: Vec::with_capacity(body.len() / 5),
             ..Profile::default()
         };
-        let mut line_text = String::new();
+        let mut line_text = String::with_capacity(256);
         for line in body.lines() {
             normalize_into(line, &mut line_text);
             if line_text.is_empty() {
@@ -260,18 +263,35 @@ fn ends_sentence(gap: &str) -> bool {
 fn names(body: &str) -> Vec<u64> {
     let mut out = Vec::new();
     let mut scratch = String::new();
+    let mut lower = [0u8; 32];
     let mut sentence_start = true;
     let mut pos = 0usize;
     for word in words(body) {
         let start = word.as_ptr() as usize - body.as_ptr() as usize;
-        if body[pos..start].contains(['.', '!', '?', '\n']) {
+        if body.as_bytes()[pos..start]
+            .iter()
+            .any(|b| matches!(b, b'.' | b'!' | b'?' | b'\n'))
+        {
             sentence_start = true;
         }
         pos = start + word.len();
-        let first = word.chars().next().unwrap_or(' ');
-        if first.is_uppercase() && !sentence_start && !word.chars().any(|c| c.is_ascii_digit()) {
-            normalize_into(word, &mut scratch);
-            out.push(hash_word(&scratch));
+        let bytes = word.as_bytes();
+        let capitalised = if bytes[0].is_ascii() {
+            bytes[0].is_ascii_uppercase()
+        } else {
+            word.chars().next().is_some_and(char::is_uppercase)
+        };
+        if capitalised && !sentence_start && !bytes.iter().any(u8::is_ascii_digit) {
+            // An ASCII word normalises to its lower case.
+            if bytes.is_ascii() && bytes.len() <= lower.len() {
+                let lower = &mut lower[..bytes.len()];
+                lower.copy_from_slice(bytes);
+                lower.make_ascii_lowercase();
+                out.push(xxh3_64(lower));
+            } else {
+                normalize_into(word, &mut scratch);
+                out.push(hash_word(&scratch));
+            }
         }
         sentence_start = false;
     }
