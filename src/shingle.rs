@@ -36,6 +36,22 @@ const ASCII_ALNUM: [u8; 128] = {
     table
 };
 
+/// One bit for each of the eight bytes of `x` (lowest byte first) that is an ASCII letter or digit;
+/// bytes of 0x80 and above give meaningless bits, which the caller discards.
+#[inline]
+fn alnum_lanes(x: u64) -> u8 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // High bit of each byte set where that byte is at least `c` (bytes below 0x80, `c` at most
+    // 0x80: setting the high bit first keeps borrows inside each byte).
+    let at_least = |x: u64, c: u8| ((x | HIGH) - ONES * u64::from(c)) & HIGH;
+    let digit = at_least(x, b'0') & !at_least(x, b'9' + 1);
+    let folded = x | (ONES * 0x20);
+    let letter = at_least(folded, b'a') & !at_least(folded, b'z' + 1);
+    // Gather the eight high bits into one byte: bit 8i lands at 56 + i.
+    ((((digit | letter) >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56) as u8
+}
+
 /// Iterator over the words of a text; see [`words`].
 ///
 /// This runs over every byte of every article, several times, so it avoids a branch per byte: the
@@ -61,12 +77,20 @@ impl Words<'_> {
     /// The alphanumeric mask of `len` bytes from `start`.
     fn classify(&self, start: usize, len: usize) -> u64 {
         let bytes = &self.text.as_bytes()[start..start + len];
-        let (mut mask, mut high) = (0u64, 0u8);
-        for (i, &b) in bytes.iter().enumerate() {
-            mask |= u64::from(ASCII_ALNUM[usize::from(b & 0x7f)]) << i;
-            high |= b;
+        let (mut mask, mut high) = (0u64, 0u64);
+        // Eight bytes at a time, as the lanes of a u64 (SWAR).
+        let mut lanes = bytes.chunks_exact(8);
+        for (k, lane) in lanes.by_ref().enumerate() {
+            let x = u64::from_le_bytes(lane.try_into().expect("eight bytes"));
+            high |= x;
+            mask |= u64::from(alnum_lanes(x)) << (8 * k);
         }
-        if high < 0x80 {
+        let tail = lanes.remainder();
+        for (i, &b) in tail.iter().enumerate() {
+            mask |= u64::from(ASCII_ALNUM[usize::from(b & 0x7f)]) << (len - tail.len() + i);
+            high |= u64::from(b);
+        }
+        if high & 0x8080_8080_8080_8080 == 0 {
             return mask;
         }
         // Some characters are not ASCII: classify them (all their bytes alike) by decoding. A
@@ -222,6 +246,23 @@ mod tests {
             proptest::prop_assert_eq!(count_words(&text), plain.len());
             proptest::prop_assert_eq!(words(&text).collect::<Vec<_>>(), plain);
         }
+    }
+
+    #[test]
+    fn eight_bytes_are_classified_at_once_as_one_by_one() {
+        for b in 0u8..0x80 {
+            for pos in 0..8 {
+                let mut lane = [b' '; 8];
+                lane[pos] = b;
+                let want = u8::from(b.is_ascii_alphanumeric()) << pos;
+                assert_eq!(
+                    alnum_lanes(u64::from_le_bytes(lane)),
+                    want,
+                    "byte {b:#x} at {pos}"
+                );
+            }
+        }
+        assert_eq!(alnum_lanes(u64::from_le_bytes(*b"aZ09 @[`")), 0b0000_1111);
     }
 
     #[test]
