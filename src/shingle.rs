@@ -75,7 +75,8 @@ pub struct Words<'a> {
 
 impl Words<'_> {
     /// The alphanumeric mask of `len` bytes from `start`.
-    fn classify(&self, start: usize, len: usize) -> u64 {
+    /// `last_alnum` says whether the byte before `start` is alphanumeric.
+    fn classify(&self, start: usize, len: usize, last_alnum: bool) -> u64 {
         let bytes = &self.text.as_bytes()[start..start + len];
         let (mut mask, mut high) = (0u64, 0u64);
         // Eight bytes at a time, as the lanes of a u64 (SWAR).
@@ -98,7 +99,7 @@ impl Words<'_> {
         let mut mask = 0u64;
         let mut i = 0;
         while i < len && !self.text.is_char_boundary(start + i) {
-            mask |= u64::from(self.last_alnum) << i;
+            mask |= u64::from(last_alnum) << i;
             i += 1;
         }
         while i < len {
@@ -130,7 +131,7 @@ impl<'a> Iterator for Words<'a> {
                     return self.open.take().map(|start| &self.text[start..]);
                 }
                 let n = BLOCK.min(len - self.base);
-                let mask = self.classify(self.base, n);
+                let mask = self.classify(self.base, n, self.last_alnum);
                 // Bit i is set where byte i's class differs from byte i - 1's; a word open at the
                 // end of a short (last) block ends with the text.
                 let shifted = (mask << 1) | u64::from(self.last_alnum);
@@ -154,9 +155,18 @@ impl<'a> Iterator for Words<'a> {
     }
 }
 
-/// The number of words in `text` (as [`words`] counts them).
+/// The number of words in `text` (as [`words`] counts them): the word starts in each block's mask.
 pub fn count_words(text: &str) -> usize {
-    words(text).count()
+    let scan = words(text);
+    let (mut count, mut last_alnum, mut start) = (0, false, 0);
+    while start < text.len() {
+        let n = BLOCK.min(text.len() - start);
+        let mask = scan.classify(start, n, last_alnum);
+        count += (mask & !((mask << 1) | u64::from(last_alnum))).count_ones() as usize;
+        last_alnum = mask >> (n - 1) & 1 == 1;
+        start += n;
+    }
+    count
 }
 
 /// The xxh3 hash of one word.
