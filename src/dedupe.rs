@@ -280,6 +280,16 @@ fn linked(x: u32, y: u32, verdict: &Arc<Verdict>) -> Pair {
     }
 }
 
+/// A corpus stripped of its boilerplate.
+struct StrippedCorpus {
+    /// Each document's stripping, in corpus order.
+    stripped: Vec<Stripped>,
+    /// Each stripped body's [`body_hash`].
+    body_hashes: Vec<Option<u64>>,
+    /// Distinct lines learned as chrome.
+    learned_lines: usize,
+}
+
 /// Candidate pairs from every channel, merged.
 struct Candidates {
     pairs: Vec<(u32, u32)>,
@@ -469,29 +479,44 @@ impl Deduper {
     /// learning is on). Returns each document's [`Stripped`] (in corpus order) and the number of
     /// distinct lines learned as chrome.
     pub fn strip_corpus(&self, corpus: &Corpus, progress: &dyn Progress) -> (Vec<Stripped>, usize) {
+        let stripped = self.strip_and_hash(corpus, progress);
+        (stripped.stripped, stripped.learned_lines)
+    }
+
+    /// [`strip_corpus`](Self::strip_corpus), with each stripped body's hash as
+    /// [`body_hash`] gives it: stripping normalises every kept line anyway.
+    fn strip_and_hash(&self, corpus: &Corpus, progress: &dyn Progress) -> StrippedCorpus {
         let docs = corpus.documents();
+        let learn = self.config.boilerplate.learn;
         progress.start("stripping", docs.len() as u64);
-        let by_rules: Vec<(Stripped, Vec<LineKey>)> = docs
+        let by_rules: Vec<(Stripped, Vec<LineKey>, Option<u64>)> = docs
             .par_iter()
             .map_init(String::new, |scratch, doc| {
                 let stripped = self.stripper.strip(&doc.text);
                 let mut keys = Vec::new();
-                if self.config.boilerplate.learn {
-                    line_keys(&doc.text, &stripped, scratch, &mut keys);
-                }
+                let hash = if learn {
+                    line_keys(&doc.text, &stripped, scratch, &mut keys)
+                } else {
+                    body_hash(stripped.lines(&doc.text), scratch)
+                };
                 progress.advance(1);
-                (stripped, keys)
+                (stripped, keys, hash)
             })
             .collect();
         progress.finish();
-        if !self.config.boilerplate.learn {
-            return (by_rules.into_iter().map(|(s, _)| s).collect(), 0);
+        if !learn {
+            let (stripped, body_hashes) = by_rules.into_iter().map(|(s, _, h)| (s, h)).unzip();
+            return StrippedCorpus {
+                stripped,
+                body_hashes,
+                learned_lines: 0,
+            };
         }
         let b = &self.config.boilerplate;
         let views: Vec<DocLines<'_>> = docs
             .iter()
             .zip(&by_rules)
-            .map(|(doc, (_, keys))| DocLines {
+            .map(|(doc, (_, keys, _))| DocLines {
                 source: doc.meta_str("source"),
                 lines: keys,
             })
@@ -505,11 +530,25 @@ impl Deduper {
                 max_block_share: b.max_block_share,
             },
         );
-        let stripped = by_rules
+        let (stripped, body_hashes) = by_rules
             .par_iter()
-            .map(|(stripped, keys)| self.stripper.strip_learned(stripped, keys, &chrome))
-            .collect();
-        (stripped, chrome.len())
+            .zip(docs)
+            .map_init(String::new, |scratch, ((stripped, keys, hash), doc)| {
+                let learned = self.stripper.strip_learned(stripped, keys, &chrome);
+                // Learning only ever removes lines: the same number kept, the same body.
+                let hash = if learned.kept().len() == stripped.kept().len() {
+                    *hash
+                } else {
+                    body_hash(learned.lines(&doc.text), scratch)
+                };
+                (learned, hash)
+            })
+            .unzip();
+        StrippedCorpus {
+            stripped,
+            body_hashes,
+            learned_lines: chrome.len(),
+        }
     }
 
     /// The configuration in force.
@@ -527,20 +566,17 @@ impl Deduper {
         let k = self.config.num_perm;
         let docs = corpus.documents();
         let mut watch = Stopwatch::new();
-        let (stripped, learned_chrome_lines) = self.strip_corpus(corpus, progress);
+        let StrippedCorpus {
+            stripped,
+            body_hashes,
+            learned_lines: learned_chrome_lines,
+        } = self.strip_and_hash(corpus, progress);
         watch.lap("boilerplate");
 
         // Exact copies first: only one document of each group of identical bodies is fingerprinted
         // (and goes on to candidates and verification); the others are its copies.
-        progress.start("fingerprinting", docs.len() as u64);
-        let body_hashes: Vec<Option<u64>> = docs
-            .par_iter()
-            .zip(&stripped)
-            .map_init(String::new, |scratch, (doc, stripped)| {
-                body_hash(stripped.lines(&doc.text), scratch)
-            })
-            .collect();
         let exact = ExactGroups::new(&body_hashes);
+        progress.start("fingerprinting", docs.len() as u64);
         // `prints[d]` is `d`'s fingerprint if `d` represents its group, else empty: a copy's
         // fingerprint is its representative's (`prints[exact.rep(d)]`).
         let mut shingle_sigs = vec![0u32; docs.len() * k];

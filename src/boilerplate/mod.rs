@@ -20,7 +20,7 @@ mod rules;
 use std::ops::Range;
 
 use serde::Serialize;
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 pub use learn::{DocLines, LearnConfig, LearnedChrome, LineKey};
 pub use rules::{Rule, Rules, Scope};
@@ -257,15 +257,34 @@ pub fn line_key(line: &str, scratch: &mut String) -> LineKey {
     }
 }
 
-/// The learning keys of the kept lines of a stripped document.
-pub fn line_keys(text: &str, stripped: &Stripped, scratch: &mut String, out: &mut Vec<LineKey>) {
+/// The learning keys of the kept lines of a stripped document, into `out`. Returns what
+/// [`body_hash`](crate::fingerprint::body_hash) gives for the body these lines make, from the same
+/// normalised lines (`None`: the body has no words), so that a document learning leaves alone need
+/// not be normalised again.
+pub fn line_keys(
+    text: &str,
+    stripped: &Stripped,
+    scratch: &mut String,
+    out: &mut Vec<LineKey>,
+) -> Option<u64> {
     out.clear();
-    out.extend(
-        stripped
-            .kept
-            .iter()
-            .map(|r| line_key(&text[r.clone()], scratch)),
-    );
+    // The body's normalised lines, joined by spaces as normalisation joins them, hashed as they come.
+    let mut body = Xxh3::new();
+    let mut empty = true;
+    let mut words = 0;
+    for line in stripped.lines(text) {
+        let key = line_key(line, scratch);
+        if !scratch.is_empty() {
+            if !empty {
+                body.update(b" ");
+            }
+            body.update(scratch.as_bytes());
+            empty = false;
+        }
+        words += key.words;
+        out.push(key);
+    }
+    (words > 0).then(|| body.digest())
 }
 
 #[cfg(test)]

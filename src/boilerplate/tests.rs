@@ -151,6 +151,26 @@ fn line_rule_removals_stand_even_when_they_are_most_of_the_document() {
 }
 
 #[test]
+fn line_keys_hash_the_body_as_fingerprinting_does() {
+    let s = stripper();
+    let mut scratch = String::new();
+    let mut keys = Vec::new();
+    for text in [
+        "\u{201C}Talks\u{201D}  began \u{2014} in Geneva.\n\u{200B}\nThey ended.\nAdvertisement",
+        "--\n\u{a0}",
+        "",
+    ] {
+        let stripped = s.strip(text);
+        let mut normalized = String::new();
+        assert_eq!(
+            line_keys(text, &stripped, &mut scratch, &mut keys),
+            crate::fingerprint::body_hash(stripped.lines(text), &mut normalized),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
 fn learned_lines_are_removed_and_labelled() {
     let text = "A story paragraph that is long enough.\nBrought to you by Acme Widgets Ltd";
     let s = stripper();
