@@ -117,6 +117,33 @@ impl Words<'_> {
     }
 }
 
+impl<'a> Words<'a> {
+    /// Classifies the next block into `boundaries`; `false` past the end of the text. Out of line,
+    /// so that the per-word path of `next` stays small enough to inline into its callers.
+    #[inline(never)]
+    fn refill(&mut self) -> bool {
+        let len = self.text.len();
+        if self.base >= len {
+            return false;
+        }
+        let n = BLOCK.min(len - self.base);
+        let mask = self.classify(self.base, n, self.last_alnum);
+        // Bit i is set where byte i's class differs from byte i - 1's; a word open at the end of a
+        // short (last) block ends with the text.
+        let shifted = (mask << 1) | u64::from(self.last_alnum);
+        let valid = if n == BLOCK {
+            u64::MAX
+        } else {
+            (1u64 << n) - 1
+        };
+        self.boundaries = (mask ^ shifted) & valid;
+        self.last_alnum = mask >> (n - 1) & 1 == 1;
+        self.block = self.base;
+        self.base += n;
+        true
+    }
+}
+
 impl<'a> Iterator for Words<'a> {
     type Item = &'a str;
 
@@ -124,26 +151,10 @@ impl<'a> Iterator for Words<'a> {
     fn next(&mut self) -> Option<&'a str> {
         loop {
             while self.boundaries == 0 {
-                let len = self.text.len();
-                if self.base >= len {
+                if !self.refill() {
                     // Past the end: a word still open ends with the text.
-                    self.base = len + 1;
                     return self.open.take().map(|start| &self.text[start..]);
                 }
-                let n = BLOCK.min(len - self.base);
-                let mask = self.classify(self.base, n, self.last_alnum);
-                // Bit i is set where byte i's class differs from byte i - 1's; a word open at the
-                // end of a short (last) block ends with the text.
-                let shifted = (mask << 1) | u64::from(self.last_alnum);
-                let valid = if n == BLOCK {
-                    u64::MAX
-                } else {
-                    (1u64 << n) - 1
-                };
-                self.boundaries = (mask ^ shifted) & valid;
-                self.last_alnum = mask >> (n - 1) & 1 == 1;
-                self.block = self.base;
-                self.base += n;
             }
             let at = self.block + self.boundaries.trailing_zeros() as usize;
             self.boundaries &= self.boundaries - 1;
