@@ -93,25 +93,60 @@ pub fn candidate_pairs(
     min_estimate: f64,
 ) -> Vec<(u32, u32)> {
     assert!(banding.bands * banding.rows <= num_perm);
-    let per_band: Vec<Vec<(u32, u32)>> = (0..banding.bands)
+    let bands = banding.bands;
+    // Every member's band keys, member by member: a pair's keys in earlier bands are looked up to
+    // emit it only once.
+    let keys: Vec<u64> = members
+        .par_iter()
+        .flat_map_iter(|&doc| {
+            let signature = &signatures[doc as usize * num_perm..][..num_perm];
+            (0..bands).map(move |band| {
+                let lo = band * banding.rows;
+                band_key(&signature[lo..lo + banding.rows], band as u64)
+            })
+        })
+        .collect();
+    let key = |member: u32, band: usize| keys[member as usize * bands + band];
+    // Each band's buckets.
+    let sorted: Vec<BandBuckets> = (0..bands)
         .into_par_iter()
         .map(|band| {
-            let lo = band * banding.rows;
-            let mut keys: Vec<(u64, u32)> = members
-                .iter()
-                .map(|&doc| {
-                    let row = &signatures[doc as usize * num_perm..][lo..lo + banding.rows];
-                    (band_key(row, band as u64), doc)
-                })
+            let mut list: Vec<(u64, u32)> = (0..members.len() as u32)
+                .map(|m| (key(m, band), m))
                 .collect();
-            keys.sort_unstable();
-            let mut pairs = Vec::new();
-            for bucket in keys.chunk_by(|x, y| x.0 == y.0) {
+            list.sort_unstable();
+            let mut oversized = vec![false; members.len()];
+            for bucket in list.chunk_by(|x, y| x.0 == y.0) {
                 if bucket.len() > max_bucket {
-                    pairs.extend(bucket.windows(2).map(|w| ordered(w[0].1, w[1].1)));
+                    bucket
+                        .iter()
+                        .for_each(|&(_, m)| oversized[m as usize] = true);
+                }
+            }
+            BandBuckets { list, oversized }
+        })
+        .collect();
+    // A bucket of normal size yields each of its pairs, unless an earlier band already did (the
+    // two shared a normal bucket there); an oversized one links each member to the next only.
+    let per_band: Vec<Vec<(u32, u32)>> = (0..bands)
+        .into_par_iter()
+        .map(|band| {
+            let emitted_before = |x: u32, y: u32| {
+                (0..band).any(|i| key(x, i) == key(y, i) && !sorted[i].oversized[x as usize])
+            };
+            let doc = |m: u32| members[m as usize];
+            let mut pairs = Vec::new();
+            for bucket in sorted[band].list.chunk_by(|x, y| x.0 == y.0) {
+                if bucket.len() > max_bucket {
+                    pairs.extend(bucket.windows(2).map(|w| ordered(doc(w[0].1), doc(w[1].1))));
                 } else {
-                    for (i, &(_, a)) in bucket.iter().enumerate() {
-                        pairs.extend(bucket[i + 1..].iter().map(|&(_, b)| ordered(a, b)));
+                    for (i, &(_, x)) in bucket.iter().enumerate() {
+                        pairs.extend(
+                            bucket[i + 1..]
+                                .iter()
+                                .filter(|&&(_, y)| !emitted_before(x, y))
+                                .map(|&(_, y)| ordered(doc(x), doc(y))),
+                        );
                     }
                 }
             }
@@ -126,6 +161,13 @@ pub fn candidate_pairs(
         .into_par_iter()
         .filter(|&(a, b)| estimate_jaccard(row(a), row(b)) >= min_estimate)
         .collect()
+}
+
+/// One band's buckets: its `(key, member)` list, sorted, and which members sit in an oversized
+/// bucket.
+struct BandBuckets {
+    list: Vec<(u64, u32)>,
+    oversized: Vec<bool>,
 }
 
 fn ordered(a: u32, b: u32) -> (u32, u32) {
@@ -152,6 +194,59 @@ fn band_key(row: &[u32], band: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Candidate pairs as plainly as they can be made: every band's pairs, merged.
+    fn reference(
+        signatures: &[u32],
+        num_perm: usize,
+        banding: Banding,
+        members: &[u32],
+        max_bucket: usize,
+    ) -> Vec<(u32, u32)> {
+        let mut pairs = Vec::new();
+        for band in 0..banding.bands {
+            let lo = band * banding.rows;
+            let mut keys: Vec<(u64, u32)> = members
+                .iter()
+                .map(|&d| {
+                    let row = &signatures[d as usize * num_perm..][lo..lo + banding.rows];
+                    (band_key(row, band as u64), d)
+                })
+                .collect();
+            keys.sort_unstable();
+            for bucket in keys.chunk_by(|x, y| x.0 == y.0) {
+                if bucket.len() > max_bucket {
+                    pairs.extend(bucket.windows(2).map(|w| ordered(w[0].1, w[1].1)));
+                } else {
+                    for (i, &(_, a)) in bucket.iter().enumerate() {
+                        pairs.extend(bucket[i + 1..].iter().map(|&(_, b)| ordered(a, b)));
+                    }
+                }
+            }
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs
+    }
+
+    proptest! {
+        /// Emitting each pair in the first band that yields it gives every band's pairs, oversized
+        /// buckets included: signatures over a tiny alphabet collide often, in buckets of all sizes.
+        #[test]
+        fn each_pair_once_is_every_bands_pairs(
+            values in proptest::collection::vec(0u32..3, 8 * 30),
+            max_bucket in 2usize..6,
+            skip in 0u32..30,
+        ) {
+            let banding = Banding { bands: 4, rows: 2 };
+            let members: Vec<u32> = (0..30).filter(|&d| d != skip).collect();
+            prop_assert_eq!(
+                candidate_pairs(&values, 8, banding, &members, max_bucket, 0.0),
+                reference(&values, 8, banding, &members, max_bucket)
+            );
+        }
+    }
 
     #[test]
     fn banding_midpoint_follows_threshold() {
