@@ -31,16 +31,7 @@ pub fn containment_pairs(
     min_share: f64,
     max_df: usize,
 ) -> Vec<(u32, u32)> {
-    let mut postings: Vec<(u64, u32)> = members
-        .par_iter()
-        .flat_map_iter(|&d| {
-            shingles[d as usize]
-                .iter()
-                .filter(move |&&h| is_anchor(h, sampling))
-                .map(move |&h| (h, d))
-        })
-        .collect();
-    postings.par_sort_unstable();
+    let postings = sorted_postings(shingles, members, sampling);
     // Each document's anchors, too-common ones left out, are the base of its containment estimate.
     let lists: Vec<&[(u64, u32)]> = postings
         .chunk_by(|x, y| x.0 == y.0)
@@ -62,35 +53,93 @@ pub fn containment_pairs(
     let by_doc: Vec<&[(u32, u32)]> = memberships.chunk_by(|x, y| x.0 == y.0).collect();
     by_doc
         .par_iter()
-        .map_init(Vec::new, |others: &mut Vec<u32>, lists_of_doc| {
-            let d = lists_of_doc[0].0;
-            others.clear();
-            for &(_, list) in lists_of_doc.iter() {
-                others.extend(
-                    shared[list as usize]
-                        .iter()
-                        .map(|&(_, o)| o)
-                        .filter(|&o| o > d),
-                );
-            }
-            others.sort_unstable();
-            others
-                .chunk_by(|x, y| x == y)
-                .filter(|run| {
-                    let fewest = anchors[d as usize].min(anchors[run[0] as usize]);
-                    run.len() >= min_shared.min(fewest)
-                        && run.len() as f64 >= min_share * fewest as f64
-                })
-                .map(|run| (d, run[0]))
-                .collect::<Vec<_>>()
-        })
+        .map_init(
+            // Per thread: anchors shared with each document, and the documents counted.
+            || (vec![0u32; shingles.len()], Vec::new()),
+            |(shared_with, others): &mut (Vec<u32>, Vec<u32>), lists_of_doc| {
+                let d = lists_of_doc[0].0;
+                for &(_, list) in lists_of_doc.iter() {
+                    for &(_, o) in shared[list as usize].iter().filter(|&&(_, o)| o > d) {
+                        if shared_with[o as usize] == 0 {
+                            others.push(o);
+                        }
+                        shared_with[o as usize] += 1;
+                    }
+                }
+                others.sort_unstable();
+                let pairs: Vec<(u32, u32)> = others
+                    .iter()
+                    .filter(|&&o| {
+                        let n = std::mem::take(&mut shared_with[o as usize]) as usize;
+                        let fewest = anchors[d as usize].min(anchors[o as usize]);
+                        n >= min_shared.min(fewest) && n as f64 >= min_share * fewest as f64
+                    })
+                    .map(|&o| (d, o))
+                    .collect();
+                others.clear();
+                pairs
+            },
+        )
         .flatten_iter()
         .collect()
+}
+
+/// Parts of the postings, by the top byte of the anchor: sorted one by one, in order, they are
+/// sorted, and each part is small enough to sort in cache.
+const PARTS: usize = 256;
+
+/// Every `(anchor, document)` of the members, sorted.
+fn sorted_postings(shingles: &[&[u64]], members: &[u32], sampling: u64) -> Vec<(u64, u32)> {
+    let part = |h: u64| (h >> 56) as usize;
+    let chunks: Vec<Vec<Vec<(u64, u32)>>> = members
+        .par_chunks(members.len().div_ceil(64).max(1))
+        .map(|chunk| {
+            let mut parts = vec![Vec::new(); PARTS];
+            for &d in chunk {
+                for &h in shingles[d as usize]
+                    .iter()
+                    .filter(|&&h| is_anchor(h, sampling))
+                {
+                    parts[part(h)].push((h, d));
+                }
+            }
+            parts
+        })
+        .collect();
+    let parts: Vec<Vec<(u64, u32)>> = (0..PARTS)
+        .into_par_iter()
+        .map(|p| {
+            let mut postings: Vec<(u64, u32)> =
+                chunks.iter().flat_map(|c| c[p].iter().copied()).collect();
+            postings.sort_unstable();
+            postings
+        })
+        .collect();
+    parts.concat()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Sorting part by part is sorting.
+        #[test]
+        fn postings_come_out_sorted(
+            sets in proptest::collection::vec(proptest::collection::btree_set(any::<u64>(), 0..60), 1..20),
+        ) {
+            let sets: Vec<Vec<u64>> = sets.into_iter().map(|s| s.into_iter().collect()).collect();
+            let views: Vec<&[u64]> = sets.iter().map(Vec::as_slice).collect();
+            let members: Vec<u32> = (0..sets.len() as u32).collect();
+            let mut want: Vec<(u64, u32)> = members
+                .iter()
+                .flat_map(|&d| sets[d as usize].iter().filter(|&&h| is_anchor(h, 2)).map(move |&h| (h, d)))
+                .collect();
+            want.sort_unstable();
+            prop_assert_eq!(sorted_postings(&views, &members, 2), want);
+        }
+    }
 
     fn anchors(n: u64, offset: u64) -> Vec<u64> {
         // Hashes whose top bits make every one an anchor at sampling 1.
