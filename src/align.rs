@@ -622,8 +622,31 @@ fn is_typo(x: &str, y: &str) -> bool {
     let (nx, ny) = (x.chars().count(), y.chars().count());
     let longest = nx.max(ny);
     let most = 2.min(longest / 3).max(1);
-    // Words whose lengths differ by more than `most` are further apart than that: most swaps are.
-    longest >= 3 && nx.abs_diff(ny) <= most && strsim::damerau_levenshtein(x, y) <= most
+    // Cheap lower bounds on the distance first: most swaps exceed them.
+    longest >= 3
+        && nx.abs_diff(ny) <= most
+        && letters_apart(x, y) <= most
+        && strsim::damerau_levenshtein(x, y) <= most
+}
+
+/// A lower bound on the edit distance of two words: every edit (insertion, deletion, substitution,
+/// transposition) adds at most one letter to, and takes at most one from, a word's multiset of
+/// letters, so the letters one word has beyond the other count edits. 0 for words not all ASCII.
+fn letters_apart(x: &str, y: &str) -> usize {
+    if !x.is_ascii() || !y.is_ascii() {
+        return 0;
+    }
+    let mut count = [0i16; 128];
+    for b in x.bytes() {
+        count[usize::from(b)] += 1;
+    }
+    for b in y.bytes() {
+        count[usize::from(b)] -= 1;
+    }
+    let (surplus, deficit) = count.iter().fold((0, 0), |(s, d), &c| {
+        (s + c.max(0) as usize, d + (-c).max(0) as usize)
+    });
+    surplus.max(deficit)
 }
 
 /// Length of the longest strictly increasing subsequence.
@@ -749,6 +772,14 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
         assert!(!is_typo("the", "a"));
         assert!(!is_typo("relationship", "human relationship"));
         assert!(is_typo("agressive", "aggressive"));
+    }
+
+    proptest::proptest! {
+        /// The letter count never exceeds the distance it bounds.
+        #[test]
+        fn letters_apart_bounds_the_distance(x in "[a-e]{0,8}", y in "[a-e]{0,8}") {
+            proptest::prop_assert!(letters_apart(&x, &y) <= strsim::damerau_levenshtein(&x, &y));
+        }
     }
 
     #[test]
