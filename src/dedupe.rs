@@ -10,12 +10,15 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::align::{align, Profile};
 use crate::anchor::containment_pairs;
 use crate::boilerplate::{
-    line_keys, DocLines, LearnConfig, LearnedChrome, LineKey, Rules, Stripped, Stripper,
+    line_ranges, BodyHasher, DocLines, LearnConfig, LearnedChrome, LineFacts, LineKey, Rules,
+    Stripped, Stripper,
 };
 use crate::cluster::{self, Cluster, MemberInfo, Published};
 use crate::config::Config;
@@ -280,6 +283,59 @@ fn linked(x: u32, y: u32, verdict: &Arc<Verdict>) -> Pair {
     }
 }
 
+/// Each document's lines, and the facts of every distinct line. Reprints repeat most of their
+/// lines (a syndicated story's paragraphs, a site's chrome): each distinct line is matched against
+/// the rules and normalised once.
+struct LineTable {
+    /// Per document: its lines and the hash of each.
+    lines: Vec<DocLineHashes>,
+    /// The facts of each distinct line, by the hash of its text.
+    facts: FxHashMap<u64, LineFacts>,
+}
+
+/// One document's trimmed, non-empty lines and the xxh3 hash of each.
+struct DocLineHashes {
+    ranges: Vec<std::ops::Range<usize>>,
+    hashes: Vec<u64>,
+}
+
+impl LineTable {
+    fn new(docs: &[Document], stripper: &Stripper) -> LineTable {
+        let lines: Vec<DocLineHashes> = docs
+            .par_iter()
+            .map(|doc| {
+                let ranges: Vec<_> = line_ranges(&doc.text).collect();
+                let hashes = ranges
+                    .iter()
+                    .map(|r| xxh3_64(doc.text[r.clone()].as_bytes()))
+                    .collect();
+                DocLineHashes { ranges, hashes }
+            })
+            .collect();
+        // The first place each distinct line stands, found by sorting (document, line) by hash.
+        let mut first: Vec<(u64, u32, u32)> = lines
+            .iter()
+            .zip(0..)
+            .flat_map(|(l, d)| l.hashes.iter().zip(0..).map(move |(&h, i)| (h, d, i)))
+            .collect();
+        first.par_sort_unstable();
+        first.dedup_by_key(|x| x.0);
+        let facts = first
+            .par_iter()
+            .map_init(String::new, |scratch, &(hash, d, i)| {
+                let text = &docs[d as usize].text;
+                let range = lines[d as usize].ranges[i as usize].clone();
+                (hash, stripper.line_facts(&text[range], scratch))
+            })
+            .collect();
+        LineTable { lines, facts }
+    }
+
+    fn facts(&self, hash: u64) -> &LineFacts {
+        &self.facts[&hash]
+    }
+}
+
 /// A corpus stripped of its boilerplate.
 struct StrippedCorpus {
     /// Each document's stripping, in corpus order.
@@ -489,18 +545,31 @@ impl Deduper {
         let docs = corpus.documents();
         let learn = self.config.boilerplate.learn;
         progress.start("stripping", docs.len() as u64);
+        let table = LineTable::new(docs, &self.stripper);
         let by_rules: Vec<(Stripped, Vec<LineKey>, Option<u64>)> = docs
             .par_iter()
-            .map_init(String::new, |scratch, doc| {
-                let stripped = self.stripper.strip(&doc.text);
-                let mut keys = Vec::new();
-                let hash = if learn {
-                    line_keys(&doc.text, &stripped, scratch, &mut keys)
-                } else {
-                    body_hash(stripped.lines(&doc.text), scratch)
-                };
+            .zip(&table.lines)
+            .map(|(doc, lines)| {
+                let facts = |i: usize| table.facts(lines.hashes[i]);
+                let stripped = self
+                    .stripper
+                    .strip_lines(&doc.text, &lines.ranges, |i| facts(i).rule);
+                // The kept lines' keys, and the body's hash from their normalised text.
+                let mut keys = Vec::with_capacity(stripped.kept().len());
+                let mut body = BodyHasher::default();
+                let mut i = 0;
+                for kept in stripped.kept() {
+                    while lines.ranges[i] != *kept {
+                        i += 1;
+                    }
+                    let facts = facts(i);
+                    body.add(&facts.key, &facts.normalized);
+                    if learn {
+                        keys.push(facts.key);
+                    }
+                }
                 progress.advance(1);
-                (stripped, keys, hash)
+                (stripped, keys, body.finish())
             })
             .collect();
         progress.finish();
@@ -681,6 +750,54 @@ impl Deduper {
                 })
                 .collect(),
             stats,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fingerprint::body_hash;
+    use crate::{Input, ReadOptions};
+
+    fn sample() -> Corpus {
+        let mut corpus = Corpus::new();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/devsample/docs.jsonl");
+        corpus
+            .read(&Input::parse(path), &ReadOptions::default())
+            .expect("the bundled sample reads");
+        corpus
+    }
+
+    /// Stripping a corpus through its table of distinct lines gives what stripping each document
+    /// alone gives, and each body's hash is `body_hash` of the lines kept, learning on or off.
+    #[test]
+    fn the_line_table_strips_and_hashes_as_each_document_alone() {
+        let corpus = sample();
+        let mut scratch = String::new();
+        for learn in [false, true] {
+            let mut config = Config::default();
+            config.boilerplate.learn = learn;
+            let deduper = Deduper::new(config).expect("valid config");
+            let out = deduper.strip_and_hash(&corpus, &NoProgress);
+            assert_eq!(out.stripped.len(), corpus.len());
+            for ((doc, stripped), hash) in corpus
+                .documents()
+                .iter()
+                .zip(&out.stripped)
+                .zip(&out.body_hashes)
+            {
+                if !learn {
+                    assert_eq!(*stripped, deduper.stripper().strip(&doc.text), "{}", doc.id);
+                }
+                assert_eq!(
+                    *hash,
+                    body_hash(stripped.lines(&doc.text), &mut scratch),
+                    "{}",
+                    doc.id
+                );
+            }
+            assert_eq!(out.learned_lines > 0, learn);
         }
     }
 }

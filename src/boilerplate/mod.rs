@@ -127,27 +127,57 @@ impl Stripper {
     /// Strips `text` by the rules.
     pub fn strip(&self, text: &str) -> Stripped {
         let lines: Vec<Range<usize>> = line_ranges(text).collect();
-        let full = self.apply_rules(text, &lines, true);
+        self.strip_lines(text, &lines, |i| {
+            self.rules.matching_index(&text[lines[i].clone()])
+        })
+    }
+
+    /// Strips `text` by the rules, given its lines (as [`line_ranges`] makes them) and the rule each
+    /// one matches: `rule_of(i)`, an index into the rules, for `lines[i]`. A rule depends on the
+    /// line alone, so a corpus finds it once for each distinct line (see [`Stripper::line_facts`]).
+    pub fn strip_lines(
+        &self,
+        text: &str,
+        lines: &[Range<usize>],
+        rule_of: impl Fn(usize) -> Option<usize>,
+    ) -> Stripped {
+        let full = self.apply_rules(text, lines, true, &rule_of);
         if full.removed_share() <= self.max_share || full.removals.iter().all(|r| r.certain) {
             return full;
         }
-        let mut lines_only = self.apply_rules(text, &lines, false);
+        let mut lines_only = self.apply_rules(text, lines, false, &rule_of);
         lines_only.refused = Some(full.removed_share());
         lines_only
     }
 
-    fn apply_rules(&self, text: &str, lines: &[Range<usize>], rest_blocks: bool) -> Stripped {
+    /// What stripping needs of a line wherever it stands; `scratch` is reused.
+    pub fn line_facts(&self, line: &str, scratch: &mut String) -> LineFacts {
+        let key = line_key(line, scratch);
+        LineFacts {
+            rule: self.rules.matching_index(line),
+            key,
+            normalized: scratch.as_str().into(),
+        }
+    }
+
+    fn apply_rules(
+        &self,
+        text: &str,
+        lines: &[Range<usize>],
+        rest_blocks: bool,
+        rule_of: &dyn Fn(usize) -> Option<usize>,
+    ) -> Stripped {
         let total: usize = lines.iter().map(Range::len).sum();
         let mut kept = Vec::with_capacity(lines.len());
         let mut removals = Vec::new();
         let mut before = 0usize;
         for (i, line) in lines.iter().enumerate() {
-            match self.rules.matching(&text[line.clone()]) {
+            match rule_of(i).map(|r| &self.rules.rules()[r]) {
                 Some(rule) if rest_blocks && rule.scope == Scope::Rest => {
                     let block = &lines[i + 1..];
-                    let link_list = block.iter().all(|l| {
-                        let line = &text[l.clone()];
-                        count_words(line) <= LINK_LIST_WORDS || self.rules.matching(line).is_some()
+                    let link_list = block.iter().enumerate().all(|(k, l)| {
+                        count_words(&text[l.clone()]) <= LINK_LIST_WORDS
+                            || rule_of(i + 1 + k).is_some()
                     });
                     // A header near the top may head the article itself, unless what follows is
                     // plainly a list of links.
@@ -257,6 +287,57 @@ pub fn line_key(line: &str, scratch: &mut String) -> LineKey {
     }
 }
 
+/// What stripping needs to know of one line, wherever it stands: the rule it matches, its learning
+/// key, and its normalised text (for the body's hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineFacts {
+    /// The rule the line matches, as an index into [`Rules::rules`].
+    pub rule: Option<usize>,
+    /// Its learning key.
+    pub key: LineKey,
+    /// Its normalised text.
+    pub normalized: Box<str>,
+}
+
+/// Hashes a body from its normalised lines as they come, the way [`normalize_lines_into`]
+/// joins them: the same hash as [`body_hash`](crate::fingerprint::body_hash) gives.
+///
+/// [`normalize_lines_into`]: crate::normalize::normalize_lines_into
+pub struct BodyHasher {
+    hasher: Xxh3,
+    empty: bool,
+    words: u32,
+}
+
+impl Default for BodyHasher {
+    fn default() -> Self {
+        BodyHasher {
+            hasher: Xxh3::new(),
+            empty: true,
+            words: 0,
+        }
+    }
+}
+
+impl BodyHasher {
+    /// Adds the next line: its key and normalised text.
+    pub fn add(&mut self, key: &LineKey, normalized: &str) {
+        if !normalized.is_empty() {
+            if !self.empty {
+                self.hasher.update(b" ");
+            }
+            self.hasher.update(normalized.as_bytes());
+            self.empty = false;
+        }
+        self.words += key.words;
+    }
+
+    /// The body's hash; `None` if it has no words.
+    pub fn finish(self) -> Option<u64> {
+        (self.words > 0).then(|| self.hasher.digest())
+    }
+}
+
 /// The learning keys of the kept lines of a stripped document, into `out`. Returns what
 /// [`body_hash`](crate::fingerprint::body_hash) gives for the body these lines make, from the same
 /// normalised lines (`None`: the body has no words), so that a document learning leaves alone need
@@ -268,23 +349,13 @@ pub fn line_keys(
     out: &mut Vec<LineKey>,
 ) -> Option<u64> {
     out.clear();
-    // The body's normalised lines, joined by spaces as normalisation joins them, hashed as they come.
-    let mut body = Xxh3::new();
-    let mut empty = true;
-    let mut words = 0;
+    let mut body = BodyHasher::default();
     for line in stripped.lines(text) {
         let key = line_key(line, scratch);
-        if !scratch.is_empty() {
-            if !empty {
-                body.update(b" ");
-            }
-            body.update(scratch.as_bytes());
-            empty = false;
-        }
-        words += key.words;
+        body.add(&key, scratch);
         out.push(key);
     }
-    (words > 0).then(|| body.digest())
+    body.finish()
 }
 
 #[cfg(test)]

@@ -217,6 +217,11 @@ impl Rules {
 
     /// The rule that matches a (trimmed) line, if any: a `rest` rule if one matches, else the first.
     pub fn matching(&self, line: &str) -> Option<&Rule> {
+        self.matching_index(line).map(|i| &self.rules[i])
+    }
+
+    /// [`matching`](Self::matching), as an index into [`rules`](Self::rules).
+    pub fn matching_index(&self, line: &str) -> Option<usize> {
         let tier = self
             .tiers
             .iter()
@@ -237,11 +242,11 @@ impl Rules {
         let mut first: Option<usize> = None;
         for i in anchored.into_iter().flatten().chain(phrases).filter(fits) {
             if self.rules[i].scope == Scope::Rest {
-                return Some(&self.rules[i]);
+                return Some(i);
             }
             first = Some(first.map_or(i, |f| f.min(i)));
         }
-        first.map(|i| &self.rules[i])
+        first
     }
 }
 
