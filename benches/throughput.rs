@@ -17,12 +17,9 @@ use reprint::shingle::word_hashes_into;
 use reprint::{Config, Corpus, Deduper, Input, NoProgress, ReadOptions};
 
 fn corpus() -> Corpus {
-    let mut corpus = Corpus::new();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/devsample/docs.jsonl");
-    corpus
-        .read(&Input::parse(path), &ReadOptions::default())
-        .expect("the bundled sample reads");
-    corpus
+    Corpus::from_inputs([Input::parse(path)], &ReadOptions::default())
+        .expect("the bundled sample reads")
 }
 
 fn stages(c: &mut Criterion) {

@@ -760,20 +760,13 @@ mod tests {
     use crate::fingerprint::body_hash;
     use crate::{Input, ReadOptions};
 
-    fn sample() -> Corpus {
-        let mut corpus = Corpus::new();
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/devsample/docs.jsonl");
-        corpus
-            .read(&Input::parse(path), &ReadOptions::default())
-            .expect("the bundled sample reads");
-        corpus
-    }
-
     /// Stripping a corpus through its table of distinct lines gives what stripping each document
     /// alone gives, and each body's hash is `body_hash` of the lines kept, learning on or off.
     #[test]
     fn the_line_table_strips_and_hashes_as_each_document_alone() {
-        let corpus = sample();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/devsample/docs.jsonl");
+        let corpus = Corpus::from_inputs([Input::parse(path)], &ReadOptions::default())
+            .expect("the bundled sample reads");
         let mut scratch = String::new();
         for learn in [false, true] {
             let mut config = Config::default();

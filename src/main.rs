@@ -255,16 +255,12 @@ impl RunArgs {
             text_field: self.text_field.clone(),
             strict: self.strict,
         };
-        // Compiling the boilerplate rules takes a tenth of a second: it runs while the corpus is
-        // read.
+        // Compiling the boilerplate rules takes some 50 ms: it runs while the corpus is read.
         let (deduper, corpus) = std::thread::scope(|s| {
             let deduper = s.spawn(|| Deduper::with_user_rules(config, self.boilerplate.as_deref()));
-            let mut corpus = Corpus::new();
-            let read = inputs
-                .iter()
-                .try_for_each(|arg| corpus.read(&Input::parse(arg), &options));
+            let corpus = Corpus::from_inputs(inputs.iter().map(|arg| Input::parse(arg)), &options);
             let deduper = deduper.join().expect("rule compilation does not panic");
-            (deduper, read.map(|()| corpus))
+            (deduper, corpus)
         });
         let (deduper, corpus) = (deduper?, corpus?);
         report_skips(&corpus);

@@ -53,6 +53,18 @@ impl Default for ReadOptions {
 }
 
 impl Corpus {
+    /// A corpus of every input, read in order (see [`read`](Self::read)).
+    pub fn from_inputs(
+        inputs: impl IntoIterator<Item = Input>,
+        options: &ReadOptions,
+    ) -> Result<Corpus, InputError> {
+        let mut corpus = Corpus::new();
+        for input in inputs {
+            corpus.read(&input, options)?;
+        }
+        Ok(corpus)
+    }
+
     /// Reads one input into the corpus. Unusable records are skipped and recorded (see
     /// [`Corpus::skipped`]) unless `options.strict` is set, when the first one is returned as
     /// [`InputError::Rejected`]. I/O failures are always errors.
