@@ -24,7 +24,7 @@ use crate::cluster::{self, Cluster, MemberInfo, Published};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocId, Document};
 use crate::error::Error;
-use crate::fingerprint::{body_hash, fingerprint, Fingerprint, Scratch, SignatureSlots};
+use crate::fingerprint::{fingerprint, Fingerprint, Scratch, SignatureSlots};
 use crate::lsh::{candidate_pairs, Banding};
 use crate::minhash::MinHasher;
 use crate::verify::{measure, verify, Evidence, Kind, Measures, Overlap, Verdict, MIN_TITLE_WORDS};
@@ -334,13 +334,36 @@ impl LineTable {
     fn facts(&self, hash: u64) -> &LineFacts {
         &self.facts[&hash]
     }
+
+    /// The facts of the lines `stripped` kept of document `d`, in order.
+    fn kept<'a>(&'a self, d: usize, stripped: &'a Stripped) -> impl Iterator<Item = &'a LineFacts> {
+        let lines = &self.lines[d];
+        // The kept lines are some of the document's lines, in order.
+        let mut i = 0;
+        stripped.kept().iter().map(move |kept| {
+            while lines.ranges[i] != *kept {
+                i += 1;
+            }
+            self.facts(lines.hashes[i])
+        })
+    }
+
+    /// The hash of the body `stripped` kept of document `d`, as
+    /// [`body_hash`](crate::fingerprint::body_hash) gives it.
+    fn body_hash(&self, d: usize, stripped: &Stripped) -> Option<u64> {
+        let mut body = BodyHasher::default();
+        for facts in self.kept(d, stripped) {
+            body.add(&facts.key, &facts.normalized);
+        }
+        body.finish()
+    }
 }
 
 /// A corpus stripped of its boilerplate.
 struct StrippedCorpus {
     /// Each document's stripping, in corpus order.
     stripped: Vec<Stripped>,
-    /// Each stripped body's [`body_hash`].
+    /// Each stripped body's [`body_hash`](crate::fingerprint::body_hash).
     body_hashes: Vec<Option<u64>>,
     /// Distinct lines learned as chrome.
     learned_lines: usize,
@@ -540,7 +563,8 @@ impl Deduper {
     }
 
     /// [`strip_corpus`](Self::strip_corpus), with each stripped body's hash as
-    /// [`body_hash`] gives it: stripping normalises every kept line anyway.
+    /// [`body_hash`](crate::fingerprint::body_hash) gives it: stripping normalises every kept line
+    /// anyway.
     fn strip_and_hash(&self, corpus: &Corpus, progress: &dyn Progress) -> StrippedCorpus {
         let docs = corpus.documents();
         let learn = self.config.boilerplate.learn;
@@ -549,27 +573,19 @@ impl Deduper {
         let by_rules: Vec<(Stripped, Vec<LineKey>, Option<u64>)> = docs
             .par_iter()
             .zip(&table.lines)
-            .map(|(doc, lines)| {
-                let facts = |i: usize| table.facts(lines.hashes[i]);
-                let stripped = self
-                    .stripper
-                    .strip_lines(&doc.text, &lines.ranges, |i| facts(i).rule);
-                // The kept lines' keys, and the body's hash from their normalised text.
-                let mut keys = Vec::with_capacity(stripped.kept().len());
-                let mut body = BodyHasher::default();
-                let mut i = 0;
-                for kept in stripped.kept() {
-                    while lines.ranges[i] != *kept {
-                        i += 1;
-                    }
-                    let facts = facts(i);
-                    body.add(&facts.key, &facts.normalized);
-                    if learn {
-                        keys.push(facts.key);
-                    }
-                }
+            .enumerate()
+            .map(|(d, (doc, lines))| {
+                let stripped = self.stripper.strip_lines(&doc.text, &lines.ranges, |i| {
+                    table.facts(lines.hashes[i]).rule
+                });
+                let keys = if learn {
+                    table.kept(d, &stripped).map(|f| f.key).collect()
+                } else {
+                    Vec::new()
+                };
+                let hash = table.body_hash(d, &stripped);
                 progress.advance(1);
-                (stripped, keys, body.finish())
+                (stripped, keys, hash)
             })
             .collect();
         progress.finish();
@@ -601,14 +617,14 @@ impl Deduper {
         );
         let (stripped, body_hashes) = by_rules
             .par_iter()
-            .zip(docs)
-            .map_init(String::new, |scratch, ((stripped, keys, hash), doc)| {
+            .enumerate()
+            .map(|(d, (stripped, keys, hash))| {
                 let learned = self.stripper.strip_learned(stripped, keys, &chrome);
                 // Learning only ever removes lines: the same number kept, the same body.
                 let hash = if learned.kept().len() == stripped.kept().len() {
                     *hash
                 } else {
-                    body_hash(learned.lines(&doc.text), scratch)
+                    table.body_hash(d, &learned)
                 };
                 (learned, hash)
             })
