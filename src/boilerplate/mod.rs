@@ -338,10 +338,9 @@ impl BodyHasher {
     }
 }
 
-/// The learning keys of the kept lines of a stripped document, into `out`. Returns what
-/// [`body_hash`](crate::fingerprint::body_hash) gives for the body these lines make, from the same
-/// normalised lines (`None`: the body has no words), so that a document learning leaves alone need
-/// not be normalised again.
+/// The learning keys of the kept lines of one stripped document, into `out` (for
+/// [`Stripper::strip_learned`]). Returns what [`body_hash`](crate::fingerprint::body_hash) gives
+/// for the body these lines make, from the same normalised lines (`None`: the body has no words).
 pub fn line_keys(
     text: &str,
     stripped: &Stripped,
