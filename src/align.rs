@@ -60,8 +60,9 @@ impl Stopwords {
         let mut i = Self::home(hash);
         loop {
             match self.slots[i] {
+                // A hash of 0 stops here too: 0 marks an empty slot.
                 0 => return false,
-                slot if slot == hash => return hash != 0,
+                slot if slot == hash => return true,
                 _ => i = (i + 1) % self.slots.len(),
             }
         }
@@ -287,7 +288,7 @@ fn names(body: &str) -> Vec<u64> {
                 let lower = &mut lower[..bytes.len()];
                 lower.copy_from_slice(bytes);
                 lower.make_ascii_lowercase();
-                out.push(xxh3_64(lower));
+                out.push(hash_word(std::str::from_utf8(lower).expect("ASCII")));
             } else {
                 normalize_into(word, &mut scratch);
                 out.push(hash_word(&scratch));
