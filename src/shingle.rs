@@ -14,10 +14,13 @@ pub const MAX_SHINGLE: usize = 16;
 pub fn words(text: &str) -> Words<'_> {
     Words {
         text,
+        blocks: Blocks {
+            text,
+            start: 0,
+            last_alnum: false,
+        },
         block: 0,
-        base: 0,
         boundaries: 0,
-        last_alnum: false,
         open: None,
     }
 }
@@ -61,85 +64,115 @@ fn alnum_lanes(x: u64) -> u8 {
 #[derive(Debug, Clone)]
 pub struct Words<'a> {
     text: &'a str,
+    blocks: Blocks<'a>,
     /// Where the current block starts.
     block: usize,
-    /// Where the block after the current one starts.
-    base: usize,
     /// The class changes left in the current block, as bits (bit `i`: byte `block + i`).
     boundaries: u64,
-    /// Whether the last byte classified is alphanumeric.
-    last_alnum: bool,
     /// Where the word being read started, once its start is found and its end is not.
     open: Option<usize>,
 }
 
-impl Words<'_> {
-    /// The alphanumeric mask of `len` bytes from `start`.
-    /// `last_alnum` says whether the byte before `start` is alphanumeric.
-    fn classify(&self, start: usize, len: usize, last_alnum: bool) -> u64 {
-        let bytes = &self.text.as_bytes()[start..start + len];
-        let (mut mask, mut high) = (0u64, 0u64);
-        // Eight bytes at a time, as the lanes of a u64 (SWAR).
-        let mut lanes = bytes.chunks_exact(8);
-        for (k, lane) in lanes.by_ref().enumerate() {
-            let x = u64::from_le_bytes(lane.try_into().expect("eight bytes"));
-            high |= x;
-            mask |= u64::from(alnum_lanes(x)) << (8 * k);
+/// A text's 64-byte blocks in order, each with its mask of alphanumeric bytes.
+#[derive(Debug, Clone)]
+struct Blocks<'a> {
+    text: &'a str,
+    /// Where the next block starts.
+    start: usize,
+    /// Whether the last byte classified is alphanumeric.
+    last_alnum: bool,
+}
+
+/// One block of [`Blocks`].
+struct Block {
+    start: usize,
+    len: usize,
+    /// Bit `i` set where byte `start + i` is alphanumeric.
+    mask: u64,
+    /// Whether the byte before the block is alphanumeric.
+    after_alnum: bool,
+}
+
+impl Iterator for Blocks<'_> {
+    type Item = Block;
+
+    fn next(&mut self) -> Option<Block> {
+        if self.start >= self.text.len() {
+            return None;
         }
-        let tail = lanes.remainder();
-        for (i, &b) in tail.iter().enumerate() {
-            mask |= u64::from(ASCII_ALNUM[usize::from(b & 0x7f)]) << (len - tail.len() + i);
-            high |= u64::from(b);
-        }
-        if high & 0x8080_8080_8080_8080 == 0 {
-            return mask;
-        }
-        // Some characters are not ASCII: classify them (all their bytes alike) by decoding. A
-        // character may have begun in the previous block; its bytes here are continuation bytes.
-        let mut mask = 0u64;
-        let mut i = 0;
-        while i < len && !self.text.is_char_boundary(start + i) {
-            mask |= u64::from(last_alnum) << i;
-            i += 1;
-        }
-        while i < len {
-            let c = self.text[start + i..]
-                .chars()
-                .next()
-                .expect("a char starts here");
-            if c.is_alphanumeric() {
-                let end = (i + c.len_utf8()).min(len);
-                mask |= (u64::MAX >> (BLOCK - (end - i))) << i;
-            }
-            i += c.len_utf8();
-        }
-        mask
+        let len = BLOCK.min(self.text.len() - self.start);
+        let block = Block {
+            start: self.start,
+            len,
+            mask: classify(self.text, self.start, len, self.last_alnum),
+            after_alnum: self.last_alnum,
+        };
+        self.last_alnum = block.mask >> (len - 1) & 1 == 1;
+        self.start += len;
+        Some(block)
     }
 }
 
-impl<'a> Words<'a> {
-    /// Classifies the next block into `boundaries`; `false` past the end of the text. Out of line,
-    /// so that the per-word path of `next` stays small enough to inline into its callers.
+/// The alphanumeric mask of `len` (at most 64) bytes of `text` from `start`; `last_alnum` says
+/// whether the byte before `start` is alphanumeric.
+fn classify(text: &str, start: usize, len: usize, last_alnum: bool) -> u64 {
+    let bytes = &text.as_bytes()[start..start + len];
+    let (mut mask, mut high) = (0u64, 0u64);
+    // Eight bytes at a time, as the lanes of a u64 (SWAR).
+    let mut lanes = bytes.chunks_exact(8);
+    for (k, lane) in lanes.by_ref().enumerate() {
+        let x = u64::from_le_bytes(lane.try_into().expect("eight bytes"));
+        high |= x;
+        mask |= u64::from(alnum_lanes(x)) << (8 * k);
+    }
+    let tail = lanes.remainder();
+    for (i, &b) in tail.iter().enumerate() {
+        mask |= u64::from(ASCII_ALNUM[usize::from(b & 0x7f)]) << (len - tail.len() + i);
+        high |= u64::from(b);
+    }
+    if high & 0x8080_8080_8080_8080 == 0 {
+        return mask;
+    }
+    // Some characters are not ASCII: classify them (all their bytes alike) by decoding. A
+    // character may have begun in the previous block; its bytes here are continuation bytes.
+    let mut mask = 0u64;
+    let mut i = 0;
+    while i < len && !text.is_char_boundary(start + i) {
+        mask |= u64::from(last_alnum) << i;
+        i += 1;
+    }
+    while i < len {
+        let c = text[start + i..]
+            .chars()
+            .next()
+            .expect("a char starts here");
+        if c.is_alphanumeric() {
+            let end = (i + c.len_utf8()).min(len);
+            mask |= (u64::MAX >> (BLOCK - (end - i))) << i;
+        }
+        i += c.len_utf8();
+    }
+    mask
+}
+
+impl Words<'_> {
+    /// Takes the class changes of the next block into `boundaries`; `false` past the end of the
+    /// text. Out of line, so that the per-word path of `next` stays small enough to inline.
     #[inline(never)]
     fn refill(&mut self) -> bool {
-        let len = self.text.len();
-        if self.base >= len {
+        let Some(block) = self.blocks.next() else {
             return false;
-        }
-        let n = BLOCK.min(len - self.base);
-        let mask = self.classify(self.base, n, self.last_alnum);
+        };
         // Bit i is set where byte i's class differs from byte i - 1's; a word open at the end of a
         // short (last) block ends with the text.
-        let shifted = (mask << 1) | u64::from(self.last_alnum);
-        let valid = if n == BLOCK {
+        let shifted = (block.mask << 1) | u64::from(block.after_alnum);
+        let valid = if block.len == BLOCK {
             u64::MAX
         } else {
-            (1u64 << n) - 1
+            (1u64 << block.len) - 1
         };
-        self.boundaries = (mask ^ shifted) & valid;
-        self.last_alnum = mask >> (n - 1) & 1 == 1;
-        self.block = self.base;
-        self.base += n;
+        self.boundaries = (block.mask ^ shifted) & valid;
+        self.block = block.start;
         true
     }
 }
@@ -168,16 +201,10 @@ impl<'a> Iterator for Words<'a> {
 
 /// The number of words in `text` (as [`words`] counts them): the word starts in each block's mask.
 pub fn count_words(text: &str) -> usize {
-    let scan = words(text);
-    let (mut count, mut last_alnum, mut start) = (0, false, 0);
-    while start < text.len() {
-        let n = BLOCK.min(text.len() - start);
-        let mask = scan.classify(start, n, last_alnum);
-        count += (mask & !((mask << 1) | u64::from(last_alnum))).count_ones() as usize;
-        last_alnum = mask >> (n - 1) & 1 == 1;
-        start += n;
-    }
-    count
+    words(text)
+        .blocks
+        .map(|b| (b.mask & !((b.mask << 1) | u64::from(b.after_alnum))).count_ones() as usize)
+        .sum()
 }
 
 /// The xxh3 hash of one word.
