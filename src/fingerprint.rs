@@ -48,9 +48,10 @@ pub struct SignatureSlots<'a> {
     pub content: &'a mut [u32],
 }
 
-/// The [`Fingerprint::body_hash`] of the body made of `lines`, without fingerprinting it (it is
-/// the cheap part: copies are grouped by it before anything else is computed); `None` if the body
-/// has no words. `scratch` is reused.
+/// The [`Fingerprint::body_hash`] of the body made of `lines`, without fingerprinting it; `None` if
+/// the body has no words. `scratch` is reused. This is the definition the corpus path keeps to when it
+/// groups copies by hashes streamed from its table of lines
+/// ([`BodyHasher`](crate::boilerplate::BodyHasher)).
 pub fn body_hash<'a>(
     lines: impl IntoIterator<Item = &'a str>,
     scratch: &mut String,
