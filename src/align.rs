@@ -79,27 +79,19 @@ pub fn is_stopword(hash: u64) -> bool {
     stopwords().contains(hash)
 }
 
-/// A token of a profile: its hash, where it is in the normalised text, and whether it carries
-/// content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Token {
-    hash: u64,
-    start: u32,
-    end: u32,
-    content: bool,
-}
-
 /// One document prepared for alignment.
 #[derive(Debug, Clone, Default)]
 pub struct Profile {
     text: String,
-    tokens: Vec<Token>,
-    /// Token index ranges of the sentences.
+    /// Each word's hash, in text order.
+    hashes: Vec<u64>,
+    /// Each word's byte range in `text`.
+    spans: Vec<(u32, u32)>,
+    /// Word index ranges of the sentences.
     sentences: Vec<Range<u32>>,
     /// Per sentence, its sorted, deduplicated content hashes, as ranges into `content`.
     content_ranges: Vec<Range<u32>>,
     content: Vec<u64>,
-    /// Sorted, deduplicated hashes of numbers and capitalised names.
     /// Sorted, deduplicated hashes of capitalised names (not starting a sentence).
     names: Vec<u64>,
     /// Sorted, deduplicated hashes of numbers.
@@ -116,21 +108,32 @@ impl Profile {
     /// Profiles a stripped body. Sentences end at `.`, `!`, `?`, `;`, `:` and at line ends.
     pub fn new(body: &str) -> Profile {
         let mut p = Profile {
-            names: names(body),
             numbers: {
                 let mut n: Vec<u64> = numbers(body).map(hash_word).collect();
                 n.sort_unstable();
                 n.dedup();
                 n
             },
-            // A word is six bytes or so: room for every word without growing, in most texts.
             text: String::with_capacity(body.len()),
-            tokens: Vec::with_capacity(body.len() / 5),
             ..Profile::default()
         };
+        // A word is six bytes or so, with its space: room for every word without growing, in most
+        // texts.
+        p.hashes.reserve(body.len() / 6);
+        p.spans.reserve(body.len() / 6);
+        p.content.reserve(body.len() / 10);
         let mut line_text = String::with_capacity(256);
+        // The current sentence's word hashes as bytes, for its key.
+        let mut key_bytes: Vec<u8> = Vec::with_capacity(512);
         for line in body.lines() {
             normalize_into(line, &mut line_text);
+            // An ASCII line normalised without merging white space keeps every byte in place (only
+            // lower-cased): its names are read off its words as they go by. Other lines are read
+            // for names on their own.
+            let in_place = line.len() == line_text.len() && line.is_ascii();
+            if !in_place {
+                names_into(line, &mut p.names);
+            }
             if line_text.is_empty() {
                 continue;
             }
@@ -140,65 +143,49 @@ impl Profile {
             let offset = p.text.len();
             p.text.push_str(&line_text);
             // One pass over the line's words: a sentence ends where the gap before a word ends one.
-            let mut sentence_start = p.tokens.len() as u32;
+            let mut sentence = Sentence::start(&p);
             let mut previous_end = None;
             for word in words(&line_text) {
                 // `words` yields slices of `line_text`: recover their offsets.
                 let start = word.as_ptr() as usize - line_text.as_ptr() as usize;
-                if previous_end.is_some_and(|end| ends_sentence(&line_text[end..start])) {
-                    p.sentences.push(sentence_start..p.tokens.len() as u32);
-                    sentence_start = p.tokens.len() as u32;
+                let gap = previous_end.map(|end| &line_text.as_bytes()[end..start]);
+                if gap.is_some_and(ends_sentence) {
+                    sentence.end(&mut p, &mut key_bytes);
+                    sentence = Sentence::start(&p);
                 }
                 previous_end = Some(start + word.len());
                 let hash = hash_word(word);
-                p.tokens.push(Token {
-                    hash,
-                    start: (offset + start) as u32,
-                    end: (offset + start + word.len()) as u32,
-                    content: !is_stopword(hash),
-                });
-            }
-            if previous_end.is_some() {
-                p.sentences.push(sentence_start..p.tokens.len() as u32);
-            }
-        }
-        for s in &p.sentences {
-            let from = p.content.len();
-            p.content.extend(
-                p.tokens[s.start as usize..s.end as usize]
-                    .iter()
-                    .filter(|t| t.content)
-                    .map(|t| t.hash),
-            );
-            p.content[from..].sort_unstable();
-            let mut unique = from;
-            for i in from..p.content.len() {
-                if i == from || p.content[i] != p.content[unique - 1] {
-                    p.content[unique] = p.content[i];
-                    unique += 1;
+                if in_place
+                    && is_name(&line.as_bytes()[start..start + word.len()])
+                    && gap.is_some_and(|gap| !gap.iter().any(|b| matches!(b, b'.' | b'!' | b'?')))
+                {
+                    p.names.push(hash);
+                }
+                p.hashes.push(hash);
+                p.spans.push((
+                    (offset + start) as u32,
+                    (offset + start + word.len()) as u32,
+                ));
+                key_bytes.extend_from_slice(&hash.to_le_bytes());
+                if !is_stopword(hash) {
+                    p.content.push(hash);
                 }
             }
-            p.content.truncate(unique);
-            p.content_ranges.push(from as u32..unique as u32);
+            if previous_end.is_some() {
+                sentence.end(&mut p, &mut key_bytes);
+            }
         }
-        let mut key_bytes = Vec::new();
-        p.sentence_keys = (0..p.sentences.len())
-            .map(|i| {
-                key_bytes.clear();
-                key_bytes.extend(
-                    p.sentence_tokens(i)
-                        .iter()
-                        .flat_map(|t| t.hash.to_le_bytes()),
-                );
-                (xxh3_64(&key_bytes), i as u32)
-            })
-            .collect();
+        p.names.sort_unstable();
+        p.names.dedup();
         p.sentence_keys.sort_unstable();
-        p.postings = (0..p.sentences.len())
-            .filter(|&i| p.sentence_content(i).len() >= MIN_SENTENCE_CONTENT)
-            .flat_map(|i| p.sentence_content(i).iter().map(move |&h| (h, i as u32)))
-            .collect();
-        p.postings.sort_unstable();
+        p.postings.reserve_exact(p.content.len());
+        for (i, r) in p.content_ranges.iter().enumerate() {
+            let content = &p.content[r.start as usize..r.end as usize];
+            if content.len() >= MIN_SENTENCE_CONTENT {
+                p.postings.extend(content.iter().map(|&h| (h, i as u32)));
+            }
+        }
+        p.postings.sort_unstable_by_key(|&(h, _)| h);
         p
     }
 
@@ -210,8 +197,8 @@ impl Profile {
     /// The normalised text of sentence `i`.
     pub fn sentence_text(&self, i: usize) -> &str {
         let s = &self.sentences[i];
-        let start = self.tokens[s.start as usize].start as usize;
-        let end = self.tokens[s.end as usize - 1].end as usize;
+        let start = self.spans[s.start as usize].0 as usize;
+        let end = self.spans[s.end as usize - 1].1 as usize;
         &self.text[start..end]
     }
 
@@ -220,13 +207,52 @@ impl Profile {
         &self.content[r.start as usize..r.end as usize]
     }
 
-    fn sentence_tokens(&self, i: usize) -> &[Token] {
+    /// The word hashes of sentence `i`.
+    fn sentence_hashes(&self, i: usize) -> &[u64] {
         let s = &self.sentences[i];
-        &self.tokens[s.start as usize..s.end as usize]
+        &self.hashes[s.start as usize..s.end as usize]
     }
 
-    fn word(&self, t: &Token) -> &str {
-        &self.text[t.start as usize..t.end as usize]
+    /// The text of word `w` of sentence `i`.
+    fn word(&self, i: usize, w: usize) -> &str {
+        let (start, end) = self.spans[self.sentences[i].start as usize + w];
+        &self.text[start as usize..end as usize]
+    }
+}
+
+/// Where the sentence being read by [`Profile::new`] started: its first word and its first content
+/// hash.
+struct Sentence {
+    first_word: u32,
+    first_content: usize,
+}
+
+impl Sentence {
+    fn start(p: &Profile) -> Sentence {
+        Sentence {
+            first_word: p.hashes.len() as u32,
+            first_content: p.content.len(),
+        }
+    }
+
+    /// Ends the sentence at the last word read: its content hashes sorted and deduplicated, its key
+    /// made of `key_bytes` (which it clears).
+    fn end(self, p: &mut Profile, key_bytes: &mut Vec<u8>) {
+        let i = p.sentences.len() as u32;
+        p.sentences.push(self.first_word..p.hashes.len() as u32);
+        let from = self.first_content;
+        p.content[from..].sort_unstable();
+        let mut unique = from;
+        for i in from..p.content.len() {
+            if i == from || p.content[i] != p.content[unique - 1] {
+                p.content[unique] = p.content[i];
+                unique += 1;
+            }
+        }
+        p.content.truncate(unique);
+        p.content_ranges.push(from as u32..unique as u32);
+        p.sentence_keys.push((xxh3_64(key_bytes), i));
+        key_bytes.clear();
     }
 }
 
@@ -244,7 +270,7 @@ pub fn sentences(line: &str) -> impl Iterator<Item = Range<usize>> + '_ {
         let first = words.next()?;
         let mut end = first.end;
         while let Some(next) = words.peek() {
-            if ends_sentence(&line[end..next.start]) {
+            if ends_sentence(&line.as_bytes()[end..next.start]) {
                 break;
             }
             end = next.end;
@@ -255,23 +281,27 @@ pub fn sentences(line: &str) -> impl Iterator<Item = Range<usize>> + '_ {
 }
 
 /// Whether the text between two words of a line ends a sentence.
-fn ends_sentence(gap: &str) -> bool {
-    gap.contains(['.', '!', '?', ';', ':'])
+fn ends_sentence(gap: &[u8]) -> bool {
+    gap.iter()
+        .any(|b| matches!(b, b'.' | b'!' | b'?' | b';' | b':'))
 }
 
-/// Capitalised words that do not start a sentence (and hold no digit), as hashes of their
-/// normalised form.
-fn names(body: &str) -> Vec<u64> {
-    let mut out = Vec::new();
+/// Whether an ASCII word is a name: capitalised, with no digit.
+fn is_name(word: &[u8]) -> bool {
+    word[0].is_ascii_uppercase() && !word.iter().any(u8::is_ascii_digit)
+}
+
+/// Appends the names of one line to `out`: capitalised words that do not start a sentence (and hold
+/// no digit), as hashes of their normalised form.
+fn names_into(line: &str, out: &mut Vec<u64>) {
     let mut scratch = String::new();
-    let mut lower = [0u8; 32];
     let mut sentence_start = true;
     let mut pos = 0usize;
-    for word in words(body) {
-        let start = word.as_ptr() as usize - body.as_ptr() as usize;
-        if body.as_bytes()[pos..start]
+    for word in words(line) {
+        let start = word.as_ptr() as usize - line.as_ptr() as usize;
+        if line.as_bytes()[pos..start]
             .iter()
-            .any(|b| matches!(b, b'.' | b'!' | b'?' | b'\n'))
+            .any(|b| matches!(b, b'.' | b'!' | b'?'))
         {
             sentence_start = true;
         }
@@ -283,22 +313,11 @@ fn names(body: &str) -> Vec<u64> {
             word.chars().next().is_some_and(char::is_uppercase)
         };
         if capitalised && !sentence_start && !bytes.iter().any(u8::is_ascii_digit) {
-            // An ASCII word normalises to its lower case.
-            if bytes.is_ascii() && bytes.len() <= lower.len() {
-                let lower = &mut lower[..bytes.len()];
-                lower.copy_from_slice(bytes);
-                lower.make_ascii_lowercase();
-                out.push(hash_word(std::str::from_utf8(lower).expect("ASCII")));
-            } else {
-                normalize_into(word, &mut scratch);
-                out.push(hash_word(&scratch));
-            }
+            normalize_into(word, &mut scratch);
+            out.push(hash_word(&scratch));
         }
         sentence_start = false;
     }
-    out.sort_unstable();
-    out.dedup();
-    out
 }
 
 /// How far two sorted sets of immutables agree: shared over the smaller count, or 1 if either has
@@ -475,7 +494,7 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
     for p in &pairs {
         let mut one = Edits::default();
         if identical[p.a] == Some(p.b) {
-            one.compared = a.sentence_tokens(p.a).len();
+            one.compared = a.sentence_hashes(p.a).len();
         } else {
             one.add(a, p.a, b, p.b);
         }
@@ -583,11 +602,9 @@ impl Edits {
     }
 
     fn add(&mut self, a: &Profile, i: usize, b: &Profile, j: usize) {
-        let (ta, tb) = (a.sentence_tokens(i), b.sentence_tokens(j));
-        let ha: Vec<u64> = ta.iter().map(|t| t.hash).collect();
-        let hb: Vec<u64> = tb.iter().map(|t| t.hash).collect();
+        let (ha, hb) = (a.sentence_hashes(i), b.sentence_hashes(j));
         let before = self.substituted;
-        for op in capture_diff_slices(Algorithm::Myers, &ha, &hb) {
+        for op in capture_diff_slices(Algorithm::Myers, ha, hb) {
             match op {
                 DiffOp::Equal { .. } => {}
                 DiffOp::Delete { old_len, .. } => self.changed += old_len,
@@ -599,9 +616,7 @@ impl Edits {
                     new_len,
                 } => {
                     let typos = (0..old_len.min(new_len))
-                        .filter(|&k| {
-                            is_typo(a.word(&ta[old_index + k]), b.word(&tb[new_index + k]))
-                        })
+                        .filter(|&k| is_typo(a.word(i, old_index + k), b.word(j, new_index + k)))
                         .count();
                     let real = old_len.max(new_len) - typos;
                     self.changed += real;
@@ -611,7 +626,7 @@ impl Edits {
                 }
             }
         }
-        self.compared += ta.len().max(tb.len());
+        self.compared += ha.len().max(hb.len());
         if self.substituted > before {
             self.swapped_sentences += 1;
         }
@@ -780,6 +795,61 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
         #[test]
         fn letters_apart_bounds_the_distance(x in "[a-e]{0,8}", y in "[a-e]{0,8}") {
             proptest::prop_assert!(letters_apart(&x, &y) <= strsim::damerau_levenshtein(&x, &y));
+        }
+    }
+
+    /// The names of a whole body read the plain way, word by word over the raw text: the reference
+    /// for the names [`Profile::new`] reads off its words as it goes.
+    fn names_of_body(body: &str) -> Vec<u64> {
+        let mut out = Vec::new();
+        let mut sentence_start = true;
+        let mut pos = 0;
+        for word in words(body) {
+            let start = word.as_ptr() as usize - body.as_ptr() as usize;
+            if body[pos..start].contains(['.', '!', '?', '\n']) {
+                sentence_start = true;
+            }
+            pos = start + word.len();
+            let capitalised = word.chars().next().is_some_and(char::is_uppercase);
+            if capitalised && !sentence_start && !word.bytes().any(|b| b.is_ascii_digit()) {
+                out.push(hash_word(&crate::normalize::normalize(word)));
+            }
+            sentence_start = false;
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    proptest::proptest! {
+        /// Names are the same whether a line is read in place (ASCII, nothing to collapse) or on
+        /// its own (accents, curly quotes, runs of spaces, tabs, padding).
+        #[test]
+        fn names_are_read_alike_in_place_and_not(
+            lines in proptest::collection::vec(
+                (
+                    "|[ \t]",
+                    proptest::collection::vec(
+                        (
+                            "[A-Za-z][a-z0-9]{0,3}|[0-9]{1,3}|[ÉA-Z][a-zé]{1,3}|“[A-Z][a-z]{1,3}”",
+                            proptest::sample::select(vec![" ", " ", ", ", ". ", "? ", "! ", "; ", ": ", "  ", " \t"]),
+                        ),
+                        1..10,
+                    ),
+                    "|[.!? ]",
+                ),
+                0..6,
+            )
+        ) {
+            let body: Vec<String> = lines
+                .iter()
+                .map(|(pad, words, end)| {
+                    let line: String = words.iter().map(|(w, gap)| format!("{w}{gap}")).collect();
+                    format!("{pad}{}{end}", line.trim_end())
+                })
+                .collect();
+            let body = body.join("\n");
+            proptest::prop_assert_eq!(&Profile::new(&body).names, &names_of_body(&body));
         }
     }
 
