@@ -109,9 +109,9 @@ pub fn clusters(info: &[MemberInfo<'_>], pairs: &[(DocId, DocId)]) -> Vec<Cluste
     out
 }
 
-/// The connected components of documents `0..n` linked by `pairs` (union-find) with two members or
-/// more, each in id order.
-fn components(n: usize, pairs: &[(DocId, DocId)]) -> Vec<Vec<DocId>> {
+/// The connected component of each of the documents `0..n` linked by `pairs` (union-find), named by
+/// its lowest member.
+pub(crate) fn component_roots(n: usize, pairs: impl IntoIterator<Item = (u32, u32)>) -> Vec<u32> {
     let mut parent: Vec<u32> = (0..n as u32).collect();
     fn find(parent: &mut [u32], mut x: u32) -> u32 {
         while parent[x as usize] != x {
@@ -121,16 +121,22 @@ fn components(n: usize, pairs: &[(DocId, DocId)]) -> Vec<Vec<DocId>> {
         }
         x
     }
-    for &(a, b) in pairs {
-        let (ra, rb) = (find(&mut parent, a.0), find(&mut parent, b.0));
+    for (a, b) in pairs {
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
         if ra != rb {
             parent[ra.max(rb) as usize] = ra.min(rb);
         }
     }
+    (0..n as u32).map(|x| find(&mut parent, x)).collect()
+}
+
+/// The connected components of documents `0..n` linked by `pairs` with two members or more, each
+/// in id order.
+fn components(n: usize, pairs: &[(DocId, DocId)]) -> Vec<Vec<DocId>> {
+    let roots = component_roots(n, pairs.iter().map(|&(a, b)| (a.0, b.0)));
     let mut groups: Vec<Vec<DocId>> = vec![Vec::new(); n];
-    for x in 0..n as u32 {
-        let root = find(&mut parent, x);
-        groups[root as usize].push(DocId(x));
+    for (x, root) in roots.into_iter().enumerate() {
+        groups[root as usize].push(DocId(x as u32));
     }
     groups.retain(|g| g.len() > 1);
     groups

@@ -369,6 +369,44 @@ struct StrippedCorpus {
     learned_lines: usize,
 }
 
+/// Candidate pairs verified together, at the least (whole components are never split).
+const VERIFY_BATCH: usize = 1024;
+
+/// Candidate pairs ordered by the connected component of the candidate graph they belong to, and cut
+/// into batches of whole components: no document of a batch has a candidate pair outside it.
+struct ComponentBatches {
+    pairs: Vec<(u32, u32)>,
+    /// Where each batch ends in `pairs`.
+    ends: Vec<usize>,
+}
+
+impl ComponentBatches {
+    fn new(n: usize, mut pairs: Vec<(u32, u32)>, at_least: usize) -> ComponentBatches {
+        let root = cluster::component_roots(n, pairs.iter().copied());
+        pairs.par_sort_unstable_by_key(|&(a, b)| (root[a as usize], a, b));
+        let mut ends = Vec::new();
+        let mut start = 0;
+        for (i, w) in pairs.windows(2).enumerate() {
+            let component_ends = root[w[0].0 as usize] != root[w[1].0 as usize];
+            if component_ends && i + 1 - start >= at_least {
+                ends.push(i + 1);
+                start = i + 1;
+            }
+        }
+        if start < pairs.len() {
+            ends.push(pairs.len());
+        }
+        ComponentBatches { pairs, ends }
+    }
+
+    fn batches(&self) -> impl Iterator<Item = &[(u32, u32)]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| &self.pairs[start..end])
+    }
+}
+
 /// Candidate pairs from every channel, merged.
 struct Candidates {
     pairs: Vec<(u32, u32)>,
@@ -696,20 +734,25 @@ impl Deduper {
 
         let candidates = self.candidates(&prints, &shingle_sigs, &content_sigs, &exact);
         drop((shingle_sigs, content_sigs));
+        let (candidate_count, by_channel) = (candidates.pairs.len(), candidates.by_channel);
         watch.lap("candidates");
 
-        // Sentence profiles are made the first time a pair needs its documents aligned.
-        let profiles: Vec<OnceLock<Profile>> = (0..docs.len()).map(|_| OnceLock::new()).collect();
-        let profile = |d: u32| {
-            profiles[d as usize]
-                .get_or_init(|| Profile::new(&stripped[d as usize].body(&docs[d as usize].text)))
-        };
-
-        progress.start("verifying", candidates.pairs.len() as u64);
-        let verified: Vec<Pair> = candidates
-            .pairs
-            .par_iter()
-            .filter_map(|&(a, b)| {
+        // Sentence profiles are made the first time a pair needs its documents aligned, and dropped
+        // once every pair that could need them is verified: candidates are verified a few connected
+        // components at a time, so only the profiles of those components are kept at once (not one
+        // per document of the corpus), and their memory serves the next ones.
+        let mut profiles: Vec<OnceLock<Profile>> =
+            (0..docs.len()).map(|_| OnceLock::new()).collect();
+        let by_component = ComponentBatches::new(docs.len(), candidates.pairs, VERIFY_BATCH);
+        progress.start("verifying", by_component.pairs.len() as u64);
+        let mut verified: Vec<Pair> = Vec::new();
+        for batch in by_component.batches() {
+            let profile = |d: u32| {
+                profiles[d as usize].get_or_init(|| {
+                    Profile::new(&stripped[d as usize].body(&docs[d as usize].text))
+                })
+            };
+            verified.par_extend(batch.par_iter().filter_map(|&(a, b)| {
                 let (profile_a, profile_b) = (|| profile(a), || profile(b));
                 let verdict = verify(
                     &evidence(&prints[a as usize], &profile_a),
@@ -722,8 +765,11 @@ impl Deduper {
                     b: DocId(b),
                     verdict: Arc::new(verdict),
                 })
-            })
-            .collect();
+            }));
+            for &(a, b) in batch {
+                drop((profiles[a as usize].take(), profiles[b as usize].take()));
+            }
+        }
         progress.finish();
         let pairs = exact.expand(verified, self.config.max_bucket);
         watch.lap("verification");
@@ -747,10 +793,10 @@ impl Deduper {
         watch.lap("clusters");
 
         let stats = Stats {
-            candidates_by_channel: candidates.by_channel,
+            candidates_by_channel: by_channel,
             banding: Some(self.banding),
             content_banding: Some(self.content_banding),
-            candidates: candidates.pairs.len(),
+            candidates: candidate_count,
             stages: watch.laps,
             ..Stats::of_stripping(&stripped, learned_chrome_lines)
         };
@@ -775,6 +821,33 @@ mod tests {
     use super::*;
     use crate::fingerprint::body_hash;
     use crate::{Input, ReadOptions};
+
+    proptest::proptest! {
+        /// Verification batches hold every candidate pair once, never split a component (no
+        /// document has pairs in two batches), and are as large as asked but for the last.
+        #[test]
+        fn batches_are_whole_components(
+            pairs in proptest::collection::btree_set((0u32..40, 0u32..40), 0..60),
+            at_least in 1usize..8,
+        ) {
+            let pairs: Vec<(u32, u32)> = pairs.into_iter().filter(|(a, b)| a < b).collect();
+            let batches = ComponentBatches::new(40, pairs.clone(), at_least);
+            let mut seen: Vec<(u32, u32)> = batches.batches().flatten().copied().collect();
+            seen.sort_unstable();
+            proptest::prop_assert_eq!(&seen, &pairs);
+            let mut batch_of = [None; 40];
+            let count = batches.batches().count();
+            for (i, batch) in batches.batches().enumerate() {
+                proptest::prop_assert!(batch.len() >= at_least || i + 1 == count);
+                for &(a, b) in batch {
+                    for d in [a, b] {
+                        proptest::prop_assert!(batch_of[d as usize].is_none_or(|j| j == i));
+                        batch_of[d as usize] = Some(i);
+                    }
+                }
+            }
+        }
+    }
 
     /// Stripping a corpus through its table of distinct lines gives what stripping each document
     /// alone gives, and each body's hash is `body_hash` of the lines kept, learning on or off.
