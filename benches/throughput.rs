@@ -13,7 +13,7 @@ use reprint::boilerplate::{Rules, Stripper};
 use reprint::fingerprint::{fingerprint, Scratch, SignatureSlots};
 use reprint::minhash::MinHasher;
 use reprint::normalize::normalize_into;
-use reprint::shingle::word_hashes_into;
+use reprint::shingle::{intersection_size, word_hashes_into};
 use reprint::{Config, Corpus, Deduper, Input, NoProgress, ReadOptions};
 
 fn corpus() -> Corpus {
@@ -100,6 +100,19 @@ fn stages(c: &mut Criterion) {
             }
         })
     });
+    // Verification's first measure: the overlap of two shingle sets, each article with the next
+    // (mostly unrelated, so the merge runs to the end of one set).
+    group.bench_function(
+        "shingle-set intersections (each article with the next)",
+        |b| {
+            b.iter(|| {
+                for w in sets.windows(2) {
+                    black_box(intersection_size(&w[0], &w[1]));
+                }
+            })
+        },
+    );
+
     // Sentence profiles (made for every document a pair needs aligned) and one alignment per
     // consecutive pair of articles.
     let profiles: Vec<Profile> = texts.iter().map(|t| Profile::new(t)).collect();

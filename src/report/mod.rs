@@ -130,10 +130,15 @@ pub struct PairRecord<'a> {
 impl<'a> PairRecord<'a> {
     /// The record of one pair.
     pub fn new(corpus: &'a Corpus, outcome: &Outcome, pair: &Pair) -> Self {
+        let stripped = |d: DocId| outcome.documents[d.index()].stripped.removed_share();
+        Self::with_stripped(corpus, pair, [stripped(pair.a), stripped(pair.b)])
+    }
+
+    /// The record of one pair whose documents had these shares stripped.
+    fn with_stripped(corpus: &'a Corpus, pair: &Pair, [stripped_a, stripped_b]: [f64; 2]) -> Self {
         let v = &pair.verdict;
         let m = &v.measures;
         let al = m.alignment.as_ref();
-        let stripped = |d: DocId| round4(outcome.documents[d.index()].stripped.removed_share());
         PairRecord {
             a: &corpus.get(pair.a).id,
             b: &corpus.get(pair.b).id,
@@ -148,8 +153,8 @@ impl<'a> PairRecord<'a> {
             edit_rate: al.map(|a| round4(a.edit_rate)),
             swapped_sentences: al.map(|a| round4(a.swapped_sentences)),
             immutables: al.map(|a| round4(a.immutables)),
-            stripped_a: stripped(pair.a),
-            stripped_b: stripped(pair.b),
+            stripped_a: round4(stripped_a),
+            stripped_b: round4(stripped_b),
         }
     }
 }
@@ -160,13 +165,21 @@ const PAIRS_PER_TASK: usize = 4096;
 /// Writes every pair as one JSON object a line. Pairs are serialised in parallel, a bounded batch
 /// at a time, and written in order.
 pub fn write_pairs(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io::Result<()> {
+    // Each document's stripped share, computed once: a document is in many pairs.
+    let stripped: Vec<f64> = outcome
+        .documents
+        .iter()
+        .map(|d| d.stripped.removed_share())
+        .collect();
     for batch in outcome.pairs.chunks(PAIRS_PER_TASK * 16) {
         let lines: Vec<Vec<u8>> = batch
             .par_chunks(PAIRS_PER_TASK)
             .map(|pairs| {
                 let mut buf = Vec::with_capacity(pairs.len() * 400);
                 for pair in pairs {
-                    serde_json::to_writer(&mut buf, &PairRecord::new(corpus, outcome, pair))?;
+                    let shares = [stripped[pair.a.index()], stripped[pair.b.index()]];
+                    let record = PairRecord::with_stripped(corpus, pair, shares);
+                    serde_json::to_writer(&mut buf, &record)?;
                     buf.push(b'\n');
                 }
                 Ok(buf)
