@@ -80,7 +80,7 @@ pub fn is_stopword(hash: u64) -> bool {
 }
 
 /// One document prepared for alignment.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Profile {
     text: String,
     /// Each word's hash, in text order.
@@ -107,86 +107,25 @@ pub struct Profile {
 impl Profile {
     /// Profiles a stripped body. Sentences end at `.`, `!`, `?`, `;`, `:` and at line ends.
     pub fn new(body: &str) -> Profile {
-        let mut p = Profile {
-            numbers: {
-                let mut n: Vec<u64> = numbers(body).map(hash_word).collect();
-                n.sort_unstable();
-                n.dedup();
-                n
-            },
-            text: String::with_capacity(body.len()),
-            ..Profile::default()
-        };
-        // A word is six bytes or so, with its space: room for every word without growing, in most
-        // texts.
-        p.hashes.reserve(body.len() / 6);
-        p.spans.reserve(body.len() / 6);
-        p.content.reserve(body.len() / 10);
-        let mut line_text = String::with_capacity(256);
-        // The current sentence's word hashes as bytes, for its key.
-        let mut key_bytes: Vec<u8> = Vec::with_capacity(512);
+        let mut normalized = String::with_capacity(256);
+        let mut builder = ProfileBuilder::with_capacity(body.len());
         for line in body.lines() {
-            normalize_into(line, &mut line_text);
-            // An ASCII line normalised without merging white space keeps every byte in place (only
-            // lower-cased): its names are read off its words as they go by. Other lines are read
-            // for names on their own.
-            let in_place = line.len() == line_text.len() && line.is_ascii();
-            if !in_place {
-                names_into(line, &mut p.names);
-            }
-            if line_text.is_empty() {
-                continue;
-            }
-            if !p.text.is_empty() {
-                p.text.push('\n');
-            }
-            let offset = p.text.len();
-            p.text.push_str(&line_text);
-            // One pass over the line's words: a sentence ends where the gap before a word ends one.
-            let mut sentence = Sentence::start(&p);
-            let mut previous_end = None;
-            for word in words(&line_text) {
-                // `words` yields slices of `line_text`: recover their offsets.
-                let start = word.as_ptr() as usize - line_text.as_ptr() as usize;
-                let gap = previous_end.map(|end| &line_text.as_bytes()[end..start]);
-                if gap.is_some_and(ends_sentence) {
-                    sentence.end(&mut p, &mut key_bytes);
-                    sentence = Sentence::start(&p);
-                }
-                previous_end = Some(start + word.len());
-                let hash = hash_word(word);
-                if in_place
-                    && is_name(&line.as_bytes()[start..start + word.len()])
-                    && gap.is_some_and(|gap| !gap.iter().any(|b| matches!(b, b'.' | b'!' | b'?')))
-                {
-                    p.names.push(hash);
-                }
-                p.hashes.push(hash);
-                p.spans.push((
-                    (offset + start) as u32,
-                    (offset + start + word.len()) as u32,
-                ));
-                key_bytes.extend_from_slice(&hash.to_le_bytes());
-                if !is_stopword(hash) {
-                    p.content.push(hash);
-                }
-            }
-            if previous_end.is_some() {
-                sentence.end(&mut p, &mut key_bytes);
-            }
+            normalize_into(line, &mut normalized);
+            builder.add_line(line, &normalized);
         }
-        p.names.sort_unstable();
-        p.names.dedup();
-        p.sentence_keys.sort_unstable();
-        p.postings.reserve_exact(p.content.len());
-        for (i, r) in p.content_ranges.iter().enumerate() {
-            let content = &p.content[r.start as usize..r.end as usize];
-            if content.len() >= MIN_SENTENCE_CONTENT {
-                p.postings.extend(content.iter().map(|&h| (h, i as u32)));
-            }
+        builder.finish()
+    }
+
+    /// [`new`](Self::new) of the body made of these lines, each given with its normalised text (as
+    /// [`normalize_into`] gives it): the corpus path has every distinct line normalised already.
+    pub fn from_normalized_lines<'a>(
+        lines: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Profile {
+        let mut builder = ProfileBuilder::with_capacity(0);
+        for (line, normalized) in lines {
+            builder.add_line(line, normalized);
         }
-        p.postings.sort_unstable_by_key(|&(h, _)| h);
-        p
+        builder.finish()
     }
 
     /// Number of sentences.
@@ -217,6 +156,103 @@ impl Profile {
     fn word(&self, i: usize, w: usize) -> &str {
         let (start, end) = self.spans[self.sentences[i].start as usize + w];
         &self.text[start as usize..end as usize]
+    }
+}
+
+/// A [`Profile`] being made, line by line.
+struct ProfileBuilder {
+    p: Profile,
+    /// The current sentence's word hashes as bytes, for its key.
+    key_bytes: Vec<u8>,
+}
+
+impl ProfileBuilder {
+    /// A builder with room for a body of `bytes` bytes.
+    fn with_capacity(bytes: usize) -> ProfileBuilder {
+        let mut p = Profile {
+            text: String::with_capacity(bytes),
+            ..Profile::default()
+        };
+        // A word is six bytes or so, with its space: room for every word without growing, in most
+        // texts.
+        p.hashes.reserve(bytes / 6);
+        p.spans.reserve(bytes / 6);
+        p.content.reserve(bytes / 10);
+        ProfileBuilder {
+            p,
+            key_bytes: Vec::with_capacity(512),
+        }
+    }
+
+    /// Adds a line of the body, given with its normalised text.
+    fn add_line(&mut self, line: &str, normalized: &str) {
+        let ProfileBuilder { p, key_bytes } = self;
+        p.numbers.extend(numbers(line).map(hash_word));
+        // An ASCII line normalised without merging white space keeps every byte in place (only
+        // lower-cased): its names are read off its words as they go by. Other lines are read for
+        // names on their own.
+        let in_place = line.len() == normalized.len() && line.is_ascii();
+        if !in_place {
+            names_into(line, &mut p.names);
+        }
+        if normalized.is_empty() {
+            return;
+        }
+        if !p.text.is_empty() {
+            p.text.push('\n');
+        }
+        let offset = p.text.len();
+        p.text.push_str(normalized);
+        // One pass over the line's words: a sentence ends where the gap before a word ends one.
+        let mut sentence = Sentence::start(p);
+        let mut previous_end = None;
+        for word in words(normalized) {
+            // `words` yields slices of `normalized`: recover their offsets.
+            let start = word.as_ptr() as usize - normalized.as_ptr() as usize;
+            let gap = previous_end.map(|end| &normalized.as_bytes()[end..start]);
+            if gap.is_some_and(ends_sentence) {
+                sentence.end(p, key_bytes);
+                sentence = Sentence::start(p);
+            }
+            previous_end = Some(start + word.len());
+            let hash = hash_word(word);
+            if in_place
+                && is_name(&line.as_bytes()[start..start + word.len()])
+                && gap.is_some_and(|gap| !gap.iter().any(|b| matches!(b, b'.' | b'!' | b'?')))
+            {
+                p.names.push(hash);
+            }
+            p.hashes.push(hash);
+            p.spans.push((
+                (offset + start) as u32,
+                (offset + start + word.len()) as u32,
+            ));
+            key_bytes.extend_from_slice(&hash.to_le_bytes());
+            if !is_stopword(hash) {
+                p.content.push(hash);
+            }
+        }
+        if previous_end.is_some() {
+            sentence.end(p, key_bytes);
+        }
+    }
+
+    fn finish(self) -> Profile {
+        let mut p = self.p;
+        for list in [&mut p.names, &mut p.numbers] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        p.sentence_keys.sort_unstable();
+        p.postings.reserve_exact(p.content.len());
+        for (i, r) in p.content_ranges.iter().enumerate() {
+            let content = &p.content[r.start as usize..r.end as usize];
+            if content.len() >= MIN_SENTENCE_CONTENT {
+                p.postings.extend(content.iter().map(|&h| (h, i as u32)));
+            }
+        }
+        p.postings.sort_unstable_by_key(|&(h, _)| h);
+        p
     }
 }
 
@@ -850,6 +886,21 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
                 .collect();
             let body = body.join("\n");
             proptest::prop_assert_eq!(&Profile::new(&body).names, &names_of_body(&body));
+        }
+    }
+
+    proptest::proptest! {
+        /// A profile made from lines normalised beforehand is the profile of their body.
+        #[test]
+        fn profiles_from_normalised_lines_are_the_bodys(
+            lines in proptest::collection::vec("[ \t]?([A-Za-z0-9\u{e9}\u{2019}\u{201c}]{1,6}[ ,.!?;:]{1,2}){0,6}", 0..6)
+        ) {
+            let body = lines.join("\n");
+            let normalized: Vec<String> = body.lines().map(crate::normalize::normalize).collect();
+            let from_lines = Profile::from_normalized_lines(
+                body.lines().zip(normalized.iter().map(String::as_str)),
+            );
+            proptest::prop_assert_eq!(from_lines, Profile::new(&body));
         }
     }
 

@@ -24,7 +24,9 @@ use crate::cluster::{self, Cluster, MemberInfo, Published};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocId, Document};
 use crate::error::Error;
-use crate::fingerprint::{fingerprint, Fingerprint, Scratch, SignatureSlots};
+use crate::fingerprint::{
+    fingerprint, fingerprint_normalized_lines, Fingerprint, Scratch, SignatureSlots,
+};
 use crate::lsh::{candidate_pairs, Banding};
 use crate::minhash::MinHasher;
 use crate::verify::{measure, verify, Evidence, Kind, Measures, Overlap, Verdict, MIN_TITLE_WORDS};
@@ -348,6 +350,18 @@ impl LineTable {
         })
     }
 
+    /// The lines `stripped` kept of document `d` (whose text is `text`), each with its normalised
+    /// text, in order.
+    fn kept_normalized<'a>(
+        &'a self,
+        d: usize,
+        text: &'a str,
+        stripped: &'a Stripped,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> {
+        let raw = stripped.kept().iter().map(|r| &text[r.clone()]);
+        raw.zip(self.kept(d, stripped).map(|f| &*f.normalized))
+    }
+
     /// The hash of the body `stripped` kept of document `d`, as
     /// [`body_hash`](crate::fingerprint::body_hash) gives it.
     fn body_hash(&self, d: usize, stripped: &Stripped) -> Option<u64> {
@@ -363,6 +377,8 @@ impl LineTable {
 struct StrippedCorpus {
     /// Each document's stripping, in corpus order.
     stripped: Vec<Stripped>,
+    /// The table the corpus was stripped through: each kept line's normalised text, for later stages.
+    table: LineTable,
     /// Each stripped body's [`body_hash`](crate::fingerprint::body_hash).
     body_hashes: Vec<Option<u64>>,
     /// Distinct lines learned as chrome.
@@ -631,6 +647,7 @@ impl Deduper {
             let (stripped, body_hashes) = by_rules.into_iter().map(|(s, _, h)| (s, h)).unzip();
             return StrippedCorpus {
                 stripped,
+                table,
                 body_hashes,
                 learned_lines: 0,
             };
@@ -669,6 +686,7 @@ impl Deduper {
             .unzip();
         StrippedCorpus {
             stripped,
+            table,
             body_hashes,
             learned_lines: chrome.len(),
         }
@@ -691,6 +709,7 @@ impl Deduper {
         let mut watch = Stopwatch::new();
         let StrippedCorpus {
             stripped,
+            table,
             body_hashes,
             learned_lines: learned_chrome_lines,
         } = self.strip_and_hash(corpus, progress);
@@ -716,8 +735,10 @@ impl Deduper {
                     if !exact.is_rep(d as u32) {
                         return Fingerprint::default();
                     }
-                    fingerprint(
-                        &stripped.body(&doc.text),
+                    fingerprint_normalized_lines(
+                        table
+                            .kept_normalized(d, &doc.text, stripped)
+                            .map(|(_, n)| n),
                         self.config.shingle_size,
                         &self.hasher,
                         scratch,
@@ -748,8 +769,13 @@ impl Deduper {
         let mut verified: Vec<Pair> = Vec::new();
         for batch in by_component.batches() {
             let profile = |d: u32| {
-                profiles[d as usize].get_or_init(|| {
-                    Profile::new(&stripped[d as usize].body(&docs[d as usize].text))
+                let d = d as usize;
+                profiles[d].get_or_init(|| {
+                    Profile::from_normalized_lines(table.kept_normalized(
+                        d,
+                        &docs[d].text,
+                        &stripped[d],
+                    ))
                 })
             };
             verified.par_extend(batch.par_iter().filter_map(|&(a, b)| {
@@ -771,6 +797,7 @@ impl Deduper {
             }
         }
         progress.finish();
+        drop((profiles, table));
         let pairs = exact.expand(verified, self.config.max_bucket);
         watch.lap("verification");
 

@@ -8,7 +8,7 @@
 //! A [`Scratch`] carries the buffers reused from one document to the next (one per rayon worker), so
 //! fingerprinting allocates only the shingle set it keeps.
 
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 use crate::align::is_stopword;
 use crate::minhash::MinHasher;
@@ -74,6 +74,63 @@ pub fn fingerprint(
     normalize_into(body, &mut scratch.normalized);
     scratch.words.clear();
     word_hashes_into(&scratch.normalized, &mut scratch.words);
+    normalize_into(
+        body.lines().next().unwrap_or(""),
+        &mut scratch.normalized_title,
+    );
+    let hashes = Hashes {
+        body: xxh3_64(scratch.normalized.as_bytes()),
+        title: xxh3_64(scratch.normalized_title.as_bytes()),
+    };
+    sign(hashes, shingle_size, hasher, scratch, slots)
+}
+
+/// [`fingerprint`] of the body made of these lines, given normalised (as
+/// [`normalize_into`] gives each): the corpus path has every distinct line normalised already.
+pub fn fingerprint_normalized_lines<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+    shingle_size: usize,
+    hasher: &MinHasher,
+    scratch: &mut Scratch,
+    slots: SignatureSlots<'_>,
+) -> Fingerprint {
+    scratch.words.clear();
+    // The normalised body is the non-empty lines joined by spaces (white space between lines
+    // collapses to one space); its words are the lines' words.
+    let mut body = Xxh3::new();
+    let (mut title, mut empty) = (None, true);
+    for line in lines {
+        title.get_or_insert_with(|| xxh3_64(line.as_bytes()));
+        if !line.is_empty() {
+            if !empty {
+                body.update(b" ");
+            }
+            body.update(line.as_bytes());
+            empty = false;
+        }
+        word_hashes_into(line, &mut scratch.words);
+    }
+    let hashes = Hashes {
+        body: body.digest(),
+        title: title.unwrap_or_else(|| xxh3_64(b"")),
+    };
+    sign(hashes, shingle_size, hasher, scratch, slots)
+}
+
+/// The hashes of a normalised body and of its first line.
+struct Hashes {
+    body: u64,
+    title: u64,
+}
+
+/// The fingerprint of the words in `scratch.words`, its signatures written to `slots`.
+fn sign(
+    hashes: Hashes,
+    shingle_size: usize,
+    hasher: &MinHasher,
+    scratch: &mut Scratch,
+    slots: SignatureSlots<'_>,
+) -> Fingerprint {
     shingles_into(&scratch.words, shingle_size, &mut scratch.shingles);
     hasher.sign_into(&scratch.shingles, &mut scratch.bins, slots.shingles);
     let shingles = scratch.shingles.clone();
@@ -81,13 +138,9 @@ pub fn fingerprint(
     scratch.words.retain(|&w| !is_stopword(w));
     shingles_into(&scratch.words, 1, &mut scratch.shingles);
     hasher.sign_into(&scratch.shingles, &mut scratch.bins, slots.content);
-    normalize_into(
-        body.lines().next().unwrap_or(""),
-        &mut scratch.normalized_title,
-    );
     Fingerprint {
-        title_hash: xxh3_64(scratch.normalized_title.as_bytes()),
-        body_hash: xxh3_64(scratch.normalized.as_bytes()),
+        title_hash: hashes.title,
+        body_hash: hashes.body,
         words,
         shingles,
         content: scratch.shingles.clone(),
@@ -113,6 +166,31 @@ mod tests {
             shingles,
             content,
         )
+    }
+
+    proptest::proptest! {
+        /// Fingerprinting a body's lines normalised beforehand gives the body's fingerprint and
+        /// signatures.
+        #[test]
+        fn fingerprints_from_normalised_lines_are_the_bodys(
+            lines in proptest::collection::vec("[ \t]?([A-Za-z0-9\u{e9}\u{2019}\u{201c}]{1,6}[ ,.!?;:]{1,2}){0,6}", 0..6)
+        ) {
+            let hasher = MinHasher::new(32, 1);
+            let mut scratch = Scratch::default();
+            let body = lines.join("\n");
+            let (whole, shingles, content) = print(&body, &hasher, &mut scratch);
+            let normalized: Vec<String> = body.lines().map(crate::normalize::normalize).collect();
+            let (mut s, mut c) = (vec![0; 32], vec![0; 32]);
+            let slots = SignatureSlots { shingles: &mut s, content: &mut c };
+            let by_lines = fingerprint_normalized_lines(
+                normalized.iter().map(String::as_str), 3, &hasher, &mut scratch, slots,
+            );
+            proptest::prop_assert_eq!(
+                (by_lines.body_hash, by_lines.title_hash, by_lines.words, &by_lines.shingles, &by_lines.content),
+                (whole.body_hash, whole.title_hash, whole.words, &whole.shingles, &whole.content)
+            );
+            proptest::prop_assert_eq!((s, c), (shingles, content));
+        }
     }
 
     #[test]
