@@ -338,7 +338,11 @@ impl LineTable {
     }
 
     /// The facts of the lines `stripped` kept of document `d`, in order.
-    fn kept<'a>(&'a self, d: usize, stripped: &'a Stripped) -> impl Iterator<Item = &'a LineFacts> {
+    fn kept<'a>(
+        &'a self,
+        d: usize,
+        stripped: &'a Stripped,
+    ) -> impl Iterator<Item = &'a LineFacts> + Clone {
         let lines = &self.lines[d];
         // The kept lines are some of the document's lines, in order.
         let mut i = 0;
@@ -357,7 +361,7 @@ impl LineTable {
         d: usize,
         text: &'a str,
         stripped: &'a Stripped,
-    ) -> impl Iterator<Item = (&'a str, &'a str)> {
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + Clone {
         let raw = stripped.kept().iter().map(|r| &text[r.clone()]);
         raw.zip(self.kept(d, stripped).map(|f| &*f.normalized))
     }
