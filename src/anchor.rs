@@ -42,24 +42,44 @@ pub fn containment_pairs(
         anchors[d as usize] += 1;
     }
     let shared: Vec<&[(u64, u32)]> = lists.into_iter().filter(|l| l.len() > 1).collect();
-    // (document, shared list) memberships, grouped by document: each document then counts, in
-    // parallel and in its own small buffer, how many anchors it shares with each later document.
-    let mut memberships: Vec<(u32, u32)> = shared
-        .iter()
-        .enumerate()
-        .flat_map(|(i, list)| list.iter().map(move |&(_, d)| (d, i as u32)))
+    // The shared lists each document is in, in list order (a counting sort by document): each
+    // document then counts, in parallel and in its own small buffer, how many anchors it shares
+    // with each later document.
+    let mut starts = vec![0u32; shingles.len() + 1];
+    for &(_, d) in shared.iter().flat_map(|l| l.iter()) {
+        starts[d as usize + 1] += 1;
+    }
+    for d in 0..shingles.len() {
+        starts[d + 1] += starts[d];
+    }
+    let mut next = starts.clone();
+    let mut memberships = vec![0u32; starts[shingles.len()] as usize];
+    for (i, list) in shared.iter().enumerate() {
+        for &(_, d) in list.iter() {
+            memberships[next[d as usize] as usize] = i as u32;
+            next[d as usize] += 1;
+        }
+    }
+    let by_doc: Vec<(u32, &[u32])> = (0..shingles.len())
+        .filter(|&d| starts[d] < starts[d + 1])
+        .map(|d| {
+            (
+                d as u32,
+                &memberships[starts[d] as usize..starts[d + 1] as usize],
+            )
+        })
         .collect();
-    memberships.par_sort_unstable();
-    let by_doc: Vec<&[(u32, u32)]> = memberships.chunk_by(|x, y| x.0 == y.0).collect();
     by_doc
         .par_iter()
         .map_init(
             // Per thread: anchors shared with each document, and the documents counted.
             || (vec![0u32; shingles.len()], Vec::new()),
-            |(shared_with, others): &mut (Vec<u32>, Vec<u32>), lists_of_doc| {
-                let d = lists_of_doc[0].0;
-                for &(_, list) in lists_of_doc.iter() {
-                    for &(_, o) in shared[list as usize].iter().filter(|&&(_, o)| o > d) {
+            |(shared_with, others): &mut (Vec<u32>, Vec<u32>), &(d, lists_of_doc)| {
+                for &list in lists_of_doc {
+                    // A list holds its documents in id order: the later ones follow `d`.
+                    let list = shared[list as usize];
+                    let later = list.partition_point(|&(_, o)| o <= d);
+                    for &(_, o) in &list[later..] {
                         if shared_with[o as usize] == 0 {
                             others.push(o);
                         }
@@ -138,6 +158,35 @@ mod tests {
                 .collect();
             want.sort_unstable();
             prop_assert_eq!(sorted_postings(&views, &members, 2), want);
+        }
+    }
+
+    proptest! {
+        /// The pairs are those a comparison of every two documents finds.
+        #[test]
+        fn pairs_are_those_of_comparing_every_two(
+            sets in proptest::collection::vec(proptest::collection::btree_set(0u64..30, 0..12), 1..14),
+            min_shared in 1usize..4,
+            max_df in 2usize..8,
+        ) {
+            let sets: Vec<Vec<u64>> = sets.into_iter().map(|s| s.into_iter().map(|h| h << 40).collect()).collect();
+            let views: Vec<&[u64]> = sets.iter().map(Vec::as_slice).collect();
+            let members: Vec<u32> = (0..sets.len() as u32).collect();
+            let df = |h: u64| sets.iter().filter(|s| s.contains(&h)).count();
+            let counted = |d: usize| sets[d].iter().filter(|&&h| df(h) <= max_df).count();
+            let mut want = Vec::new();
+            for d in 0..sets.len() {
+                for o in d + 1..sets.len() {
+                    let n = sets[d].iter().filter(|&&h| df(h) <= max_df && sets[o].contains(&h)).count();
+                    let fewest = counted(d).min(counted(o));
+                    if n > 0 && n >= min_shared.min(fewest) && n as f64 >= 0.5 * fewest as f64 {
+                        want.push((d as u32, o as u32));
+                    }
+                }
+            }
+            let mut got = containment_pairs(&views, &members, 1, min_shared, 0.5, max_df);
+            got.sort_unstable();
+            prop_assert_eq!(got, want);
         }
     }
 
