@@ -41,45 +41,45 @@ pub fn containment_pairs(
     for &(_, d) in lists.iter().flat_map(|l| l.iter()) {
         anchors[d as usize] += 1;
     }
+    // The documents of each anchor shared by two or more, list after list (each in id order).
     let shared: Vec<&[(u64, u32)]> = lists.into_iter().filter(|l| l.len() > 1).collect();
-    // The shared lists each document is in, in list order (a counting sort by document): each
-    // document then counts, in parallel and in its own small buffer, how many anchors it shares
-    // with each later document.
+    let list_docs: Vec<u32> = shared
+        .iter()
+        .flat_map(|l| l.iter().map(|&(_, d)| d))
+        .collect();
+    // For each document, where the documents after it in each of its lists are in `list_docs`, in
+    // list order (a counting sort by document): each document then counts, in parallel and in its
+    // own small buffer, how many anchors it shares with each later document.
     let mut starts = vec![0u32; shingles.len() + 1];
-    for &(_, d) in shared.iter().flat_map(|l| l.iter()) {
+    for &d in &list_docs {
         starts[d as usize + 1] += 1;
     }
     for d in 0..shingles.len() {
         starts[d + 1] += starts[d];
     }
     let mut next = starts.clone();
-    let mut memberships = vec![0u32; starts[shingles.len()] as usize];
-    for (i, list) in shared.iter().enumerate() {
-        for &(_, d) in list.iter() {
-            memberships[next[d as usize] as usize] = i as u32;
+    let mut later: Vec<std::ops::Range<u32>> = vec![0..0; list_docs.len()];
+    let mut list_start = 0;
+    for list in &shared {
+        let list_end = list_start + list.len();
+        for (k, &d) in (list_start..).zip(&list_docs[list_start..list_end]) {
+            later[next[d as usize] as usize] = k as u32 + 1..list_end as u32;
             next[d as usize] += 1;
         }
+        list_start = list_end;
     }
-    let by_doc: Vec<(u32, &[u32])> = (0..shingles.len())
+    let by_doc: Vec<(u32, &[std::ops::Range<u32>])> = (0..shingles.len())
         .filter(|&d| starts[d] < starts[d + 1])
-        .map(|d| {
-            (
-                d as u32,
-                &memberships[starts[d] as usize..starts[d + 1] as usize],
-            )
-        })
+        .map(|d| (d as u32, &later[starts[d] as usize..starts[d + 1] as usize]))
         .collect();
     by_doc
         .par_iter()
         .map_init(
             // Per thread: anchors shared with each document, and the documents counted.
             || (vec![0u32; shingles.len()], Vec::new()),
-            |(shared_with, others): &mut (Vec<u32>, Vec<u32>), &(d, lists_of_doc)| {
-                for &list in lists_of_doc {
-                    // A list holds its documents in id order: the later ones follow `d`.
-                    let list = shared[list as usize];
-                    let later = list.partition_point(|&(_, o)| o <= d);
-                    for &(_, o) in &list[later..] {
+            |(shared_with, others): &mut (Vec<u32>, Vec<u32>), &(d, later_of_doc)| {
+                for range in later_of_doc {
+                    for &o in &list_docs[range.start as usize..range.end as usize] {
                         if shared_with[o as usize] == 0 {
                             others.push(o);
                         }
