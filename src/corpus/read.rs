@@ -1,7 +1,7 @@
 //! Readers: a directory of text files, a JSONL file, or JSONL on standard input.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -70,11 +70,7 @@ impl Corpus {
     /// [`InputError::Rejected`]. I/O failures are always errors.
     pub fn read(&mut self, input: &Input, options: &ReadOptions) -> Result<(), InputError> {
         match input {
-            Input::Stdin => {
-                let stdin = io::stdin();
-                let lock = stdin.lock();
-                read_jsonl(self, lock, "<stdin>", Path::new("<stdin>"), options)
-            }
+            Input::Stdin => read_jsonl(self, io::stdin(), "<stdin>", Path::new("<stdin>"), options),
             Input::Path(path) => {
                 let meta = std::fs::metadata(path).map_err(|error| InputError::Io {
                     path: path.clone(),
@@ -203,35 +199,32 @@ fn read_text_file(
 
 fn read_jsonl(
     corpus: &mut Corpus,
-    reader: impl Read,
+    mut reader: impl Read + Send,
     name: &str,
     path: &Path,
     options: &ReadOptions,
 ) -> Result<(), InputError> {
-    let mut reader = BufReader::with_capacity(1 << 20, reader);
-    // Lines are read in batches, parsed in parallel, and added in order (so ids, skips and strict
-    // mode behave as if read one by one); a batch bounds the memory read ahead.
-    let mut batch = Vec::new();
-    let mut lines: Vec<Range<usize>> = Vec::new();
+    let io_error = |error| InputError::Io {
+        path: path.to_path_buf(),
+        error,
+    };
+    // Lines are read in batches of whole lines; each batch is parsed in parallel while the next is
+    // read, and its records are added in order (so ids, skips and strict mode behave as if read one
+    // by one). Two batches bound the memory read ahead.
+    let mut partial = Vec::new();
     let mut line_no = 0u64;
-    loop {
-        let start = batch.len();
-        let n = reader
-            .read_until(b'\n', &mut batch)
-            .map_err(|error| InputError::Io {
-                path: path.to_path_buf(),
-                error,
-            })?;
-        if n > 0 {
-            lines.push(start..batch.len());
-            if batch.len() < JSONL_BATCH_BYTES {
-                continue;
-            }
-        }
-        let parsed: Vec<_> = lines
-            .par_iter()
-            .map(|r| parse_record(&batch[r.clone()], options))
-            .collect();
+    let mut current = read_lines(&mut reader, &mut partial, JSONL_BATCH_BYTES).map_err(io_error)?;
+    while !current.lines.is_empty() {
+        let (parsed, next) = rayon::join(
+            || {
+                current
+                    .lines
+                    .par_iter()
+                    .map(|r| parse_record(&current.bytes[r.clone()], options))
+                    .collect::<Vec<_>>()
+            },
+            || read_lines(&mut reader, &mut partial, JSONL_BATCH_BYTES),
+        );
         for result in parsed {
             line_no += 1;
             let origin = Origin {
@@ -253,16 +246,52 @@ fn read_jsonl(
                 Err(reason) => skip(corpus, Skip { origin, reason }, options)?,
             }
         }
-        if n == 0 {
-            return Ok(());
-        }
-        batch.clear();
-        lines.clear();
+        current = next.map_err(io_error)?;
     }
+    Ok(())
 }
 
 /// Bytes of JSONL read ahead and parsed in parallel at a time.
 const JSONL_BATCH_BYTES: usize = 8 << 20;
+
+/// A batch of whole lines.
+struct Lines {
+    bytes: Vec<u8>,
+    /// Each line's range in `bytes`, its line break left out.
+    lines: Vec<Range<usize>>,
+}
+
+/// Reads the next batch of whole lines: some `batch` bytes, more if a line is longer. `partial` holds
+/// the start of a line the last batch ended in the middle of, and receives this one's. No lines at
+/// the end of the input.
+fn read_lines(reader: &mut impl Read, partial: &mut Vec<u8>, batch: usize) -> io::Result<Lines> {
+    let mut bytes = std::mem::take(partial);
+    bytes.reserve(batch);
+    let end = loop {
+        let searched = bytes.len();
+        let read = reader.by_ref().take(batch as u64).read_to_end(&mut bytes)?;
+        let last_break = memchr::memrchr(b'\n', &bytes[searched..]).map(|i| searched + i + 1);
+        match last_break {
+            // The end of the input ends its last line.
+            _ if read == 0 => break bytes.len(),
+            Some(end) => break end,
+            // No line ends in what was read: a line longer than a batch, read on.
+            None => continue,
+        }
+    };
+    partial.extend_from_slice(&bytes[end..]);
+    bytes.truncate(end);
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for line_break in memchr::memchr_iter(b'\n', &bytes) {
+        lines.push(start..line_break);
+        start = line_break + 1;
+    }
+    if start < bytes.len() {
+        lines.push(start..bytes.len());
+    }
+    Ok(Lines { bytes, lines })
+}
 
 /// A parsed JSONL record.
 struct Record {
@@ -404,6 +433,34 @@ mod tests {
         .unwrap();
         assert_eq!(corpus.documents()[0].id, "a");
         assert_eq!(corpus.documents()[0].meta_str("id"), Some("kept"));
+    }
+
+    proptest::proptest! {
+        /// Read in batches of any size, lines come out whole, in order, each once, whatever their
+        /// length (longer than a batch included) and whether the input ends with a line break.
+        #[test]
+        fn batches_hold_whole_lines(
+            lines in proptest::collection::vec("[a-z\\r]{0,12}", 0..20),
+            final_break: bool,
+            batch in 1usize..16,
+        ) {
+            let mut text = lines.join("\n");
+            if final_break && !lines.is_empty() {
+                text.push('\n');
+            }
+            let mut reader = text.as_bytes();
+            let mut partial = Vec::new();
+            let mut got: Vec<String> = Vec::new();
+            loop {
+                let batch = read_lines(&mut reader, &mut partial, batch).expect("reads");
+                if batch.lines.is_empty() {
+                    break;
+                }
+                got.extend(batch.lines.iter().map(|r| String::from_utf8(batch.bytes[r.clone()].to_vec()).expect("UTF-8")));
+            }
+            let want: Vec<&str> = if text.is_empty() { Vec::new() } else { text.strip_suffix('\n').unwrap_or(&text).split('\n').collect() };
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]
