@@ -64,18 +64,46 @@ impl LearnedChrome {
     /// Learns chrome from a corpus.
     pub fn learn(docs: &[DocLines<'_>], config: &LearnConfig) -> LearnedChrome {
         // Line hashes are xxh3 values already: Fx's one multiply spreads them well enough.
-        let mut df: FxHashMap<u64, u32> = FxHashMap::default();
-        let mut source_df: FxHashMap<(&str, u64), u32> = FxHashMap::default();
-        let mut seen = Vec::new();
-        for doc in docs {
-            distinct(doc.lines, &mut seen);
-            for &h in &seen {
-                *df.entry(h).or_default() += 1;
-                if let Some(source) = doc.source {
-                    *source_df.entry((source, h)).or_default() += 1;
-                }
-            }
-        }
+        // Document frequencies, corpus-wide and per source: each document's distinct lines (in
+        // parallel), counted by sorting them.
+        let distinct_lines: Vec<Vec<u64>> = docs
+            .par_iter()
+            .map(|doc| {
+                let mut seen = Vec::new();
+                distinct(doc.lines, &mut seen);
+                seen
+            })
+            .collect();
+        let mut all: Vec<u64> = distinct_lines.concat();
+        all.par_sort_unstable();
+        let df: FxHashMap<u64, u32> = all
+            .chunk_by(|x, y| x == y)
+            .map(|run| (run[0], run.len() as u32))
+            .collect();
+        let mut sources: Vec<&str> = Vec::new();
+        let mut source_ids: FxHashMap<&str, u32> = FxHashMap::default();
+        let doc_sources: Vec<Option<u32>> = docs
+            .iter()
+            .map(|doc| {
+                doc.source.map(|source| {
+                    *source_ids.entry(source).or_insert_with(|| {
+                        sources.push(source);
+                        sources.len() as u32 - 1
+                    })
+                })
+            })
+            .collect();
+        let mut by_source: Vec<(u32, u64)> = distinct_lines
+            .par_iter()
+            .zip(&doc_sources)
+            .filter_map(|(lines, source)| source.map(|s| (lines, s)))
+            .flat_map_iter(|(lines, s)| lines.iter().map(move |&h| (s, h)))
+            .collect();
+        by_source.par_sort_unstable();
+        let source_df: FxHashMap<(&str, u64), u32> = by_source
+            .chunk_by(|x, y| x == y)
+            .map(|run| ((sources[run[0].0 as usize], run[0].1), run.len() as u32))
+            .collect();
         let frequent = |h: u64, source: Option<&str>| {
             df[&h] as usize >= config.min_df
                 || source.is_some_and(|s| source_df[&(s, h)] as usize >= config.min_source_df)
