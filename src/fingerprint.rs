@@ -8,11 +8,11 @@
 //! A [`Scratch`] carries the buffers reused from one document to the next (one per rayon worker), so
 //! fingerprinting allocates only the shingle set it keeps.
 
-use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::align::is_stopword;
 use crate::minhash::MinHasher;
-use crate::normalize::{normalize_into, normalize_lines_into};
+use crate::normalize::{normalize_into, normalize_lines_into, NormalizedLinesHash};
 use crate::shingle::{shingles_into, word_hashes_into, words};
 
 /// Per-thread buffers for [`fingerprint`].
@@ -95,19 +95,12 @@ pub fn fingerprint_normalized_lines<'a>(
     slots: SignatureSlots<'_>,
 ) -> Fingerprint {
     scratch.words.clear();
-    // The normalised body is the non-empty lines joined by spaces (white space between lines
-    // collapses to one space); its words are the lines' words.
-    let mut body = Xxh3::new();
-    let (mut title, mut empty) = (None, true);
+    // The normalised body's words are its lines' words.
+    let mut body = NormalizedLinesHash::default();
+    let mut title = None;
     for line in lines {
         title.get_or_insert_with(|| xxh3_64(line.as_bytes()));
-        if !line.is_empty() {
-            if !empty {
-                body.update(b" ");
-            }
-            body.update(line.as_bytes());
-            empty = false;
-        }
+        body.add(line);
         word_hashes_into(line, &mut scratch.words);
     }
     let hashes = Hashes {

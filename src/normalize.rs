@@ -6,6 +6,7 @@
 //! fast path that does no Unicode work.
 
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+use xxhash_rust::xxh3::Xxh3;
 
 /// Normalises `text` into `out` (cleared first), reusing `out`'s allocation.
 pub fn normalize_into(text: &str, out: &mut String) {
@@ -24,6 +25,41 @@ pub fn normalize_lines_into<'a>(lines: impl IntoIterator<Item = &'a str>, out: &
         // The line break between lines is white space. (No normalisation step reaches across it:
         // it is a starter that composes with nothing.)
         sink.push('\n', out);
+    }
+}
+
+/// The xxh3 hash of what [`normalize_lines_into`] makes of some lines, from the lines normalised one
+/// by one (as [`normalize_into`] gives each), without joining them: the non-empty ones, separated
+/// by one space (the line break between them collapses with any white space).
+pub struct NormalizedLinesHash {
+    hasher: Xxh3,
+    empty: bool,
+}
+
+impl Default for NormalizedLinesHash {
+    fn default() -> Self {
+        NormalizedLinesHash {
+            hasher: Xxh3::new(),
+            empty: true,
+        }
+    }
+}
+
+impl NormalizedLinesHash {
+    /// Adds the next line, normalised.
+    pub fn add(&mut self, normalized: &str) {
+        if !normalized.is_empty() {
+            if !self.empty {
+                self.hasher.update(b" ");
+            }
+            self.hasher.update(normalized.as_bytes());
+            self.empty = false;
+        }
+    }
+
+    /// The hash of the lines added so far.
+    pub fn digest(&self) -> u64 {
+        self.hasher.digest()
     }
 }
 

@@ -20,12 +20,12 @@ mod rules;
 use std::ops::Range;
 
 use serde::Serialize;
-use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+use xxhash_rust::xxh3::xxh3_64;
 
 pub use learn::{DocLines, LearnConfig, LearnedChrome, LineKey};
 pub use rules::{Rule, Rules, Scope};
 
-use crate::normalize::normalize_into;
+use crate::normalize::{normalize_into, NormalizedLinesHash};
 use crate::shingle::count_words;
 
 /// The name given to removals by learned chrome.
@@ -299,42 +299,24 @@ pub struct LineFacts {
     pub normalized: Box<str>,
 }
 
-/// Hashes a body from its normalised lines as they come, the way [`normalize_lines_into`]
-/// joins them: the same hash as [`body_hash`](crate::fingerprint::body_hash) gives.
-///
-/// [`normalize_lines_into`]: crate::normalize::normalize_lines_into
+/// Hashes a body from its normalised lines as they come ([`NormalizedLinesHash`]), and counts their
+/// words: the same hash as [`body_hash`](crate::fingerprint::body_hash) gives.
+#[derive(Default)]
 pub struct BodyHasher {
-    hasher: Xxh3,
-    empty: bool,
+    lines: NormalizedLinesHash,
     words: u32,
-}
-
-impl Default for BodyHasher {
-    fn default() -> Self {
-        BodyHasher {
-            hasher: Xxh3::new(),
-            empty: true,
-            words: 0,
-        }
-    }
 }
 
 impl BodyHasher {
     /// Adds the next line: its key and normalised text.
     pub fn add(&mut self, key: &LineKey, normalized: &str) {
-        if !normalized.is_empty() {
-            if !self.empty {
-                self.hasher.update(b" ");
-            }
-            self.hasher.update(normalized.as_bytes());
-            self.empty = false;
-        }
+        self.lines.add(normalized);
         self.words += key.words;
     }
 
     /// The body's hash; `None` if it has no words.
     pub fn finish(self) -> Option<u64> {
-        (self.words > 0).then(|| self.hasher.digest())
+        (self.words > 0).then(|| self.lines.digest())
     }
 }
 
