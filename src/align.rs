@@ -220,9 +220,10 @@ impl ProfileBuilder {
             }
             previous_end = Some(start + word.len());
             let hash = hash_word(word);
+            // In place, the line's word is at the same bytes (and ASCII, so a `str` there too).
             if in_place
-                && is_name(&line.as_bytes()[start..start + word.len()])
-                && gap.is_some_and(|gap| !gap.iter().any(|b| matches!(b, b'.' | b'!' | b'?')))
+                && gap.is_some_and(|gap| !opens_sentence(gap))
+                && is_name(&line[start..start + word.len()])
             {
                 p.names.push(hash);
             }
@@ -260,8 +261,8 @@ impl ProfileBuilder {
     }
 }
 
-/// Where the sentence being read by [`Profile::new`] started: its first word and its first content
-/// hash.
+/// Where the sentence being read by [`ProfileBuilder::add_line`] started: its first word and its
+/// first content hash.
 struct Sentence {
     first_word: u32,
     first_content: usize,
@@ -326,9 +327,21 @@ fn ends_sentence(gap: &[u8]) -> bool {
         .any(|b| matches!(b, b'.' | b'!' | b'?' | b';' | b':'))
 }
 
-/// Whether an ASCII word is a name: capitalised, with no digit.
-fn is_name(word: &[u8]) -> bool {
-    word[0].is_ascii_uppercase() && !word.iter().any(u8::is_ascii_digit)
+/// Whether the text between two words puts the second at the start of a sentence, for names: a full
+/// stop, `!` or `?` (after `;` or `:` a capitalised word is still a name).
+fn opens_sentence(gap: &[u8]) -> bool {
+    gap.iter().any(|b| matches!(b, b'.' | b'!' | b'?'))
+}
+
+/// Whether a word (not starting a sentence) is a name: capitalised, with no digit.
+fn is_name(word: &str) -> bool {
+    let first = word.as_bytes()[0];
+    let capitalised = if first.is_ascii() {
+        first.is_ascii_uppercase()
+    } else {
+        word.chars().next().is_some_and(char::is_uppercase)
+    };
+    capitalised && !word.bytes().any(|b| b.is_ascii_digit())
 }
 
 /// Appends the names of one line to `out`: capitalised words that do not start a sentence (and hold
@@ -339,20 +352,11 @@ fn names_into(line: &str, out: &mut Vec<u64>) {
     let mut pos = 0usize;
     for word in words(line) {
         let start = word.as_ptr() as usize - line.as_ptr() as usize;
-        if line.as_bytes()[pos..start]
-            .iter()
-            .any(|b| matches!(b, b'.' | b'!' | b'?'))
-        {
+        if opens_sentence(&line.as_bytes()[pos..start]) {
             sentence_start = true;
         }
         pos = start + word.len();
-        let bytes = word.as_bytes();
-        let capitalised = if bytes[0].is_ascii() {
-            bytes[0].is_ascii_uppercase()
-        } else {
-            word.chars().next().is_some_and(char::is_uppercase)
-        };
-        if capitalised && !sentence_start && !bytes.iter().any(u8::is_ascii_digit) {
+        if !sentence_start && is_name(word) {
             normalize_into(word, &mut scratch);
             out.push(hash_word(&scratch));
         }
