@@ -63,17 +63,11 @@ pub struct LearnedChrome {
 impl LearnedChrome {
     /// Learns chrome from a corpus.
     pub fn learn(docs: &[DocLines<'_>], config: &LearnConfig) -> LearnedChrome {
-        // Line hashes are xxh3 values already: Fx's one multiply spreads them well enough.
         // Document frequencies, corpus-wide and per source: each document's distinct lines (in
-        // parallel), counted by sorting them.
-        let distinct_lines: Vec<Vec<u64>> = docs
-            .par_iter()
-            .map(|doc| {
-                let mut seen = Vec::new();
-                distinct(doc.lines, &mut seen);
-                seen
-            })
-            .collect();
+        // parallel), counted by sorting them. Line hashes are xxh3 values already: Fx's one
+        // multiply spreads them well enough as keys.
+        let distinct_lines: Vec<Vec<u64>> =
+            docs.par_iter().map(|doc| distinct(doc.lines)).collect();
         let mut all: Vec<u64> = distinct_lines.concat();
         all.par_sort_unstable();
         let df: FxHashMap<u64, u32> = all
@@ -194,11 +188,12 @@ impl LearnedChrome {
     }
 }
 
-fn distinct(lines: &[LineKey], out: &mut Vec<u64>) {
-    out.clear();
-    out.extend(lines.iter().map(|l| l.hash));
-    out.sort_unstable();
-    out.dedup();
+/// The distinct hashes of some lines, sorted.
+fn distinct(lines: &[LineKey]) -> Vec<u64> {
+    let mut hashes: Vec<u64> = lines.iter().map(|l| l.hash).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
 }
 
 #[cfg(test)]
