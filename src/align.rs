@@ -14,12 +14,13 @@
 use std::ops::Range;
 use std::sync::OnceLock;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use similar::{capture_diff_slices, Algorithm, DiffOp};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::normalize::normalize_into;
-use crate::shingle::{hash_word, intersection_size, words};
+use crate::shingle::{hash_word, intersection_size, next_ascii_digit, words};
 
 /// Sentences this similar (Dice of content tokens) are aligned.
 pub const ALIGN_SIMILARITY: f64 = 0.5;
@@ -99,9 +100,47 @@ pub struct Profile {
     /// Each sentence's hash (of its word sequence) and index, sorted: identical sentences are found
     /// by merging two of these lists.
     sentence_keys: Vec<(u64, u32)>,
-    /// Every `(content hash, sentence)` of the sentences long enough to align, sorted: the
-    /// sentences sharing a word with a sentence of another text, without comparing all of them.
-    postings: Vec<(u64, u32)>,
+    /// The sentences long enough to align, by content word: the sentences sharing a word with a
+    /// sentence of another text, without comparing all of them.
+    by_word: SentencesByWord,
+}
+
+/// The sentences each content word is in, as a chain per word: a map from the word's hash to its
+/// last link, each link naming a sentence and the link before it. Built in one pass, without
+/// sorting the `(word, sentence)` postings.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct SentencesByWord {
+    last: FxHashMap<u64, u32>,
+    /// `(sentence, previous link)`; [`Self::END`] ends a chain.
+    links: Vec<(u32, u32)>,
+}
+
+impl SentencesByWord {
+    const END: u32 = u32::MAX;
+
+    fn with_capacity(postings: usize) -> SentencesByWord {
+        SentencesByWord {
+            last: FxHashMap::with_capacity_and_hasher(postings, Default::default()),
+            links: Vec::with_capacity(postings),
+        }
+    }
+
+    /// Records that `sentence` holds the word `hash` (once per sentence and word).
+    fn add(&mut self, hash: u64, sentence: u32) {
+        let last = self.last.entry(hash).or_insert(Self::END);
+        self.links.push((sentence, *last));
+        *last = (self.links.len() - 1) as u32;
+    }
+
+    /// The sentences holding the word `hash`, latest first.
+    fn sentences(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
+        let mut link = self.last.get(&hash).copied().unwrap_or(Self::END);
+        std::iter::from_fn(move || {
+            let &(sentence, previous) = self.links.get(link as usize)?;
+            link = previous;
+            Some(sentence)
+        })
+    }
 }
 
 impl Profile {
@@ -181,7 +220,13 @@ impl ProfileBuilder {
         // texts.
         p.hashes.reserve(bytes / 6);
         p.spans.reserve(bytes / 6);
-        p.content.reserve(bytes / 10);
+        p.content.reserve(bytes / 8);
+        // And for the sentences (twenty words or so) and the names (one word in ten or so).
+        let sentences = bytes / 64 + 1;
+        p.sentences.reserve(sentences);
+        p.content_ranges.reserve(sentences);
+        p.sentence_keys.reserve(sentences);
+        p.names.reserve(bytes / 32);
         ProfileBuilder {
             p,
             key_bytes: Vec::with_capacity(512),
@@ -249,14 +294,15 @@ impl ProfileBuilder {
             list.dedup();
         }
         p.sentence_keys.sort_unstable();
-        p.postings.reserve_exact(p.content.len());
+        p.by_word = SentencesByWord::with_capacity(p.content.len());
         for (i, r) in p.content_ranges.iter().enumerate() {
             let content = &p.content[r.start as usize..r.end as usize];
             if content.len() >= MIN_SENTENCE_CONTENT {
-                p.postings.extend(content.iter().map(|&h| (h, i as u32)));
+                for &h in content {
+                    p.by_word.add(h, i as u32);
+                }
             }
         }
-        p.postings.sort_unstable_by_key(|&(h, _)| h);
         p
     }
 }
@@ -334,6 +380,7 @@ fn opens_sentence(gap: &[u8]) -> bool {
 }
 
 /// Whether a word (not starting a sentence) is a name: capitalised, with no digit.
+#[inline]
 fn is_name(word: &str) -> bool {
     let first = word.as_bytes()[0];
     let capitalised = if first.is_ascii() {
@@ -380,9 +427,7 @@ fn numbers(text: &str) -> impl Iterator<Item = &str> {
     let bytes = text.as_bytes();
     let mut i = 0;
     std::iter::from_fn(move || {
-        while i < bytes.len() && !bytes[i].is_ascii_digit() {
-            i += 1;
-        }
+        i = next_ascii_digit(bytes, i);
         if i == bytes.len() {
             return None;
         }
@@ -482,9 +527,8 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
             });
             continue;
         }
-        for h in ca {
-            let from = b.postings.partition_point(|&(x, _)| x < *h);
-            for &(_, j) in b.postings[from..].iter().take_while(|&&(x, _)| x == *h) {
+        for &h in ca {
+            for j in b.by_word.sentences(h) {
                 shared[j as usize] += 1;
             }
         }

@@ -39,20 +39,49 @@ const ASCII_ALNUM: [u8; 128] = {
     table
 };
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// High bit of each byte of `x` set where that byte is at least `c`; meaningful for bytes below
+/// 0x80 and `c` at most 0x80 (setting the high bit first keeps borrows inside each byte).
+#[inline]
+fn at_least(x: u64, c: u8) -> u64 {
+    ((x | HIGH) - ONES * u64::from(c)) & HIGH
+}
+
+/// High bit of each byte of `x` set where that byte is an ASCII digit.
+#[inline]
+fn digit_lanes(x: u64) -> u64 {
+    at_least(x, b'0') & !at_least(x, b'9' + 1)
+}
+
 /// One bit for each of the eight bytes of `x` (lowest byte first) that is an ASCII letter or digit;
 /// bytes of 0x80 and above give meaningless bits, which the caller discards.
 #[inline]
 fn alnum_lanes(x: u64) -> u8 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // High bit of each byte set where that byte is at least `c` (bytes below 0x80, `c` at most
-    // 0x80: setting the high bit first keeps borrows inside each byte).
-    let at_least = |x: u64, c: u8| ((x | HIGH) - ONES * u64::from(c)) & HIGH;
-    let digit = at_least(x, b'0') & !at_least(x, b'9' + 1);
     let folded = x | (ONES * 0x20);
     let letter = at_least(folded, b'a') & !at_least(folded, b'z' + 1);
     // Gather the eight high bits into one byte: bit 8i lands at 56 + i.
-    ((((digit | letter) >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56) as u8
+    ((((digit_lanes(x) | letter) >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56) as u8
+}
+
+/// Where the first ASCII digit of `bytes` at or after `from` is, or `bytes.len()` if none is:
+/// eight bytes at a time, as most text has few digits.
+pub fn next_ascii_digit(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while let Some(lane) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes(lane.try_into().expect("eight bytes"));
+        // Bytes of 0x80 and above (`x`'s high bit set) are not digits.
+        let digits = digit_lanes(x) & !x;
+        if digits != 0 {
+            return i + digits.trailing_zeros() as usize / 8;
+        }
+        i += 8;
+    }
+    bytes[i.min(bytes.len())..]
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map_or(bytes.len(), |p| i + p)
 }
 
 /// Iterator over the words of a text; see [`words`].
@@ -300,6 +329,27 @@ mod tests {
         ) {
             let (x, y): (Vec<u64>, Vec<u64>) = (a.iter().copied().collect(), b.iter().copied().collect());
             proptest::prop_assert_eq!(intersection_size(&x, &y), a.intersection(&b).count());
+        }
+    }
+
+    proptest::proptest! {
+        /// The next digit found eight bytes at a time is the one a byte-by-byte search finds.
+        #[test]
+        fn next_digit_is_found_as_byte_by_byte(
+            bytes in proptest::collection::vec(proptest::prop_oneof![
+                proptest::prelude::any::<u8>(),
+                proptest::prelude::Just(b' '),
+                b'0'..=b'9',
+            ], 0..40),
+            from in 0usize..45,
+        ) {
+            let want = bytes
+                .iter()
+                .enumerate()
+                .skip(from)
+                .find(|(_, b)| b.is_ascii_digit())
+                .map_or(bytes.len(), |(i, _)| i);
+            proptest::prop_assert_eq!(next_ascii_digit(&bytes, from), want);
         }
     }
 
