@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -21,7 +22,7 @@ use crate::corpus::{Corpus, DocId, Document};
 use crate::dedupe::{Outcome, Pair};
 use crate::error::OutputError;
 use crate::shingle::count_words;
-use crate::verify::Kind;
+use crate::verify::{Kind, Verdict};
 
 /// Writes a file atomically: `write` fills a temporary file in the same directory, which then replaces
 /// `path`. A symbolic link is followed, and its target replaced. Anything that exists and is not a
@@ -93,6 +94,19 @@ pub struct PairRecord<'a> {
     pub a: &'a str,
     /// External id of the second document.
     pub b: &'a str,
+    /// What the verdict on the pair says.
+    #[serde(flatten)]
+    pub verdict: VerdictRecord,
+    /// Share of `a`'s text removed as boilerplate.
+    pub stripped_a: f64,
+    /// Share of `b`'s text removed as boilerplate.
+    pub stripped_b: f64,
+}
+
+/// The fields of a pairs-file line that come from the verdict: the same for every pair one
+/// verification implies (every pair of two exact-copy groups).
+#[derive(Debug, Serialize)]
+pub struct VerdictRecord {
     /// How one copies the other.
     pub kind: Kind,
     /// Confidence in `[0, 1]`.
@@ -121,27 +135,14 @@ pub struct PairRecord<'a> {
     /// Share of numbers and names the two texts agree on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub immutables: Option<f64>,
-    /// Share of `a`'s text removed as boilerplate.
-    pub stripped_a: f64,
-    /// Share of `b`'s text removed as boilerplate.
-    pub stripped_b: f64,
 }
 
-impl<'a> PairRecord<'a> {
-    /// The record of one pair.
-    pub fn new(corpus: &'a Corpus, outcome: &Outcome, pair: &Pair) -> Self {
-        let stripped = |d: DocId| outcome.documents[d.index()].stripped.removed_share();
-        Self::with_stripped(corpus, pair, [stripped(pair.a), stripped(pair.b)])
-    }
-
-    /// The record of one pair whose documents had these shares stripped.
-    fn with_stripped(corpus: &'a Corpus, pair: &Pair, [stripped_a, stripped_b]: [f64; 2]) -> Self {
-        let v = &pair.verdict;
+impl VerdictRecord {
+    /// The record of a verdict, its measures rounded to four decimals.
+    pub fn new(v: &Verdict) -> VerdictRecord {
         let m = &v.measures;
         let al = m.alignment.as_ref();
-        PairRecord {
-            a: &corpus.get(pair.a).id,
-            b: &corpus.get(pair.b).id,
+        VerdictRecord {
             kind: v.kind,
             score: round4(v.score),
             jaccard: round4(m.overlap.jaccard),
@@ -153,38 +154,92 @@ impl<'a> PairRecord<'a> {
             edit_rate: al.map(|a| round4(a.edit_rate)),
             swapped_sentences: al.map(|a| round4(a.swapped_sentences)),
             immutables: al.map(|a| round4(a.immutables)),
-            stripped_a: round4(stripped_a),
-            stripped_b: round4(stripped_b),
         }
     }
 }
 
-/// Pairs serialised by one task of [`write_pairs`].
+impl<'a> PairRecord<'a> {
+    /// The record of one pair.
+    pub fn new(corpus: &'a Corpus, outcome: &Outcome, pair: &Pair) -> Self {
+        let stripped = |d: DocId| outcome.documents[d.index()].stripped.removed_share();
+        PairRecord {
+            a: &corpus.get(pair.a).id,
+            b: &corpus.get(pair.b).id,
+            verdict: VerdictRecord::new(&pair.verdict),
+            stripped_a: round4(stripped(pair.a)),
+            stripped_b: round4(stripped(pair.b)),
+        }
+    }
+}
+
+/// Pairs written by one task of [`write_pairs`].
 const PAIRS_PER_TASK: usize = 4096;
 
-/// Writes every pair as one JSON object a line. Pairs are serialised in parallel, a bounded batch
-/// at a time, and written in order.
+/// Writes every pair as one JSON object a line, as [`PairRecord`] serialises it. A corpus of
+/// reprints has many more pairs than documents or verdicts, so each line is put together from JSON
+/// made once: each document's id and stripped share, and each verdict's fields (one verdict holds
+/// for every pair of two exact-copy groups). Lines are made in parallel, a bounded batch at a time,
+/// and written in order.
 pub fn write_pairs(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io::Result<()> {
-    // Each document's stripped share, computed once: a document is in many pairs.
-    let stripped: Vec<f64> = outcome
+    let ids: Vec<Vec<u8>> = corpus
+        .documents()
+        .par_iter()
+        .map(|d| serde_json::to_vec(&d.id))
+        .collect::<Result<_, _>>()?;
+    let shares: Vec<Vec<u8>> = outcome
         .documents
-        .iter()
-        .map(|d| d.stripped.removed_share())
+        .par_iter()
+        .map(|d| serde_json::to_vec(&round4(d.stripped.removed_share())))
+        .collect::<Result<_, _>>()?;
+    // Each distinct verdict (by address) with its fields, the braces of their object left out.
+    let address = |pair: &Pair| Arc::as_ptr(&pair.verdict) as usize;
+    let mut verdicts: Vec<(usize, &Verdict)> = outcome
+        .pairs
+        .par_iter()
+        .map(|pair| (address(pair), &*pair.verdict))
         .collect();
+    verdicts.par_sort_unstable_by_key(|&(at, _)| at);
+    verdicts.dedup_by_key(|&mut (at, _)| at);
+    let fields: Vec<Vec<u8>> = verdicts
+        .par_iter()
+        .map(|(_, verdict)| {
+            let object = serde_json::to_vec(&VerdictRecord::new(verdict))?;
+            Ok(object[1..object.len() - 1].to_vec())
+        })
+        .collect::<io::Result<_>>()?;
+    let fields_of = |pair: &Pair| {
+        let i = verdicts
+            .binary_search_by_key(&address(pair), |&(at, _)| at)
+            .expect("every pair's verdict is listed");
+        fields[i].as_slice()
+    };
     for batch in outcome.pairs.chunks(PAIRS_PER_TASK * 16) {
         let lines: Vec<Vec<u8>> = batch
             .par_chunks(PAIRS_PER_TASK)
             .map(|pairs| {
-                let mut buf = Vec::with_capacity(pairs.len() * 400);
+                let mut buf = Vec::with_capacity(pairs.len() * 320);
                 for pair in pairs {
-                    let shares = [stripped[pair.a.index()], stripped[pair.b.index()]];
-                    let record = PairRecord::with_stripped(corpus, pair, shares);
-                    serde_json::to_writer(&mut buf, &record)?;
-                    buf.push(b'\n');
+                    let (a, b) = (pair.a.index(), pair.b.index());
+                    let parts: [&[u8]; 11] = [
+                        b"{\"a\":",
+                        &ids[a],
+                        b",\"b\":",
+                        &ids[b],
+                        b",",
+                        fields_of(pair),
+                        b",\"stripped_a\":",
+                        &shares[a],
+                        b",\"stripped_b\":",
+                        &shares[b],
+                        b"}\n",
+                    ];
+                    for part in parts {
+                        buf.extend_from_slice(part);
+                    }
                 }
-                Ok(buf)
+                buf
             })
-            .collect::<io::Result<_>>()?;
+            .collect();
         for buf in lines {
             out.write_all(&buf)?;
         }
@@ -426,5 +481,50 @@ mod tests {
         assert_eq!(title(&d, &stripped), "Council approves new budget");
         let d = doc(text, Some("From the field"));
         assert_eq!(title(&d, &stripped), "From the field");
+    }
+
+    /// The pairs file puts lines together from pieces; each line is what serialising its
+    /// `PairRecord` gives. The fixtures have exact-copy groups (verdicts shared by many pairs),
+    /// aligned and unaligned verdicts, and ids that JSON must escape (quotes, markup, non-ASCII).
+    #[test]
+    fn pairs_lines_are_their_records_serialised() {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+        let mut corpus = Corpus::from_inputs(
+            [
+                crate::Input::parse(&format!("{fixtures}/devsample/docs.jsonl")),
+                crate::Input::parse(&format!("{fixtures}/hostile.jsonl")),
+            ],
+            &crate::ReadOptions::default(),
+        )
+        .unwrap();
+        for (i, text) in ["Copy \"quoted\" été", "Copy \\ tab\t"].iter().enumerate() {
+            let first = corpus.documents()[0].text.clone();
+            corpus
+                .push(Document::new(format!("{text} {i}"), first))
+                .unwrap();
+        }
+        let outcome = Deduper::new(Config::default())
+            .unwrap()
+            .run(&corpus, &crate::NoProgress);
+        let shared = outcome.pairs.len()
+            - outcome
+                .pairs
+                .iter()
+                .map(|p| Arc::as_ptr(&p.verdict))
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+        assert!(shared > 0, "some pairs share a verdict");
+        assert!(outcome
+            .pairs
+            .iter()
+            .any(|p| p.verdict.measures.alignment.is_some()));
+        let mut out = Vec::new();
+        write_pairs(&mut out, &corpus, &outcome).unwrap();
+        let lines: Vec<&str> = std::str::from_utf8(&out).unwrap().lines().collect();
+        assert_eq!(lines.len(), outcome.pairs.len());
+        for (line, pair) in lines.iter().zip(&outcome.pairs) {
+            let record = serde_json::to_string(&PairRecord::new(&corpus, &outcome, pair)).unwrap();
+            assert_eq!(*line, record);
+        }
     }
 }
