@@ -209,7 +209,8 @@ impl Words<'_> {
 impl<'a> Iterator for Words<'a> {
     type Item = &'a str;
 
-    #[inline]
+    // Always inlined: its callers are per-word loops large enough that the compiler would not.
+    #[inline(always)]
     fn next(&mut self) -> Option<&'a str> {
         loop {
             while self.boundaries == 0 {
