@@ -15,7 +15,14 @@ use rayon::prelude::*;
 #[inline]
 pub fn is_anchor(hash: u64, sampling: u64) -> bool {
     // The top bits: the low bits of these hashes also pick MinHash bins.
-    (hash >> 40) % sampling == 0
+    let top = hash >> 40;
+    // This runs for every shingle of the corpus: a division costs more than all the rest, and the
+    // default sampling is a power of two.
+    if sampling.is_power_of_two() {
+        top & (sampling - 1) == 0
+    } else {
+        top % sampling == 0
+    }
 }
 
 /// Candidate pairs `(a, b)`, `a < b`, of documents sharing at least `min_shared` anchors (or all
@@ -187,6 +194,15 @@ mod tests {
             let mut got = containment_pairs(&views, &members, 1, min_shared, 0.5, max_df);
             got.sort_unstable();
             prop_assert_eq!(got, want);
+        }
+    }
+
+    proptest! {
+        /// An anchor is a hash whose top bits are a multiple of the sampling rate, whether the rate
+        /// is a power of two (taken with a mask) or not (with a division).
+        #[test]
+        fn anchors_are_multiples_of_the_sampling_rate(hash in any::<u64>(), sampling in 1u64..20) {
+            prop_assert_eq!(is_anchor(hash, sampling), (hash >> 40) % sampling == 0);
         }
     }
 
