@@ -37,9 +37,9 @@ pub struct Rule {
 #[derive(Debug, Clone)]
 pub struct Rules {
     rules: Vec<Rule>,
-    /// Rules anchored at the start of the line, one set per line-length tier: the rules that can
-    /// match a line of that length, and their indices in `rules`. On an article's paragraph their
-    /// automaton dies within a few bytes.
+    /// Rules anchored at the start of the line, one set per tier of their longest match, with
+    /// their indices in `rules`: a line consults the tiers whose rules can match a line that long.
+    /// On an article's paragraph their automaton dies within a few bytes.
     tiers: Vec<Tier>,
     /// Rules that match a phrase anywhere in a line, each compiled alone: in a set they would drag
     /// every line through a large automaton to its end.
@@ -105,14 +105,17 @@ impl Prefilter {
 
 #[derive(Debug, Clone)]
 struct Tier {
-    /// Lines up to this many bytes use this tier.
+    /// The longest line this tier's rules can match (and longer than the tier before's can):
+    /// lines up to this many bytes consult it.
     max_line: usize,
     set: RegexSet,
     rules: Vec<usize>,
 }
 
 /// Line-length tiers. Most rules are anchored at both ends and bounded (`^…{0,80}$`), so a long
-/// paragraph only needs the few rules that match a phrase anywhere.
+/// paragraph only needs the few rules that can match a line that long. Each rule is compiled once,
+/// into the tier of its longest match (compiling the rules is most of a short run's start-up); a
+/// short line consults every tier.
 const TIERS: [usize; 3] = [256, 1024, usize::MAX];
 
 const BUILTIN: &str = include_str!("rules.txt");
@@ -188,7 +191,9 @@ impl Rules {
         let mut lower = 0;
         for max_line in TIERS {
             let members: Vec<usize> = (0..rules.len())
-                .filter(|&i| shapes[i].starts_line && shapes[i].longest > lower)
+                .filter(|&i| {
+                    shapes[i].starts_line && (lower + 1..=max_line).contains(&shapes[i].longest)
+                })
                 .collect();
             let set = RegexSetBuilder::new(members.iter().map(|&i| dialect(&rules[i].pattern)))
                 .case_insensitive(true)
@@ -222,16 +227,15 @@ impl Rules {
 
     /// [`matching`](Self::matching), as an index into [`rules`](Self::rules).
     pub fn matching_index(&self, line: &str) -> Option<usize> {
-        let tier = self
-            .tiers
-            .iter()
-            .find(|t| line.len() <= t.max_line)
-            .expect("the last tier takes any length");
-        // Most lines match nothing: a plain match test is much cheaper than finding every match.
-        let anchored = tier
-            .set
-            .is_match(line)
-            .then(|| tier.set.matches(line).into_iter().map(|i| tier.rules[i]));
+        // The anchored rules that can match a line this long, in file order. Most lines match
+        // nothing: a plain match test is much cheaper than finding every match.
+        let mut anchored = Vec::new();
+        for tier in self.tiers.iter().filter(|t| line.len() <= t.max_line) {
+            if tier.set.is_match(line) {
+                anchored.extend(tier.set.matches(line).into_iter().map(|i| tier.rules[i]));
+            }
+        }
+        anchored.sort_unstable();
         let phrases = self
             .prefilter
             .candidates(line)
@@ -240,7 +244,7 @@ impl Rules {
             .map(|(i, _)| *i);
         let fits = |i: &usize| self.rules[*i].max_line.is_none_or(|n| line.len() <= n);
         let mut first: Option<usize> = None;
-        for i in anchored.into_iter().flatten().chain(phrases).filter(fits) {
+        for i in anchored.into_iter().chain(phrases).filter(fits) {
             if self.rules[i].scope == Scope::Rest {
                 return Some(i);
             }
