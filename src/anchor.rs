@@ -11,6 +11,8 @@
 
 use rayon::prelude::*;
 
+use crate::shingle::sort_spread;
+
 /// Whether a shingle hash is an anchor at this sampling rate.
 #[inline]
 pub fn is_anchor(hash: u64, sampling: u64) -> bool {
@@ -138,7 +140,8 @@ fn sorted_postings(shingles: &[&[u64]], members: &[u32], sampling: u64) -> Vec<(
         .map(|p| {
             let mut postings: Vec<(u64, u32)> =
                 chunks.iter().flat_map(|c| c[p].iter().copied()).collect();
-            postings.sort_unstable();
+            // A part's anchors share their top byte and are spread evenly by the next.
+            sort_spread(&mut postings, |&(h, _)| (h >> 48) as u8);
             postings
         })
         .collect();

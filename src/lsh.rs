@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::minhash::estimate_jaccard;
+use crate::shingle::sort_spread;
 
 /// How a signature is cut into bands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -114,7 +115,8 @@ pub fn candidate_pairs(
             let mut list: Vec<(u64, u32)> = (0..members.len() as u32)
                 .map(|m| (key(m, band), m))
                 .collect();
-            list.sort_unstable();
+            // Band keys are hashes: spread evenly by their top byte.
+            sort_spread(&mut list, |&(key, _)| (key >> 56) as u8);
             let mut oversized = vec![false; members.len()];
             for bucket in list.chunk_by(|x, y| x.0 == y.0) {
                 if bucket.len() > max_bucket {
