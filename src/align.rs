@@ -692,25 +692,12 @@ impl Edits {
     fn add(&mut self, a: &Profile, i: usize, b: &Profile, j: usize) {
         let (ha, hb) = (a.sentence_hashes(i), b.sentence_hashes(j));
         let before = self.substituted;
-        for op in capture_diff_slices(Algorithm::Myers, ha, hb) {
-            match op {
-                DiffOp::Equal { .. } => {}
-                DiffOp::Delete { old_len, .. } => self.changed += old_len,
-                DiffOp::Insert { new_len, .. } => self.changed += new_len,
-                DiffOp::Replace {
-                    old_index,
-                    old_len,
-                    new_index,
-                    new_len,
-                } => {
-                    let typos = (0..old_len.min(new_len))
-                        .filter(|&k| is_typo(a.word(i, old_index + k), b.word(j, new_index + k)))
-                        .count();
-                    let real = old_len.max(new_len) - typos;
-                    self.changed += real;
-                    if old_len <= SWAP_SPAN && new_len <= SWAP_SPAN {
-                        self.substituted += real;
-                    }
+        match lone_edit(ha, hb) {
+            Some(Some(op)) => self.count(a, i, b, j, op),
+            Some(None) => {}
+            None => {
+                for op in word_diff(ha, hb) {
+                    self.count(a, i, b, j, op);
                 }
             }
         }
@@ -719,6 +706,94 @@ impl Edits {
             self.swapped_sentences += 1;
         }
     }
+
+    /// Counts one operation of the word diff of sentence `i` of `a` and sentence `j` of `b`.
+    fn count(&mut self, a: &Profile, i: usize, b: &Profile, j: usize, op: DiffOp) {
+        match op {
+            DiffOp::Equal { .. } => {}
+            DiffOp::Delete { old_len, .. } => self.changed += old_len,
+            DiffOp::Insert { new_len, .. } => self.changed += new_len,
+            DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => {
+                let typos = (0..old_len.min(new_len))
+                    .filter(|&k| is_typo(a.word(i, old_index + k), b.word(j, new_index + k)))
+                    .count();
+                let real = old_len.max(new_len) - typos;
+                self.changed += real;
+                if old_len <= SWAP_SPAN && new_len <= SWAP_SPAN {
+                    self.substituted += real;
+                }
+            }
+        }
+    }
+}
+
+/// The word diff of two sentences (as word hashes): Myers' diff, compacted, with each run of
+/// deletions and insertions between equal words as one replacement.
+fn word_diff(old: &[u64], new: &[u64]) -> Vec<DiffOp> {
+    capture_diff_slices(Algorithm::Myers, old, new)
+}
+
+/// Runs of differing words this short, at most, are compared word by word for [`lone_edit`].
+const LONE_EDIT_PAIRS: usize = 16;
+
+/// The one change between two sentences that differ in a single run of words (a typo, a swapped
+/// word: most aligned sentences of a light copy), as [`word_diff`] reports it, without the diff:
+/// `Some(None)` if the two are the same, `Some(Some(op))` for one deletion, insertion or
+/// replacement; `None` where the difference is not that simple, for the diff to work out.
+///
+/// The run is what lies between the longest common prefix and suffix. When its two sides share no
+/// word, no diff can find an equal word inside it, and when the words around it do not repeat its
+/// ends, compaction cannot slide it: the diff reports exactly this run.
+fn lone_edit(old: &[u64], new: &[u64]) -> Option<Option<DiffOp>> {
+    let prefix = old.iter().zip(new).take_while(|(x, y)| x == y).count();
+    let (old_rest, new_rest) = (&old[prefix..], &new[prefix..]);
+    let suffix = old_rest
+        .iter()
+        .rev()
+        .zip(new_rest.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let run_old = &old_rest[..old_rest.len() - suffix];
+    let run_new = &new_rest[..new_rest.len() - suffix];
+    if run_old.len() * run_new.len() > LONE_EDIT_PAIRS
+        || run_old.iter().any(|w| run_new.contains(w))
+    {
+        return None;
+    }
+    let before = prefix.checked_sub(1).map(|k| old[k]);
+    let after = old_rest.get(run_old.len()).copied();
+    let slides =
+        |end: Option<&u64>, neighbour: Option<u64>| end.is_some() && end.copied() == neighbour;
+    if [run_old, run_new]
+        .iter()
+        .any(|run| slides(run.last(), before) || slides(run.first(), after))
+    {
+        return None;
+    }
+    Some(match (run_old.len(), run_new.len()) {
+        (0, 0) => None,
+        (old_len, 0) => Some(DiffOp::Delete {
+            old_index: prefix,
+            old_len,
+            new_index: prefix,
+        }),
+        (0, new_len) => Some(DiffOp::Insert {
+            old_index: prefix,
+            new_index: prefix,
+            new_len,
+        }),
+        (old_len, new_len) => Some(DiffOp::Replace {
+            old_index: prefix,
+            old_len,
+            new_index: prefix,
+            new_len,
+        }),
+    })
 }
 
 /// Whether `y` is a misspelling of `x`: one or two edits, and most of the word intact.
@@ -795,6 +870,38 @@ reckless or agressive action by Russia. The two leaders last met in Geneva, Swit
 sidelines of an Arctic Council meeting. The two sides agreed they have serious differences. Lavrov \
 said the world would be safer if Moscow and Washington could forge some understanding. Blinken \
 pointed to the need for a predictable relationship with Russia on climate and Iran.";
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Where a sentence pair differs in one run of words, that run is what the word diff
+        /// reports, to the word. A small vocabulary makes words repeat, around and inside runs.
+        #[test]
+        fn a_lone_edit_is_what_the_diff_reports(
+            old in proptest::collection::vec(0u64..6, 0..12),
+            start in 0usize..12,
+            removed in 0usize..4,
+            inserted in proptest::collection::vec(0u64..6, 0..4),
+            other in proptest::collection::vec(0u64..6, 0..12),
+            unrelated in proptest::prelude::any::<bool>(),
+        ) {
+            // Mostly a copy with one run of words changed; sometimes another sentence.
+            let start = start.min(old.len());
+            let end = (start + removed).min(old.len());
+            let new = if unrelated {
+                other
+            } else {
+                [&old[..start], &inserted[..], &old[end..]].concat()
+            };
+            if let Some(edit) = lone_edit(&old, &new) {
+                let ops: Vec<DiffOp> = word_diff(&old, &new)
+                    .into_iter()
+                    .filter(|op| !matches!(op, DiffOp::Equal { .. }))
+                    .collect();
+                proptest::prop_assert_eq!(ops, edit.into_iter().collect::<Vec<_>>());
+            }
+        }
+    }
 
     #[test]
     fn spun_text_aligns_with_substitutions() {
