@@ -40,10 +40,12 @@ pub fn containment_pairs(
     min_share: f64,
     max_df: usize,
 ) -> Vec<(u32, u32)> {
-    let postings = sorted_postings(shingles, members, sampling);
+    let parts = sorted_postings(shingles, members, sampling);
     // Each document's anchors, too-common ones left out, are the base of its containment estimate.
-    let lists: Vec<&[(u64, u32)]> = postings
-        .chunk_by(|x, y| x.0 == y.0)
+    // (An anchor's postings all lie in one part.)
+    let lists: Vec<&[(u64, u32)]> = parts
+        .iter()
+        .flat_map(|part| part.chunk_by(|x, y| x.0 == y.0))
         .filter(|list| list.len() <= max_df)
         .collect();
     let mut anchors = vec![0usize; shingles.len()];
@@ -117,13 +119,19 @@ pub fn containment_pairs(
 /// sorted, and each part is small enough to sort in cache.
 const PARTS: usize = 256;
 
-/// Every `(anchor, document)` of the members, sorted.
-fn sorted_postings(shingles: &[&[u64]], members: &[u32], sampling: u64) -> Vec<(u64, u32)> {
+/// Every `(anchor, document)` of the members, sorted, in parts by the anchor's top byte (the parts
+/// in order: concatenated, they are sorted).
+fn sorted_postings(shingles: &[&[u64]], members: &[u32], sampling: u64) -> Vec<Vec<(u64, u32)>> {
     let part = |h: u64| (h >> 56) as usize;
     let chunks: Vec<Vec<Vec<(u64, u32)>>> = members
         .par_chunks(members.len().div_ceil(64).max(1))
         .map(|chunk| {
-            let mut parts = vec![Vec::new(); PARTS];
+            // Anchors are spread evenly over the parts: room for a few more than each's share.
+            let expected: usize = chunk.iter().map(|&d| shingles[d as usize].len()).sum();
+            let share = expected / sampling as usize / PARTS;
+            let mut parts: Vec<Vec<(u64, u32)>> = (0..PARTS)
+                .map(|_| Vec::with_capacity(share + share / 4 + 4))
+                .collect();
             for &d in chunk {
                 for &h in shingles[d as usize]
                     .iter()
@@ -145,7 +153,7 @@ fn sorted_postings(shingles: &[&[u64]], members: &[u32], sampling: u64) -> Vec<(
             postings
         })
         .collect();
-    parts.concat()
+    parts
 }
 
 #[cfg(test)]
@@ -167,7 +175,7 @@ mod tests {
                 .flat_map(|&d| sets[d as usize].iter().filter(|&&h| is_anchor(h, 2)).map(move |&h| (h, d)))
                 .collect();
             want.sort_unstable();
-            prop_assert_eq!(sorted_postings(&views, &members, 2), want);
+            prop_assert_eq!(sorted_postings(&views, &members, 2).concat(), want);
         }
     }
 
