@@ -165,18 +165,40 @@ fn choose_canonical(members: &[DocId], info: &[MemberInfo<'_>]) -> (DocId, Canon
     // Copies deviate from the original each in their own way (a spinner's synonyms, an editor's
     // cuts), so the original's words are the ones the other members share: its support is the
     // average share of the other members that contain each of its content words.
-    // Content words are xxh3 hashes already: Fx's one multiply spreads them well enough.
+    // Content words are xxh3 hashes already: Fx's one multiply spreads them well enough. Exact
+    // copies share one content set (the same slice): each distinct set is counted once, times the
+    // members holding it.
+    let mut sets: Vec<(usize, &[u64])> = members
+        .iter()
+        .map(|m| {
+            let content = info[m.index()].content;
+            (content.as_ptr() as usize, content)
+        })
+        .collect();
+    sets.sort_unstable_by_key(|&(at, content)| (at, content.len()));
     let mut holders: FxHashMap<u64, u32> = FxHashMap::default();
-    for m in members {
-        for &w in info[m.index()].content {
-            *holders.entry(w).or_default() += 1;
+    for run in sets.chunk_by(|x, y| x.0 == y.0 && x.1.len() == y.1.len()) {
+        for &w in run[0].1 {
+            *holders.entry(w).or_default() += run.len() as u32;
         }
     }
     let others = (members.len() - 1) as f64;
-    let support = |m: DocId| {
-        let content = info[m.index()].content;
+    let support_of_set = |content: &[u64]| {
         let shared: u32 = content.iter().map(|w| holders[w] - 1).sum();
         shared as f64 / (content.len().max(1) as f64 * others)
+    };
+    // Each distinct set's support once, found again by the set's address.
+    let supports: Vec<((usize, usize), f64)> = sets
+        .chunk_by(|x, y| x.0 == y.0 && x.1.len() == y.1.len())
+        .map(|run| ((run[0].0, run[0].1.len()), support_of_set(run[0].1)))
+        .collect();
+    let support = |m: DocId| {
+        let content = info[m.index()].content;
+        let key = (content.as_ptr() as usize, content.len());
+        let i = supports
+            .binary_search_by_key(&key, |&(k, _)| k)
+            .expect("every member's set has its support");
+        supports[i].1
     };
     let longest = members
         .iter()
@@ -275,6 +297,34 @@ mod tests {
     }
 
     proptest! {
+        /// Exact copies share their representative's content set (one slice): the canonical choice
+        /// counts each shared set once per member holding it, as if every member had its own.
+        #[test]
+        fn shared_content_sets_count_once_per_member(
+            texts in proptest::collection::vec(proptest::collection::btree_set(0u64..40, 1..12), 1..5),
+            copies in proptest::collection::vec((0usize..5, 0usize..3), 2..12),
+            words in proptest::collection::vec(90usize..100, 12),
+        ) {
+            let texts: Vec<Vec<u64>> = texts.into_iter().map(|t| t.into_iter().collect()).collect();
+            let of = |c: &(usize, usize)| &texts[c.0 % texts.len()];
+            let own: Vec<Vec<u64>> = copies.iter().map(|c| of(c).clone()).collect();
+            let shared: Vec<MemberInfo<'_>> = copies
+                .iter()
+                .zip(&words)
+                .map(|(c, &w)| member(w, of(c), c.1 as f64 / 10.0))
+                .collect();
+            let apart: Vec<MemberInfo<'_>> = own
+                .iter()
+                .zip(copies.iter().zip(&words))
+                .map(|(content, (c, &w))| member(w, content, c.1 as f64 / 10.0))
+                .collect();
+            let members: Vec<DocId> = (0..copies.len() as u32).map(DocId).collect();
+            prop_assert_eq!(
+                choose_canonical(&members, &shared),
+                choose_canonical(&members, &apart)
+            );
+        }
+
         /// Clusters are exactly the connected components of the pairs.
         #[test]
         fn clusters_are_connected_components(edges in proptest::collection::vec((0u32..30, 0u32..30), 0..40)) {
