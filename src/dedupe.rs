@@ -801,12 +801,15 @@ impl Deduper {
             }
         }
         progress.finish();
-        drop((profiles, table));
-        let pairs = exact.expand(verified, self.config.max_bucket);
+        // Freeing the line table takes a while: beside expanding the pairs.
+        let ((), pairs) = rayon::join(
+            || drop((profiles, table)),
+            || exact.expand(verified, self.config.max_bucket),
+        );
         watch.lap("verification");
 
         let info: Vec<MemberInfo> = docs
-            .iter()
+            .par_iter()
             .zip(&stripped)
             .enumerate()
             .map(|(d, (doc, stripped))| {
