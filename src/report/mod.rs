@@ -181,16 +181,12 @@ const PAIRS_PER_TASK: usize = 4096;
 /// for every pair of two exact-copy groups). Lines are made in parallel, a bounded batch at a time,
 /// and written in order.
 pub fn write_pairs(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io::Result<()> {
-    let ids: Vec<Vec<u8>> = corpus
+    let pieces: Vec<DocPieces> = corpus
         .documents()
         .par_iter()
-        .map(|d| serde_json::to_vec(&d.id))
-        .collect::<Result<_, _>>()?;
-    let shares: Vec<Vec<u8>> = outcome
-        .documents
-        .par_iter()
-        .map(|d| serde_json::to_vec(&round4(d.stripped.removed_share())))
-        .collect::<Result<_, _>>()?;
+        .zip(&outcome.documents)
+        .map(|(doc, summary)| DocPieces::new(&doc.id, summary.stripped.removed_share()))
+        .collect::<io::Result<_>>()?;
     // Each distinct verdict (by address) with its fields, the braces of their object left out.
     let address = |pair: &Pair| Arc::as_ptr(&pair.verdict) as usize;
     let mut verdicts: Vec<(usize, &Verdict)> = outcome
@@ -213,38 +209,53 @@ pub fn write_pairs(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> i
             .expect("every pair's verdict is listed");
         fields[i].as_slice()
     };
-    for batch in outcome.pairs.chunks(PAIRS_PER_TASK * 16) {
-        let lines: Vec<Vec<u8>> = batch
-            .par_chunks(PAIRS_PER_TASK)
-            .map(|pairs| {
-                let mut buf = Vec::with_capacity(pairs.len() * 320);
+    // One buffer per task, reused from batch to batch.
+    let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); TASKS_PER_BATCH];
+    for batch in outcome.pairs.chunks(PAIRS_PER_TASK * TASKS_PER_BATCH) {
+        let tasks = batch.len().div_ceil(PAIRS_PER_TASK);
+        buffers[..tasks]
+            .par_iter_mut()
+            .zip(batch.par_chunks(PAIRS_PER_TASK))
+            .for_each(|(buf, pairs)| {
+                buf.clear();
                 for pair in pairs {
-                    let (a, b) = (pair.a.index(), pair.b.index());
-                    let parts: [&[u8]; 11] = [
-                        b"{\"a\":",
-                        &ids[a],
-                        b",\"b\":",
-                        &ids[b],
-                        b",",
-                        fields_of(pair),
-                        b",\"stripped_a\":",
-                        &shares[a],
-                        b",\"stripped_b\":",
-                        &shares[b],
-                        b"}\n",
-                    ];
-                    for part in parts {
+                    let (a, b) = (&pieces[pair.a.index()], &pieces[pair.b.index()]);
+                    for part in [&a.a_start, &b.b_id, fields_of(pair), &a.a_share, &b.b_end] {
                         buf.extend_from_slice(part);
                     }
                 }
-                buf
-            })
-            .collect();
-        for buf in lines {
-            out.write_all(&buf)?;
+            });
+        for buf in &buffers[..tasks] {
+            out.write_all(buf)?;
         }
     }
     Ok(())
+}
+
+/// Tasks of [`write_pairs`] at a time.
+const TASKS_PER_BATCH: usize = 16;
+
+/// What one document contributes to a pairs-file line, as JSON made once: as the pair's `a`, the
+/// line's start (`{"a":ID,"b":`) and its share stripped (`,"stripped_a":S,"stripped_b":`); as its
+/// `b`, its id (`ID,`) and the line's end (`S}` and a line break).
+struct DocPieces {
+    a_start: Vec<u8>,
+    a_share: Vec<u8>,
+    b_id: Vec<u8>,
+    b_end: Vec<u8>,
+}
+
+impl DocPieces {
+    fn new(id: &str, stripped_share: f64) -> io::Result<DocPieces> {
+        let id = serde_json::to_vec(id)?;
+        let share = serde_json::to_vec(&round4(stripped_share))?;
+        Ok(DocPieces {
+            a_start: [&b"{\"a\":"[..], &id, b",\"b\":"].concat(),
+            a_share: [&b",\"stripped_a\":"[..], &share, b",\"stripped_b\":"].concat(),
+            b_id: [&id[..], b","].concat(),
+            b_end: [&share[..], b"}\n"].concat(),
+        })
+    }
 }
 
 /// A document's title for people: its `title` field, else the first line boilerplate stripping
