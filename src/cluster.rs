@@ -168,33 +168,35 @@ fn choose_canonical(members: &[DocId], info: &[MemberInfo<'_>]) -> (DocId, Canon
     // Content words are xxh3 hashes already: Fx's one multiply spreads them well enough. Exact
     // copies share one content set (the same slice): each distinct set is counted once, times the
     // members holding it.
-    let mut sets: Vec<(usize, &[u64])> = members
-        .iter()
-        .map(|m| {
-            let content = info[m.index()].content;
-            (content.as_ptr() as usize, content)
-        })
+    // A set is known by its address and length.
+    let set_of = |m: &DocId| {
+        let content = info[m.index()].content;
+        ((content.as_ptr() as usize, content.len()), content)
+    };
+    let mut sets: Vec<((usize, usize), &[u64])> = members.iter().map(set_of).collect();
+    sets.sort_unstable_by_key(|&(key, _)| key);
+    // Each distinct set, with the number of members holding it.
+    let distinct: Vec<((usize, usize), &[u64], u32)> = sets
+        .chunk_by(|x, y| x.0 == y.0)
+        .map(|run| (run[0].0, run[0].1, run.len() as u32))
         .collect();
-    sets.sort_unstable_by_key(|&(at, content)| (at, content.len()));
     let mut holders: FxHashMap<u64, u32> = FxHashMap::default();
-    for run in sets.chunk_by(|x, y| x.0 == y.0 && x.1.len() == y.1.len()) {
-        for &w in run[0].1 {
-            *holders.entry(w).or_default() += run.len() as u32;
+    for &(_, content, held_by) in &distinct {
+        for &w in content {
+            *holders.entry(w).or_default() += held_by;
         }
     }
     let others = (members.len() - 1) as f64;
-    let support_of_set = |content: &[u64]| {
-        let shared: u32 = content.iter().map(|w| holders[w] - 1).sum();
-        shared as f64 / (content.len().max(1) as f64 * others)
-    };
-    // Each distinct set's support once, found again by the set's address.
-    let supports: Vec<((usize, usize), f64)> = sets
-        .chunk_by(|x, y| x.0 == y.0 && x.1.len() == y.1.len())
-        .map(|run| ((run[0].0, run[0].1.len()), support_of_set(run[0].1)))
+    // Each distinct set's support once, found again by the set's key.
+    let supports: Vec<((usize, usize), f64)> = distinct
+        .iter()
+        .map(|&(key, content, _)| {
+            let shared: u32 = content.iter().map(|w| holders[w] - 1).sum();
+            (key, shared as f64 / (content.len().max(1) as f64 * others))
+        })
         .collect();
     let support = |m: DocId| {
-        let content = info[m.index()].content;
-        let key = (content.as_ptr() as usize, content.len());
+        let (key, _) = set_of(&m);
         let i = supports
             .binary_search_by_key(&key, |&(k, _)| k)
             .expect("every member's set has its support");
