@@ -286,10 +286,10 @@ pub fn sort_hashes(values: &mut [u64]) {
     sort_spread(values, |&v| (v >> 56) as u8);
 }
 
-/// Sorts `values` whose `bucket` byte is spread evenly and agrees with their order (a value in a
-/// lower bucket is smaller): one pass puts each value in its bucket, then each bucket is sorted on
-/// its own. Any values sort correctly; evenly spread ones (hashes) sort in about half the time of
-/// a comparison sort.
+/// Sorts `values` whose `bucket` byte agrees with their order (a value in a lower bucket is
+/// smaller): one pass puts each value in its bucket, then each bucket is sorted on its own. Any
+/// such values sort correctly, however the buckets fill; when the byte is spread evenly (a hash's),
+/// in about half the time of a comparison sort.
 pub fn sort_spread<T: Ord + Copy>(values: &mut [T], bucket: impl Fn(&T) -> u8) {
     // Below this many, the buckets cost more than they save.
     const SMALL: usize = 64;
