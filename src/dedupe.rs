@@ -25,7 +25,8 @@ use crate::config::Config;
 use crate::corpus::{Corpus, DocId, Document};
 use crate::error::Error;
 use crate::fingerprint::{
-    fingerprint, fingerprint_normalized_lines, Fingerprint, Scratch, SignatureSlots,
+    fingerprint, fingerprint_hashed_lines, fingerprint_normalized_lines, Fingerprint, Hashes,
+    Scratch, SignatureSlots,
 };
 use crate::lsh::{candidate_pairs, Banding};
 use crate::minhash::MinHasher;
@@ -389,6 +390,30 @@ struct StrippedCorpus {
     learned_lines: usize,
 }
 
+impl StrippedCorpus {
+    /// The [`fingerprint`] of document `d`'s stripped body, from its lines normalised and hashed
+    /// already and the body's hash.
+    fn fingerprint(
+        &self,
+        d: usize,
+        shingle_size: usize,
+        hasher: &MinHasher,
+        scratch: &mut Scratch,
+        slots: SignatureSlots<'_>,
+    ) -> Fingerprint {
+        let lines = self.table.kept(d, &self.stripped[d]);
+        let normalized = lines.clone().map(|facts| &*facts.normalized);
+        // A body without words has no hash from stripping: it is hashed here.
+        let Some(body) = self.body_hashes[d] else {
+            return fingerprint_normalized_lines(normalized, shingle_size, hasher, scratch, slots);
+        };
+        // A line's key hashes its normalised text, as a title's hash does.
+        let title = (lines.clone().next()).map_or_else(|| xxh3_64(b""), |f| f.key.hash);
+        let hashes = Hashes { body, title };
+        fingerprint_hashed_lines(normalized, hashes, shingle_size, hasher, scratch, slots)
+    }
+}
+
 /// Candidate pairs verified together, at the least (whole components are never split).
 const VERIFY_BATCH: usize = 1024;
 
@@ -711,17 +736,12 @@ impl Deduper {
         let k = self.config.num_perm;
         let docs = corpus.documents();
         let mut watch = Stopwatch::new();
-        let StrippedCorpus {
-            stripped,
-            table,
-            body_hashes,
-            learned_lines: learned_chrome_lines,
-        } = self.strip_and_hash(corpus, progress);
+        let stripped_corpus = self.strip_and_hash(corpus, progress);
         watch.lap("boilerplate");
 
         // Exact copies first: only one document of each group of identical bodies is fingerprinted
         // (and goes on to candidates and verification); the others are its copies.
-        let exact = ExactGroups::new(&body_hashes);
+        let exact = ExactGroups::new(&stripped_corpus.body_hashes);
         progress.start("fingerprinting", docs.len() as u64);
         // `prints[d]` is `d`'s fingerprint if `d` represents its group, else empty: a copy's
         // fingerprint is its representative's (`prints[exact.rep(d)]`).
@@ -730,32 +750,28 @@ impl Deduper {
         let prints: Vec<Fingerprint> = shingle_sigs
             .par_chunks_mut(k)
             .zip(content_sigs.par_chunks_mut(k))
-            .zip(docs.par_iter().zip(&stripped))
             .enumerate()
-            .map_init(
-                Scratch::default,
-                |scratch, (d, ((s_sig, c_sig), (doc, stripped)))| {
-                    progress.advance(1);
-                    if !exact.is_rep(d as u32) {
-                        return Fingerprint::default();
-                    }
-                    fingerprint_normalized_lines(
-                        table
-                            .kept_normalized(d, &doc.text, stripped)
-                            .map(|(_, n)| n),
-                        self.config.shingle_size,
-                        &self.hasher,
-                        scratch,
-                        SignatureSlots {
-                            shingles: s_sig,
-                            content: c_sig,
-                        },
-                    )
-                },
-            )
+            .map_init(Scratch::default, |scratch, (d, (s_sig, c_sig))| {
+                progress.advance(1);
+                if !exact.is_rep(d as u32) {
+                    return Fingerprint::default();
+                }
+                let slots = SignatureSlots {
+                    shingles: s_sig,
+                    content: c_sig,
+                };
+                let (k, hasher) = (self.config.shingle_size, &self.hasher);
+                stripped_corpus.fingerprint(d, k, hasher, scratch, slots)
+            })
             .collect();
         progress.finish();
         watch.lap("fingerprints");
+        let StrippedCorpus {
+            stripped,
+            table,
+            learned_lines: learned_chrome_lines,
+            ..
+        } = stripped_corpus;
 
         let candidates = self.candidates(&prints, &shingle_sigs, &content_sigs, &exact);
         drop((shingle_sigs, content_sigs));
@@ -884,9 +900,10 @@ mod tests {
     }
 
     /// Stripping a corpus through its table of distinct lines gives what stripping each document
-    /// alone gives, and each body's hash is `body_hash` of the lines kept, learning on or off.
+    /// alone gives, each body's hash is `body_hash` of the lines kept, and each fingerprint made
+    /// from the table is `fingerprint` of the body, learning on or off.
     #[test]
-    fn the_line_table_strips_and_hashes_as_each_document_alone() {
+    fn the_line_table_strips_hashes_and_fingerprints_as_each_document_alone() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/devsample/docs.jsonl");
         let corpus = Corpus::from_inputs([Input::parse(path)], &ReadOptions::default())
             .expect("the bundled sample reads");
@@ -912,6 +929,28 @@ mod tests {
                     "{}",
                     doc.id
                 );
+            }
+            // And each document's fingerprint from the table is its stripped body's.
+            let (hasher, k) = (MinHasher::new(16, 7), 3);
+            let mut sigs = [[0u32; 16]; 4];
+            let mut prints = Scratch::default();
+            for (d, (doc, stripped)) in corpus.documents().iter().zip(&out.stripped).enumerate() {
+                let [s1, c1, s2, c2] = &mut sigs;
+                let slots = |shingles, content| SignatureSlots { shingles, content };
+                let by_table = out.fingerprint(d, k, &hasher, &mut prints, slots(s1, c1));
+                let body = stripped.body(&doc.text);
+                let alone = fingerprint(&body, k, &hasher, &mut prints, slots(s2, c2));
+                assert_eq!(
+                    (by_table.body_hash, by_table.title_hash, by_table.words),
+                    (alone.body_hash, alone.title_hash, alone.words),
+                    "{}",
+                    doc.id
+                );
+                assert_eq!(
+                    (&by_table.shingles, &by_table.content),
+                    (&alone.shingles, &alone.content)
+                );
+                assert_eq!((s1, c1), (s2, c2));
             }
             assert_eq!(out.learned_lines > 0, learn);
         }

@@ -88,7 +88,29 @@ pub fn fingerprint(
 /// [`fingerprint`] of the body made of these lines, given normalised (as
 /// [`normalize_into`] gives each): the corpus path has every distinct line normalised already.
 pub fn fingerprint_normalized_lines<'a>(
+    lines: impl IntoIterator<Item = &'a str, IntoIter: Clone>,
+    shingle_size: usize,
+    hasher: &MinHasher,
+    scratch: &mut Scratch,
+    slots: SignatureSlots<'_>,
+) -> Fingerprint {
+    let lines = lines.into_iter();
+    let mut body = NormalizedLinesHash::default();
+    for line in lines.clone() {
+        body.add(line);
+    }
+    let hashes = Hashes {
+        body: body.digest(),
+        title: xxh3_64(lines.clone().next().unwrap_or("").as_bytes()),
+    };
+    fingerprint_hashed_lines(lines, hashes, shingle_size, hasher, scratch, slots)
+}
+
+/// [`fingerprint_normalized_lines`] of a body whose [`Hashes`] are known already: the corpus path
+/// hashed each body as it stripped it, and each line as it normalised it.
+pub fn fingerprint_hashed_lines<'a>(
     lines: impl IntoIterator<Item = &'a str>,
+    hashes: Hashes,
     shingle_size: usize,
     hasher: &MinHasher,
     scratch: &mut Scratch,
@@ -96,24 +118,19 @@ pub fn fingerprint_normalized_lines<'a>(
 ) -> Fingerprint {
     scratch.words.clear();
     // The normalised body's words are its lines' words.
-    let mut body = NormalizedLinesHash::default();
-    let mut title = None;
     for line in lines {
-        title.get_or_insert_with(|| xxh3_64(line.as_bytes()));
-        body.add(line);
         word_hashes_into(line, &mut scratch.words);
     }
-    let hashes = Hashes {
-        body: body.digest(),
-        title: title.unwrap_or_else(|| xxh3_64(b"")),
-    };
     sign(hashes, shingle_size, hasher, scratch, slots)
 }
 
-/// The hashes of a normalised body and of its first line.
-struct Hashes {
-    body: u64,
-    title: u64,
+/// The hashes of a normalised body: [`Fingerprint::body_hash`] and [`Fingerprint::title_hash`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hashes {
+    /// xxh3 of the normalised body (its non-empty lines joined by a space).
+    pub body: u64,
+    /// xxh3 of its first normalised line (of the empty string if it has none).
+    pub title: u64,
 }
 
 /// The fingerprint of the words in `scratch.words`, its signatures written to `slots`.
