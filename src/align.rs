@@ -509,7 +509,8 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
             }
         }
     }
-    let mut pairs = Vec::new();
+    // A sentence of `b` is aligned once at most.
+    let mut pairs = Vec::with_capacity(a.sentence_count().min(b.sentence_count()));
     let mut used_b = vec![false; b.sentence_count()];
     // Per sentence of `b`, the content words it shares with the sentence of `a` at hand.
     let mut shared = vec![0u32; b.sentence_count()];
