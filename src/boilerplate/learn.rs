@@ -115,22 +115,23 @@ impl LearnedChrome {
                 // Each distinct recurring line once, even if a document repeats it. Lines below
                 // the frequency threshold still count as recurring with a frequent one: a story's
                 // paragraphs in three copies recur with its lead paragraph in four.
-                let mut recurring: Vec<&LineKey> =
-                    doc.lines.iter().filter(|l| df[&l.hash] >= 2).collect();
-                recurring.sort_unstable_by_key(|l| l.hash);
-                recurring.dedup_by_key(|l| l.hash);
+                // Each with its frequency, looked up once: every pair of them is compared.
+                let mut recurring: Vec<(&LineKey, f64)> = doc
+                    .lines
+                    .iter()
+                    .map(|l| (l, f64::from(df[&l.hash])))
+                    .filter(|&(_, df)| df >= 2.0)
+                    .collect();
+                recurring.sort_unstable_by_key(|(l, _)| l.hash);
+                recurring.dedup_by_key(|(l, _)| l.hash);
                 recurring
                     .iter()
-                    .filter(|l| frequent(l.hash, doc.source))
-                    .map(|line| {
-                        let own = f64::from(df[&line.hash]);
+                    .filter(|(l, _)| frequent(l.hash, doc.source))
+                    .map(|&(line, own)| {
                         let block: u64 = recurring
                             .iter()
-                            .filter(|o| {
-                                let d = f64::from(df[&o.hash]);
-                                d >= own / 2.0 && d <= own * 2.0
-                            })
-                            .map(|o| u64::from(o.bytes))
+                            .filter(|&&(_, d)| d >= own / 2.0 && d <= own * 2.0)
+                            .map(|(o, _)| u64::from(o.bytes))
                             .sum();
                         (line.hash, block as f64 / doc_bytes as f64)
                     })
