@@ -653,39 +653,51 @@ impl Deduper {
         let learn = self.config.boilerplate.learn;
         progress.start("stripping", docs.len() as u64);
         let table = LineTable::new(docs, &self.stripper);
-        let by_rules: Vec<(Stripped, Vec<LineKey>, Option<u64>)> = docs
+        let by_rules: Vec<Stripped> = docs
             .par_iter()
             .zip(&table.lines)
-            .enumerate()
-            .map(|(d, (doc, lines))| {
+            .map(|(doc, lines)| {
                 let stripped = self.stripper.strip_lines(&doc.text, &lines.ranges, |i| {
                     table.facts(lines.hashes[i]).rule
                 });
-                let keys = if learn {
-                    table.kept(d, &stripped).map(|f| f.key).collect()
-                } else {
-                    Vec::new()
-                };
-                let hash = table.body_hash(d, &stripped);
                 progress.advance(1);
-                (stripped, keys, hash)
+                stripped
             })
             .collect();
         progress.finish();
-        if !learn {
-            let (stripped, body_hashes) = by_rules.into_iter().map(|(s, _, h)| (s, h)).unzip();
-            return StrippedCorpus {
-                stripped,
-                table,
-                body_hashes,
-                learned_lines: 0,
-            };
+        let (stripped, learned_lines) = if learn {
+            self.strip_learned(docs, &table, by_rules)
+        } else {
+            (by_rules, 0)
+        };
+        // Each body is hashed once stripped of everything: by the rules, and by learning if on.
+        let body_hashes = (stripped.par_iter().enumerate())
+            .map(|(d, s)| table.body_hash(d, s))
+            .collect();
+        StrippedCorpus {
+            stripped,
+            table,
+            body_hashes,
+            learned_lines,
         }
+    }
+
+    /// Learns chrome from the documents as the rules stripped them (`by_rules`), and strips it too.
+    /// Returns each document's stripping and the number of distinct lines learned.
+    fn strip_learned(
+        &self,
+        docs: &[Document],
+        table: &LineTable,
+        by_rules: Vec<Stripped>,
+    ) -> (Vec<Stripped>, usize) {
+        let keys: Vec<Vec<LineKey>> = (by_rules.par_iter().enumerate())
+            .map(|(d, stripped)| table.kept(d, stripped).map(|f| f.key).collect())
+            .collect();
         let b = &self.config.boilerplate;
         let views: Vec<DocLines<'_>> = docs
             .iter()
-            .zip(&by_rules)
-            .map(|(doc, (_, keys, _))| DocLines {
+            .zip(&keys)
+            .map(|(doc, keys)| DocLines {
                 source: doc.meta_str("source"),
                 lines: keys,
             })
@@ -699,26 +711,10 @@ impl Deduper {
                 max_block_share: b.max_block_share,
             },
         );
-        let (stripped, body_hashes) = by_rules
-            .par_iter()
-            .enumerate()
-            .map(|(d, (stripped, keys, hash))| {
-                let learned = self.stripper.strip_learned(stripped, keys, &chrome);
-                // Learning only ever removes lines: the same number kept, the same body.
-                let hash = if learned.kept().len() == stripped.kept().len() {
-                    *hash
-                } else {
-                    table.body_hash(d, &learned)
-                };
-                (learned, hash)
-            })
-            .unzip();
-        StrippedCorpus {
-            stripped,
-            table,
-            body_hashes,
-            learned_lines: chrome.len(),
-        }
+        let stripped = (by_rules.into_par_iter().zip(&keys))
+            .map(|(stripped, keys)| self.stripper.strip_learned(stripped, keys, &chrome))
+            .collect();
+        (stripped, chrome.len())
     }
 
     /// The configuration in force.

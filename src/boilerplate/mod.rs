@@ -217,51 +217,47 @@ impl Stripper {
     /// own chrome. If that would remove too much, the long learned lines are kept.
     pub fn strip_learned(
         &self,
-        stripped: &Stripped,
+        mut stripped: Stripped,
         keys: &[LineKey],
         chrome: &LearnedChrome,
     ) -> Stripped {
         if chrome.is_empty() {
-            return stripped.clone();
+            return stripped;
         }
-        let mut out = Stripped {
-            kept: Vec::with_capacity(stripped.kept.len()),
-            removals: stripped.removals.clone(),
-            total: stripped.total,
-            refused: None,
-        };
         let mut learned = Vec::new();
-        for (i, (line, key)) in stripped.kept.iter().zip(keys).enumerate() {
+        let mut keys = keys.iter().enumerate();
+        stripped.kept.retain(|line| {
+            let (i, key) = keys.next().expect("a key per kept line");
             // The first line is the title's place: a story's title recurs in all its copies,
             // spun ones included, and must not be learned away, unless it is a site's own chrome.
-            if (i > 0 || chrome.is_site_chrome(key.hash)) && chrome.contains(key.hash) {
+            let remove = (i > 0 || chrome.is_site_chrome(key.hash)) && chrome.contains(key.hash);
+            if remove {
                 learned.push(Removal {
                     range: line.clone(),
                     rule: LEARNED.to_string(),
                     certain: chrome.is_short(key.words),
                 });
-            } else {
-                out.kept.push(line.clone());
             }
-        }
+            !remove
+        });
         if learned.is_empty() {
-            return stripped.clone();
+            return stripped;
         }
         let would_remove = (stripped.removed_bytes()
             + learned.iter().map(|r| r.range.len()).sum::<usize>())
             as f64
             / stripped.total.max(1) as f64;
         if would_remove > self.max_share && learned.iter().any(|r| !r.certain) {
-            out.refused = Some(would_remove);
+            stripped.refused = Some(would_remove);
             for r in learned.iter().filter(|r| !r.certain) {
-                out.kept.push(r.range.clone());
+                stripped.kept.push(r.range.clone());
             }
-            out.kept.sort_by_key(|r| r.start);
+            stripped.kept.sort_by_key(|r| r.start);
             learned.retain(|r| r.certain);
         }
-        out.removals.extend(learned);
-        out.removals.sort_by_key(|r| r.range.start);
-        out
+        stripped.removals.extend(learned);
+        stripped.removals.sort_by_key(|r| r.range.start);
+        stripped
     }
 }
 

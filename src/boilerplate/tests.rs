@@ -181,25 +181,16 @@ fn line_keys_hash_the_body_as_fingerprinting_does() {
     }
 }
 
-#[test]
-fn learned_lines_are_removed_and_labelled() {
-    let text = "A story paragraph that is long enough.\nBrought to you by Acme Widgets Ltd";
-    let s = stripper();
-    let first = s.strip(text);
-    let mut scratch = String::new();
-    let mut keys = Vec::new();
-    line_keys(text, &first, &mut scratch, &mut keys);
-    // Pretend the corpus taught us the second line.
+/// Chrome learned from a corpus of six documents that share only `line`.
+fn chrome_of(line: LineKey) -> LearnedChrome {
     let docs: Vec<Vec<LineKey>> = (0..6)
         .map(|i| {
-            vec![
-                LineKey {
-                    hash: i,
-                    words: 40,
-                    bytes: 200,
-                },
-                keys[1],
-            ]
+            let own = LineKey {
+                hash: i,
+                words: 40,
+                bytes: 200,
+            };
+            vec![own, line]
         })
         .collect();
     let views: Vec<DocLines> = docs
@@ -209,7 +200,7 @@ fn learned_lines_are_removed_and_labelled() {
             lines: l,
         })
         .collect();
-    let chrome = LearnedChrome::learn(
+    LearnedChrome::learn(
         &views,
         &LearnConfig {
             min_df: 4,
@@ -217,10 +208,44 @@ fn learned_lines_are_removed_and_labelled() {
             short_words: 3,
             max_block_share: 0.5,
         },
-    );
-    let second = s.strip_learned(&first, &keys, &chrome);
+    )
+}
+
+#[test]
+fn learned_lines_are_removed_and_labelled() {
+    let text = "A story paragraph that is long enough.\nBrought to you by Acme Widgets Ltd";
+    let s = stripper();
+    let first = s.strip(text);
+    let mut scratch = String::new();
+    let mut keys = Vec::new();
+    line_keys(text, &first, &mut scratch, &mut keys);
+    // Pretend the corpus taught us the second line.
+    let second = s.strip_learned(first, &keys, &chrome_of(keys[1]));
     assert_eq!(second.body(text), "A story paragraph that is long enough.");
     assert_eq!(second.removals()[0].rule, LEARNED);
+}
+
+#[test]
+fn a_refusal_by_the_rules_stands_after_learning() {
+    let text = "The story begins here with a long first paragraph of the article body.\n\
+                Related\nOne more line of the story, and this one goes on for quite a while, with \
+                clause after clause, as long paragraphs of real articles tend to do in print.\n\
+                Another line of the story.\nAnd another one.";
+    let s = Stripper::new(Rules::builtin(), 0.3);
+    let first = s.strip(text);
+    let refused = first.refused();
+    assert!(refused.is_some());
+    let mut scratch = String::new();
+    let mut keys = Vec::new();
+    line_keys(text, &first, &mut scratch, &mut keys);
+    // The corpus taught us the last line: three words, certain chrome.
+    let second = s.strip_learned(first, &keys, &chrome_of(keys[3]));
+    assert_eq!(
+        second.removals().last().map(|r| r.rule.as_str()),
+        Some(LEARNED)
+    );
+    assert_eq!(second.kept().len(), 3);
+    assert_eq!(second.refused(), refused);
 }
 
 proptest! {
