@@ -209,11 +209,8 @@ pub fn write_pairs(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> i
             .expect("every pair's verdict is listed");
         fields[i].as_slice()
     };
-    // One buffer per task, reused from batch to batch.
-    let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); TASKS_PER_BATCH];
-    for batch in outcome.pairs.chunks(PAIRS_PER_TASK * TASKS_PER_BATCH) {
-        let tasks = batch.len().div_ceil(PAIRS_PER_TASK);
-        buffers[..tasks]
+    let format = |buffers: &mut [Vec<u8>], batch: &[Pair]| {
+        buffers
             .par_iter_mut()
             .zip(batch.par_chunks(PAIRS_PER_TASK))
             .for_each(|(buf, pairs)| {
@@ -225,11 +222,27 @@ pub fn write_pairs(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> i
                     }
                 }
             });
-        for buf in &buffers[..tasks] {
-            out.write_all(buf)?;
-        }
+        batch.len().div_ceil(PAIRS_PER_TASK)
+    };
+    // One buffer per task, reused from batch to batch: each batch is formatted while the one
+    // before it is written.
+    let mut formatted: Vec<Vec<u8>> = vec![Vec::new(); TASKS_PER_BATCH];
+    let mut next: Vec<Vec<u8>> = vec![Vec::new(); TASKS_PER_BATCH];
+    let (mut ready, mut tasks) = (0, 0);
+    for batch in outcome.pairs.chunks(PAIRS_PER_TASK * TASKS_PER_BATCH) {
+        let written = rayon::in_place_scope(|scope| {
+            scope.spawn(|_| tasks = format(&mut next, batch));
+            formatted[..ready]
+                .iter()
+                .try_for_each(|buf| out.write_all(buf))
+        });
+        written?;
+        std::mem::swap(&mut formatted, &mut next);
+        ready = tasks;
     }
-    Ok(())
+    formatted[..ready]
+        .iter()
+        .try_for_each(|buf| out.write_all(buf))
 }
 
 /// Tasks of [`write_pairs`] at a time.
