@@ -825,9 +825,14 @@ fn letters_apart(x: &str, y: &str) -> usize {
     for b in y.bytes() {
         count[usize::from(b)] -= 1;
     }
-    let (surplus, deficit) = count.iter().fold((0, 0), |(s, d), &c| {
-        (s + c.max(0) as usize, d + (-c).max(0) as usize)
-    });
+    // Each letter's count once (cleared as it is read), over the letters the words have rather
+    // than the whole table.
+    let (mut surplus, mut deficit) = (0, 0);
+    for b in x.bytes().chain(y.bytes()) {
+        let c = std::mem::take(&mut count[usize::from(b)]);
+        surplus += c.max(0) as usize;
+        deficit += (-c).max(0) as usize;
+    }
     surplus.max(deficit)
 }
 
@@ -996,6 +1001,25 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
             let distance = strsim::damerau_levenshtein(&x, &y);
             proptest::prop_assert!(letters_apart(&x, &y) <= distance);
             proptest::prop_assert!(strsim::osa_distance(&x, &y) >= distance);
+        }
+
+        /// The letters one word has beyond the other, counted letter by letter.
+        #[test]
+        fn letters_apart_counts_the_letters_beyond(x in "[a-eA]{0,10}", y in "[a-eA]{0,10}") {
+            let beyond = |x: &str, y: &str| {
+                let mut left: Vec<char> = y.chars().collect();
+                x.chars()
+                    .filter(|c| match left.iter().position(|l| l == c) {
+                        Some(i) => {
+                            left.swap_remove(i);
+                            false
+                        }
+                        None => true,
+                    })
+                    .count()
+            };
+            let want = beyond(&x, &y).max(beyond(&y, &x));
+            proptest::prop_assert_eq!(letters_apart(&x, &y), want);
         }
     }
 
