@@ -307,7 +307,11 @@ impl LineTable {
         let lines: Vec<DocLineHashes> = docs
             .par_iter()
             .map(|doc| {
-                let ranges: Vec<_> = line_ranges(&doc.text).collect();
+                // Room for every line, counted first: a vector grown line by line is copied
+                // over and over.
+                let breaks = memchr::memchr_iter(b'\n', doc.text.as_bytes()).count();
+                let mut ranges = Vec::with_capacity(breaks + 1);
+                ranges.extend(line_ranges(&doc.text));
                 let hashes = ranges
                     .iter()
                     .map(|r| xxh3_64(doc.text[r.clone()].as_bytes()))
