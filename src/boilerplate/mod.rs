@@ -263,14 +263,18 @@ impl Stripper {
 
 /// The trimmed, non-empty lines of `text`, as byte ranges.
 pub fn line_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
-    let mut offset = 0;
-    text.split_inclusive('\n').filter_map(move |raw| {
-        let start = offset;
-        offset += raw.len();
-        let lead = raw.len() - raw.trim_start().len();
-        let trimmed = raw.trim();
-        (!trimmed.is_empty()).then(|| start + lead..start + lead + trimmed.len())
-    })
+    // Each line with its break (the last one without), found by memchr's vectorised search.
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1);
+    let mut start = 0;
+    ends.chain(std::iter::once(text.len()))
+        .filter_map(move |end| {
+            let raw = &text[start..end];
+            let line_start = start;
+            start = end;
+            let lead = raw.len() - raw.trim_start().len();
+            let trimmed = raw.trim();
+            (!trimmed.is_empty()).then(|| line_start + lead..line_start + lead + trimmed.len())
+        })
 }
 
 /// The learning key of one line: the hash of its normalised text, its words and bytes.

@@ -249,6 +249,23 @@ fn a_refusal_by_the_rules_stands_after_learning() {
 }
 
 proptest! {
+    /// Lines are the trimmed, non-empty pieces of the text split after each line break.
+    #[test]
+    fn line_ranges_are_the_trimmed_pieces_between_breaks(
+        text in "[a \n\r\t\u{a0}\u{2028}\u{e9}]{0,40}"
+    ) {
+        let mut offset = 0;
+        let mut want = Vec::new();
+        for raw in text.split_inclusive('\n') {
+            let lead = raw.len() - raw.trim_start().len();
+            if !raw.trim().is_empty() {
+                want.push(offset + lead..offset + lead + raw.trim().len());
+            }
+            offset += raw.len();
+        }
+        prop_assert_eq!(line_ranges(&text).collect::<Vec<_>>(), want);
+    }
+
     /// Stripping stripped text removes nothing more.
     #[test]
     fn stripping_is_idempotent(lines in proptest::collection::vec(prop_oneof![
