@@ -60,6 +60,17 @@ pub struct LearnedChrome {
     short_words: usize,
 }
 
+/// How many times each value occurs in `sorted`, as a map made with room for every value.
+fn counts<T: Copy + Eq + std::hash::Hash>(sorted: &[T]) -> FxHashMap<T, u32> {
+    let runs: Vec<(T, u32)> = sorted
+        .chunk_by(|x, y| x == y)
+        .map(|run| (run[0], run.len() as u32))
+        .collect();
+    let mut map = FxHashMap::with_capacity_and_hasher(runs.len(), Default::default());
+    map.extend(runs);
+    map
+}
+
 impl LearnedChrome {
     /// Learns chrome from a corpus.
     pub fn learn(docs: &[DocLines<'_>], config: &LearnConfig) -> LearnedChrome {
@@ -70,21 +81,14 @@ impl LearnedChrome {
             docs.par_iter().map(|doc| distinct(doc.lines)).collect();
         let mut all: Vec<u64> = distinct_lines.concat();
         all.par_sort_unstable();
-        let df: FxHashMap<u64, u32> = all
-            .chunk_by(|x, y| x == y)
-            .map(|run| (run[0], run.len() as u32))
-            .collect();
-        let mut sources: Vec<&str> = Vec::new();
+        let df = counts(&all);
         let mut source_ids: FxHashMap<&str, u32> = FxHashMap::default();
         let doc_sources: Vec<Option<u32>> = docs
             .iter()
             .map(|doc| {
-                doc.source.map(|source| {
-                    *source_ids.entry(source).or_insert_with(|| {
-                        sources.push(source);
-                        sources.len() as u32 - 1
-                    })
-                })
+                let next = source_ids.len() as u32;
+                doc.source
+                    .map(|source| *source_ids.entry(source).or_insert(next))
             })
             .collect();
         let mut by_source: Vec<(u32, u64)> = distinct_lines
@@ -94,11 +98,8 @@ impl LearnedChrome {
             .flat_map_iter(|(lines, s)| lines.iter().map(move |&h| (s, h)))
             .collect();
         by_source.par_sort_unstable();
-        let source_df: FxHashMap<(&str, u64), u32> = by_source
-            .chunk_by(|x, y| x == y)
-            .map(|run| ((sources[run[0].0 as usize], run[0].1), run.len() as u32))
-            .collect();
-        let frequent = |h: u64, source: Option<&str>| {
+        let source_df = counts(&by_source);
+        let frequent = |h: u64, source: Option<u32>| {
             df[&h] as usize >= config.min_df
                 || source.is_some_and(|s| source_df[&(s, h)] as usize >= config.min_source_df)
         };
@@ -107,15 +108,16 @@ impl LearnedChrome {
         // with it (in parallel, by document)...
         let shares: Vec<Vec<(u64, f64)>> = docs
             .par_iter()
-            .map(|doc| {
+            .zip(&doc_sources)
+            .map(|(doc, &source)| {
                 let doc_bytes: u64 = doc.lines.iter().map(|l| u64::from(l.bytes)).sum();
                 if doc_bytes == 0 {
                     return Vec::new();
                 }
-                // Each distinct recurring line once, even if a document repeats it. Lines below
-                // the frequency threshold still count as recurring with a frequent one: a story's
+                // Each distinct recurring line once, even if a document repeats it, with its
+                // frequency (looked up once: every pair of them is compared). Lines below the
+                // frequency threshold still count as recurring with a frequent one: a story's
                 // paragraphs in three copies recur with its lead paragraph in four.
-                // Each with its frequency, looked up once: every pair of them is compared.
                 let mut recurring: Vec<(&LineKey, f64)> = doc
                     .lines
                     .iter()
@@ -126,7 +128,7 @@ impl LearnedChrome {
                 recurring.dedup_by_key(|(l, _)| l.hash);
                 recurring
                     .iter()
-                    .filter(|(l, _)| frequent(l.hash, doc.source))
+                    .filter(|(l, _)| frequent(l.hash, source))
                     .map(|&(line, own)| {
                         let block: u64 = recurring
                             .iter()
