@@ -199,23 +199,37 @@ fn read_text_file(
 
 fn read_jsonl(
     corpus: &mut Corpus,
+    reader: impl Read + Send,
+    name: &str,
+    path: &Path,
+    options: &ReadOptions,
+) -> Result<(), InputError> {
+    read_jsonl_batched(corpus, reader, name, path, options, JSONL_BATCH_BYTES)
+}
+
+/// [`read_jsonl`] in batches of some `batch` bytes.
+fn read_jsonl_batched(
+    corpus: &mut Corpus,
     mut reader: impl Read + Send,
     name: &str,
     path: &Path,
     options: &ReadOptions,
+    batch: usize,
 ) -> Result<(), InputError> {
     let io_error = |error| InputError::Io {
         path: path.to_path_buf(),
         error,
     };
-    // Lines are read in batches of whole lines; each batch is parsed in parallel while the next is
-    // read, and its records are added in order (so ids, skips and strict mode behave as if read one
-    // by one). Two batches bound the memory read ahead.
+    // Lines are read in batches of whole lines; each batch is parsed in parallel while the one
+    // before it is added to the corpus, record by record in order (so ids, skips and strict mode
+    // behave as if read one by one), and the next one is read. Two batches of bytes bound the
+    // memory read ahead.
     let mut partial = Vec::new();
     let mut line_no = 0u64;
-    let mut current = read_lines(&mut reader, &mut partial, JSONL_BATCH_BYTES).map_err(io_error)?;
+    let mut current = read_lines(&mut reader, &mut partial, batch).map_err(io_error)?;
+    let mut parsed = Vec::new();
     while !current.lines.is_empty() {
-        let (parsed, next) = rayon::join(
+        let (now_parsed, (added, next)) = rayon::join(
             || {
                 current
                     .lines
@@ -223,30 +237,60 @@ fn read_jsonl(
                     .map(|r| parse_record(&current.bytes[r.clone()], options))
                     .collect::<Vec<_>>()
             },
-            || read_lines(&mut reader, &mut partial, JSONL_BATCH_BYTES),
-        );
-        for result in parsed {
-            line_no += 1;
-            let origin = Origin {
-                source: name.to_string(),
-                line: Some(line_no),
-            };
-            match result {
-                Ok(None) => {}
-                Ok(Some(Record { id, text, meta })) => push(
+            || {
+                let added = add_records(
                     corpus,
-                    Document {
-                        id,
-                        text,
-                        meta,
-                        origin,
-                    },
+                    std::mem::take(&mut parsed),
+                    name,
+                    &mut line_no,
                     options,
-                )?,
-                Err(reason) => skip(corpus, Skip { origin, reason }, options)?,
+                );
+                (added, read_lines(&mut reader, &mut partial, batch))
+            },
+        );
+        added?;
+        parsed = now_parsed;
+        current = match next {
+            Ok(next) => next,
+            Err(error) => {
+                // What was read before the error is added first, as if read one by one.
+                add_records(corpus, parsed, name, &mut line_no, options)?;
+                return Err(io_error(error));
             }
+        };
+    }
+    add_records(corpus, parsed, name, &mut line_no, options)
+}
+
+/// Adds a batch's parsed records to the corpus in order; `line_no` is the line before the batch's
+/// first, and is advanced past it.
+fn add_records(
+    corpus: &mut Corpus,
+    parsed: Vec<Result<Option<Record>, SkipReason>>,
+    name: &str,
+    line_no: &mut u64,
+    options: &ReadOptions,
+) -> Result<(), InputError> {
+    for result in parsed {
+        *line_no += 1;
+        let origin = Origin {
+            source: name.to_string(),
+            line: Some(*line_no),
+        };
+        match result {
+            Ok(None) => {}
+            Ok(Some(Record { id, text, meta })) => push(
+                corpus,
+                Document {
+                    id,
+                    text,
+                    meta,
+                    origin,
+                },
+                options,
+            )?,
+            Err(reason) => skip(corpus, Skip { origin, reason }, options)?,
         }
-        current = next.map_err(io_error)?;
     }
     Ok(())
 }
@@ -363,24 +407,100 @@ mod tests {
     use super::*;
 
     fn read(text: &[u8], options: &ReadOptions) -> Result<Corpus, InputError> {
+        read_batched(text, options, JSONL_BATCH_BYTES)
+    }
+
+    fn read_batched(
+        text: impl Read + Send,
+        options: &ReadOptions,
+        batch: usize,
+    ) -> Result<Corpus, InputError> {
         let mut corpus = Corpus::new();
-        read_jsonl(&mut corpus, text, "t.jsonl", Path::new("t.jsonl"), options)?;
+        let path = Path::new("t.jsonl");
+        read_jsonl_batched(&mut corpus, text, "t.jsonl", path, options, batch)?;
         Ok(corpus)
+    }
+
+    const BAD_LINES: &[u8] = b"{\"id\":\"a\",\"text\":\"one\",\"source\":\"x\"}\n\
+        not json\n\
+        \n\
+        [1,2]\n\
+        {\"id\":\"b\"}\n\
+        {\"id\":\"c\",\"text\":7}\n\
+        {\"id\":\"a\",\"text\":\"again\"}\n\
+        {\"id\":3,\"text\":\"\xff\"}\n\
+        {\"id\":4,\"text\":\"   \"}\n\
+        {\"id\":5,\"text\":\"five\"}";
+
+    /// What a corpus holds, for comparing two readings: each document's id, line and metadata, and
+    /// each skip's line and reason.
+    fn contents(corpus: &Corpus) -> Vec<String> {
+        let docs = corpus
+            .documents()
+            .iter()
+            .map(|d| format!("{} {} {:?}", d.id, d.origin, d.meta));
+        let skips = corpus.skipped().iter().map(|s| s.to_string());
+        docs.chain(skips).collect()
+    }
+
+    #[test]
+    fn batches_of_any_size_read_as_one_batch() {
+        let whole = read(BAD_LINES, &ReadOptions::default()).unwrap();
+        let strict = ReadOptions {
+            strict: true,
+            ..ReadOptions::default()
+        };
+        let whole_strict = read(BAD_LINES, &strict).unwrap_err().to_string();
+        for batch in 1..=BAD_LINES.len() {
+            let corpus = read_batched(BAD_LINES, &ReadOptions::default(), batch).unwrap();
+            assert_eq!(contents(&corpus), contents(&whole), "batches of {batch}");
+            let err = read_batched(BAD_LINES, &strict, batch)
+                .unwrap_err()
+                .to_string();
+            assert_eq!(err, whole_strict, "batches of {batch}");
+        }
+    }
+
+    /// A reader whose input breaks off with an error after its bytes.
+    struct BreaksOff<'a>(&'a [u8]);
+
+    impl Read for BreaksOff<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::other("the disk went away"));
+            }
+            self.0.read(buf)
+        }
+    }
+
+    /// Lines of a batch read whole before an input error are taken as if read one by one: under
+    /// strict reading a bad one among them is the error reported. (A batch the error cuts short is
+    /// lost with it.)
+    #[test]
+    fn a_bad_line_read_before_an_input_error_is_reported_first_under_strict_reading() {
+        let strict = ReadOptions {
+            strict: true,
+            ..ReadOptions::default()
+        };
+        for batch in [1, 30, 100] {
+            let err = read_batched(BreaksOff(BAD_LINES), &strict, batch).unwrap_err();
+            assert!(
+                err.to_string().starts_with("t.jsonl:2: malformed JSON"),
+                "batches of {batch}: {err}"
+            );
+        }
+        for batch in [1, 30, 100, JSONL_BATCH_BYTES] {
+            let err = read_batched(BreaksOff(BAD_LINES), &ReadOptions::default(), batch);
+            assert!(
+                matches!(err, Err(InputError::Io { .. })),
+                "batches of {batch}"
+            );
+        }
     }
 
     #[test]
     fn every_bad_line_is_skipped_with_its_line_number() {
-        let input: &[u8] = b"{\"id\":\"a\",\"text\":\"one\",\"source\":\"x\"}\n\
-            not json\n\
-            \n\
-            [1,2]\n\
-            {\"id\":\"b\"}\n\
-            {\"id\":\"c\",\"text\":7}\n\
-            {\"id\":\"a\",\"text\":\"again\"}\n\
-            {\"id\":3,\"text\":\"\xff\"}\n\
-            {\"id\":4,\"text\":\"   \"}\n\
-            {\"id\":5,\"text\":\"five\"}";
-        let corpus = read(input, &ReadOptions::default()).unwrap();
+        let corpus = read(BAD_LINES, &ReadOptions::default()).unwrap();
         assert_eq!(corpus.len(), 2);
         assert_eq!(corpus.documents()[1].id, "5");
         assert_eq!(corpus.documents()[0].meta_str("source"), Some("x"));
