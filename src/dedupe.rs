@@ -540,19 +540,31 @@ impl Deduper {
         let sets: Vec<&[u64]> = prints.iter().map(|p| p.shingles.as_slice()).collect();
         // Banding lets a few pairs well below the threshold through; their estimate is checked.
         let floor = |threshold: f64| threshold - ESTIMATE_MARGIN;
-        let (verbatim, (reworded, contained)) = rayon::join(
+        // The anchors first: their index has serial steps, which the two LSH channels' parallel
+        // work fills in around.
+        let (contained, (verbatim, reworded)) = rayon::join(
             || {
-                candidate_pairs(
-                    shingle_sigs,
-                    k,
-                    self.banding,
+                containment_pairs(
+                    &sets,
                     &members,
-                    c.max_bucket,
-                    floor(c.candidate_threshold),
+                    c.anchor_sampling,
+                    c.min_shared_anchors,
+                    c.anchor_containment,
+                    c.anchor_max_df,
                 )
             },
             || {
                 rayon::join(
+                    || {
+                        candidate_pairs(
+                            shingle_sigs,
+                            k,
+                            self.banding,
+                            &members,
+                            c.max_bucket,
+                            floor(c.candidate_threshold),
+                        )
+                    },
                     || {
                         candidate_pairs(
                             content_sigs,
@@ -561,16 +573,6 @@ impl Deduper {
                             &members,
                             c.max_bucket,
                             floor(c.content_threshold),
-                        )
-                    },
-                    || {
-                        containment_pairs(
-                            &sets,
-                            &members,
-                            c.anchor_sampling,
-                            c.min_shared_anchors,
-                            c.anchor_containment,
-                            c.anchor_max_df,
                         )
                     },
                 )
