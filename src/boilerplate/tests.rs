@@ -140,12 +140,15 @@ fn a_link_list_is_removed_whatever_its_share() {
     assert_eq!(stripped.body(text), "Abba reunite for musical premiere");
 }
 
+/// A `rest` header whose block of long lines after it would remove too much of the document.
+const REST_BLOCK_TOO_LONG: &str = "The story begins here with a long first paragraph of the article \
+    body.\nRelated\nOne more line of the story, and this one goes on for quite a while, with clause \
+    after clause, as long paragraphs of real articles tend to do in print.\nAnother line of the \
+    story.\nAnd another one.";
+
 #[test]
 fn a_rest_block_of_long_lines_that_would_remove_too_much_is_withdrawn_and_reported() {
-    let text = "The story begins here with a long first paragraph of the article body.\n\
-                Related\nOne more line of the story, and this one goes on for quite a while, with \
-                clause after clause, as long paragraphs of real articles tend to do in print.\n\
-                Another line of the story.\nAnd another one.";
+    let text = REST_BLOCK_TOO_LONG;
     let stripped = Stripper::new(Rules::builtin(), 0.3).strip(text);
     assert!(stripped.refused().unwrap() > 0.3);
     // The header line itself is still chrome; the lines after it stay.
@@ -227,10 +230,7 @@ fn learned_lines_are_removed_and_labelled() {
 
 #[test]
 fn a_refusal_by_the_rules_stands_after_learning() {
-    let text = "The story begins here with a long first paragraph of the article body.\n\
-                Related\nOne more line of the story, and this one goes on for quite a while, with \
-                clause after clause, as long paragraphs of real articles tend to do in print.\n\
-                Another line of the story.\nAnd another one.";
+    let text = REST_BLOCK_TOO_LONG;
     let s = Stripper::new(Rules::builtin(), 0.3);
     let first = s.strip(text);
     let refused = first.refused();
