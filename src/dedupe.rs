@@ -672,7 +672,7 @@ impl Deduper {
             .collect();
         progress.finish();
         let (stripped, learned_lines) = if learn {
-            self.strip_learned(docs, &table, by_rules)
+            self.learn_and_strip(docs, &table, by_rules)
         } else {
             (by_rules, 0)
         };
@@ -690,7 +690,7 @@ impl Deduper {
 
     /// Learns chrome from the documents as the rules stripped them (`by_rules`), and strips it too.
     /// Returns each document's stripping and the number of distinct lines learned.
-    fn strip_learned(
+    fn learn_and_strip(
         &self,
         docs: &[Document],
         table: &LineTable,
