@@ -205,8 +205,6 @@ impl Profile {
 /// A [`Profile`] being made, line by line.
 struct ProfileBuilder {
     p: Profile,
-    /// The current sentence's word hashes as bytes, for its key.
-    key_bytes: Vec<u8>,
 }
 
 impl ProfileBuilder {
@@ -227,15 +225,12 @@ impl ProfileBuilder {
         p.content_ranges.reserve(sentences);
         p.sentence_keys.reserve(sentences);
         p.names.reserve(bytes / 32);
-        ProfileBuilder {
-            p,
-            key_bytes: Vec::with_capacity(512),
-        }
+        ProfileBuilder { p }
     }
 
     /// Adds a line of the body, given with its normalised text.
     fn add_line(&mut self, line: &str, normalized: &str) {
-        let ProfileBuilder { p, key_bytes } = self;
+        let p = &mut self.p;
         p.numbers.extend(numbers(line).map(hash_word));
         // An ASCII line normalised without merging white space keeps every byte in place (only
         // lower-cased): its names are read off its words as they go by. Other lines are read for
@@ -260,7 +255,7 @@ impl ProfileBuilder {
             let start = word.as_ptr() as usize - normalized.as_ptr() as usize;
             let gap = previous_end.map(|end| &normalized.as_bytes()[end..start]);
             if gap.is_some_and(ends_sentence) {
-                sentence.end(p, key_bytes);
+                sentence.end(p);
                 sentence = Sentence::start(p);
             }
             previous_end = Some(start + word.len());
@@ -277,13 +272,12 @@ impl ProfileBuilder {
                 (offset + start) as u32,
                 (offset + start + word.len()) as u32,
             ));
-            key_bytes.extend_from_slice(&hash.to_le_bytes());
             if !is_stopword(hash) {
                 p.content.push(hash);
             }
         }
         if previous_end.is_some() {
-            sentence.end(p, key_bytes);
+            sentence.end(p);
         }
     }
 
@@ -323,10 +317,13 @@ impl Sentence {
     }
 
     /// Ends the sentence at the last word read: its content hashes sorted and deduplicated, its key
-    /// made of `key_bytes` (which it clears).
-    fn end(self, p: &mut Profile, key_bytes: &mut Vec<u8>) {
+    /// the hash of its words' hashes.
+    fn end(self, p: &mut Profile) {
         let i = p.sentences.len() as u32;
-        p.sentences.push(self.first_word..p.hashes.len() as u32);
+        let words = self.first_word..p.hashes.len() as u32;
+        p.sentence_keys
+            .push((sentence_key(&p.hashes[words.start as usize..]), i));
+        p.sentences.push(words);
         let from = self.first_content;
         p.content[from..].sort_unstable();
         let mut unique = from;
@@ -338,8 +335,21 @@ impl Sentence {
         }
         p.content.truncate(unique);
         p.content_ranges.push(from as u32..unique as u32);
-        p.sentence_keys.push((xxh3_64(key_bytes), i));
-        key_bytes.clear();
+    }
+}
+
+/// A sentence's key: the hash of its words' hashes laid end to end, each little-endian. On a
+/// little-endian machine the bytes are the hashes' own memory.
+fn sentence_key(hashes: &[u64]) -> u64 {
+    if cfg!(target_endian = "little") {
+        xxh3_64(bytemuck::cast_slice(hashes))
+    } else {
+        xxh3_64(
+            &hashes
+                .iter()
+                .flat_map(|h| h.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        )
     }
 }
 
@@ -907,6 +917,26 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
                 proptest::prop_assert_eq!(ops, edit.into_iter().collect::<Vec<_>>());
             }
         }
+    }
+
+    /// A sentence's key is the hash of its words' hashes, wherever it stands: repeated sentences
+    /// share it, others do not.
+    #[test]
+    fn sentence_keys_hash_each_sentences_words() {
+        let p =
+            Profile::new("Talks ended. Markets rose sharply.\nTalks ended: markets rose sharply.");
+        let mut keys = p.sentence_keys.clone();
+        keys.sort_unstable_by_key(|&(_, i)| i);
+        for &(key, i) in &keys {
+            let bytes: Vec<u8> = (p.sentence_hashes(i as usize).iter())
+                .flat_map(|h| h.to_le_bytes())
+                .collect();
+            assert_eq!(key, xxh3_64(&bytes));
+        }
+        let key = |i: usize| keys[i].0;
+        assert_eq!(p.sentence_count(), 4);
+        assert_eq!((key(0), key(1)), (key(2), key(3)));
+        assert_ne!(key(0), key(1));
     }
 
     #[test]
