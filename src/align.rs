@@ -261,7 +261,9 @@ impl ProfileBuilder {
             previous_end = Some(start + word.len());
             let hash = hash_word(word);
             // In place, the line's word is at the same bytes (and ASCII, so a `str` there too).
+            // Most words are not capitalised: that is tested first.
             if in_place
+                && line.as_bytes()[start].is_ascii_uppercase()
                 && gap.is_some_and(|gap| !opens_sentence(gap))
                 && is_name(&line[start..start + word.len()])
             {
