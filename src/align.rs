@@ -20,7 +20,7 @@ use similar::{capture_diff_slices, Algorithm, DiffOp};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::normalize::normalize_into;
-use crate::shingle::{hash_word, intersection_size, next_ascii_digit, words};
+use crate::shingle::{hash_word, intersection_size, next_ascii_digit, word_spans, words};
 
 /// Sentences this similar (Dice of content tokens) are aligned.
 pub const ALIGN_SIMILARITY: f64 = 0.5;
@@ -250,16 +250,16 @@ impl ProfileBuilder {
         // One pass over the line's words: a sentence ends where the gap before a word ends one.
         let mut sentence = Sentence::start(p);
         let mut previous_end = None;
-        for word in words(normalized) {
-            // `words` yields slices of `normalized`: recover their offsets.
-            let start = word.as_ptr() as usize - normalized.as_ptr() as usize;
-            let gap = previous_end.map(|end| &normalized.as_bytes()[end..start]);
+        let bytes = normalized.as_bytes();
+        for span in word_spans(normalized) {
+            let (start, word) = (span.start, &bytes[span]);
+            let gap = previous_end.map(|end| &bytes[end..start]);
             if gap.is_some_and(ends_sentence) {
                 sentence.end(p);
                 sentence = Sentence::start(p);
             }
             previous_end = Some(start + word.len());
-            let hash = hash_word(word);
+            let hash = xxh3_64(word);
             // In place, the line's word is at the same bytes (and ASCII, so a `str` there too).
             // Most words are not capitalised: that is tested first.
             if in_place

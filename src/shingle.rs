@@ -5,6 +5,8 @@
 //! each and nothing is allocated per word or per shingle: callers pass scratch vectors that are reused
 //! from document to document.
 
+use std::ops::Range;
+
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 /// The longest shingle, in words, that [`shingles_into`] accepts.
@@ -206,27 +208,45 @@ impl Words<'_> {
     }
 }
 
-impl<'a> Iterator for Words<'a> {
-    type Item = &'a str;
-
+impl Words<'_> {
+    /// The next word's byte range in the text. Hot loops take words this way and read their bytes:
+    /// a `str` slice checks that both ends fall on character boundaries, which word boundaries
+    /// always do.
     // Always inlined: its callers are per-word loops large enough that the compiler would not.
     #[inline(always)]
-    fn next(&mut self) -> Option<&'a str> {
+    pub fn next_span(&mut self) -> Option<Range<usize>> {
         loop {
             while self.boundaries == 0 {
                 if !self.refill() {
                     // Past the end: a word still open ends with the text.
-                    return self.open.take().map(|start| &self.text[start..]);
+                    return self.open.take().map(|start| start..self.text.len());
                 }
             }
             let at = self.block + self.boundaries.trailing_zeros() as usize;
             self.boundaries &= self.boundaries - 1;
             match self.open.take() {
-                Some(start) => return Some(&self.text[start..at]),
+                Some(start) => return Some(start..at),
                 None => self.open = Some(at),
             }
         }
     }
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<&'a str> {
+        let text = self.text;
+        self.next_span().map(|span| &text[span])
+    }
+}
+
+/// The byte range of every word of `text`, as [`words`] finds them.
+#[inline]
+pub fn word_spans(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut words = words(text);
+    std::iter::from_fn(move || words.next_span())
 }
 
 /// The number of words in `text` (as [`words`] counts them): the word starts in each block's mask.
@@ -245,7 +265,8 @@ pub fn hash_word(word: &str) -> u64 {
 
 /// Appends the hash of every word of `text` to `out`.
 pub fn word_hashes_into(text: &str, out: &mut Vec<u64>) {
-    out.extend(words(text).map(hash_word));
+    let bytes = text.as_bytes();
+    out.extend(word_spans(text).map(|span| xxh3_64(&bytes[span])));
 }
 
 /// Hashes every run of `k` consecutive items of `tokens` into `out` (cleared first), then sorts and
@@ -373,7 +394,11 @@ mod tests {
         fn words_match_a_plain_split_across_blocks(text in "([a-z0-9]{1,9}[ ,.\n]{1,2}|[\u{e9}\u{2019}\u{201c}\u{4e2d}\u{1f600}\u{a0}]){0,120}") {
             let plain: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
             proptest::prop_assert_eq!(count_words(&text), plain.len());
-            proptest::prop_assert_eq!(words(&text).collect::<Vec<_>>(), plain);
+            proptest::prop_assert_eq!(&words(&text).collect::<Vec<_>>(), &plain);
+            // Word hashes, read off the words' byte spans, are the plain words' hashes.
+            let mut hashes = Vec::new();
+            word_hashes_into(&text, &mut hashes);
+            proptest::prop_assert_eq!(hashes, plain.iter().map(|w| hash_word(w)).collect::<Vec<_>>());
         }
 
         /// The merge counts what a set intersection holds.
