@@ -319,13 +319,14 @@ impl LineTable {
                 DocLineHashes { ranges, hashes }
             })
             .collect();
-        // The first place each distinct line stands, found by sorting (document, line) by hash.
+        // A place where each distinct line stands, found by sorting (document, line) by hash: any
+        // one serves, as a line's facts depend on its text alone.
         let mut first: Vec<(u64, u32, u32)> = lines
             .iter()
             .zip(0..)
             .flat_map(|(l, d)| l.hashes.iter().zip(0..).map(move |(&h, i)| (h, d, i)))
             .collect();
-        first.par_sort_unstable();
+        first.par_sort_unstable_by_key(|x| x.0);
         first.dedup_by_key(|x| x.0);
         let facts = first
             .par_iter()
