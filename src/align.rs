@@ -20,7 +20,9 @@ use similar::{capture_diff_slices, Algorithm, DiffOp};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::normalize::normalize_into;
-use crate::shingle::{hash_word, intersection_size, next_ascii_digit, word_spans, words};
+use crate::shingle::{
+    hash_word, hash_word_bytes, intersection_size, next_ascii_digit, word_spans, words,
+};
 
 /// Sentences this similar (Dice of content tokens) are aligned.
 pub const ALIGN_SIMILARITY: f64 = 0.5;
@@ -259,7 +261,7 @@ impl ProfileBuilder {
                 sentence = Sentence::start(p);
             }
             previous_end = Some(start + word.len());
-            let hash = xxh3_64(word);
+            let hash = hash_word_bytes(word);
             // In place, the line's word is at the same bytes (and ASCII, so a `str` there too).
             // Most words are not capitalised: that is tested first.
             if in_place

@@ -260,13 +260,19 @@ pub fn count_words(text: &str) -> usize {
 /// The xxh3 hash of one word.
 #[inline]
 pub fn hash_word(word: &str) -> u64 {
-    xxh3_64(word.as_bytes())
+    hash_word_bytes(word.as_bytes())
+}
+
+/// [`hash_word`] of a word given as its bytes, as hot loops take words (see [`Words::next_span`]).
+#[inline]
+pub fn hash_word_bytes(word: &[u8]) -> u64 {
+    xxh3_64(word)
 }
 
 /// Appends the hash of every word of `text` to `out`.
 pub fn word_hashes_into(text: &str, out: &mut Vec<u64>) {
     let bytes = text.as_bytes();
-    out.extend(word_spans(text).map(|span| xxh3_64(&bytes[span])));
+    out.extend(word_spans(text).map(|span| hash_word_bytes(&bytes[span])));
 }
 
 /// Hashes every run of `k` consecutive items of `tokens` into `out` (cleared first), then sorts and
