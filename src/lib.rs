@@ -59,6 +59,8 @@ pub mod lsh;
 pub mod minhash;
 pub mod normalize;
 pub mod report;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod shingle;
 pub mod verify;
 
