@@ -1050,11 +1050,18 @@ mod tests {
                     content: &mut c1,
                 };
                 let hasher = &deduper.hasher;
-                let by_table = out.fingerprint(d, deduper.config().shingle_size, hasher, &mut prints, slots);
+                let by_table =
+                    out.fingerprint(d, deduper.config().shingle_size, hasher, &mut prints, slots);
                 let p = &prepared.print;
                 assert_eq!(
                     (p.body_hash, p.title_hash, p.words, &p.shingles, &p.content),
-                    (by_table.body_hash, by_table.title_hash, by_table.words, &by_table.shingles, &by_table.content),
+                    (
+                        by_table.body_hash,
+                        by_table.title_hash,
+                        by_table.words,
+                        &by_table.shingles,
+                        &by_table.content
+                    ),
                     "{}",
                     doc.id
                 );
