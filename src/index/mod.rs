@@ -82,7 +82,7 @@ pub const NORMALIZATION_VERSION: u32 = 1;
 
 /// Containment anchors are sampled this many times more sparsely in an index than in a batch run
 /// (`Config::anchor_sampling`): one posting per anchor would cost some 4 KB per article.
-const ANCHOR_THINNING: u64 = 4;
+const ANCHOR_THINNING: u64 = 2;
 
 /// Salt of the content-word channel's band keys (the shingle channel's is 0).
 const CONTENT_SALT: u64 = 1 << 32;
@@ -206,6 +206,8 @@ pub struct IndexStats {
     pub text_bytes: u64,
     /// The on-disk format version.
     pub format: u32,
+    /// Bytes of pages each table and posting list takes, by name.
+    pub tables: Vec<(&'static str, u64)>,
 }
 
 /// A cluster as [`Index::cluster_of`] gives it.
@@ -1336,6 +1338,7 @@ impl Index {
             disk_bytes: self.store.disk_size().map_err(&e)?,
             text_bytes: read_u64(r.get(Table::Meta, TEXT_BYTES_KEY).map_err(&e)?),
             format: self.header.format,
+            tables: self.store.table_bytes().map_err(&e)?,
         })
     }
 

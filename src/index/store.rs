@@ -138,6 +138,8 @@ pub trait Store: Send + Sync {
     fn write(&self) -> Result<Self::Write<'_>, StoreError>;
     /// Bytes the store takes on disk.
     fn disk_size(&self) -> Result<u64, StoreError>;
+    /// Bytes of pages each table and posting list takes, by name.
+    fn table_bytes(&self) -> Result<Vec<(&'static str, u64)>, StoreError>;
 }
 
 type Db = Database<Bytes, Bytes>;
@@ -352,6 +354,23 @@ impl Store for Lmdb {
 
     fn disk_size(&self) -> Result<u64, StoreError> {
         Ok(self.env.real_disk_size()?)
+    }
+
+    fn table_bytes(&self) -> Result<Vec<(&'static str, u64)>, StoreError> {
+        let txn = self.env.read_txn()?;
+        let names = TABLES
+            .iter()
+            .map(|&(_, n)| n)
+            .chain(POSTINGS.iter().map(|&(_, n)| n));
+        let dbs = self.tables.iter().chain(&self.postings);
+        names
+            .zip(dbs)
+            .map(|(name, db)| {
+                let s = db.stat(&txn)?;
+                let pages = s.branch_pages + s.leaf_pages + s.overflow_pages;
+                Ok((name, pages as u64 * u64::from(s.page_size)))
+            })
+            .collect()
     }
 }
 
