@@ -1037,7 +1037,7 @@ mod tests {
                 );
                 assert_eq!((s1, c1), (s2, c2));
             }
-            assert_eq!(out.chrome.len() > 0, learn);
+            assert_eq!(!out.chrome.is_empty(), learn);
             // And the one per-document route, given the chrome the corpus taught, prepares each
             // document as the table did: the same stripping, fingerprint and signatures.
             let k = deduper.config().num_perm;

@@ -85,6 +85,9 @@ const POSTINGS: [(Postings, &str); 5] = [
     (Postings::Links, "links"),
 ];
 
+/// What [`ReadTxn::for_each`] calls on each entry: key, value.
+pub type Visitor<'f> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'f;
+
 /// Reading from a consistent snapshot of the store.
 pub trait ReadTxn {
     /// The value under `key`, if any.
@@ -99,11 +102,7 @@ pub trait ReadTxn {
         out: &mut Vec<u32>,
     ) -> Result<usize, StoreError>;
     /// Calls `f` on every entry of a table, in key order.
-    fn for_each(
-        &self,
-        table: Table,
-        f: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError>;
+    fn for_each(&self, table: Table, f: &mut Visitor<'_>) -> Result<(), StoreError>;
     /// Entries in a table.
     fn len(&self, table: Table) -> Result<u64, StoreError>;
 }
@@ -263,7 +262,7 @@ fn for_each(
     store: &Lmdb,
     txn: &RoTxn,
     table: Table,
-    f: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
+    f: &mut Visitor<'_>,
 ) -> Result<(), StoreError> {
     for entry in store.table(table).iter(txn)? {
         let (k, v) = entry?;
@@ -292,11 +291,7 @@ macro_rules! read_impl {
             ) -> Result<usize, StoreError> {
                 postings(self.store, &self.txn, list, key, limit, out)
             }
-            fn for_each(
-                &self,
-                table: Table,
-                f: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
-            ) -> Result<(), StoreError> {
+            fn for_each(&self, table: Table, f: &mut Visitor<'_>) -> Result<(), StoreError> {
                 for_each(self.store, &self.txn, table, f)
             }
             fn len(&self, table: Table) -> Result<u64, StoreError> {
