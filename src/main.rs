@@ -14,6 +14,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+mod index_cmd;
+
 use reprint::report::load::load_outcome;
 use reprint::report::{explain, html};
 use reprint::report::{
@@ -93,6 +95,10 @@ chrome, and each copy is aligned with its original for the side-by-side view. Th
   reprint report feed.jsonl --pairs pairs.jsonl --clusters clusters.json -o report.html"
     )]
     Report(ReportArgs),
+
+    /// An incremental, persistent index: add articles as they arrive, check new ones against it.
+    #[command(subcommand)]
+    Index(index_cmd::IndexCommand),
 
     /// Serve an index over HTTP to ingestion workers: check, add, remove, stats, metrics.
     #[cfg(feature = "server")]
@@ -630,6 +636,7 @@ fn main() -> ExitCode {
         Command::Strip(args) => strip(args),
         Command::Compare(args) => compare(args),
         Command::Report(args) => report(args),
+        Command::Index(command) => index_cmd::run(command),
         #[cfg(feature = "server")]
         Command::Serve(args) => serve(args),
     };
@@ -685,10 +692,18 @@ fn serve(args: &ServeArgs) -> Result<Status> {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         // The address actually bound (port 0 picks a free one), for scripts and tests to read.
-        eprintln!("reprint serve: listening on http://{}", listener.local_addr()?);
-        reprint::server::serve(listener, std::sync::Arc::new(index), config, shutdown_signal())
-            .await
-            .context("the server failed")?;
+        eprintln!(
+            "reprint serve: listening on http://{}",
+            listener.local_addr()?
+        );
+        reprint::server::serve(
+            listener,
+            std::sync::Arc::new(index),
+            config,
+            shutdown_signal(),
+        )
+        .await
+        .context("the server failed")?;
         eprintln!("reprint serve: stopped");
         Ok(Status::Done)
     })

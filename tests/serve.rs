@@ -80,7 +80,11 @@ fn call(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> (u1
     let auth = token.map(|t| format!("Bearer {t}"));
     let response = match (method, body) {
         ("GET", _) | ("DELETE", _) => {
-            let req = if method == "GET" { agent.get(url) } else { agent.delete(url) };
+            let req = if method == "GET" {
+                agent.get(url)
+            } else {
+                agent.delete(url)
+            };
             match &auth {
                 Some(a) => req.header("Authorization", a).call(),
                 None => req.call(),
@@ -106,10 +110,46 @@ fn call(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> (u1
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// The status of a POST sent over a plain socket: the server may answer (413) before the body is
+/// all sent and close the connection, which an HTTP client reports as a broken pipe instead.
+fn raw_post_status(server: &Server, path: &str, body: &[u8]) -> u16 {
+    use std::io::{Read, Write};
+    let addr = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut writer = stream.try_clone().unwrap();
+    let body = body.to_vec();
+    let sender = std::thread::spawn(move || {
+        // The server may stop reading once it has answered: errors here are expected.
+        let _ = writer
+            .write_all(head.as_bytes())
+            .and_then(|()| writer.write_all(&body));
+    });
+    let mut answer = [0u8; 12];
+    stream.read_exact(&mut answer).unwrap();
+    drop(stream);
+    let _ = sender.join();
+    std::str::from_utf8(&answer[9..12])
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 fn new_index(dir: &Path) -> PathBuf {
     let index = dir.join("idx");
     let out = reprint(&["index", "create", index.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     index
 }
 
@@ -128,41 +168,104 @@ fn requests_without_the_token_or_too_large_or_malformed_are_refused() {
     assert_eq!(call("GET", &server.url("/healthz"), None, None).0, 200);
     for path in ["/v1/stats", "/metrics", "/v1/documents/a"] {
         assert_eq!(call("GET", &server.url(path), None, None).0, 401, "{path}");
-        assert_eq!(call("GET", &server.url(path), Some("wrong-token-0123456789"), None).0, 401);
+        assert_eq!(
+            call(
+                "GET",
+                &server.url(path),
+                Some("wrong-token-0123456789"),
+                None
+            )
+            .0,
+            401
+        );
     }
-    assert_eq!(call("POST", &server.url("/v1/check"), None, Some(&doc)).0, 401);
-    assert_eq!(call("POST", &server.url("/v1/documents"), None, Some(&doc)).0, 401);
-    assert_eq!(call("DELETE", &server.url("/v1/documents/a"), None, None).0, 401);
+    assert_eq!(
+        call("POST", &server.url("/v1/check"), None, Some(&doc)).0,
+        401
+    );
+    assert_eq!(
+        call("POST", &server.url("/v1/documents"), None, Some(&doc)).0,
+        401
+    );
+    assert_eq!(
+        call("DELETE", &server.url("/v1/documents/a"), None, None).0,
+        401
+    );
 
     let huge = json!({"id": "big", "text": "word ".repeat(4 << 20)}).to_string();
     assert!(huge.len() > 20 << 20);
-    let (status, _) = call("POST", &server.url("/v1/documents"), Some(TOKEN), Some(&huge));
-    assert_eq!(status, 413);
+    assert_eq!(
+        raw_post_status(&server, "/v1/documents", huge.as_bytes()),
+        413
+    );
 
-    let (status, body) = call("POST", &server.url("/v1/check"), Some(TOKEN), Some("{\"id\": "));
+    let (status, body) = call(
+        "POST",
+        &server.url("/v1/check"),
+        Some(TOKEN),
+        Some("{\"id\": "),
+    );
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap().contains("malformed JSON"), "{body}");
-    let (status, body) = call("POST", &server.url("/v1/documents"), Some(TOKEN), Some("{\"id\": \"x\"}"));
+    assert!(
+        body["error"].as_str().unwrap().contains("malformed JSON"),
+        "{body}"
+    );
+    let (status, body) = call(
+        "POST",
+        &server.url("/v1/documents"),
+        Some(TOKEN),
+        Some("{\"id\": \"x\"}"),
+    );
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap().contains("\"text\""), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("\"text\""),
+        "{body}"
+    );
     let batch = json!([{"id": "ok", "text": STORY}, {"text": "no id"}]).to_string();
-    let (status, body) = call("POST", &server.url("/v1/documents"), Some(TOKEN), Some(&batch));
+    let (status, body) = call(
+        "POST",
+        &server.url("/v1/documents"),
+        Some(TOKEN),
+        Some(&batch),
+    );
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap().contains("document 1: missing field \"id\""), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("document 1: missing field \"id\""),
+        "{body}"
+    );
     // Nothing of a refused batch was stored.
-    assert_eq!(call("GET", &server.url("/v1/documents/ok"), Some(TOKEN), None).0, 404);
-    assert_eq!(call("GET", &server.url("/v1/nothing"), Some(TOKEN), None).0, 404);
+    assert_eq!(
+        call("GET", &server.url("/v1/documents/ok"), Some(TOKEN), None).0,
+        404
+    );
+    assert_eq!(
+        call("GET", &server.url("/v1/nothing"), Some(TOKEN), None).0,
+        404
+    );
 }
 
 #[test]
 fn a_copy_is_matched_stored_clustered_and_removed_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&new_index(dir.path()), dir.path());
-    let add = |body: Value| call("POST", &server.url("/v1/documents"), Some(TOKEN), Some(&body.to_string()));
+    let add = |body: Value| {
+        call(
+            "POST",
+            &server.url("/v1/documents"),
+            Some(TOKEN),
+            Some(&body.to_string()),
+        )
+    };
 
     let (status, body) = add(json!({"id": "wire", "text": STORY, "source": "wire.example"}));
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body, json!({"id": "wire", "matches": []}));
+    assert_eq!(
+        body,
+        json!({"id": "wire", "status": "added", "matches": []})
+    );
 
     let copy = format!("{STORY}\nShare this article");
     let (status, body) = call(
@@ -175,19 +278,38 @@ fn a_copy_is_matched_stored_clustered_and_removed_over_http() {
     assert_eq!(body["matches"][0]["id"], "wire", "{body}");
     assert_eq!(body["matches"][0]["kind"], "exact");
     // A check stores nothing.
-    assert_eq!(call("GET", &server.url("/v1/documents/outlet"), Some(TOKEN), None).0, 404);
+    assert_eq!(
+        call(
+            "GET",
+            &server.url("/v1/documents/outlet"),
+            Some(TOKEN),
+            None
+        )
+        .0,
+        404
+    );
 
-    let (status, body) = add(json!([{"id": "outlet", "text": copy}, {"id": "other", "text": "Heavy rain \
+    let (status, body) = add(
+        json!([{"id": "outlet", "text": copy}, {"id": "other", "text": "Heavy rain \
         flooded several streets in the old town overnight, and the fire service pumped out dozens \
-        of cellars while residents watched."}]));
+        of cellars while residents watched."}]),
+    );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body[0]["matches"][0]["id"], "wire");
     assert_eq!(body[1]["matches"], json!([]));
 
-    let (status, body) = call("GET", &server.url("/v1/documents/outlet"), Some(TOKEN), None);
+    let (status, body) = call(
+        "GET",
+        &server.url("/v1/documents/outlet"),
+        Some(TOKEN),
+        None,
+    );
     assert_eq!(status, 200);
     assert_eq!(body["meta"]["source"], Value::Null);
-    let members = body["cluster"]["members"].as_array().expect("a cluster").len();
+    let members = body["cluster"]["members"]
+        .as_array()
+        .expect("a cluster")
+        .len();
     assert_eq!(members, 2, "{body}");
 
     let (status, stats) = call("GET", &server.url("/v1/stats"), Some(TOKEN), None);
@@ -203,11 +325,34 @@ fn a_copy_is_matched_stored_clustered_and_removed_over_http() {
         .body_mut()
         .read_to_string()
         .unwrap();
-    assert!(text.contains("reprint_requests_total{method=\"POST\",route=\"/v1/documents\",status=\"200\"} 2"), "{text}");
+    assert!(
+        text.contains(
+            "reprint_requests_total{method=\"POST\",route=\"/v1/documents\",status=\"200\"} 2"
+        ),
+        "{text}"
+    );
     assert!(text.contains("reprint_index_documents 3"), "{text}");
 
-    assert_eq!(call("DELETE", &server.url("/v1/documents/outlet"), Some(TOKEN), None).0, 200);
-    assert_eq!(call("DELETE", &server.url("/v1/documents/outlet"), Some(TOKEN), None).0, 404);
+    assert_eq!(
+        call(
+            "DELETE",
+            &server.url("/v1/documents/outlet"),
+            Some(TOKEN),
+            None
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        call(
+            "DELETE",
+            &server.url("/v1/documents/outlet"),
+            Some(TOKEN),
+            None
+        )
+        .0,
+        404
+    );
     let (_, stats) = call("GET", &server.url("/v1/stats"), Some(TOKEN), None);
     assert_eq!(stats["documents"].as_u64(), Some(2));
 }
@@ -215,7 +360,10 @@ fn a_copy_is_matched_stored_clustered_and_removed_over_http() {
 /// The corpus for the load tests: the whole dev corpus where `../shared` is beside the checkout,
 /// else the committed sample of it.
 fn load_corpus() -> (Vec<Value>, std::collections::HashMap<String, String>) {
-    match (common::shared("corpus/devset/docs.jsonl"), common::shared("corpus/devset/truth.jsonl")) {
+    match (
+        common::shared("corpus/devset/docs.jsonl"),
+        common::shared("corpus/devset/truth.jsonl"),
+    ) {
         (Some(docs), Some(truth)) => (common::records(&docs), common::truth(&truth)),
         _ => (
             common::records(&common::fixture("devsample/docs.jsonl")),
@@ -237,8 +385,13 @@ fn four_clients(
     let stop = Arc::new(stop);
     let threads: Vec<_> = (0..4)
         .map(|_| {
-            let (docs, acked, failed, next, stop) =
-                (docs.clone(), acked.clone(), failed.clone(), next.clone(), stop.clone());
+            let (docs, acked, failed, next, stop) = (
+                docs.clone(),
+                acked.clone(),
+                failed.clone(),
+                next.clone(),
+                stop.clone(),
+            );
             let url = server.url("/v1/documents");
             std::thread::spawn(move || {
                 let agent = agent();
@@ -252,9 +405,10 @@ fn four_clients(
                         .header("Authorization", &format!("Bearer {TOKEN}"))
                         .send(docs[i].to_string());
                     match sent {
-                        Ok(r) if r.status().is_success() => {
-                            acked.lock().unwrap().push(docs[i]["id"].as_str().unwrap().to_string())
-                        }
+                        Ok(r) if r.status().is_success() => acked
+                            .lock()
+                            .unwrap()
+                            .push(docs[i]["id"].as_str().unwrap().to_string()),
                         _ => {
                             failed.fetch_add(1, Ordering::SeqCst);
                         }
@@ -278,16 +432,39 @@ fn four_concurrent_clients_add_the_dev_corpus_and_every_add_is_kept() {
     let docs = Arc::new(docs);
     let server = Server::start(&index, dir.path());
     let (acked, failed) = four_clients(&server, &docs, |_| false);
-    assert_eq!((acked.len(), failed), (docs.len(), 0), "every request answered 2xx");
+    assert_eq!(
+        (acked.len(), failed),
+        (docs.len(), 0),
+        "every request answered 2xx"
+    );
     let (_, stats) = call("GET", &server.url("/v1/stats"), Some(TOKEN), None);
     assert_eq!(stats["documents"].as_u64(), Some(docs.len() as u64));
     drop(server);
 
     let pairs = dir.path().join("pairs.jsonl");
-    let out = reprint(&["index", "export", index.to_str().unwrap(), "--pairs", pairs.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let scored = common::score(&truth, &common::pair_ids(&std::fs::read_to_string(&pairs).unwrap()));
-    assert!(common::f1(scored) >= 0.99, "F1 {:.4} (P {:.4} R {:.4})", common::f1(scored), scored.0, scored.1);
+    let out = reprint(&[
+        "index",
+        "export",
+        index.to_str().unwrap(),
+        "--pairs",
+        pairs.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scored = common::score(
+        &truth,
+        &common::pair_ids(&std::fs::read_to_string(&pairs).unwrap()),
+    );
+    assert!(
+        common::f1(scored) >= 0.99,
+        "F1 {:.4} (P {:.4} R {:.4})",
+        common::f1(scored),
+        scored.0,
+        scored.1
+    );
 }
 
 #[test]
@@ -312,17 +489,29 @@ fn kill_9_during_adds_loses_no_acknowledged_document() {
                 }
                 std::thread::sleep(Duration::from_millis(5));
             }
-            Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+            Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status()
+                .unwrap();
         })
     };
     let (acked, failed) = four_clients(&server, &docs, |_| false);
     killer.join().unwrap();
     let _ = server.child.wait();
-    assert!(!acked.is_empty() && failed > 0, "the kill came mid-load ({} acked, {failed} failed)", acked.len());
+    assert!(
+        !acked.is_empty() && failed > 0,
+        "the kill came mid-load ({} acked, {failed} failed)",
+        acked.len()
+    );
 
     let server = Server::start(&index, dir.path());
     for id in &acked {
-        let (status, _) = call("GET", &server.url(&format!("/v1/documents/{id}")), Some(TOKEN), None);
+        let (status, _) = call(
+            "GET",
+            &server.url(&format!("/v1/documents/{id}")),
+            Some(TOKEN),
+            None,
+        );
         assert_eq!(status, 200, "acknowledged document {id} lost");
     }
     let (_, stats) = call("GET", &server.url("/v1/stats"), Some(TOKEN), None);
@@ -346,5 +535,9 @@ fn sigterm_lets_the_request_in_flight_finish_and_exits_cleanly() {
         .unwrap();
     let status = server.child.wait().unwrap();
     assert!(status.success(), "exit {status:?}");
-    assert_eq!(request.join().unwrap(), 200, "the request in flight was answered");
+    assert_eq!(
+        request.join().unwrap(),
+        200,
+        "the request in flight was answered"
+    );
 }

@@ -79,8 +79,16 @@ impl Metrics {
                 "reprint_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
                 s.count
             );
-            let _ = writeln!(out, "reprint_request_duration_seconds_sum{{route=\"{route}\"}} {}", s.sum);
-            let _ = writeln!(out, "reprint_request_duration_seconds_count{{route=\"{route}\"}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "reprint_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "reprint_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                s.count
+            );
         }
         for (name, value) in index {
             if let Some(v) = value.as_f64() {
@@ -88,7 +96,10 @@ impl Metrics {
                     .chars()
                     .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
                     .collect();
-                let _ = writeln!(out, "# TYPE reprint_index_{name} gauge\nreprint_index_{name} {v}");
+                let _ = writeln!(
+                    out,
+                    "# TYPE reprint_index_{name} gauge\nreprint_index_{name} {v}"
+                );
             }
         }
         out
@@ -97,7 +108,9 @@ impl Metrics {
 
 /// A label value with Prometheus' three escapes.
 fn label(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]

@@ -10,13 +10,14 @@
 //! | method and path | body | answer |
 //! |---|---|---|
 //! | `POST /v1/check` | one document | `{"id", "matches": [...]}`; nothing stored |
-//! | `POST /v1/documents` | one document or an array | the same, one per document, in order; durable when `2xx` |
+//! | `POST /v1/documents` | one document or an array | the same with a `status`, one per document, in order; durable when `2xx`; one document that cannot be stored is a 409 |
 //! | `GET /v1/documents/{id}` | | `{"id", "meta", "cluster"}` |
 //! | `DELETE /v1/documents/{id}` | | `{"id", "removed": true}` |
 //! | `GET /v1/stats` | | the index's statistics |
 //! | `GET /metrics` | | Prometheus text |
 //! | `GET /healthz` | | `ok`, without a token |
 
+mod backend;
 mod metrics;
 
 use std::net::SocketAddr;
@@ -168,7 +169,9 @@ async fn observe(State(state): State<Shared>, request: Request, next: Next) -> R
     };
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    state.metrics.record(method.as_str(), &route, status, elapsed);
+    state
+        .metrics
+        .record(method.as_str(), &route, status, elapsed);
     if status >= 500 || std::env::var_os("REPRINT_LOG").is_some() {
         eprintln!(
             "reprint serve: {method} {route:?} {status} {:.1} ms",
@@ -183,12 +186,18 @@ async fn observe(State(state): State<Shared>, request: Request, next: Next) -> R
 fn document(value: Value, at: Option<usize>) -> Result<Document, String> {
     let place = at.map_or(String::new(), |i| format!("document {i}: "));
     let Value::Object(mut fields) = value else {
-        return Err(format!("{place}expected a JSON object with \"id\" and \"text\""));
+        return Err(format!(
+            "{place}expected a JSON object with \"id\" and \"text\""
+        ));
     };
     let id = match fields.remove("id") {
         Some(Value::String(s)) if !s.is_empty() => s,
         Some(Value::Number(n)) => n.to_string(),
-        Some(_) => return Err(format!("{place}field \"id\" must be a non-empty string or a number")),
+        Some(_) => {
+            return Err(format!(
+                "{place}field \"id\" must be a non-empty string or a number"
+            ))
+        }
         None => return Err(format!("{place}missing field \"id\"")),
     };
     let text = match fields.remove("text") {
@@ -215,7 +224,10 @@ async fn blocking<T: Send + 'static>(
     match tokio::task::spawn_blocking(move || call(backend.as_ref())).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(message)) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, message)),
-        Err(_) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, "the index call failed")),
+        Err(_) => Err(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the index call failed",
+        )),
     }
 }
 
@@ -257,7 +269,16 @@ async fn add(State(state): State<Shared>, body: Bytes) -> Response {
         }
     }
     match blocking(&state, move |b| b.add(docs)).await {
-        Ok(mut answers) if single => Json(answers.swap_remove(0)).into_response(),
+        Ok(mut answers) if single => {
+            let answer = answers.swap_remove(0);
+            if answer["status"] == "skipped" {
+                // Nothing was stored: not a 2xx. The reason (an id held with another text, an
+                // empty text) is in the answer.
+                let reason = answer["reason"].as_str().unwrap_or("skipped").to_string();
+                return error(StatusCode::CONFLICT, reason);
+            }
+            Json(answer).into_response()
+        }
         Ok(answers) => Json(Value::Array(answers)).into_response(),
         Err(response) => response,
     }
@@ -318,8 +339,14 @@ mod tests {
     #[test]
     fn documents_name_the_missing_or_mistyped_field() {
         let err = |v: Value| document(v, Some(2)).unwrap_err();
-        assert_eq!(err(json!({"text": "x"})), "document 2: missing field \"id\"");
-        assert_eq!(err(json!({"id": "a"})), "document 2: missing field \"text\"");
+        assert_eq!(
+            err(json!({"text": "x"})),
+            "document 2: missing field \"id\""
+        );
+        assert_eq!(
+            err(json!({"id": "a"})),
+            "document 2: missing field \"text\""
+        );
         assert!(err(json!({"id": "a", "text": 3})).contains("\"text\" must be a string"));
         assert!(err(json!([1])).contains("expected a JSON object"));
         let doc = document(json!({"id": 7, "text": "t", "source": "s"}), None).unwrap();

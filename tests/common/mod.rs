@@ -15,7 +15,9 @@ pub fn fixture(path: &str) -> PathBuf {
 
 /// The shared data directory (`../shared`), if this checkout has one beside it.
 pub fn shared(path: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(path);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(path);
     p.exists().then_some(p)
 }
 
