@@ -14,6 +14,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+mod index_cmd;
+
 use reprint::report::load::load_outcome;
 use reprint::report::{explain, html};
 use reprint::report::{
@@ -93,6 +95,65 @@ chrome, and each copy is aligned with its original for the side-by-side view. Th
   reprint report feed.jsonl --pairs pairs.jsonl --clusters clusters.json -o report.html"
     )]
     Report(ReportArgs),
+
+    /// An incremental, persistent index: add articles as they arrive, check new ones against it.
+    #[command(subcommand)]
+    Index(index_cmd::IndexCommand),
+
+    /// Serve an index over HTTP to ingestion workers: check, add, remove, stats, metrics.
+    #[cfg(feature = "server")]
+    #[command(
+        long_about = "Serve an index over HTTP, so that ingestion workers on many machines share it.\n\n\
+Every route but /healthz needs `Authorization: Bearer TOKEN`, the token read from --token-file or \
+the REPRINT_TOKEN environment variable (there is no default token). JSON in and out:\n\n  \
+POST   /v1/check            one document {\"id\", \"text\", ...}: its matches; nothing stored\n  \
+POST   /v1/documents        one document or an array: adds them in one transaction, answers the\n                       \
+matches of each in order; a 2xx answer means they are on disk\n  \
+GET    /v1/documents/ID     the stored metadata and cluster of ID\n  \
+DELETE /v1/documents/ID     removes ID\n  \
+GET    /v1/stats            the index's counts and sizes\n  \
+GET    /metrics             Prometheus text: requests, latencies, index size\n  \
+GET    /healthz             \"ok\", without a token\n\n\
+Bodies over --max-body are refused (413), malformed JSON or a missing field is a 400 naming it, and \
+a request running past --timeout is answered 503. SIGINT or SIGTERM stops accepting connections, \
+lets requests in flight finish, and exits 0. Several servers and `reprint index` commands may use \
+one index at once.",
+        after_help = "Example:\n  \
+  reprint index create idx\n  \
+  head -c 32 /dev/urandom | base64 > token\n  \
+  reprint serve idx --token-file token &\n  \
+  curl -s -H \"Authorization: Bearer $(cat token)\" -d '{\"id\": \"a1\", \"text\": \"...\"}' \\\n       \
+http://127.0.0.1:8750/v1/documents"
+    )]
+    Serve(ServeArgs),
+}
+
+#[cfg(feature = "server")]
+#[derive(Args)]
+struct ServeArgs {
+    /// The index directory (made by `reprint index create`).
+    #[arg(value_name = "IDX")]
+    index: PathBuf,
+
+    /// Address and port to listen on; loopback unless told otherwise.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8750")]
+    listen: std::net::SocketAddr,
+
+    /// File holding the bearer token (surrounding white space ignored); else $REPRINT_TOKEN.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
+    max_body: usize,
+
+    /// Most documents in one POST /v1/documents.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    max_batch: usize,
+
+    /// Seconds a request may run before it is answered 503.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    timeout: f64,
 }
 
 #[derive(Args)]
@@ -575,6 +636,9 @@ fn main() -> ExitCode {
         Command::Strip(args) => strip(args),
         Command::Compare(args) => compare(args),
         Command::Report(args) => report(args),
+        Command::Index(command) => index_cmd::run(command),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => serve(args),
     };
     match result {
         Ok(Status::Done) => ExitCode::SUCCESS,
@@ -593,4 +657,66 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<io::Error>()
             .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
     })
+}
+
+/// `reprint serve`: the token, the index and the listener, then the server until SIGINT/SIGTERM.
+#[cfg(feature = "server")]
+fn serve(args: &ServeArgs) -> Result<Status> {
+    let token = match &args.token_file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read the token file", path.display()))?,
+        None => std::env::var("REPRINT_TOKEN")
+            .context("no token: give --token-file FILE or set REPRINT_TOKEN")?,
+    };
+    let token = token.trim().to_string();
+    anyhow::ensure!(
+        token.len() >= 16,
+        "the token must be at least 16 characters (e.g. `head -c 32 /dev/urandom | base64`)"
+    );
+    anyhow::ensure!(
+        args.timeout > 0.0 && args.timeout.is_finite(),
+        "--timeout must be a positive number of seconds"
+    );
+    let index = reprint::Index::open(&args.index)
+        .with_context(|| format!("{}: cannot open the index", args.index.display()))?;
+    let config = reprint::server::ServerConfig {
+        listen: args.listen,
+        token,
+        max_body: args.max_body,
+        timeout: Duration::from_secs_f64(args.timeout),
+        max_batch: args.max_batch,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        // The address actually bound (port 0 picks a free one), for scripts and tests to read.
+        eprintln!(
+            "reprint serve: listening on http://{}",
+            listener.local_addr()?
+        );
+        reprint::server::serve(
+            listener,
+            std::sync::Arc::new(index),
+            config,
+            shutdown_signal(),
+        )
+        .await
+        .context("the server failed")?;
+        eprintln!("reprint serve: stopped");
+        Ok(Status::Done)
+    })
+}
+
+/// Completes on SIGINT or SIGTERM.
+#[cfg(feature = "server")]
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    eprintln!("reprint serve: stopping: finishing requests in flight");
 }
