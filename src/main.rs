@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use reprint::report::load::load_outcome;
 use reprint::report::{explain, html};
 use reprint::report::{
-    write_atomic, write_clusters, write_keep, write_pairs, write_pairs_csv, write_top_clusters,
+    write_clusters, write_keep, write_pairs, write_pairs_csv, write_top_clusters, OutputSet,
 };
 use reprint::{
     Config, Corpus, Deduper, Document, Input, NoProgress, Outcome, Progress, ReadOptions,
@@ -156,6 +156,10 @@ struct StripArgs {
     /// The JSONL field holding each document's text.
     #[arg(long, default_value = "text", value_name = "NAME")]
     text_field: String,
+
+    /// Also read hidden files and directories (names starting with `.`) below a directory.
+    #[arg(long)]
+    hidden: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -212,6 +216,10 @@ struct RunArgs {
     #[arg(long)]
     strict: bool,
 
+    /// Also read hidden files and directories (names starting with `.`) below input directories.
+    #[arg(long)]
+    hidden: bool,
+
     /// No progress bar and no summary on stderr (warnings and errors still appear).
     #[arg(long, short)]
     quiet: bool,
@@ -247,13 +255,15 @@ struct RunArgs {
 
 impl RunArgs {
     /// The deduper these settings make, and the corpus of `inputs` (skips reported).
-    fn read(&self, inputs: &[String]) -> Result<(Deduper, Corpus)> {
+    fn read(&self, inputs: &[String], keep_records: bool) -> Result<(Deduper, Corpus)> {
         let config = self.config()?;
         config.validate()?;
         let options = ReadOptions {
             id_field: self.id_field.clone(),
             text_field: self.text_field.clone(),
             strict: self.strict,
+            hidden: self.hidden,
+            keep_records,
         };
         // Compiling the boilerplate rules takes some 40–45 ms: it runs while the corpus is read.
         let (deduper, corpus) = std::thread::scope(|s| {
@@ -263,7 +273,7 @@ impl RunArgs {
             (deduper, corpus)
         });
         let (deduper, corpus) = (deduper?, corpus?);
-        report_skips(&corpus);
+        report_skips(&corpus, inputs);
         Ok((deduper, corpus))
     }
 
@@ -312,10 +322,12 @@ fn strip(args: &StripArgs) -> Result<Status> {
         id_field: args.id_field.clone(),
         text_field: args.text_field.clone(),
         strict: false,
+        hidden: args.hidden,
+        keep_records: false,
     };
     let mut corpus = Corpus::new();
     corpus.read(&input, &options)?;
-    report_skips(&corpus);
+    report_skips(&corpus, std::slice::from_ref(&args.input));
     let (stripped, _) = deduper.strip_corpus(&corpus, &NoProgress);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -389,35 +401,43 @@ impl Progress for Bar {
 
 fn dedupe(args: &DedupeArgs) -> Result<Status> {
     let started = Instant::now();
-    let (deduper, corpus) = args.run.read(&args.inputs)?;
+    // Every destination is checked before the run: a path that cannot be written fails at once.
+    let mut outputs = OutputSet::new();
+    let mut slot = |path: &Option<PathBuf>| path.as_deref().map(|p| outputs.add(p)).transpose();
+    let (pairs_out, clusters_out, keep_out, report_out) = (
+        slot(&args.pairs)?,
+        slot(&args.clusters)?,
+        slot(&args.keep)?,
+        slot(&args.report)?,
+    );
+    let (deduper, corpus) = args.run.read(&args.inputs, args.keep.is_some())?;
     let read_time = started.elapsed();
 
     let bar = Bar::new(args.run.quiet);
     let outcome = deduper.run(&corpus, &bar);
 
-    let mut wrote_file = false;
     let pairs = |w: &mut dyn Write| match args.format {
         Format::Jsonl => write_pairs(w, &corpus, &outcome),
         Format::Csv => write_pairs_csv(w, &corpus, &outcome),
     };
-    if let Some(path) = &args.pairs {
-        write_atomic(path, pairs)?;
-        wrote_file = true;
+    if let Some(slot) = pairs_out {
+        outputs.write(slot, pairs)?;
     }
-    if let Some(path) = &args.clusters {
-        write_atomic(path, |w| write_clusters(w, &corpus, &outcome))?;
-        wrote_file = true;
+    if let Some(slot) = clusters_out {
+        outputs.write(slot, |w| write_clusters(w, &corpus, &outcome))?;
     }
-    if let Some(path) = &args.keep {
-        write_atomic(path, |w| write_keep(w, &corpus, &outcome))?;
-        wrote_file = true;
+    if let Some(slot) = keep_out {
+        outputs.write(slot, |w| write_keep(w, &corpus, &outcome))?;
     }
-    if let Some(path) = &args.report {
-        write_atomic(path, |w| {
+    if let Some(slot) = report_out {
+        outputs.write(slot, |w| {
             html::write_report(w, &corpus, &outcome, deduper.config())
         })?;
-        wrote_file = true;
     }
+    outputs.commit()?;
+    let wrote_file = [pairs_out, clusters_out, keep_out, report_out]
+        .iter()
+        .any(Option::is_some);
     if !wrote_file {
         let stdout = io::stdout();
         let mut out = io::BufWriter::new(stdout.lock());
@@ -435,12 +455,15 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
 }
 
 fn report(args: &ReportArgs) -> Result<Status> {
-    let (deduper, corpus) = args.run.read(&args.inputs)?;
+    let mut outputs = OutputSet::new();
+    let slot = outputs.add(&args.output)?;
+    let (deduper, corpus) = args.run.read(&args.inputs, false)?;
     let bar = Bar::new(args.run.quiet);
     let outcome = load_outcome(&deduper, &corpus, &args.pairs, &args.clusters, &bar)?;
-    write_atomic(&args.output, |w| {
+    outputs.write(slot, |w| {
         html::write_report(w, &corpus, &outcome, deduper.config())
     })?;
+    outputs.commit()?;
     if !args.run.quiet {
         eprintln!(
             "reprint: report of {} documents, {} pairs, {} clusters written to {}",
@@ -458,7 +481,9 @@ const MAX_SKIP_LINES: usize = 20;
 /// Clusters listed in the summary.
 const TOP_CLUSTERS: usize = 5;
 
-fn report_skips(corpus: &Corpus) {
+/// Warns of every record skipped or decoded from another encoding (the first few of each), and of
+/// inputs that gave no article at all.
+fn report_skips(corpus: &Corpus, inputs: &[String]) {
     let skipped = corpus.skipped();
     for skip in skipped.iter().take(MAX_SKIP_LINES) {
         eprintln!("warning: skipped {skip}");
@@ -467,6 +492,27 @@ fn report_skips(corpus: &Corpus) {
         eprintln!(
             "warning: … and {} more skipped records",
             skipped.len() - MAX_SKIP_LINES
+        );
+    }
+    let warnings = corpus.warnings();
+    for warning in warnings.iter().take(MAX_SKIP_LINES) {
+        eprintln!("warning: {warning}");
+    }
+    if warnings.len() > MAX_SKIP_LINES {
+        eprintln!(
+            "warning: … and {} more records decoded from another encoding",
+            warnings.len() - MAX_SKIP_LINES
+        );
+    }
+    if corpus.is_empty() {
+        let hint = if skipped.is_empty() {
+            " (a directory is searched for .txt and .md files; hidden ones need --hidden)"
+        } else {
+            ""
+        };
+        eprintln!(
+            "warning: no articles found in {}{hint}",
+            inputs.join(", ")
         );
     }
 }
@@ -570,6 +616,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    on_interrupt_remove_temporaries();
     let result = match &cli.command {
         Command::Dedupe(args) => dedupe(args),
         Command::Strip(args) => strip(args),
@@ -587,10 +634,54 @@ fn main() -> ExitCode {
     }
 }
 
+/// On SIGINT, SIGTERM or SIGHUP: removes the temporary files of the outputs being written (the
+/// outputs already in place are untouched: they are replaced only all together, at the end), says
+/// so in one line, and exits with 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM).
+#[cfg(unix)]
+fn on_interrupt_remove_temporaries() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return; // Without the handler, an interruption may leave a temporary file: no reason to fail.
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let removed = reprint::report::remove_temporaries();
+            let name = match signal {
+                SIGINT => "SIGINT",
+                SIGTERM => "SIGTERM",
+                _ => "SIGHUP",
+            };
+            let what = match removed {
+                0 => String::new(),
+                1 => "; removed 1 unfinished output file".to_string(),
+                n => format!("; removed {n} unfinished output files"),
+            };
+            // On a new line: a progress bar may be half drawn.
+            let start = if io::stderr().is_terminal() { "\n" } else { "" };
+            eprintln!("{start}reprint: interrupted by {name}{what}; earlier outputs left as they were");
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn on_interrupt_remove_temporaries() {}
+
+/// Whether an error is a closed pipe or stdout (`reprint … | head`): the reader has what it wanted,
+/// so the run ends quietly with success. The one place this is decided, for every command and
+/// every output (stdout, or a path such as `/dev/stdout`).
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    let broken = |kind: io::ErrorKind| kind == io::ErrorKind::BrokenPipe;
     err.chain().any(|cause| {
-        cause
-            .downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+        if let Some(e) = cause.downcast_ref::<io::Error>() {
+            return broken(e.kind());
+        }
+        if let Some(e) = cause.downcast_ref::<serde_json::Error>() {
+            return e.io_error_kind().is_some_and(broken);
+        }
+        if let Some(reprint::error::OutputError::Io { error, .. }) = cause.downcast_ref() {
+            return broken(error.kind());
+        }
+        false
     })
 }
