@@ -147,6 +147,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The documents with no article text once stripped (all boilerplate, or no words at all), in
+    /// id order: they are in no pair.
+    pub fn without_text(&self) -> Vec<DocId> {
+        (self.documents.iter().zip(0..))
+            .filter(|(d, _)| d.words == 0)
+            .map(|(_, i)| DocId(i))
+            .collect()
+    }
+
     /// Number of pairs of each kind, in [`Kind::ALL`] order.
     pub fn pairs_by_kind(&self) -> Vec<(Kind, usize)> {
         Kind::ALL
@@ -196,6 +205,16 @@ pub struct Comparison {
     pub measures: Measures,
     /// The verdict, if the two are copies.
     pub verdict: Option<Verdict>,
+    /// Words in each stripped body. A document with none has no article text (it is all
+    /// boilerplate, or empty) and is nobody's copy.
+    pub words: [usize; 2],
+}
+
+impl Comparison {
+    /// Whether either document has no article text once stripped: then there is no verdict.
+    pub fn lacks_text(&self) -> bool {
+        self.words.contains(&0)
+    }
 }
 
 /// Documents with identical stripped, normalised bodies. Only each group's representative (its
@@ -622,7 +641,12 @@ impl Deduper {
         let profiles = bodies.map(|body| Profile::new(&body));
         let (pa, pb) = (|| &profiles[0], || &profiles[1]);
         let (ea, eb) = (evidence(&prints[0], &pa), evidence(&prints[1], &pb));
-        let verdict = verify(&ea, &eb, &self.config);
+        // Two pages of nothing but chrome have equal (empty) bodies: they are not copies.
+        let words = [prints[0].words, prints[1].words];
+        let verdict = match words.contains(&0) {
+            true => None,
+            false => verify(&ea, &eb, &self.config),
+        };
         let mut measures = measure(&ea, &eb, &self.config).unwrap_or(Measures {
             overlap: Overlap::of(&prints[0].shingles, &prints[1].shingles),
             content: Overlap::of(&prints[0].content, &prints[1].content),
@@ -636,6 +660,7 @@ impl Deduper {
             profiles,
             measures,
             verdict,
+            words,
         }
     }
 

@@ -19,6 +19,8 @@ use reprint::report::{explain, html};
 use reprint::report::{
     write_clusters, write_keep, write_pairs, write_pairs_csv, write_top_clusters, OutputSet,
 };
+use reprint::boilerplate::Rules;
+use reprint::corpus::decode;
 use reprint::{
     Config, Corpus, Deduper, Document, Input, NoProgress, Outcome, Progress, ReadOptions,
 };
@@ -46,21 +48,43 @@ enum Command {
     /// Find the copies in a corpus: pairs, clusters and the deduplicated set.
     #[command(
         long_about = "Find the copies in a corpus.\n\n\
-Each INPUT is a directory (every .txt/.md file below it is one article, its id the path relative to \
-the directory without extension), a .jsonl file (one {\"id\": …, \"text\": …} object a line; other \
-fields such as source, published, url are kept as metadata), or - for JSONL on stdin. Inputs may be \
-mixed.\n\n\
-Unusable records (malformed JSON, invalid UTF-8, empty texts, duplicate ids) are skipped with a \
-warning naming file and line, and counted in the summary; --strict makes the first one fatal.\n\n\
-Without --pairs, --clusters or --keep, the pairs are written to stdout as JSON Lines.",
+Each INPUT is a directory (every .txt/.md file below it is one article, its id the file's path as \
+given, e.g. outA/story.txt; hidden files and folders are passed over unless --hidden), a .jsonl \
+file (one {\"id\": …, \"text\": …} object a line; other fields such as source, published, url are \
+kept as metadata), a .json file holding one array of such objects, or - for JSONL (or a JSON \
+array) on stdin. Inputs may be mixed.\n\n\
+Unusable records (malformed JSON, empty texts, duplicate ids, unreadable files such as dangling \
+links) are skipped with a warning naming file and line, and counted in the summary; --strict makes \
+the first one fatal. Text that is not UTF-8 is read as UTF-16 (by its byte order mark) or, byte by \
+byte, as Windows-1252 (Latin-1), with a warning naming the first such byte.\n\n\
+Output files are checked before the run and replaced together at its end: a run that fails or is \
+interrupted (Ctrl-C: exit 130; SIGTERM: 143) leaves every earlier file as it was and no temporary \
+file behind. Without --pairs, --clusters, --keep or --report, the pairs are written to stdout as \
+JSON Lines; with any of them, nothing goes to stdout.",
         after_help = "Output:\n  \
-  pairs     one JSON object a line: {\"a\", \"b\", \"kind\", \"score\", \"jaccard\", \"containment\"}\n            \
-kind is exact, near_duplicate, excerpt or spun; score is in [0, 1]\n  \
-  clusters  {\"clusters\": [{\"canonical\", \"reason\", \"size\", \"members\": [{\"id\", \"kind\", \"score\"}]}]}\n  \
-  keep      the input records of every canonical document and every document with no copy\n  \
+  pairs     one JSON object a line, with the fields\n              \
+a, b                 the two ids\n              \
+kind                 exact, near_duplicate, excerpt or spun\n              \
+score                confidence in [0, 1]\n              \
+jaccard              word 3-gram Jaccard of the stripped bodies\n              \
+containment          word 3-grams of the shorter body found in the longer\n              \
+content_jaccard      Jaccard of the content-word sets\n              \
+aligned_sentences    aligned sentence pairs (pairs that were aligned only)\n              \
+aligned_share        share of the less-covered text in aligned sentences\n              \
+substitution_rate    share of aligned words swapped one-for-one\n              \
+edit_rate            share of aligned words changed in any way\n              \
+swapped_sentences    share of aligned sentences with a one-for-one swap\n              \
+immutables           share of numbers and names the texts agree on\n              \
+stripped_a/_b        share of each text removed as boilerplate\n            \
+(--format csv: id_a, id_b, kind, score, title_a, title_b, source_a, source_b)\n  \
+  clusters  {\"clusters\": [{\"canonical\", \"reason\", \"size\", \"members\": [{\"id\", \"kind\", \"score\", \"via\"}]}]}\n  \
+  keep      the input records of every canonical document and every document with no copy, as \
+JSON Lines: each JSONL record byte for byte as read (a JSON array's records one a line; a text \
+file as {\"id\", \"text\"})\n  \
   report    one HTML file for editors: overview, groups of copies, each copy beside its original\n\n\
-Exit status: 0 done, 2 error (bad usage, unreadable input, a rejected record under --strict, an \
-output that cannot be written)."
+Exit status: 0 done (also when a reader closes stdout early, as `| head` does), 2 error (bad \
+usage, unreadable input, a rejected record under --strict, an output that cannot be written), 130 \
+interrupted by Ctrl-C, 143 by SIGTERM."
     )]
     Dedupe(DedupeArgs),
 
@@ -70,16 +94,31 @@ A .txt/.md file (or a directory of them) is printed as cleaned text. A .jsonl fi
 stdin) is printed as JSONL with each text replaced by its cleaned body; over a corpus, chrome is also \
 learned from lines that recur across otherwise different documents, exactly as `dedupe` does.\n\n\
 With --explain, each removed span is listed instead, with the rule (or learned pattern) that removed \
-it, as `id<TAB>rule<TAB>text`.")]
+it, as `id<TAB>rule<TAB>text`.\n\n\
+Rules files (--boilerplate FILE) add to the built-in rules, one rule a line: SCOPE NAME PATTERN, \
+where SCOPE is `line` (remove each matching line), `line<=N` (only lines of at most N bytes) or \
+`rest` (remove the matching line and what follows it, for link lists and comment sections); NAME \
+is shown by --explain; PATTERN is a regex matched case-insensitively against each trimmed line. \
+Lines starting with # are comments. `reprint rules` prints the built-in rules with the format \
+explained in full.")]
     Strip(StripArgs),
 
     /// Compare two articles and explain the verdict: kind, score, aligned sentences, what was stripped.
-    #[command(long_about = "Compare two articles and explain the verdict.\n\n\
-Both files are stripped of boilerplate by the rules (learning needs a corpus), then measured as \
-`dedupe` measures a candidate pair: word-shingle overlap, content-word overlap, and a sentence \
-alignment, which is shown sentence by sentence. The exit status is 0 if they are copies, 1 if not \
-(2 on errors), so scripts can test it.")]
+    #[command(
+        override_usage = "reprint compare [OPTIONS] <A> <B>\n       \
+reprint compare [OPTIONS] <FEED> <ID1> <ID2>",
+        long_about = "Compare two articles and explain the verdict.\n\n\
+The articles are two text files, or two ids in a corpus: a .jsonl or .json file, a directory, or - \
+for JSONL on stdin. Both are stripped of boilerplate by the rules (learning needs a corpus), then \
+measured as `dedupe` measures a candidate pair: word-shingle overlap, content-word overlap, and a \
+sentence alignment, which is shown sentence by sentence. An article with no text left once \
+stripped (a page of nothing but site chrome) is nobody's copy. The exit status is 0 if they are \
+copies, 1 if not (2 on errors), so scripts can test it."
+    )]
     Compare(CompareArgs),
+
+    /// Print the built-in boilerplate rules, with the rules-file format they and --boilerplate use.
+    Rules,
 
     /// Make the editors' HTML report from an earlier run's --pairs and --clusters files.
     #[command(
@@ -119,14 +158,19 @@ struct ReportArgs {
 
 #[derive(Args)]
 struct CompareArgs {
-    /// The first article (a text file).
-    a: PathBuf,
-    /// The second article (a text file).
-    b: PathBuf,
+    /// Two text files (A B), or a corpus and two ids in it (FEED ID1 ID2).
+    #[arg(required = true, num_args = 2..=3, value_name = "ARTICLE")]
+    articles: Vec<String>,
+    /// The JSONL field holding each document's id (with FEED).
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    id_field: String,
+    /// The JSONL field holding each document's text (with FEED).
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    text_field: String,
     /// Print the comparison as one JSON object.
     #[arg(long)]
     json: bool,
-    /// Add boilerplate rules from FILE (same format as the built-in rules).
+    /// Add boilerplate rules from FILE (same format as the built-in rules; see `reprint rules`).
     #[arg(long, value_name = "FILE")]
     boilerplate: Option<PathBuf>,
 }
@@ -141,7 +185,7 @@ struct StripArgs {
     #[arg(long)]
     explain: bool,
 
-    /// Add boilerplate rules from FILE (same format as the built-in rules).
+    /// Add boilerplate rules from FILE (same format as the built-in rules; see `reprint rules`).
     #[arg(long, value_name = "FILE")]
     boilerplate: Option<PathBuf>,
 
@@ -224,7 +268,7 @@ struct RunArgs {
     #[arg(long, short)]
     quiet: bool,
 
-    /// Add boilerplate rules from FILE (same format as the built-in rules; see `reprint strip`).
+    /// Add boilerplate rules from FILE (same format as the built-in rules; see `reprint rules`).
     #[arg(long, value_name = "FILE")]
     boilerplate: Option<PathBuf>,
 
@@ -582,14 +626,25 @@ enum Status {
 
 fn compare(args: &CompareArgs) -> Result<Status> {
     let deduper = Deduper::with_user_rules(Config::default(), args.boilerplate.as_deref())?;
-    let read = |path: &PathBuf| -> Result<Document> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-        let id = path
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        Ok(Document::new(id, text))
+    let (a, b) = match args.articles.as_slice() {
+        [a, b] => (read_article(a)?, read_article(b)?),
+        [feed, id1, id2] => {
+            let options = ReadOptions {
+                id_field: args.id_field.clone(),
+                text_field: args.text_field.clone(),
+                ..ReadOptions::default()
+            };
+            let mut corpus = Corpus::new();
+            corpus.read(&Input::parse(feed), &options)?;
+            report_skips(&corpus, std::slice::from_ref(feed));
+            let find = |id: &String| match corpus.lookup(id) {
+                Some(d) => Ok(corpus.get(d).clone()),
+                None => Err(anyhow::anyhow!("{feed}: no article with id {id:?}")),
+            };
+            (find(id1)?, find(id2)?)
+        }
+        _ => unreachable!("clap takes two or three"),
     };
-    let (a, b) = (read(&args.a)?, read(&args.b)?);
     let cmp = deduper.compare(&a, &b);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -607,6 +662,29 @@ fn compare(args: &CompareArgs) -> Result<Status> {
     })
 }
 
+/// One article file for `compare`, in any encoding (a warning says how it was decoded); its id is
+/// the file's name without extension.
+fn read_article(path: &str) -> Result<Document> {
+    let bytes = std::fs::read(path).with_context(|| path.to_string())?;
+    let decoded = decode(&bytes);
+    if let Some(decoding) = &decoded.decoding {
+        eprintln!("warning: {path}: {decoding}");
+    }
+    let id = std::path::Path::new(path)
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    Ok(Document::new(id, decoded.text))
+}
+
+/// `reprint rules`: the built-in rules file, its format explained at its top.
+fn rules() -> Result<Status> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    out.write_all(Rules::builtin_text().as_bytes())?;
+    out.flush()?;
+    Ok(Status::Done)
+}
+
 /// mimalloc: a run makes millions of small allocations from both threads (shingle sets, sentence
 /// profiles, verdicts), and mimalloc's per-thread free lists take 7–9% off the whole run's time
 /// compared with the system allocator (DESIGN.md, "Speed"). Built without transparent huge pages:
@@ -622,6 +700,7 @@ fn main() -> ExitCode {
         Command::Strip(args) => strip(args),
         Command::Compare(args) => compare(args),
         Command::Report(args) => report(args),
+        Command::Rules => rules(),
     };
     match result {
         Ok(Status::Done) => ExitCode::SUCCESS,
