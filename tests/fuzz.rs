@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use reprint::boilerplate::Rules;
-use reprint::corpus::decode;
+use reprint::corpus::{decode, decode_record};
 use reprint::{Config, Corpus, Deduper, Document, NoProgress, ReadOptions};
 
 /// Cases per target: `REPRINT_FUZZ_CASES`, or a few hundred.
@@ -252,7 +252,7 @@ fn check_json(input: &[u8], options: &ReadOptions) {
             } else {
                 let records = input
                     .split(|&b| b == b'\n')
-                    .filter(|line| !decode(line).text.trim().is_empty())
+                    .filter(|line| !decode_record(line).text.trim().is_empty())
                     .count();
                 assert_eq!(accounted, records, "documents and skips, one per record");
             }

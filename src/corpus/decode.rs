@@ -67,11 +67,19 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
         if encoding != encoding_rs::UTF_8 {
             return utf16(encoding, &bytes[bom..]);
         }
-        return decode(&bytes[bom..]);
+        return decode_record(&bytes[bom..]);
     }
     if let Some(encoding) = utf16_without_bom(bytes) {
         return utf16(encoding, bytes);
     }
+    decode_record(bytes)
+}
+
+/// Decodes one record of line-oriented input (a JSONL line), where UTF-16 cannot occur: UTF-8 (a
+/// byte order mark dropped), or Windows-1252 byte by byte where the bytes are not UTF-8. Costs no
+/// more than checking UTF-8 when the bytes are UTF-8.
+pub fn decode_record(bytes: &[u8]) -> Decoded<'_> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(text) => Decoded {
             text: Cow::Borrowed(text),

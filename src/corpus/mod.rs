@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-pub use decode::{decode, Decoded, Decoding};
+pub use decode::{decode, decode_record, Decoded, Decoding};
 pub use read::{Input, ReadOptions};
 
 /// Dense index of a document within a [`Corpus`].

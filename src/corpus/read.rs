@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::decode::{decode, Decoding};
+use super::decode::{decode, decode_record, Decoding};
 use super::{Corpus, Document, Origin, ReadWarning, Skip, SkipReason};
 use crate::error::InputError;
 
@@ -549,9 +549,9 @@ struct Record {
 }
 
 /// Parses one JSONL line (or one element of a JSON array); `None` for a blank line. Bytes that are
-/// not UTF-8 are decoded as a text file's are.
+/// not UTF-8 are read as Windows-1252 ([`decode_record`]).
 fn parse_record(bytes: &[u8], options: &ReadOptions) -> Result<Option<Record>, SkipReason> {
-    let decoded = decode(bytes);
+    let decoded = decode_record(bytes);
     let line: &str = &decoded.text;
     let line = line.trim();
     if line.is_empty() {
@@ -794,6 +794,50 @@ mod tests {
             let want: Vec<&str> = if text.is_empty() { Vec::new() } else { text.strip_suffix('\n').unwrap_or(&text).split('\n').collect() };
             proptest::prop_assert_eq!(got, want);
         }
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_first_jsonl_line_is_passed_over() {
+        let corpus = read(
+            b"\xef\xbb\xbf{\"id\":\"a\",\"text\":\"x\"}\n",
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(corpus.len(), 1);
+        assert!(corpus.warnings().is_empty());
+    }
+
+    #[test]
+    fn a_json_array_gives_each_record_its_line_and_keeps_its_bytes() {
+        let options = ReadOptions {
+            keep_records: true,
+            ..ReadOptions::default()
+        };
+        let text = b"[\n  {\"id\": 1, \"text\": \"one\"},\n  {\"id\": 2,\n   \"text\": \"two\"},\n  3\n]";
+        let mut corpus = Corpus::new();
+        corpus.read_json_from(&text[..], "a.json", &options).unwrap();
+        let docs: Vec<(String, String, &[u8])> = corpus
+            .documents()
+            .iter()
+            .map(|d| (d.id.clone(), d.origin.to_string(), d.record.as_deref().unwrap()))
+            .collect();
+        assert_eq!(
+            docs,
+            [
+                ("1".into(), "a.json:2".into(), &b"{\"id\": 1, \"text\": \"one\"}"[..]),
+                // A record written over two lines comes back on one.
+                ("2".into(), "a.json:3".into(), &b"{\"id\":2,\"text\":\"two\"}"[..]),
+            ]
+        );
+        assert_eq!(
+            corpus.skipped()[0].to_string(),
+            "a.json:5: malformed JSON: expected an object, found a number"
+        );
+        // A truncated array is one skip naming where it broke off.
+        let mut corpus = Corpus::new();
+        corpus.read_json_from(&text[..20], "a.json", &options).unwrap();
+        assert_eq!(corpus.len(), 0);
+        assert!(corpus.skipped()[0].to_string().starts_with("a.json:2: malformed JSON"));
     }
 
     #[test]

@@ -735,6 +735,68 @@ mod tests {
     use super::*;
     use crate::{Config, Deduper};
 
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A failure while writing the second output leaves the first output's old file in place (its
+    /// new contents were written, but never renamed in) and no temporary anywhere.
+    #[test]
+    fn outputs_are_replaced_only_when_every_one_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.json"));
+        fs::write(&a, "old a").unwrap();
+        fs::write(&b, "old b").unwrap();
+        let mut set = OutputSet::new();
+        let (sa, sb) = (set.add(&a).unwrap(), set.add(&b).unwrap());
+        set.write(sa, |w| w.write_all(b"new a")).unwrap();
+        assert_eq!(names(dir.path()).len(), 3, "a temporary beside a");
+        let err = set
+            .write(sb, |w| {
+                w.write_all(b"half of b")?;
+                Err(io::Error::other("the disk is full"))
+            })
+            .unwrap_err();
+        assert_eq!(err.to_string(), format!("{}: the disk is full", b.display()));
+        drop(set);
+        assert_eq!(fs::read_to_string(&a).unwrap(), "old a");
+        assert_eq!(fs::read_to_string(&b).unwrap(), "old b");
+        assert_eq!(names(dir.path()), ["a.jsonl", "b.json"]);
+
+        let mut set = OutputSet::new();
+        let (sa, sb) = (set.add(&a).unwrap(), set.add(&b).unwrap());
+        set.write(sa, |w| w.write_all(b"new a")).unwrap();
+        set.write(sb, |w| w.write_all(b"new b")).unwrap();
+        assert_eq!(fs::read_to_string(&a).unwrap(), "old a", "not before commit");
+        set.commit().unwrap();
+        assert_eq!(fs::read_to_string(&a).unwrap(), "new a");
+        assert_eq!(fs::read_to_string(&b).unwrap(), "new b");
+        assert_eq!(names(dir.path()), ["a.jsonl", "b.json"]);
+    }
+
+    #[test]
+    fn destinations_are_checked_when_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut set = OutputSet::new();
+        let missing = dir.path().join("nodir/c.json");
+        let err = set.add(&missing).unwrap_err().to_string();
+        assert!(err.contains("cannot write here: directory "), "{err}");
+        assert!(err.ends_with("nodir does not exist"), "{err}");
+        let err = set.add(dir.path()).unwrap_err().to_string();
+        assert!(err.ends_with("cannot write here: is a directory"), "{err}");
+        let file = dir.path().join("p.jsonl");
+        set.add(&file).unwrap();
+        let again = dir.path().join(".").join("p.jsonl");
+        let err = set.add(&again).unwrap_err().to_string();
+        assert!(err.contains("the same file as"), "{err}");
+        assert!(names(dir.path()).is_empty(), "checking leaves nothing behind");
+    }
+
     #[test]
     fn a_title_is_a_kept_line_with_words_not_the_sites_chrome() {
         let deduper = Deduper::new(Config::default()).unwrap();
