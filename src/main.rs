@@ -14,13 +14,13 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use reprint::boilerplate::Rules;
+use reprint::corpus::decode;
 use reprint::report::load::load_outcome;
 use reprint::report::{explain, html};
 use reprint::report::{
     write_clusters, write_keep, write_pairs, write_pairs_csv, write_top_clusters, OutputSet,
 };
-use reprint::boilerplate::Rules;
-use reprint::corpus::decode;
 use reprint::{
     Config, Corpus, Deduper, Document, Input, NoProgress, Outcome, Progress, ReadOptions,
 };
@@ -554,10 +554,7 @@ fn report_skips(corpus: &Corpus, inputs: &[String]) {
         } else {
             ""
         };
-        eprintln!(
-            "warning: no articles found in {}{hint}",
-            inputs.join(", ")
-        );
+        eprintln!("warning: no articles found in {}{hint}", inputs.join(", "));
     }
 }
 
@@ -737,7 +734,9 @@ fn on_interrupt_remove_temporaries() {
             };
             // On a new line: a progress bar may be half drawn.
             let start = if io::stderr().is_terminal() { "\n" } else { "" };
-            eprintln!("{start}reprint: interrupted by {name}{what}; earlier outputs left as they were");
+            eprintln!(
+                "{start}reprint: interrupted by {name}{what}; earlier outputs left as they were"
+            );
             std::process::exit(128 + signal);
         }
     });

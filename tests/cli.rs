@@ -260,7 +260,10 @@ fn directory_files_in_another_encoding_are_read_and_empty_ones_skipped_with_thei
         "{err}"
     );
     assert!(err.contains("empty.md: empty document"), "{err}");
-    assert!(err.contains("2 documents, 1 skipped (empty_text 1)"), "{err}");
+    assert!(
+        err.contains("2 documents, 1 skipped (empty_text 1)"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -72,9 +72,9 @@ fn fuzz<T: std::fmt::Debug>(
 }
 
 fn salt(target: &str) -> u64 {
-    target
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    target.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Bytes spliced from `tokens` and arbitrary bytes, up to `max` pieces.
@@ -132,22 +132,22 @@ const TEXT_TOKENS: &[&[u8]] = &[
     b"Click here to subscribe\n",
     b"Related:\n",
     b"Comments\n",
-    b"\xc3\xa9",             // é
-    b"\xe2\x80\x9c",         // “
-    b"\xe2\x80\x94",         // —
-    b"\xef\xbb\xbf",         // BOM
-    b"\xe2\x80\x8b",         // zero-width space
-    b"\xcc\x81",             // combining acute
-    b"\xd8\xa7\xd9\x84",     // Arabic
+    b"\xc3\xa9",                 // é
+    b"\xe2\x80\x9c",             // “
+    b"\xe2\x80\x94",             // —
+    b"\xef\xbb\xbf",             // BOM
+    b"\xe2\x80\x8b",             // zero-width space
+    b"\xcc\x81",                 // combining acute
+    b"\xd8\xa7\xd9\x84",         // Arabic
     b"\xe4\xb8\xad\xe6\x96\x87", // Chinese
-    b"\xf0\x9f\x98\x80",     // emoji
-    b"\xef\xac\x81",         // ﬁ ligature (NFKC expands it)
-    b"\xe2\x85\xa8",         // Ⅸ (NFKC: IX)
-    b"\xe9",                 // Latin-1 é
-    b"\x93",                 // Windows-1252 “
-    b"\xff\xfe",             // a UTF-16 BOM
-    b"\xc3",                 // a cut UTF-8 sequence
-    b"\xed\xa0\x80",         // a surrogate in UTF-8
+    b"\xf0\x9f\x98\x80",         // emoji
+    b"\xef\xac\x81",             // ﬁ ligature (NFKC expands it)
+    b"\xe2\x85\xa8",             // Ⅸ (NFKC: IX)
+    b"\xe9",                     // Latin-1 é
+    b"\x93",                     // Windows-1252 “
+    b"\xff\xfe",                 // a UTF-16 BOM
+    b"\xc3",                     // a cut UTF-8 sequence
+    b"\xed\xa0\x80",             // a surrogate in UTF-8
 ];
 
 /// JSON syntax, field names, escapes and values, and text.
@@ -318,7 +318,10 @@ fn fuzz_text_file_reader_in_any_encoding() {
                 .add_text(bytes, Path::new("dir/a.txt"), &ReadOptions::default())
                 .expect("not strict: never an error");
             assert_eq!(corpus.len() + corpus.skipped().len(), 1);
-            assert_eq!(corpus.warnings().len(), usize::from(decoded.decoding.is_some()));
+            assert_eq!(
+                corpus.warnings().len(),
+                usize::from(decoded.decoding.is_some())
+            );
         },
     );
 }
@@ -436,7 +439,10 @@ fn fuzz_corpus() -> &'static Corpus {
         Corpus::from_documents([
             Document::new("a", story),
             Document::new("b", format!("{story}\nShare this article")),
-            Document::new("c", "Heavy rain flooded several streets in the old town overnight."),
+            Document::new(
+                "c",
+                "Heavy rain flooded several streets in the old town overnight.",
+            ),
         ])
     })
 }

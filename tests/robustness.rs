@@ -39,7 +39,12 @@ fn json_lines(text: &str) -> Vec<Value> {
 fn pair_ids(out: &Output) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> = json_lines(&stdout(out))
         .iter()
-        .map(|p| (p["a"].as_str().unwrap().into(), p["b"].as_str().unwrap().into()))
+        .map(|p| {
+            (
+                p["a"].as_str().unwrap().into(),
+                p["b"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     pairs.sort();
     pairs
@@ -93,7 +98,11 @@ fn same_file_name_in_two_folders_and_md_beside_txt_are_all_read_and_paired() {
     std::fs::write(dir.path().join("outA/story.md"), STORY).unwrap();
     let out = reprint_in(dir.path(), &["dedupe", "outA", "./outB"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("3 documents, 0 skipped"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("3 documents, 0 skipped"),
+        "{}",
+        stderr(&out)
+    );
     let pairs = pair_ids(&out);
     let want = [
         ("outA/story.md", "outA/story.txt"),
@@ -132,14 +141,22 @@ fn one_latin1_byte_does_not_drop_an_article_and_the_warning_names_file_and_byte(
     assert!(out.status.success(), "{}", stderr(&out));
     let at = STORY.len() + 4;
     let want = format!("b.txt: not valid UTF-8 at byte {at}; 1 byte read as Windows-1252");
-    assert!(stderr(&out).contains(&format!("warning: ./{want}")), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("warning: ./{want}")),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(pair_ids(&out), [("a.txt".to_string(), "b.txt".to_string())]);
 
     // `strip` prints the article, é and all.
     let out = reprint_in(dir.path(), &["strip", "b.txt"]);
     assert!(out.status.success());
     assert!(stdout(&out).contains("Café owners"), "{}", stdout(&out));
-    assert!(stderr(&out).contains(&format!("warning: {want}")), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("warning: {want}")),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -152,7 +169,11 @@ fn utf16_files_with_a_byte_order_mark_are_read() {
     std::fs::write(dir.path().join("a.txt"), STORY).unwrap();
     std::fs::write(dir.path().join("b.txt"), utf16).unwrap();
     let out = reprint_in(dir.path(), &["dedupe", "."]);
-    assert!(stderr(&out).contains("b.txt: read as UTF-16LE"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("b.txt: read as UTF-16LE"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(pair_ids(&out).len(), 1);
 }
 
@@ -167,10 +188,21 @@ fn keep_gives_back_the_input_records_byte_for_byte() {
     // and a Latin-1 byte: each kept record must come back exactly.
     let records: Vec<Vec<u8>> = vec![
         format!("{{\"id\": 1,   \"text\": {}, \"n\": 1.50}}", esc(STORY)).into_bytes(),
-        format!("{{\"text\":{},\"id\":2}}", esc(&format!("{STORY} Share this"))).into_bytes(),
-        format!("{{ \"id\" : 3 , \"text\" : \"\\u00e9t\\u00e9 {}\" }}\r", &esc(OTHER)[1..esc(OTHER).len() - 1])
-            .into_bytes(),
-        [&b"{\"id\":4,\"text\":\"caf\xe9 "[..], b"and a short unrelated note about the weather\"}"].concat(),
+        format!(
+            "{{\"text\":{},\"id\":2}}",
+            esc(&format!("{STORY} Share this"))
+        )
+        .into_bytes(),
+        format!(
+            "{{ \"id\" : 3 , \"text\" : \"\\u00e9t\\u00e9 {}\" }}\r",
+            &esc(OTHER)[1..esc(OTHER).len() - 1]
+        )
+        .into_bytes(),
+        [
+            &b"{\"id\":4,\"text\":\"caf\xe9 "[..],
+            b"and a short unrelated note about the weather\"}",
+        ]
+        .concat(),
     ];
     let mut input = Vec::new();
     for r in &records {
@@ -214,7 +246,14 @@ fn dedupe_into(dir: &Path, feed: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_reprint"))
         .arg("dedupe")
         .arg(feed)
-        .args(["--pairs", "p.jsonl", "--clusters", "c.json", "--report", "r.html"])
+        .args([
+            "--pairs",
+            "p.jsonl",
+            "--clusters",
+            "c.json",
+            "--report",
+            "r.html",
+        ])
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -260,7 +299,12 @@ fn interrupt(signal: &str, ready: impl Fn(&Path, Duration) -> bool) -> (Output, 
             }
             continue;
         }
-        assert_eq!(temporaries(&out_dir), Vec::<PathBuf>::new(), "{}", stderr(&out));
+        assert_eq!(
+            temporaries(&out_dir),
+            Vec::<PathBuf>::new(),
+            "{}",
+            stderr(&out)
+        );
         for (path, bytes) in &earlier {
             assert_eq!(
                 &std::fs::read(path).unwrap(),
@@ -284,7 +328,10 @@ fn interrupted_while_writing_exits_130_and_leaves_no_temporary_and_every_earlier
     });
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("reprint: interrupted by SIGINT; removed "), "{err}");
+    assert!(
+        err.contains("reprint: interrupted by SIGINT; removed "),
+        "{err}"
+    );
     assert_eq!(err.lines().filter(|l| l.contains("interrupted")).count(), 1);
 }
 
@@ -292,7 +339,11 @@ fn interrupted_while_writing_exits_130_and_leaves_no_temporary_and_every_earlier
 fn terminated_before_writing_exits_143_and_leaves_every_earlier_output() {
     let (out, _dir) = interrupt("-TERM", |_, elapsed| elapsed > Duration::from_millis(150));
     assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
-    assert!(stderr(&out).contains("interrupted by SIGTERM"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("interrupted by SIGTERM"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -304,7 +355,14 @@ fn an_unwritable_output_fails_before_the_run_and_replaces_nothing() {
     let started = Instant::now();
     let out = reprint_in(
         dir.path(),
-        &["dedupe", "feed.jsonl", "--pairs", "p.jsonl", "--clusters", "nodir/c.json"],
+        &[
+            "dedupe",
+            "feed.jsonl",
+            "--pairs",
+            "p.jsonl",
+            "--clusters",
+            "nodir/c.json",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
@@ -320,13 +378,31 @@ fn an_unwritable_output_fails_before_the_run_and_replaces_nothing() {
 
     // A directory as an output, and two outputs to one file, are refused the same way.
     let out = reprint_in(dir.path(), &["dedupe", "feed.jsonl", "--pairs", "."]);
-    assert!(stderr(&out).contains("error: .: cannot write here: is a directory"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error: .: cannot write here: is a directory"),
+        "{}",
+        stderr(&out)
+    );
     let out = reprint_in(
         dir.path(),
-        &["dedupe", "feed.jsonl", "--pairs", "p.jsonl", "--keep", "./p.jsonl"],
+        &[
+            "dedupe",
+            "feed.jsonl",
+            "--pairs",
+            "p.jsonl",
+            "--keep",
+            "./p.jsonl",
+        ],
     );
-    assert!(stderr(&out).contains("the same file as p.jsonl"), "{}", stderr(&out));
-    assert_eq!(std::fs::read(dir.path().join("p.jsonl")).unwrap(), earlier[0].1);
+    assert!(
+        stderr(&out).contains("the same file as p.jsonl"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("p.jsonl")).unwrap(),
+        earlier[0].1
+    );
 }
 
 // ---- 6. Directories ------------------------------------------------------------------------------
@@ -348,15 +424,27 @@ fn dangling_links_and_link_loops_are_counted_skips_and_hidden_files_are_passed_o
     let out = reprint_in(dir.path(), &["dedupe", "corpus"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("skipped corpus/gone.txt: cannot read: a dangling link"), "{err}");
-    assert!(err.contains("skipped corpus/sub/up: cannot read: a link loop back to corpus"), "{err}");
-    assert!(err.contains("1 documents, 2 skipped (unreadable 2)"), "{err}");
+    assert!(
+        err.contains("skipped corpus/gone.txt: cannot read: a dangling link"),
+        "{err}"
+    );
+    assert!(
+        err.contains("skipped corpus/sub/up: cannot read: a link loop back to corpus"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 documents, 2 skipped (unreadable 2)"),
+        "{err}"
+    );
     assert_eq!(stdout(&out), "");
 
     // With --hidden, the hidden files are read (and the lock file is a skip too).
     let out = reprint_in(dir.path(), &["dedupe", "corpus", "--hidden"]);
     let err = stderr(&out);
-    assert!(err.contains("3 documents, 3 skipped (unreadable 3)"), "{err}");
+    assert!(
+        err.contains("3 documents, 3 skipped (unreadable 3)"),
+        "{err}"
+    );
     assert_eq!(pair_ids(&out).len(), 3);
 
     // --strict makes the first one fatal.
@@ -396,7 +484,15 @@ fn a_closed_pipe_ends_every_command_and_output_quietly() {
         &["strip", "feed.jsonl", "--explain"],
         &["dedupe", "feed.jsonl", "-q"],
         &["dedupe", "feed.jsonl", "-q", "--pairs", "/dev/stdout"],
-        &["dedupe", "feed.jsonl", "-q", "--format", "csv", "--keep", "/dev/stdout"],
+        &[
+            "dedupe",
+            "feed.jsonl",
+            "-q",
+            "--format",
+            "csv",
+            "--keep",
+            "/dev/stdout",
+        ],
     ];
     for args in runs {
         let out = with_stdout_closed_after(dir.path(), args, 100);
@@ -437,7 +533,10 @@ fn pages_with_no_article_text_are_nobodys_copy() {
 #[test]
 fn the_library_says_which_documents_have_no_article_text() {
     let deduper = Deduper::new(Config::default()).unwrap();
-    let (a, b) = (Document::new("a", CHROME_ONLY), Document::new("b", CHROME_ONLY));
+    let (a, b) = (
+        Document::new("a", CHROME_ONLY),
+        Document::new("b", CHROME_ONLY),
+    );
     let cmp = deduper.compare(&a, &b);
     assert!(cmp.verdict.is_none());
     assert!(cmp.lacks_text());
@@ -480,7 +579,10 @@ fn dedupe_help_lists_every_pair_field_and_that_output_files_silence_stdout() {
     ] {
         assert!(help.contains(field), "{field} missing from dedupe --help");
     }
-    assert!(help.contains("--report, nothing goes to stdout") || help.contains("or --report"), "{help}");
+    assert!(
+        help.contains("--report, nothing goes to stdout") || help.contains("or --report"),
+        "{help}"
+    );
     assert!(help.contains("130"), "exit status of an interruption");
 }
 
@@ -489,8 +591,14 @@ fn rules_prints_the_builtin_rules_with_their_format() {
     let out = reprint(&["rules"]);
     assert!(out.status.success());
     let text = stdout(&out);
-    assert!(text.contains("SCOPE  NAME  PATTERN"), "the format is explained");
-    assert!(text.lines().any(|l| l.starts_with("line ")), "rules are listed");
+    assert!(
+        text.contains("SCOPE  NAME  PATTERN"),
+        "the format is explained"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("line ")),
+        "rules are listed"
+    );
     let strip_help = stdout(&reprint(&["strip", "--help"]));
     assert!(strip_help.contains("reprint rules"), "{strip_help}");
     assert!(strip_help.contains("SCOPE NAME PATTERN"), "{strip_help}");
@@ -503,18 +611,28 @@ fn compare_takes_a_feed_and_two_ids() {
     let line = |id: &str, text: &str| format!("{}\n", serde_json::json!({"id": id, "text": text}));
     std::fs::write(
         &feed,
-        line("wire", STORY) + &line("copy", &format!("{STORY}\nShare this article")) + &line("other", OTHER),
+        line("wire", STORY)
+            + &line("copy", &format!("{STORY}\nShare this article"))
+            + &line("other", OTHER),
     )
     .unwrap();
     let feed = feed.to_str().unwrap();
     let out = reprint(&["compare", feed, "wire", "copy"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).starts_with("wire and copy are copies: exact"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("wire and copy are copies: exact"),
+        "{}",
+        stdout(&out)
+    );
     let out = reprint(&["compare", feed, "wire", "other"]);
     assert_eq!(out.status.code(), Some(1));
     let out = reprint(&["compare", feed, "wire", "nobody"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no article with id \"nobody\""), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no article with id \"nobody\""),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -530,13 +648,21 @@ fn a_json_array_of_articles_is_read_as_records() {
     ]);
     std::fs::write(&feed, serde_json::to_string_pretty(&articles).unwrap()).unwrap();
     let keep = dir.path().join("keep.jsonl");
-    let out = reprint(&["dedupe", feed.to_str().unwrap(), "--keep", keep.to_str().unwrap()]);
+    let out = reprint(&[
+        "dedupe",
+        feed.to_str().unwrap(),
+        "--keep",
+        keep.to_str().unwrap(),
+    ]);
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("3 documents, 2 skipped"), "{err}");
     // Each skip names the line its record starts on.
     assert!(err.contains("feed.json:15: no `text` field"), "{err}");
-    assert!(err.contains("feed.json:18: malformed JSON: expected an object"), "{err}");
+    assert!(
+        err.contains("feed.json:18: malformed JSON: expected an object"),
+        "{err}"
+    );
     assert!(!err.contains("malformed JSON: EOF"), "{err}");
     let kept = json_lines(&std::fs::read_to_string(&keep).unwrap());
     assert_eq!(kept.len(), 2);
@@ -569,11 +695,17 @@ fn an_input_with_no_articles_warns() {
     let out = reprint_in(dir.path(), &["dedupe", "empty"]);
     assert!(out.status.success());
     assert!(
-        stderr(&out).contains("warning: no articles found in empty (a directory is searched for .txt and .md files"),
+        stderr(&out).contains(
+            "warning: no articles found in empty (a directory is searched for .txt and .md files"
+        ),
         "{}",
         stderr(&out)
     );
     std::fs::write(dir.path().join("blank.jsonl"), "\n\n").unwrap();
     let out = reprint_in(dir.path(), &["strip", "blank.jsonl"]);
-    assert!(stderr(&out).contains("warning: no articles found in blank.jsonl"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: no articles found in blank.jsonl"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -813,20 +813,37 @@ mod tests {
             keep_records: true,
             ..ReadOptions::default()
         };
-        let text = b"[\n  {\"id\": 1, \"text\": \"one\"},\n  {\"id\": 2,\n   \"text\": \"two\"},\n  3\n]";
+        let text =
+            b"[\n  {\"id\": 1, \"text\": \"one\"},\n  {\"id\": 2,\n   \"text\": \"two\"},\n  3\n]";
         let mut corpus = Corpus::new();
-        corpus.read_json_from(&text[..], "a.json", &options).unwrap();
+        corpus
+            .read_json_from(&text[..], "a.json", &options)
+            .unwrap();
         let docs: Vec<(String, String, &[u8])> = corpus
             .documents()
             .iter()
-            .map(|d| (d.id.clone(), d.origin.to_string(), d.record.as_deref().unwrap()))
+            .map(|d| {
+                (
+                    d.id.clone(),
+                    d.origin.to_string(),
+                    d.record.as_deref().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(
             docs,
             [
-                ("1".into(), "a.json:2".into(), &b"{\"id\": 1, \"text\": \"one\"}"[..]),
+                (
+                    "1".into(),
+                    "a.json:2".into(),
+                    &b"{\"id\": 1, \"text\": \"one\"}"[..]
+                ),
                 // A record written over two lines comes back on one.
-                ("2".into(), "a.json:3".into(), &b"{\"id\":2,\"text\":\"two\"}"[..]),
+                (
+                    "2".into(),
+                    "a.json:3".into(),
+                    &b"{\"id\":2,\"text\":\"two\"}"[..]
+                ),
             ]
         );
         assert_eq!(
@@ -835,9 +852,13 @@ mod tests {
         );
         // A truncated array is one skip naming where it broke off.
         let mut corpus = Corpus::new();
-        corpus.read_json_from(&text[..20], "a.json", &options).unwrap();
+        corpus
+            .read_json_from(&text[..20], "a.json", &options)
+            .unwrap();
         assert_eq!(corpus.len(), 0);
-        assert!(corpus.skipped()[0].to_string().starts_with("a.json:2: malformed JSON"));
+        assert!(corpus.skipped()[0]
+            .to_string()
+            .starts_with("a.json:2: malformed JSON"));
     }
 
     #[test]

@@ -189,12 +189,17 @@ impl OutputSet {
                     Ok(meta) if meta.is_dir() => {}
                     Ok(_) => return Err(refuse(format!("{} is not a directory", dir.display()))),
                     Err(_) => {
-                        return Err(refuse(format!("directory {} does not exist", dir.display())))
+                        return Err(refuse(format!(
+                            "directory {} does not exist",
+                            dir.display()
+                        )))
                     }
                 }
                 // Resolved, so that two spellings of one file are seen to be one.
                 let dir = fs::canonicalize(dir).map_err(fail)?;
-                let name = path.file_name().ok_or_else(|| refuse("no file name".into()))?;
+                let name = path
+                    .file_name()
+                    .ok_or_else(|| refuse("no file name".into()))?;
                 Target::File {
                     dest: dir.join(name),
                     dir,
@@ -762,7 +767,10 @@ mod tests {
                 Err(io::Error::other("the disk is full"))
             })
             .unwrap_err();
-        assert_eq!(err.to_string(), format!("{}: the disk is full", b.display()));
+        assert_eq!(
+            err.to_string(),
+            format!("{}: the disk is full", b.display())
+        );
         drop(set);
         assert_eq!(fs::read_to_string(&a).unwrap(), "old a");
         assert_eq!(fs::read_to_string(&b).unwrap(), "old b");
@@ -772,7 +780,11 @@ mod tests {
         let (sa, sb) = (set.add(&a).unwrap(), set.add(&b).unwrap());
         set.write(sa, |w| w.write_all(b"new a")).unwrap();
         set.write(sb, |w| w.write_all(b"new b")).unwrap();
-        assert_eq!(fs::read_to_string(&a).unwrap(), "old a", "not before commit");
+        assert_eq!(
+            fs::read_to_string(&a).unwrap(),
+            "old a",
+            "not before commit"
+        );
         set.commit().unwrap();
         assert_eq!(fs::read_to_string(&a).unwrap(), "new a");
         assert_eq!(fs::read_to_string(&b).unwrap(), "new b");
@@ -794,7 +806,10 @@ mod tests {
         let again = dir.path().join(".").join("p.jsonl");
         let err = set.add(&again).unwrap_err().to_string();
         assert!(err.contains("the same file as"), "{err}");
-        assert!(names(dir.path()).is_empty(), "checking leaves nothing behind");
+        assert!(
+            names(dir.path()).is_empty(),
+            "checking leaves nothing behind"
+        );
     }
 
     #[test]
