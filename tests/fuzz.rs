@@ -447,26 +447,111 @@ fn fuzz_corpus() -> &'static Corpus {
     })
 }
 
+/// Every setting, and values at and beyond their bounds.
+const CONFIG_KEYS: &[&str] = &[
+    "shingle_size",
+    "num_perm",
+    "candidate_threshold",
+    "near_duplicate",
+    "excerpt_containment",
+    "align_content",
+    "align_coverage",
+    "spun_substitution",
+    "align_immutables",
+    "align_max_edits",
+    "content_threshold",
+    "anchor_sampling",
+    "min_shared_anchors",
+    "anchor_containment",
+    "anchor_max_df",
+    "min_words",
+    "max_bucket",
+    "seed",
+];
+const BOILERPLATE_KEYS: &[&str] = &[
+    "builtin_rules",
+    "learn",
+    "max_share",
+    "min_df",
+    "min_source_df",
+    "short_words",
+    "max_block_share",
+];
+const CONFIG_VALUES: &[&str] = &[
+    "0",
+    "1",
+    "2",
+    "3",
+    "7",
+    "15",
+    "16",
+    "17",
+    "64",
+    "1024",
+    "1025",
+    "100000",
+    "18446744073709551615",
+    "0.0",
+    "1e-300",
+    "0.01",
+    "0.5",
+    "0.99",
+    "1.0",
+    "1.01",
+    "-1",
+    "1e300",
+    "true",
+    "false",
+    "null",
+    "\"x\"",
+];
+
+/// A config file: mostly well-formed JSON with any subset of the settings at any value, otherwise
+/// tokens spliced with arbitrary bytes.
+fn config_input(rng: &mut ChaCha8Rng) -> Vec<u8> {
+    if rng.random_bool(0.2) {
+        let mut bytes = b"{".to_vec();
+        bytes.extend(splice(rng, CONFIG_TOKENS, 30));
+        return bytes;
+    }
+    let mut entry = |keys: &[&str], rng: &mut ChaCha8Rng| {
+        let key = keys[rng.random_range(0..keys.len())];
+        let value = CONFIG_VALUES[rng.random_range(0..CONFIG_VALUES.len())];
+        format!("\"{key}\": {value}")
+    };
+    let mut entries: Vec<String> = (0..rng.random_range(0..6))
+        .map(|_| entry(CONFIG_KEYS, rng))
+        .collect();
+    if rng.random_bool(0.5) {
+        let inner: Vec<String> = (0..rng.random_range(0..4))
+            .map(|_| entry(BOILERPLATE_KEYS, rng))
+            .collect();
+        entries.push(format!("\"boilerplate\": {{{}}}", inner.join(", ")));
+    }
+    format!("{{{}}}", entries.join(", ")).into_bytes()
+}
+
 #[test]
 fn fuzz_config_files() {
-    fuzz(
-        "config",
-        |rng| {
-            let mut bytes = b"{".to_vec();
-            bytes.extend(splice(rng, CONFIG_TOKENS, 30));
-            bytes
-        },
-        |bytes| {
-            let Ok(config) = serde_json::from_slice::<Config>(bytes) else {
-                return;
-            };
-            // A config that validates runs.
-            if config.validate().is_ok() {
-                let deduper = Deduper::new(config).expect("a valid config makes a deduper");
-                let outcome = deduper.run(fuzz_corpus(), &NoProgress);
-                assert!(outcome.pairs.len() <= 3);
-            }
-        },
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    let (parsed, valid) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    fuzz("config", config_input, |bytes| {
+        let Ok(config) = serde_json::from_slice::<Config>(bytes) else {
+            return;
+        };
+        parsed.fetch_add(1, Relaxed);
+        // A config that validates runs.
+        if config.validate().is_ok() {
+            valid.fetch_add(1, Relaxed);
+            let deduper = Deduper::new(config).expect("a valid config makes a deduper");
+            let outcome = deduper.run(fuzz_corpus(), &NoProgress);
+            assert!(outcome.pairs.len() <= 3);
+        }
+    });
+    eprintln!(
+        "config: {} parsed, {} valid and run",
+        parsed.into_inner(),
+        valid.into_inner()
     );
 }
 
