@@ -514,7 +514,7 @@ fn config_input(rng: &mut ChaCha8Rng) -> Vec<u8> {
         bytes.extend(splice(rng, CONFIG_TOKENS, 30));
         return bytes;
     }
-    let mut entry = |keys: &[&str], rng: &mut ChaCha8Rng| {
+    let entry = |keys: &[&str], rng: &mut ChaCha8Rng| {
         let key = keys[rng.random_range(0..keys.len())];
         let value = CONFIG_VALUES[rng.random_range(0..CONFIG_VALUES.len())];
         format!("\"{key}\": {value}")
