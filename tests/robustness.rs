@@ -271,7 +271,10 @@ fn send(child: &Child, signal: &str) {
 
 /// Runs `dedupe` into a directory of earlier outputs and signals it once `ready` says so; the
 /// corpus doubles until the run is still going then. Returns the run's output.
-fn interrupt(signal: &str, ready: impl Fn(&Path, Duration) -> bool) -> (Output, tempfile::TempDir) {
+fn interrupt(
+    signal: &str,
+    ready: impl Fn(&Path, Duration, u32) -> bool,
+) -> (Output, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
@@ -285,7 +288,7 @@ fn interrupt(signal: &str, ready: impl Fn(&Path, Duration) -> bool) -> (Output, 
             if child.try_wait().unwrap().is_some() {
                 break false;
             }
-            if ready(&out_dir, started.elapsed()) {
+            if ready(&out_dir, started.elapsed(), child.id()) {
                 send(&child, signal);
                 break true;
             }
@@ -318,10 +321,23 @@ fn interrupt(signal: &str, ready: impl Fn(&Path, Duration) -> bool) -> (Output, 
     panic!("no corpus was big enough to interrupt the run");
 }
 
+/// Whether a process has a handler for a signal, from the mask of caught signals in
+/// `/proc/PID/status` (Linux); elsewhere, assumed after the delay.
+fn catches(pid: u32, signal: u32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return true;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (signal - 1)) != 0)
+}
+
 #[test]
 fn interrupted_while_writing_exits_130_and_leaves_no_temporary_and_every_earlier_output() {
     // Interrupted once a temporary output has contents: mid-write.
-    let (out, _dir) = interrupt("-INT", |dir, _| {
+    let (out, _dir) = interrupt("-INT", |dir, _, _| {
         temporaries(dir)
             .iter()
             .any(|t| std::fs::metadata(t).is_ok_and(|m| m.len() > 0))
@@ -337,7 +353,10 @@ fn interrupted_while_writing_exits_130_and_leaves_no_temporary_and_every_earlier
 
 #[test]
 fn terminated_before_writing_exits_143_and_leaves_every_earlier_output() {
-    let (out, _dir) = interrupt("-TERM", |_, elapsed| elapsed > Duration::from_millis(150));
+    // Once reprint catches SIGTERM (a loaded machine may take a while to start it).
+    let (out, _dir) = interrupt("-TERM", |_, elapsed, pid| {
+        elapsed > Duration::from_millis(100) && catches(pid, 15)
+    });
     assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("interrupted by SIGTERM"),
