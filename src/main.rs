@@ -640,7 +640,7 @@ fn compare(args: &CompareArgs) -> Result<Status> {
             };
             (find(id1)?, find(id2)?)
         }
-        _ => unreachable!("clap takes two or three"),
+        _ => anyhow::bail!("compare takes two text files, or a corpus and two ids in it"),
     };
     let cmp = deduper.compare(&a, &b);
     let stdout = io::stdout();
