@@ -11,7 +11,12 @@
 //! REPRINT_FUZZ_CASES=1000000 cargo test --release --test fuzz -- --test-threads 1
 //! ```
 //!
-//! (`REPRINT_FUZZ_FIRST` sets the first case number, to explore other cases.)
+//! (`REPRINT_FUZZ_FIRST` sets the first case number, to explore other cases.) A run of 1,000,000
+//! cases per target (release, two threads, 21 minutes) passed: jsonl 65 s, json-array 27 s,
+//! text-file 38 s, rules 118 s, config 444 s (253,193 parsed, 126,763 valid and run), strip 100 s,
+//! compare 949 s, dedupe 782 s. The one failure found, in the first 300 cases of `strip` (a removed
+//! share above 1), is fixed and pinned by
+//! `boilerplate::tests::the_removed_share_of_a_block_spanning_lines_is_at_most_one`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
