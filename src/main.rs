@@ -712,11 +712,16 @@ fn main() -> ExitCode {
 
 /// On SIGINT, SIGTERM or SIGHUP: removes the temporary files of the outputs being written (the
 /// outputs already in place are untouched: they are replaced only all together, at the end), says
-/// so in one line, and exits with 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM).
+/// so in one line, and exits with 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM). A
+/// signal ignored when reprint started (`nohup`, a script's background job) stays ignored.
 #[cfg(unix)]
 fn on_interrupt_remove_temporaries() {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+    let handled: Vec<i32> = [SIGINT, SIGTERM, SIGHUP]
+        .into_iter()
+        .filter(|&s| !ignored(s))
+        .collect();
+    let Ok(mut signals) = signal_hook::iterator::Signals::new(handled) else {
         return; // Without the handler, an interruption may leave a temporary file: no reason to fail.
     };
     std::thread::spawn(move || {
@@ -740,6 +745,18 @@ fn on_interrupt_remove_temporaries() {
             std::process::exit(128 + signal);
         }
     });
+}
+
+/// Whether `signal` is ignored (as `nohup` ignores SIGHUP): such a signal must stay ignored.
+#[cfg(unix)]
+fn ignored(signal: i32) -> bool {
+    let mut current = std::mem::MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: with a null new action, `sigaction` only writes the current one into `current`,
+    // which is valid for writes; it is read only if the call succeeded.
+    unsafe {
+        libc::sigaction(signal, std::ptr::null(), current.as_mut_ptr()) == 0
+            && current.assume_init().sa_sigaction == libc::SIG_IGN
+    }
 }
 
 #[cfg(not(unix))]

@@ -365,6 +365,43 @@ fn terminated_before_writing_exits_143_and_leaves_every_earlier_output() {
     );
 }
 
+/// `nohup reprint …` (SIGHUP ignored) and a script's background job (SIGINT ignored) must not be
+/// stopped by the signals they were started to ignore.
+#[cfg(unix)]
+#[test]
+fn signals_ignored_at_start_stay_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    write_big_corpus(&dir.path().join("feed.jsonl"), 20, 60);
+    let script = format!(
+        "trap '' HUP INT; exec '{}' dedupe feed.jsonl --pairs p.jsonl -q",
+        env!("CARGO_BIN_EXE_reprint")
+    );
+    let child = Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once reprint runs (its process image replaced the shell's) and has caught SIGTERM, the
+    // ignored signals are sent: they must change nothing.
+    let started = Instant::now();
+    while !(std::fs::read_to_string(format!("/proc/{}/cmdline", child.id()))
+        .is_ok_and(|c| c.contains("dedupe"))
+        && catches(child.id(), 15))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "reprint did not start"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    send(&child, "-HUP");
+    send(&child, "-INT");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(std::fs::metadata(dir.path().join("p.jsonl")).unwrap().len() > 0);
+}
+
 #[test]
 fn an_unwritable_output_fails_before_the_run_and_replaces_nothing() {
     let dir = tempfile::tempdir().unwrap();
