@@ -147,6 +147,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The documents with no article text once stripped (all boilerplate, or no words at all), in
+    /// id order: they are in no pair.
+    pub fn without_text(&self) -> Vec<DocId> {
+        (self.documents.iter().zip(0..))
+            .filter(|(d, _)| d.words == 0)
+            .map(|(_, i)| DocId(i))
+            .collect()
+    }
+
     /// Number of pairs of each kind, in [`Kind::ALL`] order.
     pub fn pairs_by_kind(&self) -> Vec<(Kind, usize)> {
         Kind::ALL
@@ -196,6 +205,16 @@ pub struct Comparison {
     pub measures: Measures,
     /// The verdict, if the two are copies.
     pub verdict: Option<Verdict>,
+    /// Words in each stripped body. A document with none has no article text (it is all
+    /// boilerplate, or empty) and is nobody's copy.
+    pub words: [usize; 2],
+}
+
+impl Comparison {
+    /// Whether either document has no article text once stripped: then there is no verdict.
+    pub fn lacks_text(&self) -> bool {
+        self.words.contains(&0)
+    }
 }
 
 /// One document made ready for comparison by [`Deduper::prepare`]: stripped of boilerplate, its
@@ -685,6 +704,11 @@ impl Deduper {
     /// Verifies two prepared documents as the pipeline verifies a candidate pair: the verdict if
     /// they are copies.
     pub fn verify(&self, a: &Prepared, b: &Prepared) -> Option<Verdict> {
+        // A page with no words once stripped (all chrome, or empty) is nobody's copy, even of
+        // another such page: their empty bodies are equal, but there is no article to copy.
+        if a.print.words == 0 || b.print.words == 0 {
+            return None;
+        }
         let (pa, pb) = (|| a.profile(), || b.profile());
         verify(
             &evidence(&a.print, &pa),
@@ -700,6 +724,7 @@ impl Deduper {
         let prepared = [self.prepare(a, None), self.prepare(b, None)];
         let verdict = self.verify(&prepared[0], &prepared[1]);
         let [a, b] = prepared;
+        let words = [a.print.words, b.print.words];
         let (pa, pb) = (|| a.profile(), || b.profile());
         let (ea, eb) = (evidence(&a.print, &pa), evidence(&b.print, &pb));
         let mut measures = measure(&ea, &eb, &self.config).unwrap_or(Measures {
@@ -717,6 +742,7 @@ impl Deduper {
             profiles: [profile_a, profile_b],
             measures,
             verdict,
+            words,
         }
     }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 use reprint::cluster::Published;
 use reprint::index::MatchRecord;
 use reprint::report::{html, write_atomic, write_clusters, write_pairs};
-use reprint::{AddOptions, AddStatus, Corpus, Index, Input, ReadOptions};
+use reprint::{AddOptions, AddStatus, Corpus, Index, Input};
 
 use super::{report_skips, RunArgs, Status};
 
@@ -157,13 +157,9 @@ fn feed(args: &FeedArgs, add: bool) -> Result<Status> {
     } else {
         Index::open(&args.index)?
     };
-    let options = ReadOptions {
-        id_field: args.run.id_field.clone(),
-        text_field: args.run.text_field.clone(),
-        strict: args.run.strict,
-    };
+    let options = args.run.read_options(false);
     let corpus = Corpus::from_inputs(args.inputs.iter().map(|a| Input::parse(a)), &options)?;
-    report_skips(&corpus);
+    report_skips(&corpus, &args.inputs);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let quiet = args.run.quiet;

@@ -16,10 +16,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod index_cmd;
 
+use reprint::boilerplate::Rules;
+use reprint::corpus::decode;
 use reprint::report::load::load_outcome;
 use reprint::report::{explain, html};
 use reprint::report::{
-    write_atomic, write_clusters, write_keep, write_pairs, write_pairs_csv, write_top_clusters,
+    write_clusters, write_keep, write_pairs, write_pairs_csv, write_top_clusters, OutputSet,
 };
 use reprint::{
     Config, Corpus, Deduper, Document, Input, NoProgress, Outcome, Progress, ReadOptions,
@@ -48,21 +50,43 @@ enum Command {
     /// Find the copies in a corpus: pairs, clusters and the deduplicated set.
     #[command(
         long_about = "Find the copies in a corpus.\n\n\
-Each INPUT is a directory (every .txt/.md file below it is one article, its id the path relative to \
-the directory without extension), a .jsonl file (one {\"id\": …, \"text\": …} object a line; other \
-fields such as source, published, url are kept as metadata), or - for JSONL on stdin. Inputs may be \
-mixed.\n\n\
-Unusable records (malformed JSON, invalid UTF-8, empty texts, duplicate ids) are skipped with a \
-warning naming file and line, and counted in the summary; --strict makes the first one fatal.\n\n\
-Without --pairs, --clusters or --keep, the pairs are written to stdout as JSON Lines.",
+Each INPUT is a directory (every .txt/.md file below it is one article, its id the file's path as \
+given, e.g. outA/story.txt; hidden files and folders are passed over unless --hidden), a .jsonl \
+file (one {\"id\": …, \"text\": …} object a line; other fields such as source, published, url are \
+kept as metadata), a .json file holding one array of such objects, or - for JSONL (or a JSON \
+array) on stdin. Inputs may be mixed.\n\n\
+Unusable records (malformed JSON, empty texts, duplicate ids, unreadable files such as dangling \
+links) are skipped with a warning naming file and line, and counted in the summary; --strict makes \
+the first one fatal. Text that is not UTF-8 is read as UTF-16 (by its byte order mark) or, byte by \
+byte, as Windows-1252 (Latin-1), with a warning naming the first such byte.\n\n\
+Output files are checked before the run and replaced together at its end: a run that fails or is \
+interrupted (Ctrl-C: exit 130; SIGTERM: 143) leaves every earlier file as it was and no temporary \
+file behind. Without --pairs, --clusters, --keep or --report, the pairs are written to stdout as \
+JSON Lines; with any of them, nothing goes to stdout.",
         after_help = "Output:\n  \
-  pairs     one JSON object a line: {\"a\", \"b\", \"kind\", \"score\", \"jaccard\", \"containment\"}\n            \
-kind is exact, near_duplicate, excerpt or spun; score is in [0, 1]\n  \
-  clusters  {\"clusters\": [{\"canonical\", \"reason\", \"size\", \"members\": [{\"id\", \"kind\", \"score\"}]}]}\n  \
-  keep      the input records of every canonical document and every document with no copy\n  \
+  pairs     one JSON object a line, with the fields\n              \
+a, b                 the two ids\n              \
+kind                 exact, near_duplicate, excerpt or spun\n              \
+score                confidence in [0, 1]\n              \
+jaccard              word 3-gram Jaccard of the stripped bodies\n              \
+containment          word 3-grams of the shorter body found in the longer\n              \
+content_jaccard      Jaccard of the content-word sets\n              \
+aligned_sentences    aligned sentence pairs (pairs that were aligned only)\n              \
+aligned_share        share of the less-covered text in aligned sentences\n              \
+substitution_rate    share of aligned words swapped one-for-one\n              \
+edit_rate            share of aligned words changed in any way\n              \
+swapped_sentences    share of aligned sentences with a one-for-one swap\n              \
+immutables           share of numbers and names the texts agree on\n              \
+stripped_a/_b        share of each text removed as boilerplate\n            \
+(--format csv: id_a, id_b, kind, score, title_a, title_b, source_a, source_b)\n  \
+  clusters  {\"clusters\": [{\"canonical\", \"reason\", \"size\", \"members\": [{\"id\", \"kind\", \"score\", \"via\"}]}]}\n  \
+  keep      the input records of every canonical document and every document with no copy, as \
+JSON Lines: each JSONL record byte for byte as read (a JSON array's records one a line; a text \
+file as {\"id\", \"text\"})\n  \
   report    one HTML file for editors: overview, groups of copies, each copy beside its original\n\n\
-Exit status: 0 done, 2 error (bad usage, unreadable input, a rejected record under --strict, an \
-output that cannot be written)."
+Exit status: 0 done (also when a reader closes stdout early, as `| head` does), 2 error (bad \
+usage, unreadable input, a rejected record under --strict, an output that cannot be written), 130 \
+interrupted by Ctrl-C, 143 by SIGTERM."
     )]
     Dedupe(DedupeArgs),
 
@@ -72,16 +96,31 @@ A .txt/.md file (or a directory of them) is printed as cleaned text. A .jsonl fi
 stdin) is printed as JSONL with each text replaced by its cleaned body; over a corpus, chrome is also \
 learned from lines that recur across otherwise different documents, exactly as `dedupe` does.\n\n\
 With --explain, each removed span is listed instead, with the rule (or learned pattern) that removed \
-it, as `id<TAB>rule<TAB>text`.")]
+it, as `id<TAB>rule<TAB>text`.\n\n\
+Rules files (--boilerplate FILE) add to the built-in rules, one rule a line: SCOPE NAME PATTERN, \
+where SCOPE is `line` (remove each matching line), `line<=N` (only lines of at most N bytes) or \
+`rest` (remove the matching line and what follows it, for link lists and comment sections); NAME \
+is shown by --explain; PATTERN is a regex matched case-insensitively against each trimmed line. \
+Lines starting with # are comments. `reprint rules` prints the built-in rules with the format \
+explained in full.")]
     Strip(StripArgs),
 
     /// Compare two articles and explain the verdict: kind, score, aligned sentences, what was stripped.
-    #[command(long_about = "Compare two articles and explain the verdict.\n\n\
-Both files are stripped of boilerplate by the rules (learning needs a corpus), then measured as \
-`dedupe` measures a candidate pair: word-shingle overlap, content-word overlap, and a sentence \
-alignment, which is shown sentence by sentence. The exit status is 0 if they are copies, 1 if not \
-(2 on errors), so scripts can test it.")]
+    #[command(
+        override_usage = "reprint compare [OPTIONS] <A> <B>\n       \
+reprint compare [OPTIONS] <FEED> <ID1> <ID2>",
+        long_about = "Compare two articles and explain the verdict.\n\n\
+The articles are two text files, or two ids in a corpus: a .jsonl or .json file, a directory, or - \
+for JSONL on stdin. Both are stripped of boilerplate by the rules (learning needs a corpus), then \
+measured as `dedupe` measures a candidate pair: word-shingle overlap, content-word overlap, and a \
+sentence alignment, which is shown sentence by sentence. An article with no text left once \
+stripped (a page of nothing but site chrome) is nobody's copy. The exit status is 0 if they are \
+copies, 1 if not (2 on errors), so scripts can test it."
+    )]
     Compare(CompareArgs),
+
+    /// Print the built-in boilerplate rules, with the rules-file format they and --boilerplate use.
+    Rules,
 
     /// Make the editors' HTML report from an earlier run's --pairs and --clusters files.
     #[command(
@@ -180,14 +219,19 @@ struct ReportArgs {
 
 #[derive(Args)]
 struct CompareArgs {
-    /// The first article (a text file).
-    a: PathBuf,
-    /// The second article (a text file).
-    b: PathBuf,
+    /// Two text files (A B), or a corpus and two ids in it (FEED ID1 ID2).
+    #[arg(required = true, num_args = 2..=3, value_name = "ARTICLE")]
+    articles: Vec<String>,
+    /// The JSONL field holding each document's id (with FEED).
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    id_field: String,
+    /// The JSONL field holding each document's text (with FEED).
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    text_field: String,
     /// Print the comparison as one JSON object.
     #[arg(long)]
     json: bool,
-    /// Add boilerplate rules from FILE (same format as the built-in rules).
+    /// Add boilerplate rules from FILE (same format as the built-in rules; see `reprint rules`).
     #[arg(long, value_name = "FILE")]
     boilerplate: Option<PathBuf>,
 }
@@ -202,7 +246,7 @@ struct StripArgs {
     #[arg(long)]
     explain: bool,
 
-    /// Add boilerplate rules from FILE (same format as the built-in rules).
+    /// Add boilerplate rules from FILE (same format as the built-in rules; see `reprint rules`).
     #[arg(long, value_name = "FILE")]
     boilerplate: Option<PathBuf>,
 
@@ -217,6 +261,10 @@ struct StripArgs {
     /// The JSONL field holding each document's text.
     #[arg(long, default_value = "text", value_name = "NAME")]
     text_field: String,
+
+    /// Also read hidden files and directories (names starting with `.`) below a directory.
+    #[arg(long)]
+    hidden: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -273,11 +321,15 @@ struct RunArgs {
     #[arg(long)]
     strict: bool,
 
+    /// Also read hidden files and directories (names starting with `.`) below input directories.
+    #[arg(long)]
+    hidden: bool,
+
     /// No progress bar and no summary on stderr (warnings and errors still appear).
     #[arg(long, short)]
     quiet: bool,
 
-    /// Add boilerplate rules from FILE (same format as the built-in rules; see `reprint strip`).
+    /// Add boilerplate rules from FILE (same format as the built-in rules; see `reprint rules`).
     #[arg(long, value_name = "FILE")]
     boilerplate: Option<PathBuf>,
 
@@ -308,14 +360,10 @@ struct RunArgs {
 
 impl RunArgs {
     /// The deduper these settings make, and the corpus of `inputs` (skips reported).
-    fn read(&self, inputs: &[String]) -> Result<(Deduper, Corpus)> {
+    fn read(&self, inputs: &[String], keep_records: bool) -> Result<(Deduper, Corpus)> {
         let config = self.config()?;
         config.validate()?;
-        let options = ReadOptions {
-            id_field: self.id_field.clone(),
-            text_field: self.text_field.clone(),
-            strict: self.strict,
-        };
+        let options = self.read_options(keep_records);
         // Compiling the boilerplate rules takes some 40–45 ms: it runs while the corpus is read.
         let (deduper, corpus) = std::thread::scope(|s| {
             let deduper = s.spawn(|| Deduper::with_user_rules(config, self.boilerplate.as_deref()));
@@ -324,8 +372,19 @@ impl RunArgs {
             (deduper, corpus)
         });
         let (deduper, corpus) = (deduper?, corpus?);
-        report_skips(&corpus);
+        report_skips(&corpus, inputs);
         Ok((deduper, corpus))
+    }
+
+    /// How to read the inputs; `keep_records` keeps each JSONL record's bytes (for `--keep`).
+    fn read_options(&self, keep_records: bool) -> ReadOptions {
+        ReadOptions {
+            id_field: self.id_field.clone(),
+            text_field: self.text_field.clone(),
+            strict: self.strict,
+            hidden: self.hidden,
+            keep_records,
+        }
     }
 
     fn config(&self) -> Result<Config> {
@@ -373,10 +432,12 @@ fn strip(args: &StripArgs) -> Result<Status> {
         id_field: args.id_field.clone(),
         text_field: args.text_field.clone(),
         strict: false,
+        hidden: args.hidden,
+        keep_records: false,
     };
     let mut corpus = Corpus::new();
     corpus.read(&input, &options)?;
-    report_skips(&corpus);
+    report_skips(&corpus, std::slice::from_ref(&args.input));
     let (stripped, _) = deduper.strip_corpus(&corpus, &NoProgress);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -450,35 +511,43 @@ impl Progress for Bar {
 
 fn dedupe(args: &DedupeArgs) -> Result<Status> {
     let started = Instant::now();
-    let (deduper, corpus) = args.run.read(&args.inputs)?;
+    // Every destination is checked before the run: a path that cannot be written fails at once.
+    let mut outputs = OutputSet::new();
+    let mut slot = |path: &Option<PathBuf>| path.as_deref().map(|p| outputs.add(p)).transpose();
+    let (pairs_out, clusters_out, keep_out, report_out) = (
+        slot(&args.pairs)?,
+        slot(&args.clusters)?,
+        slot(&args.keep)?,
+        slot(&args.report)?,
+    );
+    let (deduper, corpus) = args.run.read(&args.inputs, args.keep.is_some())?;
     let read_time = started.elapsed();
 
     let bar = Bar::new(args.run.quiet);
     let outcome = deduper.run(&corpus, &bar);
 
-    let mut wrote_file = false;
     let pairs = |w: &mut dyn Write| match args.format {
         Format::Jsonl => write_pairs(w, &corpus, &outcome),
         Format::Csv => write_pairs_csv(w, &corpus, &outcome),
     };
-    if let Some(path) = &args.pairs {
-        write_atomic(path, pairs)?;
-        wrote_file = true;
+    if let Some(slot) = pairs_out {
+        outputs.write(slot, pairs)?;
     }
-    if let Some(path) = &args.clusters {
-        write_atomic(path, |w| write_clusters(w, &corpus, &outcome))?;
-        wrote_file = true;
+    if let Some(slot) = clusters_out {
+        outputs.write(slot, |w| write_clusters(w, &corpus, &outcome))?;
     }
-    if let Some(path) = &args.keep {
-        write_atomic(path, |w| write_keep(w, &corpus, &outcome))?;
-        wrote_file = true;
+    if let Some(slot) = keep_out {
+        outputs.write(slot, |w| write_keep(w, &corpus, &outcome))?;
     }
-    if let Some(path) = &args.report {
-        write_atomic(path, |w| {
+    if let Some(slot) = report_out {
+        outputs.write(slot, |w| {
             html::write_report(w, &corpus, &outcome, deduper.config())
         })?;
-        wrote_file = true;
     }
+    outputs.commit()?;
+    let wrote_file = [pairs_out, clusters_out, keep_out, report_out]
+        .iter()
+        .any(Option::is_some);
     if !wrote_file {
         let stdout = io::stdout();
         let mut out = io::BufWriter::new(stdout.lock());
@@ -496,12 +565,15 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
 }
 
 fn report(args: &ReportArgs) -> Result<Status> {
-    let (deduper, corpus) = args.run.read(&args.inputs)?;
+    let mut outputs = OutputSet::new();
+    let slot = outputs.add(&args.output)?;
+    let (deduper, corpus) = args.run.read(&args.inputs, false)?;
     let bar = Bar::new(args.run.quiet);
     let outcome = load_outcome(&deduper, &corpus, &args.pairs, &args.clusters, &bar)?;
-    write_atomic(&args.output, |w| {
+    outputs.write(slot, |w| {
         html::write_report(w, &corpus, &outcome, deduper.config())
     })?;
+    outputs.commit()?;
     if !args.run.quiet {
         eprintln!(
             "reprint: report of {} documents, {} pairs, {} clusters written to {}",
@@ -519,7 +591,9 @@ const MAX_SKIP_LINES: usize = 20;
 /// Clusters listed in the summary.
 const TOP_CLUSTERS: usize = 5;
 
-fn report_skips(corpus: &Corpus) {
+/// Warns of every record skipped or decoded from another encoding (the first few of each), and of
+/// inputs that gave no article at all.
+fn report_skips(corpus: &Corpus, inputs: &[String]) {
     let skipped = corpus.skipped();
     for skip in skipped.iter().take(MAX_SKIP_LINES) {
         eprintln!("warning: skipped {skip}");
@@ -529,6 +603,24 @@ fn report_skips(corpus: &Corpus) {
             "warning: … and {} more skipped records",
             skipped.len() - MAX_SKIP_LINES
         );
+    }
+    let warnings = corpus.warnings();
+    for warning in warnings.iter().take(MAX_SKIP_LINES) {
+        eprintln!("warning: {warning}");
+    }
+    if warnings.len() > MAX_SKIP_LINES {
+        eprintln!(
+            "warning: … and {} more records decoded from another encoding",
+            warnings.len() - MAX_SKIP_LINES
+        );
+    }
+    if corpus.is_empty() {
+        let hint = if skipped.is_empty() {
+            " (a directory is searched for .txt and .md files; hidden ones need --hidden)"
+        } else {
+            ""
+        };
+        eprintln!("warning: no articles found in {}{hint}", inputs.join(", "));
     }
 }
 
@@ -597,14 +689,25 @@ enum Status {
 
 fn compare(args: &CompareArgs) -> Result<Status> {
     let deduper = Deduper::with_user_rules(Config::default(), args.boilerplate.as_deref())?;
-    let read = |path: &PathBuf| -> Result<Document> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-        let id = path
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        Ok(Document::new(id, text))
+    let (a, b) = match args.articles.as_slice() {
+        [a, b] => (read_article(a)?, read_article(b)?),
+        [feed, id1, id2] => {
+            let options = ReadOptions {
+                id_field: args.id_field.clone(),
+                text_field: args.text_field.clone(),
+                ..ReadOptions::default()
+            };
+            let mut corpus = Corpus::new();
+            corpus.read(&Input::parse(feed), &options)?;
+            report_skips(&corpus, std::slice::from_ref(feed));
+            let find = |id: &String| match corpus.lookup(id) {
+                Some(d) => Ok(corpus.get(d).clone()),
+                None => Err(anyhow::anyhow!("{feed}: no article with id {id:?}")),
+            };
+            (find(id1)?, find(id2)?)
+        }
+        _ => anyhow::bail!("compare takes two text files, or a corpus and two ids in it"),
     };
-    let (a, b) = (read(&args.a)?, read(&args.b)?);
     let cmp = deduper.compare(&a, &b);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -622,6 +725,29 @@ fn compare(args: &CompareArgs) -> Result<Status> {
     })
 }
 
+/// One article file for `compare`, in any encoding (a warning says how it was decoded); its id is
+/// the file's name without extension.
+fn read_article(path: &str) -> Result<Document> {
+    let bytes = std::fs::read(path).with_context(|| path.to_string())?;
+    let decoded = decode(&bytes);
+    if let Some(decoding) = &decoded.decoding {
+        eprintln!("warning: {path}: {decoding}");
+    }
+    let id = std::path::Path::new(path)
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    Ok(Document::new(id, decoded.text))
+}
+
+/// `reprint rules`: the built-in rules file, its format explained at its top.
+fn rules() -> Result<Status> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    out.write_all(Rules::builtin_text().as_bytes())?;
+    out.flush()?;
+    Ok(Status::Done)
+}
+
 /// mimalloc: a run makes millions of small allocations from both threads (shingle sets, sentence
 /// profiles, verdicts), and mimalloc's per-thread free lists take 7–9% off the whole run's time
 /// compared with the system allocator (DESIGN.md, "Speed"). Built without transparent huge pages:
@@ -631,6 +757,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `serve` handles SIGINT and SIGTERM itself: it finishes the requests in flight first.
+    #[cfg(feature = "server")]
+    let serving = matches!(cli.command, Command::Serve(_));
+    #[cfg(not(feature = "server"))]
+    let serving = false;
+    if !serving {
+        on_interrupt_remove_temporaries();
+    }
     let result = match &cli.command {
         Command::Dedupe(args) => dedupe(args),
         Command::Strip(args) => strip(args),
@@ -639,6 +773,7 @@ fn main() -> ExitCode {
         Command::Index(command) => index_cmd::run(command),
         #[cfg(feature = "server")]
         Command::Serve(args) => serve(args),
+        Command::Rules => rules(),
     };
     match result {
         Ok(Status::Done) => ExitCode::SUCCESS,
@@ -651,11 +786,74 @@ fn main() -> ExitCode {
     }
 }
 
+/// On SIGINT, SIGTERM or SIGHUP: removes the temporary files of the outputs being written (the
+/// outputs already in place are untouched: they are replaced only all together, at the end), says
+/// so in one line, and exits with 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM). A
+/// signal ignored when reprint started (`nohup`, a script's background job) stays ignored.
+#[cfg(unix)]
+fn on_interrupt_remove_temporaries() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let handled: Vec<i32> = [SIGINT, SIGTERM, SIGHUP]
+        .into_iter()
+        .filter(|&s| !ignored(s))
+        .collect();
+    let Ok(mut signals) = signal_hook::iterator::Signals::new(handled) else {
+        return; // Without the handler, an interruption may leave a temporary file: no reason to fail.
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let removed = reprint::report::remove_temporaries();
+            let name = match signal {
+                SIGINT => "SIGINT",
+                SIGTERM => "SIGTERM",
+                _ => "SIGHUP",
+            };
+            let what = match removed {
+                0 => String::new(),
+                1 => "; removed 1 unfinished output file".to_string(),
+                n => format!("; removed {n} unfinished output files"),
+            };
+            // On a new line: a progress bar may be half drawn.
+            let start = if io::stderr().is_terminal() { "\n" } else { "" };
+            eprintln!(
+                "{start}reprint: interrupted by {name}{what}; earlier outputs left as they were"
+            );
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
+/// Whether `signal` is ignored (as `nohup` ignores SIGHUP): such a signal must stay ignored.
+#[cfg(unix)]
+fn ignored(signal: i32) -> bool {
+    let mut current = std::mem::MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: with a null new action, `sigaction` only writes the current one into `current`,
+    // which is valid for writes; it is read only if the call succeeded.
+    unsafe {
+        libc::sigaction(signal, std::ptr::null(), current.as_mut_ptr()) == 0
+            && current.assume_init().sa_sigaction == libc::SIG_IGN
+    }
+}
+
+#[cfg(not(unix))]
+fn on_interrupt_remove_temporaries() {}
+
+/// Whether an error is a closed pipe or stdout (`reprint … | head`): the reader has what it wanted,
+/// so the run ends quietly with success. The one place this is decided, for every command and
+/// every output (stdout, or a path such as `/dev/stdout`).
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    let broken = |kind: io::ErrorKind| kind == io::ErrorKind::BrokenPipe;
     err.chain().any(|cause| {
-        cause
-            .downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+        if let Some(e) = cause.downcast_ref::<io::Error>() {
+            return broken(e.kind());
+        }
+        if let Some(e) = cause.downcast_ref::<serde_json::Error>() {
+            return e.io_error_kind().is_some_and(broken);
+        }
+        if let Some(reprint::error::OutputError::Io { error, .. }) = cause.downcast_ref() {
+            return broken(error.kind());
+        }
+        false
     })
 }
 

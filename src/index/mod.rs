@@ -1541,5 +1541,6 @@ fn record_document(record: &Record) -> Document {
             source: "<index>".into(),
             line: None,
         },
+        record: None,
     }
 }
