@@ -251,22 +251,24 @@ impl ProfileBuilder {
         p.text.push_str(normalized);
         // One pass over the line's words: a sentence ends where the gap before a word ends one.
         let mut sentence = Sentence::start(p);
-        let mut previous_end = None;
+        let mut previous: Option<&[u8]> = None;
+        let mut previous_end = 0;
         let bytes = normalized.as_bytes();
         for span in word_spans(normalized) {
             let (start, word) = (span.start, &bytes[span]);
-            let gap = previous_end.map(|end| &bytes[end..start]);
-            if gap.is_some_and(ends_sentence) {
+            let gap = previous.map(|before| (before, &bytes[previous_end..start]));
+            if gap.is_some_and(|(before, gap)| ends_sentence(before, gap)) {
                 sentence.end(p);
                 sentence = Sentence::start(p);
             }
-            previous_end = Some(start + word.len());
+            previous = Some(word);
+            previous_end = start + word.len();
             let hash = hash_word_bytes(word);
             // In place, the line's word is at the same bytes (and ASCII, so a `str` there too).
             // Most words are not capitalised: that is tested first.
             if in_place
                 && line.as_bytes()[start].is_ascii_uppercase()
-                && gap.is_some_and(|gap| !opens_sentence(gap))
+                && gap.is_some_and(|(before, gap)| !opens_sentence(before, gap))
                 && is_name(&line[start..start + word.len()])
             {
                 p.names.push(hash);
@@ -280,7 +282,7 @@ impl ProfileBuilder {
                 p.content.push(hash);
             }
         }
-        if previous_end.is_some() {
+        if previous.is_some() {
             sentence.end(p);
         }
     }
@@ -369,28 +371,79 @@ pub fn sentences(line: &str) -> impl Iterator<Item = Range<usize>> + '_ {
         .peekable();
     std::iter::from_fn(move || {
         let first = words.next()?;
-        let mut end = first.end;
+        let (mut last, mut end) = (first.start, first.end);
         while let Some(next) = words.peek() {
-            if ends_sentence(&line.as_bytes()[end..next.start]) {
+            if ends_sentence(
+                &line.as_bytes()[last..end],
+                &line.as_bytes()[end..next.start],
+            ) {
                 break;
             }
-            end = next.end;
+            (last, end) = (next.start, next.end);
             words.next();
         }
         Some(first.start..end)
     })
 }
 
-/// Whether the text between two words of a line ends a sentence.
-fn ends_sentence(gap: &[u8]) -> bool {
+/// Whether the text between two words of a line (`gap`, after the word `before`) ends a sentence: it
+/// holds `.`, `!`, `?`, `;` or `:`, unless its only stop is a full stop that does not end one (see
+/// [`is_inner_stop`]).
+fn ends_sentence(before: &[u8], gap: &[u8]) -> bool {
     gap.iter()
         .any(|b| matches!(b, b'.' | b'!' | b'?' | b';' | b':'))
+        && !is_inner_stop(before, gap)
 }
 
 /// Whether the text between two words puts the second at the start of a sentence, for names: a full
-/// stop, `!` or `?` (after `;` or `:` a capitalised word is still a name).
-fn opens_sentence(gap: &[u8]) -> bool {
-    gap.iter().any(|b| matches!(b, b'.' | b'!' | b'?'))
+/// stop, `!` or `?` (after `;` or `:` a capitalised word is still a name, and so it is after an
+/// abbreviation: "Gen. Votel").
+fn opens_sentence(before: &[u8], gap: &[u8]) -> bool {
+    gap.iter().any(|b| matches!(b, b'.' | b'!' | b'?')) && !is_inner_stop(before, gap)
+}
+
+/// Whether a gap between words whose only mark is a full stop leaves the sentence open: a stop
+/// inside a token ("U.S", "3.5", "nytimes.com": no space after it), or the stop of an initial
+/// ("J. Edgar", "U.S. officials") or of a common abbreviation of a title or month ("Mr.", "Gen.",
+/// "Sen.", "Sept.") before the next word. A bracket after the stop does not matter ("U.S.)"); a
+/// closing double quote or any other sentence mark ends the sentence.
+fn is_inner_stop(before: &[u8], gap: &[u8]) -> bool {
+    let Some(dot) = gap.iter().position(|&b| b == b'.') else {
+        return false;
+    };
+    let rest = &gap[dot + 1..];
+    if gap[..dot]
+        .iter()
+        .chain(rest)
+        .any(|b| matches!(b, b'.' | b'!' | b'?' | b';' | b':'))
+    {
+        return false;
+    }
+    if gap == b"." {
+        return true;
+    }
+    // A closing quote after the stop ends a quoted sentence, whatever stands before it.
+    dot == 0 && !rest.contains(&b'"') && (is_initial(before) || is_abbreviation(before))
+}
+
+/// A single letter: an initial, or one letter of an abbreviation such as "U.S.".
+fn is_initial(word: &[u8]) -> bool {
+    word.len() == 1 && word[0].is_ascii_alphabetic()
+}
+
+/// Abbreviations written with a full stop that names or numbers follow (compared without case).
+const ABBREVIATIONS: [&str; 36] = [
+    "mr", "mrs", "ms", "dr", "prof", "gen", "sen", "rep", "gov", "lt", "col", "sgt", "capt",
+    "cmdr", "adm", "maj", "cpl", "pvt", "st", "jr", "sr", "rev", "hon", "pres", "supt", "det",
+    "ft", "mt", "jan", "feb", "aug", "sept", "oct", "nov", "dec", "vs",
+];
+
+/// Whether a word is one of [`ABBREVIATIONS`].
+fn is_abbreviation(word: &[u8]) -> bool {
+    (2..=4).contains(&word.len())
+        && ABBREVIATIONS
+            .iter()
+            .any(|a| a.as_bytes().eq_ignore_ascii_case(word))
 }
 
 /// Whether a word (not starting a sentence) is a name: capitalised, with no digit.
@@ -411,12 +464,14 @@ fn names_into(line: &str, out: &mut Vec<u64>) {
     let mut scratch = String::new();
     let mut sentence_start = true;
     let mut pos = 0usize;
+    let mut before: &[u8] = b"";
     for word in words(line) {
         let start = word.as_ptr() as usize - line.as_ptr() as usize;
-        if opens_sentence(&line.as_bytes()[pos..start]) {
+        if opens_sentence(before, &line.as_bytes()[pos..start]) {
             sentence_start = true;
         }
         pos = start + word.len();
+        before = word.as_bytes();
         if !sentence_start && is_name(word) {
             normalize_into(word, &mut scratch);
             out.push(hash_word(&scratch));
@@ -1004,6 +1059,67 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
     }
 
     #[test]
+    fn sentences_are_not_cut_at_abbreviations_initials_or_decimals() {
+        // (text, its sentences as the profile and the report split it)
+        let cases: [(&str, &[&str]); 8] = [
+            (
+                "Russia meddled in the 2016 U.S. presidential election, U.S. officials said.",
+                &["russia meddled in the 2016 u.s. presidential election, u.s. officials said"],
+            ),
+            (
+                "Mr. Trump met Gen. Joseph Votel and Sen. John McCain. They spoke.",
+                &[
+                    "mr. trump met gen. joseph votel and sen. john mccain",
+                    "they spoke",
+                ],
+            ),
+            (
+                "Robert S. Mueller III charged 12 officers. J. Edgar Hoover did not.",
+                &[
+                    "robert s. mueller iii charged 12 officers",
+                    "j. edgar hoover did not",
+                ],
+            ),
+            (
+                "Growth slowed to 2.5 percent on Sept. 14 in the U.K. Markets fell.",
+                &["growth slowed to 2.5 percent on sept. 14 in the u.k. markets fell"],
+            ),
+            (
+                "\"It was a disaster.\" He left. Why? Nobody knows!",
+                &["it was a disaster", "he left", "why", "nobody knows"],
+            ),
+            (
+                "The report is at nytimes.com today. Putin smiled: he had won.",
+                &[
+                    "the report is at nytimes.com today",
+                    "putin smiled",
+                    "he had won",
+                ],
+            ),
+            (
+                "He said so in the U.S.\" Then he left.",
+                &["he said so in the u.s", "then he left"],
+            ),
+            (
+                "Plans (in the U.S.) changed.",
+                &["plans (in the u.s.) changed"],
+            ),
+        ];
+        for (text, want) in cases {
+            let p = Profile::new(text);
+            let got: Vec<&str> = (0..p.sentence_count())
+                .map(|i| p.sentence_text(i))
+                .collect();
+            assert_eq!(got, want, "{text}");
+            // The report splits lines as they were written the same way.
+            assert_eq!(sentences(text).count(), want.len(), "{text}");
+        }
+        // After an abbreviation, a capitalised word is still a name: "Gen" and "Miller" both.
+        let p = Profile::new("Votel met Gen. Miller there.");
+        assert_eq!(p.names.len(), 2);
+    }
+
+    #[test]
     fn stopwords_are_found_and_nothing_else() {
         let list: std::collections::BTreeSet<&str> = words(include_str!("stopwords.txt")).collect();
         assert!(list.len() > 200 && list.len() * 4 <= 1 << Stopwords::BITS);
@@ -1063,12 +1179,15 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
         let mut out = Vec::new();
         let mut sentence_start = true;
         let mut pos = 0;
+        let mut before: &[u8] = b"";
         for word in words(body) {
             let start = word.as_ptr() as usize - body.as_ptr() as usize;
-            if body[pos..start].contains(['.', '!', '?', '\n']) {
+            let gap = &body.as_bytes()[pos..start];
+            if gap.contains(&b'\n') || opens_sentence(before, gap) {
                 sentence_start = true;
             }
             pos = start + word.len();
+            before = word.as_bytes();
             let capitalised = word.chars().next().is_some_and(char::is_uppercase);
             if capitalised && !sentence_start && !word.bytes().any(|b| b.is_ascii_digit()) {
                 out.push(hash_word(&crate::normalize::normalize(word)));

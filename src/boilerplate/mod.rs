@@ -277,14 +277,42 @@ pub fn line_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
         })
 }
 
-/// The learning key of one line: the hash of its normalised text, its words and bytes.
+/// The learning key of one line: the hash of its normalised text, its words and bytes, and whether
+/// it reads as prose.
 pub fn line_key(line: &str, scratch: &mut String) -> LineKey {
     normalize_into(line, scratch);
+    let words = count_words(scratch);
     LineKey {
         hash: xxh3_64(scratch.as_bytes()),
-        words: u32::try_from(count_words(scratch)).unwrap_or(u32::MAX),
+        words: u32::try_from(words).unwrap_or(u32::MAX),
         bytes: u32::try_from(line.len()).unwrap_or(u32::MAX),
+        prose: words >= PROSE_WORDS && is_prose(line),
     }
+}
+
+/// A line of prose has at least this many words: a paragraph's sentence, not a label or a link.
+pub const PROSE_WORDS: usize = 15;
+
+/// Whether a line reads as a paragraph of an article: it has [`PROSE_WORDS`] words or more, ends a
+/// sentence (a stop, `!`, `?`, `…` or a closing quote or bracket), holds no web address and no
+/// menu separator, and at least two in five of its words begin in lower case (link text and
+/// headline lists are title case).
+pub fn is_prose(line: &str) -> bool {
+    let ends_sentence = line.trim_end().chars().next_back().is_some_and(|c| {
+        matches!(
+            c,
+            '.' | '!' | '?' | '\u{2026}' | '"' | '\'' | '\u{201D}' | '\u{2019}' | ')'
+        )
+    });
+    if !ends_sentence || line.contains("http") || line.contains("www.") || line.contains(" | ") {
+        return false;
+    }
+    let (mut lower, mut all) = (0usize, 0usize);
+    for word in crate::shingle::words(line) {
+        all += 1;
+        lower += usize::from(word.chars().next().is_some_and(char::is_lowercase));
+    }
+    all >= PROSE_WORDS && lower * 5 >= all * 2
 }
 
 /// What stripping needs to know of one line, wherever it stands: the rule it matches, its learning

@@ -192,6 +192,7 @@ fn chrome_of(line: LineKey) -> LearnedChrome {
                 hash: i,
                 words: 40,
                 bytes: 200,
+                prose: true,
             };
             vec![own, line]
         })
@@ -284,5 +285,69 @@ proptest! {
         let twice = s.strip(&once);
         prop_assert_eq!(twice.body(&once), once.clone());
         prop_assert!(twice.removals().is_empty() || twice.refused().is_some());
+    }
+}
+
+/// Real Helsinki pages (2018): eighteen outlets' versions of AP's story on the indicted Russian
+/// officers, all with its paragraph on extradition, and five pages of one site (triblive.com) with
+/// its newsletter line. The AP paragraph is the story's, printed by many sources; the newsletter
+/// line is one site's chrome.
+#[test]
+fn cross_source_prose_is_kept_and_a_sites_own_line_goes() {
+    let corpus = crate::Corpus::from_documents(
+        include_str!("../../fixtures/realnews/chrome-pages.jsonl")
+            .lines()
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).expect("fixture line");
+                let mut doc = crate::Document::new(
+                    v["id"].as_str().expect("id"),
+                    v["text"].as_str().expect("text"),
+                );
+                doc.meta.insert("source".into(), v["source"].clone());
+                doc
+            }),
+    );
+    let deduper = crate::Deduper::new(crate::Config::default()).expect("default config");
+    let (stripped, learned) = deduper.strip_corpus(&corpus, &crate::NoProgress);
+    assert!(learned > 0, "the site's chrome is learned");
+    let (mut wire, mut newsletter) = (0, 0);
+    for (doc, stripped) in corpus.documents().iter().zip(&stripped) {
+        for removal in stripped.removals() {
+            let text = &doc.text[removal.range.clone()];
+            assert!(
+                !text.contains("has no extradition treaty with Moscow"),
+                "{}: the AP paragraph was removed as {}",
+                doc.id,
+                removal.rule
+            );
+            newsletter += usize::from(text == "Sign up for one of our email newsletters.");
+        }
+        let body = stripped.body(&doc.text);
+        wire += usize::from(body.contains("has no extradition treaty with Moscow"));
+    }
+    assert_eq!(wire, 18, "every outlet keeps the AP paragraph");
+    assert_eq!(
+        newsletter, 5,
+        "every page of the site loses its newsletter line"
+    );
+}
+
+#[test]
+fn prose_lines_are_told_from_chrome_lines() {
+    let prose = [
+        "The United States has no extradition treaty with Moscow and can't compel Russia to hand over citizens, and a provision of the Russian constitution prohibits extradition.",
+        "\"We're going to be meeting with President Putin tomorrow and I think we'll do fine,\" Trump said during a breakfast meeting.",
+    ];
+    let not_prose = [
+        "Sign up for one of our email newsletters.",
+        "Trump Heads to Helsinki | Putin Says He Is Ready | Live Updates From the Summit Today",
+        "Read the full story at https://www.example.com/world/2018/07/15/trump-putin-summit-helsinki-meeting-news",
+        "Trump And Putin Meet In Helsinki As World Leaders Watch The Summit Closely From Afar Today",
+    ];
+    for line in prose {
+        assert!(is_prose(line), "{line}");
+    }
+    for line in not_prose {
+        assert!(!is_prose(line), "{line}");
     }
 }
