@@ -43,6 +43,8 @@ fn main() -> anyhow::Result<()> {
             "measures": c.measures,
             "kind": c.verdict.as_ref().map(|v| v.kind.as_str()),
             "n_pairs": al.map(|al| al.pairs.len()),
+            "pair_words": al.map(|al| al.pairs.iter().map(|p| c.profiles[0].sentence_text(p.a).split(' ').count()).collect::<Vec<_>>()),
+            "sentence_words": c.profiles.iter().map(|p| (0..p.sentence_count()).map(|i| p.sentence_text(i).split(' ').count()).sum::<usize>()).collect::<Vec<_>>(),
         });
         println!("{out}");
     }

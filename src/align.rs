@@ -549,6 +549,71 @@ pub struct Alignment {
     /// three or more); 1 where there are too few to judge. Spinners keep both; two briefs from one
     /// template share names ("Monday", "London") but not their figures.
     pub immutables: f64,
+    /// The longest passage the two texts share: a run of closely aligned sentences standing in the
+    /// same order in both (see [`Passage`]).
+    pub passage: Passage,
+}
+
+/// A passage two texts share: consecutive sentences of each, aligned pairwise at a similarity of at
+/// least [`PASSAGE_SIMILARITY`], each next pair at most [`PASSAGE_STEP`] sentences on from the last
+/// in both texts (an editor may insert or drop a sentence between shared ones). A run of quotes
+/// two articles both report is short; several paragraphs of one wire story are long.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Passage {
+    /// Its first and last sentence in the first text.
+    pub a: (usize, usize),
+    /// Its first and last sentence in the second text.
+    pub b: (usize, usize),
+    /// Aligned sentences in it.
+    pub sentences: usize,
+    /// Words of the first text's sentences in it.
+    pub words: usize,
+    /// Its words over the words of the shorter text.
+    pub share: f64,
+}
+
+/// Sentences aligned at least this closely can make up a shared passage.
+pub const PASSAGE_SIMILARITY: f64 = 0.8;
+
+/// A shared passage goes on where the next aligned pair stands at most this many sentences on.
+pub const PASSAGE_STEP: usize = 2;
+
+/// The longest shared passage (by words) of some aligned pairs, in the first text's order.
+fn longest_passage(a: &Profile, b: &Profile, pairs: &[SentencePair]) -> Passage {
+    let words = |i: usize| a.sentences[i].len();
+    let (mut best, mut current) = (Passage::default(), Passage::default());
+    let mut last: Option<&SentencePair> = None;
+    for p in pairs.iter().filter(|p| p.similarity >= PASSAGE_SIMILARITY) {
+        let follows = last.is_some_and(|l| {
+            (1..=PASSAGE_STEP).contains(&p.a.wrapping_sub(l.a))
+                && (1..=PASSAGE_STEP).contains(&p.b.wrapping_sub(l.b))
+        });
+        if follows {
+            current.a.1 = p.a;
+            current.b.1 = p.b;
+            current.sentences += 1;
+            current.words += words(p.a);
+        } else {
+            current = Passage {
+                a: (p.a, p.a),
+                b: (p.b, p.b),
+                sentences: 1,
+                words: words(p.a),
+                share: 0.0,
+            };
+        }
+        if current.words > best.words {
+            best = current;
+        }
+        last = Some(p);
+    }
+    let shorter = a.hashes.len().min(b.hashes.len());
+    best.share = if shorter == 0 {
+        0.0
+    } else {
+        (best.words as f64 / shorter as f64).min(1.0)
+    };
+    best
 }
 
 impl Alignment {
@@ -674,6 +739,7 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
         edit_rate: share(edits.changed, edits.compared),
         swapped_sentences: share(confident.swapped_sentences, confident.pairs),
         immutables: agreement(&a.numbers, &b.numbers, 2).min(agreement(&a.names, &b.names, 3)),
+        passage: longest_passage(a, b, &pairs),
         pairs,
     }
 }

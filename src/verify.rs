@@ -32,6 +32,13 @@ pub enum Kind {
     Excerpt,
     /// The same text reworded: synonyms swapped, function words garbled, sentences shuffled.
     Spun,
+    /// The same story in another edition (expanded, trimmed, re-led or updated): most of the shorter
+    /// text in the same order in the longer, closely, while each side has material of its own.
+    Version,
+    /// Two different articles sharing a substantial passage (several paragraphs of one wire story,
+    /// a long transcript) beyond a sentence or two of shared quotes. Reported with the passage, but
+    /// never joins clusters: the articles are different stories.
+    Partial,
 }
 
 impl Kind {
@@ -42,11 +49,25 @@ impl Kind {
             Kind::NearDuplicate => "near_duplicate",
             Kind::Excerpt => "excerpt",
             Kind::Spun => "spun",
+            Kind::Version => "version",
+            Kind::Partial => "partial",
         }
     }
 
+    /// Whether a pair of this kind links its documents into one cluster: every kind but `partial`.
+    pub fn joins_clusters(self) -> bool {
+        self != Kind::Partial
+    }
+
     /// All kinds, in output order.
-    pub const ALL: [Kind; 4] = [Kind::Exact, Kind::NearDuplicate, Kind::Excerpt, Kind::Spun];
+    pub const ALL: [Kind; 6] = [
+        Kind::Exact,
+        Kind::NearDuplicate,
+        Kind::Excerpt,
+        Kind::Spun,
+        Kind::Version,
+        Kind::Partial,
+    ];
 }
 
 /// What verification needs to know about one document.
@@ -174,7 +195,10 @@ pub fn measure(a: &Evidence<'_>, b: &Evidence<'_>, config: &Config) -> Option<Me
     } else if overlap.containment >= config.excerpt_containment {
         false
     } else {
-        content.jaccard >= config.align_content
+        // A reworded copy shares its vocabulary; another edition of a story or a different article
+        // quoting its paragraphs shares a passage verbatim.
+        let shared = overlap.containment * a.shingles.len().min(b.shingles.len()) as f64;
+        content.jaccard >= config.align_content || shared >= PASSAGE_SHINGLES
     };
     let alignment = needs_alignment.then(|| align((a.profile)(), (b.profile)()));
     Some(Measures {
@@ -182,6 +206,51 @@ pub fn measure(a: &Evidence<'_>, b: &Evidence<'_>, config: &Config) -> Option<Me
         content,
         alignment,
     })
+}
+
+/// Shingles two texts share, at the least, for alignment to look for a shared passage: a passage of
+/// [`VERSION_PASSAGE_WORDS`] words shares about that many word 3-grams, less what edits break.
+const PASSAGE_SHINGLES: f64 = 40.0;
+
+/// A version's shorter text is covered at least this far by aligned sentences (by content words)…
+const VERSION_SHORTER: f64 = 0.5;
+
+/// …its longer text at least this far (an expanded edition may triple a brief)…
+const VERSION_LONGER: f64 = 0.15;
+
+/// …and the two share a passage of at least this many words and two sentences: an edition keeps
+/// runs of the story's sentences where separately written articles share scattered quotes.
+const VERSION_PASSAGE_WORDS: usize = 60;
+
+/// Two different articles sharing a passage of at least this many words, in three sentences or
+/// more, are a `partial` pair: several paragraphs, beyond a quote or two.
+const PARTIAL_PASSAGE_WORDS: usize = 80;
+
+/// Sentences in a partial pair's shared passage, at the least.
+const PARTIAL_PASSAGE_SENTENCES: usize = 3;
+
+/// The verdict on an aligned pair that is not a copy by its overlaps or by alignment of both texts:
+/// another edition of the story (`version`), a different article sharing a passage (`partial`), or
+/// neither.
+fn edition_or_passage(al: &Alignment) -> Option<(Kind, f64)> {
+    let (shorter, longer) = (
+        al.covered_a.max(al.covered_b),
+        al.covered_a.min(al.covered_b),
+    );
+    let passage = &al.passage;
+    if shorter >= VERSION_SHORTER
+        && longer >= VERSION_LONGER
+        && passage.words >= VERSION_PASSAGE_WORDS
+        && passage.sentences >= 2
+    {
+        Some((Kind::Version, shorter))
+    } else if passage.words >= PARTIAL_PASSAGE_WORDS
+        && passage.sentences >= PARTIAL_PASSAGE_SENTENCES
+    {
+        Some((Kind::Partial, passage.share))
+    } else {
+        None
+    }
 }
 
 /// Shingle Jaccard above which a pair is never called spun: too few words differ.
@@ -230,10 +299,11 @@ pub fn judge(m: Measures, config: &Config) -> Option<Verdict> {
             && both >= config.align_coverage
             && agree
             && al.edit_rate <= config.align_max_edits;
-        if !aligned_copy {
-            return None;
+        if aligned_copy {
+            (copy_kind, both)
+        } else {
+            edition_or_passage(al)?
         }
-        (copy_kind, both)
     };
     Some(Verdict {
         kind,
@@ -302,6 +372,7 @@ mod tests {
             edit_rate: substitution_rate,
             swapped_sentences: 1.0,
             immutables,
+            passage: crate::align::Passage::default(),
         })
     }
 

@@ -167,7 +167,9 @@ impl LearnedChrome {
         let prose: FxHashSet<u64> = docs
             .iter()
             .flat_map(|doc| doc.lines)
-            .filter(|l| l.prose && lines.contains(&l.hash))
+            .filter(|l| {
+                l.prose && l.words as usize >= super::PROSE_WORDS && lines.contains(&l.hash)
+            })
             .map(|l| l.hash)
             .collect();
         if !prose.is_empty() {

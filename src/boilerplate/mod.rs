@@ -217,6 +217,17 @@ impl Stripper {
     /// own chrome. If that would remove too much, the long learned lines are kept.
     pub fn strip_learned(
         &self,
+        stripped: Stripped,
+        keys: &[LineKey],
+        chrome: &LearnedChrome,
+    ) -> Stripped {
+        let lines: Vec<usize> = stripped.kept.iter().map(|r| r.start).collect();
+        let stripped = self.strip_learned_lines(stripped, keys, chrome);
+        without_textless_page(stripped, &lines, keys)
+    }
+
+    fn strip_learned_lines(
+        &self,
         mut stripped: Stripped,
         keys: &[LineKey],
         chrome: &LearnedChrome,
@@ -261,6 +272,42 @@ impl Stripper {
     }
 }
 
+/// A page left with at least this many words but not one line of prose has no article text.
+pub const TEXTLESS_WORDS: u32 = 8;
+
+/// The rule name of a page's leftovers removed because it has no article text.
+pub const TEXTLESS: &str = "page/no-article-text";
+
+/// Removes what is left of a page that has no article text: [`TEXTLESS_WORDS`] words or more but
+/// not one line of prose ([`is_prose`]): photo galleries once their captions are gone, link lists,
+/// weather boxes. Its leftover chrome would otherwise pair it with other such pages. A headline
+/// alone (fewer words) stays, to be matched as a headline. `keys` are the learning keys of the
+/// lines kept before learning, which started at `starts`.
+fn without_textless_page(mut stripped: Stripped, starts: &[usize], keys: &[LineKey]) -> Stripped {
+    // The keys of the lines still kept, in order: the kept lines are some of those lines.
+    let (mut words, mut prose) = (0u32, false);
+    let mut line = starts.iter().zip(keys).peekable();
+    for kept in &stripped.kept {
+        while line.next_if(|(&start, _)| start < kept.start).is_some() {}
+        if let Some((_, key)) = line.next_if(|(&start, _)| start == kept.start) {
+            words = words.saturating_add(key.words);
+            prose |= key.prose;
+        }
+    }
+    if prose || words < TEXTLESS_WORDS {
+        return stripped;
+    }
+    stripped
+        .removals
+        .extend(stripped.kept.drain(..).map(|range| Removal {
+            range,
+            rule: TEXTLESS.to_string(),
+            certain: true,
+        }));
+    stripped.removals.sort_by_key(|r| r.range.start);
+    stripped
+}
+
 /// The trimmed, non-empty lines of `text`, as byte ranges.
 pub fn line_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     // Each line with its break (the last one without), found by memchr's vectorised search.
@@ -286,15 +333,20 @@ pub fn line_key(line: &str, scratch: &mut String) -> LineKey {
         hash: xxh3_64(scratch.as_bytes()),
         words: u32::try_from(words).unwrap_or(u32::MAX),
         bytes: u32::try_from(line.len()).unwrap_or(u32::MAX),
-        prose: words >= PROSE_WORDS && is_prose(line),
+        prose: words >= SENTENCE_WORDS && is_prose(line),
     }
 }
 
-/// A line of prose has at least this many words: a paragraph's sentence, not a label or a link.
+/// A line of prose has at least this many words: a sentence, not a label or a link.
+pub const SENTENCE_WORDS: usize = 8;
+
+/// A prose line this long (in words) or longer is a paragraph: learning keeps it as article text
+/// where many sources print it (see [`LearnedChrome`]).
 pub const PROSE_WORDS: usize = 15;
 
-/// Whether a line reads as a paragraph of an article: it has [`PROSE_WORDS`] words or more, ends a
-/// sentence (a stop, `!`, `?`, `…` or a closing quote or bracket), holds no web address and no
+/// Whether a line reads as prose of an article: it has [`SENTENCE_WORDS`] words or more, ends a
+/// sentence (a stop, `!`, `?`, `…` or a closing quote or bracket) or holds two full stops before
+/// spaces (a paragraph cut short), holds no web address and no
 /// menu separator, and at least two in five of its words begin in lower case (link text and
 /// headline lists are title case).
 pub fn is_prose(line: &str) -> bool {
@@ -304,7 +356,13 @@ pub fn is_prose(line: &str) -> bool {
             '.' | '!' | '?' | '\u{2026}' | '"' | '\'' | '\u{201D}' | '\u{2019}' | ')'
         )
     });
-    if !ends_sentence || line.contains("http") || line.contains("www.") || line.contains(" | ") {
+    // A paragraph cut short (a teaser, a scraped page's truncated text) still holds sentences.
+    let sentences_inside = line.matches(". ").take(2).count() == 2;
+    if !(ends_sentence || sentences_inside)
+        || line.contains("http")
+        || line.contains("www.")
+        || line.contains(" | ")
+    {
         return false;
     }
     let (mut lower, mut all) = (0usize, 0usize);
@@ -312,7 +370,7 @@ pub fn is_prose(line: &str) -> bool {
         all += 1;
         lower += usize::from(word.chars().next().is_some_and(char::is_lowercase));
     }
-    all >= PROSE_WORDS && lower * 5 >= all * 2
+    all >= SENTENCE_WORDS && lower * 5 >= all * 2
 }
 
 /// What stripping needs to know of one line, wherever it stands: the rule it matches, its learning

@@ -77,6 +77,14 @@ impl KindLabel {
                 "spun copy",
                 "the original reworded sentence by sentence to hide the copying",
             ),
+            Kind::Version => (
+                "version",
+                "the same story in another edition: expanded, trimmed, re-led or updated",
+            ),
+            Kind::Partial => (
+                "partial",
+                "a different article sharing a passage of several paragraphs (not grouped)",
+            ),
         };
         KindLabel {
             name: kind.as_str(),
