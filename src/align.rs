@@ -92,6 +92,9 @@ pub struct Profile {
     spans: Vec<(u32, u32)>,
     /// Word index ranges of the sentences.
     sentences: Vec<Range<u32>>,
+    /// Per sentence, whether it is quoted (wholly or in part, between double quotes): what separate
+    /// articles on one event share without copying each other.
+    quoted: Vec<bool>,
     /// Per sentence, its sorted, deduplicated content hashes, as ranges into `content`.
     content_ranges: Vec<Range<u32>>,
     content: Vec<u64>,
@@ -250,16 +253,35 @@ impl ProfileBuilder {
         let offset = p.text.len();
         p.text.push_str(normalized);
         // One pass over the line's words: a sentence ends where the gap before a word ends one.
-        let mut sentence = Sentence::start(p);
+        let mut sentence = Sentence::start(p, false);
         let mut previous: Option<&[u8]> = None;
         let mut previous_end = 0;
         let bytes = normalized.as_bytes();
+        // Whether the text read is inside double quotes (only lines with one are followed).
+        let has_quotes = memchr::memchr(b'"', bytes).is_some();
+        let mut in_quotes = false;
         for span in word_spans(normalized) {
             let (start, word) = (span.start, &bytes[span]);
+            // Quote marks in the gap: those before its first space close or stand in the sentence
+            // read so far, those after it open the next one.
+            let (mut closing, mut opening) = (0, 0);
+            if has_quotes {
+                let gap = &bytes[previous_end..start];
+                let space = gap
+                    .iter()
+                    .position(u8::is_ascii_whitespace)
+                    .unwrap_or(gap.len());
+                let marks = |part: &[u8]| part.iter().filter(|&&b| b == b'"').count();
+                (closing, opening) = (marks(&gap[..space]), marks(&gap[space..]));
+                in_quotes ^= (closing + opening) % 2 == 1;
+            }
             let gap = previous.map(|before| (before, &bytes[previous_end..start]));
             if gap.is_some_and(|(before, gap)| ends_sentence(before, gap)) {
+                sentence.quoted |= closing > 0;
                 sentence.end(p);
-                sentence = Sentence::start(p);
+                sentence = Sentence::start(p, in_quotes || opening > 0);
+            } else {
+                sentence.quoted |= closing + opening > 0;
             }
             previous = Some(word);
             previous_end = start + word.len();
@@ -283,6 +305,7 @@ impl ProfileBuilder {
             }
         }
         if previous.is_some() {
+            sentence.quoted |= has_quotes && bytes[previous_end..].contains(&b'"');
             sentence.end(p);
         }
     }
@@ -312,13 +335,15 @@ impl ProfileBuilder {
 struct Sentence {
     first_word: u32,
     first_content: usize,
+    quoted: bool,
 }
 
 impl Sentence {
-    fn start(p: &Profile) -> Sentence {
+    fn start(p: &Profile, quoted: bool) -> Sentence {
         Sentence {
             first_word: p.hashes.len() as u32,
             first_content: p.content.len(),
+            quoted,
         }
     }
 
@@ -330,6 +355,7 @@ impl Sentence {
         p.sentence_keys
             .push((sentence_key(&p.hashes[words.start as usize..]), i));
         p.sentences.push(words);
+        p.quoted.push(self.quoted);
         let from = self.first_content;
         p.content[from..].sort_unstable();
         let mut unique = from;
@@ -568,6 +594,8 @@ pub struct Passage {
     pub sentences: usize,
     /// Words of the first text's sentences in it.
     pub words: usize,
+    /// The words of those sentences that are not quoted in either text: the passage's narrative.
+    pub narrative: usize,
     /// Its words over the words of the shorter text.
     pub share: f64,
 }
@@ -580,7 +608,16 @@ pub const PASSAGE_STEP: usize = 2;
 
 /// The longest shared passage (by words) of some aligned pairs, in the first text's order.
 fn longest_passage(a: &Profile, b: &Profile, pairs: &[SentencePair]) -> Passage {
-    let words = |i: usize| a.sentences[i].len();
+    // Quoted sentences count as words of the passage but not as its narrative: two articles
+    // quoting the same statement in the same order share no narrative.
+    let words = |p: &SentencePair| a.sentences[p.a].len();
+    let narrative = |p: &SentencePair| {
+        if a.quoted[p.a] || b.quoted[p.b] {
+            0
+        } else {
+            words(p)
+        }
+    };
     let (mut best, mut current) = (Passage::default(), Passage::default());
     let mut last: Option<&SentencePair> = None;
     for p in pairs.iter().filter(|p| p.similarity >= PASSAGE_SIMILARITY) {
@@ -592,13 +629,15 @@ fn longest_passage(a: &Profile, b: &Profile, pairs: &[SentencePair]) -> Passage 
             current.a.1 = p.a;
             current.b.1 = p.b;
             current.sentences += 1;
-            current.words += words(p.a);
+            current.words += words(p);
+            current.narrative += narrative(p);
         } else {
             current = Passage {
                 a: (p.a, p.a),
                 b: (p.b, p.b),
                 sentences: 1,
-                words: words(p.a),
+                words: words(p),
+                narrative: narrative(p),
                 share: 0.0,
             };
         }
@@ -1183,6 +1222,23 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
         // After an abbreviation, a capitalised word is still a name: "Gen" and "Miller" both.
         let p = Profile::new("Votel met Gen. Miller there.");
         assert_eq!(p.names.len(), 2);
+    }
+
+    #[test]
+    fn quoted_sentences_are_marked_and_add_nothing_to_a_shared_passage() {
+        let text = "Trump spoke in Helsinki on Monday morning with reporters. \"We will win the talks easily. We are strong and rich and powerful again now.\" Then he left the palace by car.";
+        let p = Profile::new(text);
+        assert_eq!(p.sentence_count(), 4);
+        assert_eq!(p.quoted, [false, true, true, false]);
+        // Two articles sharing the same quote in the same order share no passage by it.
+        let other = "Putin arrived late to the summit in Finland. \"We will win the talks easily. We are strong and rich and powerful again now.\" Nobody answered him then.";
+        let al = align(&p, &Profile::new(other));
+        assert_eq!(al.pairs.len(), 2);
+        assert_eq!((al.passage.words, al.passage.narrative), (15, 0));
+        // The same sentences unquoted are a passage.
+        let plain = |t: &str| Profile::new(&t.replace('"', ""));
+        let al = align(&plain(text), &plain(other));
+        assert_eq!((al.passage.sentences, al.passage.narrative), (2, 15));
     }
 
     #[test]

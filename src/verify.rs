@@ -226,6 +226,10 @@ const VERSION_PASSAGE_WORDS: usize = 60;
 /// more, are a `partial` pair: several paragraphs, beyond a quote or two.
 const PARTIAL_PASSAGE_WORDS: usize = 80;
 
+/// Words of a shared passage outside quotes, at the least, for a `version` or `partial`: a
+/// sentence of the story's own narrative, not only the statements every article quotes.
+const PASSAGE_NARRATIVE_WORDS: usize = 20;
+
 /// Sentences in a partial pair's shared passage, at the least.
 const PARTIAL_PASSAGE_SENTENCES: usize = 3;
 
@@ -241,10 +245,12 @@ fn edition_or_passage(al: &Alignment) -> Option<(Kind, f64)> {
     if shorter >= VERSION_SHORTER
         && longer >= VERSION_LONGER
         && passage.words >= VERSION_PASSAGE_WORDS
+        && passage.narrative >= PASSAGE_NARRATIVE_WORDS
         && passage.sentences >= 2
     {
         Some((Kind::Version, shorter))
     } else if passage.words >= PARTIAL_PASSAGE_WORDS
+        && passage.narrative >= PASSAGE_NARRATIVE_WORDS
         && passage.sentences >= PARTIAL_PASSAGE_SENTENCES
     {
         Some((Kind::Partial, passage.share))

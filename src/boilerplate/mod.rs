@@ -345,17 +345,17 @@ pub const SENTENCE_WORDS: usize = 8;
 pub const PROSE_WORDS: usize = 15;
 
 /// Whether a line reads as prose of an article: it has [`SENTENCE_WORDS`] words or more, ends a
-/// sentence (a stop, `!`, `?`, `…` or a closing quote or bracket) or holds two full stops before
+/// sentence (a stop, `!`, `?` or `…`, perhaps before closing quotes or brackets) or holds two full stops before
 /// spaces (a paragraph cut short), holds no web address and no
 /// menu separator, and at least two in five of its words begin in lower case (link text and
 /// headline lists are title case).
 pub fn is_prose(line: &str) -> bool {
-    let ends_sentence = line.trim_end().chars().next_back().is_some_and(|c| {
-        matches!(
-            c,
-            '.' | '!' | '?' | '\u{2026}' | '"' | '\'' | '\u{201D}' | '\u{2019}' | ')'
-        )
-    });
+    // A stop, `!`, `?` or `…`, perhaps inside closing quotes or brackets; a headline may end in a
+    // quote ("… off to a 'very, very good start'") but not in a stop.
+    let ends_sentence = line
+        .trim_end()
+        .trim_end_matches(['"', '\'', '\u{201D}', '\u{2019}', ')'])
+        .ends_with(['.', '!', '?', '\u{2026}']);
     // A paragraph cut short (a teaser, a scraped page's truncated text) still holds sentences.
     let sentences_inside = line.matches(". ").take(2).count() == 2;
     if !(ends_sentence || sentences_inside)

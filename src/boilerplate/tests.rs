@@ -23,6 +23,7 @@ fn rule_for(line: &str) -> Option<String> {
 fn rule_families_remove_their_chrome() {
     let cases = [
         ("Denial of any Responsibility!", "disclaimer/"),
+        ("FILE - In this June 24, 2003 file photo Russian President, Vladimir Putin, stands by Britain's Queen Elizabeth II before they enter Buckingham Palace, London.", "caption/"),
         ("U.S. President Donald Trump attends a working breakfast with Finnish President Sauli Niinisto in Helsinki, Finland, Monday, July 16, 2018 prior to his meeting with Russian President Vladimir Putin in the Finnish capital. (AP Photo/Pablo Martinez Monsivais)", "caption/"),
         ("Russia's new ambassador to Finland Pavel Kuznetsov, left, escorts Russian President Vladimir Putin as he disembarks the plane at Helsinki airport in Vantaa, Finland, Monday, July 16, 2018. (Roni Rekomaa/Lehtikuva via AP)", "caption/"),
         ("U.S. President Donald Trump and Russia's President Vladimir Putin shake hands as they meet in Helsinki, Finland, July 16, 2018, before their first summit meeting since Trump took office. (REUTERS/Kevin Lamarque)", "caption/"),
@@ -344,6 +345,7 @@ fn prose_lines_are_told_from_chrome_lines() {
         "Beyond the fanfare, however, not everything looks rosy for Putin. That is unlikely to happen. Trump, who has been in Brussels, Belgium, and the United Kingdom this week, repeated his call for better relations with Russia several times and",
     ];
     let not_prose = [
+        "Trump: summit with Putin off to a 'very, very good start' in Helsinki, officials say 'very good'",
         "Trump Heads to Helsinki | Putin Says He Is Ready | Live Updates From the Summit Today",
         "Read the full story at https://www.example.com/world/2018/07/15/trump-putin-summit-helsinki-meeting-news",
         "Trump And Putin Meet In Helsinki As World Leaders Watch The Summit Closely From Afar Today",
