@@ -37,6 +37,8 @@ pub struct LineKey {
     /// Whether the line reads as a paragraph of prose (see
     /// [`is_prose`](crate::boilerplate::is_prose)).
     pub prose: bool,
+    /// Words in the line that begin with a digit: figures.
+    pub figures: u32,
 }
 
 /// Thresholds for learning chrome; see the module docs.
@@ -265,6 +267,7 @@ mod tests {
             words,
             bytes: words * 6,
             prose: false,
+            figures: 0,
         }
     }
 

@@ -279,22 +279,24 @@ pub const TEXTLESS_WORDS: u32 = 8;
 pub const TEXTLESS: &str = "page/no-article-text";
 
 /// Removes what is left of a page that has no article text: [`TEXTLESS_WORDS`] words or more but
-/// not one line of prose ([`is_prose`]): photo galleries once their captions are gone, link lists,
-/// weather boxes. Its leftover chrome would otherwise pair it with other such pages. A headline
+/// not one line of prose ([`is_prose`]) and few figures (under one word in five: a table of
+/// results or earnings is text of its own): photo galleries once their captions are gone, link
+/// lists, weather boxes. Its leftover chrome would otherwise pair it with other such pages. A headline
 /// alone (fewer words) stays, to be matched as a headline. `keys` are the learning keys of the
 /// lines kept before learning, which started at `starts`.
 fn without_textless_page(mut stripped: Stripped, starts: &[usize], keys: &[LineKey]) -> Stripped {
     // The keys of the lines still kept, in order: the kept lines are some of those lines.
-    let (mut words, mut prose) = (0u32, false);
+    let (mut words, mut figures, mut prose) = (0u32, 0u32, false);
     let mut line = starts.iter().zip(keys).peekable();
     for kept in &stripped.kept {
         while line.next_if(|(&start, _)| start < kept.start).is_some() {}
         if let Some((_, key)) = line.next_if(|(&start, _)| start == kept.start) {
             words = words.saturating_add(key.words);
+            figures = figures.saturating_add(key.figures);
             prose |= key.prose;
         }
     }
-    if prose || words < TEXTLESS_WORDS {
+    if prose || words < TEXTLESS_WORDS || figures.saturating_mul(5) >= words {
         return stripped;
     }
     stripped
@@ -329,11 +331,15 @@ pub fn line_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
 pub fn line_key(line: &str, scratch: &mut String) -> LineKey {
     normalize_into(line, scratch);
     let words = count_words(scratch);
+    let figures = crate::shingle::words(scratch)
+        .filter(|w| w.as_bytes()[0].is_ascii_digit())
+        .count();
     LineKey {
         hash: xxh3_64(scratch.as_bytes()),
         words: u32::try_from(words).unwrap_or(u32::MAX),
         bytes: u32::try_from(line.len()).unwrap_or(u32::MAX),
         prose: words >= SENTENCE_WORDS && is_prose(line),
+        figures: u32::try_from(figures).unwrap_or(u32::MAX),
     }
 }
 

@@ -198,6 +198,7 @@ fn chrome_of(line: LineKey) -> LearnedChrome {
                 words: 40,
                 bytes: 200,
                 prose: true,
+                figures: 0,
             };
             vec![own, line]
         })
@@ -356,4 +357,25 @@ fn prose_lines_are_told_from_chrome_lines() {
     for line in not_prose {
         assert!(!is_prose(line), "{line}");
     }
+}
+
+/// Real pages (Helsinki, 2018): a gallery of AP captions (the captions are chrome by the rules,
+/// the headline and dateline left are no article), beside an AP story and a Reuters earnings table
+/// with no prose at all, which stay whole.
+#[test]
+fn a_page_left_without_article_text_is_stripped_whole_but_a_table_is_not() {
+    let gallery = "Trump, Putin sit down a bit late for closely watched summit\nAssociated Press Monday, July 16, 2018\nCredit: The Associated Press\nRussia's new ambassador to Finland Pavel Kuznetsov, left, escorts Russian President Vladimir Putin as he disembarks the plane at Helsinki airport in Vantaa, Finland, Monday, July 16, 2018. Putin arrived for his summit with US President Donald Trump. (Roni Rekomaa/Lehtikuva via AP)\nU.S. President Donald Trump attends a working breakfast with Finnish President Sauli Niinisto in Helsinki, Finland, Monday, July 16, 2018 prior to his meeting with Russian President Vladimir Putin in the Finnish capital. (AP Photo/Pablo Martinez Monsivais)";
+    let story = "Trump, Putin sit down a bit late for closely watched summit\nHELSINKI (AP) — President Donald Trump and Russia's Vladimir Putin sat down on Monday for their summit in Helsinki, an hour late.\nPutin's plane touched down in Helsinki 30 minutes later than planned.";
+    let table = "Oper shr 42 cts vs 41 cts\nOper net 2,322,000 vs 1,785,000\nSales 72.3 mln vs 59.8 mln\nAvg shrs 5,527,000 vs 4,355,000";
+    let strip = |text: &str| {
+        let stripped = stripper().strip(text);
+        let mut scratch = String::new();
+        let mut keys = Vec::new();
+        line_keys(text, &stripped, &mut scratch, &mut keys);
+        let stripped = stripper().strip_learned(stripped, &keys, &LearnedChrome::default());
+        stripped.body(text)
+    };
+    assert_eq!(strip(gallery), "");
+    assert_eq!(strip(story), story);
+    assert_eq!(strip(table), table);
 }
