@@ -317,6 +317,15 @@ impl ProfileBuilder {
             list.dedup();
         }
         p.sentence_keys.sort_unstable();
+        // A statement the text quotes somewhere is a quote wherever it repeats it (an embedded
+        // tweet below the paragraph quoting it).
+        for same in p.sentence_keys.chunk_by(|x, y| x.0 == y.0) {
+            if same.len() > 1 && same.iter().any(|&(_, i)| p.quoted[i as usize]) {
+                for &(_, i) in same {
+                    p.quoted[i as usize] = true;
+                }
+            }
+        }
         p.by_word = SentencesByWord::with_capacity(p.content.len());
         for (i, r) in p.content_ranges.iter().enumerate() {
             let content = &p.content[r.start as usize..r.end as usize];
@@ -1235,6 +1244,9 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
         let al = align(&p, &Profile::new(other));
         assert_eq!(al.pairs.len(), 2);
         assert_eq!((al.passage.words, al.passage.narrative), (15, 0));
+        // A quoted statement repeated unquoted (an embedded tweet) is still a quote.
+        let embedded = Profile::new("\"We will win the talks easily.\" He said so.\nWe will win the talks easily.");
+        assert_eq!(embedded.quoted, [true, false, true]);
         // The same sentences unquoted are a passage.
         let plain = |t: &str| Profile::new(&t.replace('"', ""));
         let al = align(&plain(text), &plain(other));
