@@ -1245,7 +1245,9 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
         assert_eq!(al.pairs.len(), 2);
         assert_eq!((al.passage.words, al.passage.narrative), (15, 0));
         // A quoted statement repeated unquoted (an embedded tweet) is still a quote.
-        let embedded = Profile::new("\"We will win the talks easily.\" He said so.\nWe will win the talks easily.");
+        let embedded = Profile::new(
+            "\"We will win the talks easily.\" He said so.\nWe will win the talks easily.",
+        );
         assert_eq!(embedded.quoted, [true, false, true]);
         // The same sentences unquoted are a passage.
         let plain = |t: &str| Profile::new(&t.replace('"', ""));

@@ -209,22 +209,9 @@ pub fn measure(a: &Evidence<'_>, b: &Evidence<'_>, config: &Config) -> Option<Me
 }
 
 /// Shingles two texts share, at the least, for alignment to look for a shared passage: a passage of
-/// [`VERSION_PASSAGE_WORDS`] words shares about that many word 3-grams, less what edits break.
+/// `Config::version_passage_words` words shares about that many word 3-grams, less what edits
+/// break.
 const PASSAGE_SHINGLES: f64 = 40.0;
-
-/// A version's shorter text is covered at least this far by aligned sentences (by content words)…
-const VERSION_SHORTER: f64 = 0.5;
-
-/// …its longer text at least this far (an expanded edition may triple a brief)…
-const VERSION_LONGER: f64 = 0.15;
-
-/// …and the two share a passage of at least this many words and two sentences: an edition keeps
-/// runs of the story's sentences where separately written articles share scattered quotes.
-const VERSION_PASSAGE_WORDS: usize = 60;
-
-/// Two different articles sharing a passage of at least this many words, in three sentences or
-/// more, are a `partial` pair: several paragraphs, beyond a quote or two.
-const PARTIAL_PASSAGE_WORDS: usize = 80;
 
 /// Words of a shared passage outside quotes, at the least, for a `version` or `partial`: a
 /// sentence of the story's own narrative, not only the statements every article quotes.
@@ -234,22 +221,25 @@ const PASSAGE_NARRATIVE_WORDS: usize = 20;
 const PARTIAL_PASSAGE_SENTENCES: usize = 3;
 
 /// The verdict on an aligned pair that is not a copy by its overlaps or by alignment of both texts:
-/// another edition of the story (`version`), a different article sharing a passage (`partial`), or
-/// neither.
-fn edition_or_passage(al: &Alignment) -> Option<(Kind, f64)> {
+/// another edition of the story (`version`: the shorter text covered to `version_shorter`, the
+/// longer to `version_longer`, and a shared passage of `version_passage_words` in two sentences or
+/// more: an edition keeps runs of the story's sentences where separately written articles share
+/// scattered quotes), a different article sharing a passage of `partial_passage_words` in three
+/// sentences or more (`partial`: several paragraphs, beyond a quote or two), or neither.
+fn edition_or_passage(al: &Alignment, config: &Config) -> Option<(Kind, f64)> {
     let (shorter, longer) = (
         al.covered_a.max(al.covered_b),
         al.covered_a.min(al.covered_b),
     );
     let passage = &al.passage;
-    if shorter >= VERSION_SHORTER
-        && longer >= VERSION_LONGER
-        && passage.words >= VERSION_PASSAGE_WORDS
+    if shorter >= config.version_shorter
+        && longer >= config.version_longer
+        && passage.words >= config.version_passage_words
         && passage.narrative >= PASSAGE_NARRATIVE_WORDS
         && passage.sentences >= 2
     {
         Some((Kind::Version, shorter))
-    } else if passage.words >= PARTIAL_PASSAGE_WORDS
+    } else if passage.words >= config.partial_passage_words
         && passage.narrative >= PASSAGE_NARRATIVE_WORDS
         && passage.sentences >= PARTIAL_PASSAGE_SENTENCES
     {
@@ -308,7 +298,7 @@ pub fn judge(m: Measures, config: &Config) -> Option<Verdict> {
         if aligned_copy {
             (copy_kind, both)
         } else {
-            edition_or_passage(al)?
+            edition_or_passage(al, config)?
         }
     };
     Some(Verdict {
@@ -446,5 +436,92 @@ mod tests {
             None,
             "three words are too few"
         );
+    }
+}
+
+/// End-to-end checks of the kinds on small real-style corpora in `fixtures/`.
+#[cfg(test)]
+mod corpus_tests {
+    use crate::{Config, Corpus, Deduper, Document, Kind, NoProgress};
+
+    /// The pairs `dedupe` finds in a JSONL fixture, as `(id, id, kind)`.
+    fn pairs(jsonl: &str) -> Vec<(String, String, Kind)> {
+        let corpus = Corpus::from_documents(jsonl.lines().map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("fixture line");
+            Document::new(
+                v["id"].as_str().expect("id"),
+                v["text"].as_str().expect("text"),
+            )
+        }));
+        let outcome = Deduper::new(Config::default())
+            .expect("default config")
+            .run(&corpus, &NoProgress);
+        outcome
+            .pairs
+            .iter()
+            .map(|p| {
+                (
+                    corpus.get(p.a).id.clone(),
+                    corpus.get(p.b).id.clone(),
+                    p.verdict.kind,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn short_chinese_and_japanese_reprints_pair_and_different_articles_do_not() {
+        let found = pairs(include_str!("../fixtures/cjk.jsonl"));
+        let linked: Vec<(&str, &str)> = found
+            .iter()
+            .map(|(a, b, _)| (a.as_str(), b.as_str()))
+            .collect();
+        assert_eq!(
+            linked,
+            [("zh-a", "zh-a-edit"), ("ja-a", "ja-a-edit")],
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn filled_in_templates_do_not_pair_but_corrected_refilings_do() {
+        // Eight bond notices from one template (issuer, amount, coupon, dates, banks differ), a
+        // corrected re-filing of one and a trimmed version of another.
+        let found = pairs(include_str!("../fixtures/templates/bond-notices.jsonl"));
+        let linked: Vec<(&str, &str)> = found
+            .iter()
+            .map(|(a, b, _)| (a.as_str(), b.as_str()))
+            .collect();
+        assert_eq!(
+            linked,
+            [("bond-1", "bond-1-corrected"), ("bond-5", "bond-5-trimmed")]
+        );
+        assert!(found.iter().all(|(_, _, kind)| *kind != Kind::Spun));
+    }
+
+    /// Real Helsinki bodies (2018, stripped): two editions of one Washington Post story and two of
+    /// an AP story (each side with paragraphs of its own), a preview embedding a three-paragraph
+    /// AP brief, and a Reuters brief and a Fox News story that share only a quoted tweet.
+    #[test]
+    fn editions_are_versions_a_shared_brief_is_partial_and_a_shared_tweet_is_nothing() {
+        let found = pairs(include_str!("../fixtures/realnews/kinds.jsonl"));
+        let want = [
+            ("h1070", "h6949", Kind::Version),
+            ("h2165", "h14088", Kind::Partial),
+            ("h4273", "h10315", Kind::Version),
+        ];
+        let got: Vec<(&str, &str, Kind)> = found
+            .iter()
+            .map(|(a, b, k)| (a.as_str(), b.as_str(), *k))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn reuters_earnings_briefs_are_one_template_and_make_no_pair() {
+        let found = pairs(include_str!(
+            "../fixtures/templates/reuters-earnings-briefs-80.jsonl"
+        ));
+        assert!(found.is_empty(), "{found:?}");
     }
 }

@@ -338,7 +338,7 @@ pub fn line_key(line: &str, scratch: &mut String) -> LineKey {
         hash: xxh3_64(scratch.as_bytes()),
         words: u32::try_from(words).unwrap_or(u32::MAX),
         bytes: u32::try_from(line.len()).unwrap_or(u32::MAX),
-        prose: words >= SENTENCE_WORDS && is_prose(line),
+        prose: words >= SENTENCE_WORDS && reads_as_prose(line, words),
         figures: u32::try_from(figures).unwrap_or(u32::MAX),
     }
 }
@@ -353,15 +353,23 @@ pub const PROSE_WORDS: usize = 15;
 /// Whether a line reads as prose of an article: it has [`SENTENCE_WORDS`] words or more, ends a
 /// sentence (a stop, `!`, `?` or `…`, perhaps before closing quotes or brackets) or holds two full stops before
 /// spaces (a paragraph cut short), holds no web address and no
-/// menu separator, and at least two in five of its words begin in lower case (link text and
+/// menu separator, and at most three in five of its words begin with a capital (link text and
 /// headline lists are title case).
 pub fn is_prose(line: &str) -> bool {
+    reads_as_prose(line, count_words(&crate::normalize::normalize(line)))
+}
+
+/// [`is_prose`] of a line of `words` words (as counted in its normalised text, where scripts
+/// without spaces have a word per character).
+fn reads_as_prose(line: &str, words: usize) -> bool {
     // A stop, `!`, `?` or `…`, perhaps inside closing quotes or brackets; a headline may end in a
     // quote ("… off to a 'very, very good start'") but not in a stop.
     let ends_sentence = line
         .trim_end()
         .trim_end_matches(['"', '\'', '\u{201D}', '\u{2019}', ')'])
-        .ends_with(['.', '!', '?', '\u{2026}']);
+        .ends_with([
+            '.', '!', '?', '\u{2026}', '\u{3002}', '\u{FF01}', '\u{FF1F}',
+        ]);
     // A paragraph cut short (a teaser, a scraped page's truncated text) still holds sentences.
     let sentences_inside = line.matches(". ").take(2).count() == 2;
     if !(ends_sentence || sentences_inside)
@@ -371,12 +379,13 @@ pub fn is_prose(line: &str) -> bool {
     {
         return false;
     }
-    let (mut lower, mut all) = (0usize, 0usize);
+    // Title case marks headlines and link text; scripts without case are not title case.
+    let (mut capitalised, mut all) = (0usize, 0usize);
     for word in crate::shingle::words(line) {
         all += 1;
-        lower += usize::from(word.chars().next().is_some_and(char::is_lowercase));
+        capitalised += usize::from(word.chars().next().is_some_and(char::is_uppercase));
     }
-    all >= SENTENCE_WORDS && lower * 5 >= all * 2
+    words >= SENTENCE_WORDS && capitalised * 5 <= all * 3
 }
 
 /// What stripping needs to know of one line, wherever it stands: the rule it matches, its learning
