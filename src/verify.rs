@@ -442,10 +442,10 @@ mod tests {
 /// End-to-end checks of the kinds on small real-style corpora in `fixtures/`.
 #[cfg(test)]
 mod corpus_tests {
-    use crate::{Config, Corpus, Deduper, Document, Kind, NoProgress};
+    use crate::{Config, Corpus, Deduper, Document, Kind, NoProgress, Outcome};
 
-    /// The pairs `dedupe` finds in a JSONL fixture, as `(id, id, kind)`.
-    fn pairs(jsonl: &str) -> Vec<(String, String, Kind)> {
+    /// A fixture's corpus (JSONL) and what `dedupe` makes of it.
+    fn run(jsonl: &str) -> (Corpus, Outcome) {
         let corpus = Corpus::from_documents(jsonl.lines().map(|line| {
             let v: serde_json::Value = serde_json::from_str(line).expect("fixture line");
             Document::new(
@@ -456,6 +456,15 @@ mod corpus_tests {
         let outcome = Deduper::new(Config::default())
             .expect("default config")
             .run(&corpus, &NoProgress);
+        // The summary's table of top clusters counts every kind (it once had room for four).
+        let mut summary = Vec::new();
+        crate::report::write_top_clusters(&mut summary, &corpus, &outcome, 5).expect("in memory");
+        (corpus, outcome)
+    }
+
+    /// The pairs `dedupe` finds in a JSONL fixture, as `(id, id, kind)`.
+    fn pairs(jsonl: &str) -> Vec<(String, String, Kind)> {
+        let (corpus, outcome) = run(jsonl);
         outcome
             .pairs
             .iter()
@@ -515,6 +524,10 @@ mod corpus_tests {
             .map(|(a, b, k)| (a.as_str(), b.as_str(), *k))
             .collect();
         assert_eq!(got, want);
+        // A partial pair joins no cluster: the two editions make the only groups.
+        let (_, outcome) = run(include_str!("../fixtures/realnews/kinds.jsonl"));
+        assert_eq!(outcome.clusters.len(), 2);
+        assert!(outcome.clusters.iter().all(|c| c.members.len() == 2));
     }
 
     #[test]

@@ -331,9 +331,7 @@ pub fn line_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
 pub fn line_key(line: &str, scratch: &mut String) -> LineKey {
     normalize_into(line, scratch);
     let words = count_words(scratch);
-    let figures = crate::shingle::words(scratch)
-        .filter(|w| w.as_bytes()[0].is_ascii_digit())
-        .count();
+    let figures = figures(scratch.as_bytes());
     LineKey {
         hash: xxh3_64(scratch.as_bytes()),
         words: u32::try_from(words).unwrap_or(u32::MAX),
@@ -341,6 +339,20 @@ pub fn line_key(line: &str, scratch: &mut String) -> LineKey {
         prose: words >= SENTENCE_WORDS && reads_as_prose(line, words),
         figures: u32::try_from(figures).unwrap_or(u32::MAX),
     }
+}
+
+/// The words of normalised text that begin with a digit, counted off its bytes: a digit after a
+/// byte that is not an ASCII letter or digit (nor part of a multi-byte character).
+fn figures(text: &[u8]) -> usize {
+    let mut previous = b' ';
+    let mut n = 0;
+    for &b in text {
+        n += usize::from(
+            b.is_ascii_digit() && !(previous.is_ascii_alphanumeric() || previous >= 0x80),
+        );
+        previous = b;
+    }
+    n
 }
 
 /// A line of prose has at least this many words: a sentence, not a label or a link.
@@ -371,19 +383,25 @@ fn reads_as_prose(line: &str, words: usize) -> bool {
             '.', '!', '?', '\u{2026}', '\u{3002}', '\u{FF01}', '\u{FF1F}',
         ]);
     // A paragraph cut short (a teaser, a scraped page's truncated text) still holds sentences.
-    let sentences_inside = line.matches(". ").take(2).count() == 2;
-    if !(ends_sentence || sentences_inside)
+    if !(ends_sentence || line.matches(". ").nth(1).is_some())
         || line.contains("http")
         || line.contains("www.")
         || line.contains(" | ")
     {
         return false;
     }
-    // Title case marks headlines and link text; scripts without case are not title case.
+    // Title case marks headlines and link text; scripts without case are not title case. Words
+    // are counted off the bytes: a run of letters, digits or non-ASCII bytes, capitalised if it
+    // begins with an ASCII capital.
     let (mut capitalised, mut all) = (0usize, 0usize);
-    for word in crate::shingle::words(line) {
-        all += 1;
-        capitalised += usize::from(word.chars().next().is_some_and(char::is_uppercase));
+    let mut in_word = false;
+    for &b in line.as_bytes() {
+        let word_byte = b.is_ascii_alphanumeric() || b >= 0x80;
+        if word_byte && !in_word {
+            all += 1;
+            capitalised += usize::from(b.is_ascii_uppercase());
+        }
+        in_word = word_byte;
     }
     words >= SENTENCE_WORDS && capitalised * 5 <= all * 3
 }

@@ -158,7 +158,7 @@ impl Chart {
         for pair in &outcome.pairs {
             let v = &pair.verdict;
             let Some(k) = stacked.iter().position(|&k| k == v.kind) else {
-                exact += 1;
+                exact += usize::from(v.kind == Kind::Exact);
                 continue;
             };
             let bin = ((v.score * CHART_BINS as f64) as usize).min(CHART_BINS - 1);

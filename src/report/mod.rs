@@ -333,7 +333,7 @@ pub fn write_top_clusters(
     if top.is_empty() {
         return Ok(());
     }
-    let mut kinds: Vec<[usize; 4]> = vec![[0; 4]; top.len()];
+    let mut kinds: Vec<[usize; Kind::ALL.len()]> = vec![[0; Kind::ALL.len()]; top.len()];
     let canonical: HashMap<DocId, usize> = top
         .iter()
         .enumerate()
