@@ -55,7 +55,9 @@ warning naming file and line, and counted in the summary; --strict makes the fir
 Without --pairs, --clusters or --keep, the pairs are written to stdout as JSON Lines.",
         after_help = "Output:\n  \
   pairs     one JSON object a line: {\"a\", \"b\", \"kind\", \"score\", \"jaccard\", \"containment\"}\n            \
-kind is exact, near_duplicate, excerpt or spun; score is in [0, 1]\n  \
+kind is exact, near_duplicate, excerpt, spun, version (another edition of the\n            \
+story) or partial (different articles sharing several paragraphs: reported, never\n            \
+clustered); score is in [0, 1]\n  \
   clusters  {\"clusters\": [{\"canonical\", \"reason\", \"size\", \"members\": [{\"id\", \"kind\", \"score\"}]}]}\n  \
   keep      the input records of every canonical document and every document with no copy\n  \
   report    one HTML file for editors: overview, groups of copies, each copy beside its original\n\n\

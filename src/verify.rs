@@ -526,6 +526,11 @@ mod corpus_tests {
         assert_eq!(got, want);
         // A partial pair joins no cluster: the two editions make the only groups.
         let (_, outcome) = run(include_str!("../fixtures/realnews/kinds.jsonl"));
+        // The pairs file shows the shared passage of a partial pair: the AP brief's five sentences.
+        let partial = &outcome.pairs[1];
+        let record = crate::report::VerdictRecord::new(&partial.verdict);
+        let passage = record.passage.expect("a partial pair's passage");
+        assert_eq!((passage.sentences, passage.words), (5, 118));
         assert_eq!(outcome.clusters.len(), 2);
         assert!(outcome.clusters.iter().all(|c| c.members.len() == 2));
     }

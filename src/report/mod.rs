@@ -135,6 +135,10 @@ pub struct VerdictRecord {
     /// Share of numbers and names the two texts agree on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub immutables: Option<f64>,
+    /// For a `version` or `partial` pair, the longest passage the two share: its first and last
+    /// sentence in each text (as the report numbers sentences), its sentences and words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passage: Option<crate::align::Passage>,
 }
 
 impl VerdictRecord {
@@ -154,6 +158,12 @@ impl VerdictRecord {
             edit_rate: al.map(|a| round4(a.edit_rate)),
             swapped_sentences: al.map(|a| round4(a.swapped_sentences)),
             immutables: al.map(|a| round4(a.immutables)),
+            passage: al
+                .filter(|_| matches!(v.kind, Kind::Version | Kind::Partial))
+                .map(|a| crate::align::Passage {
+                    share: round4(a.passage.share),
+                    ..a.passage
+                }),
         }
     }
 }
