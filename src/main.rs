@@ -80,7 +80,7 @@ it, as `id<TAB>rule<TAB>text`.")]
 Both files are stripped of boilerplate by the rules (learning needs a corpus), then measured as \
 `dedupe` measures a candidate pair: word-shingle overlap, content-word overlap, and a sentence \
 alignment, which is shown sentence by sentence. The exit status is 0 if they are copies, 1 if not \
-(2 on errors), so scripts can test it.")]
+(a `partial` pair, two articles sharing a passage, is not), 2 on errors, so scripts can test it.")]
     Compare(CompareArgs),
 
     /// Make the editors' HTML report from an earlier run's --pairs and --clusters files.
@@ -556,11 +556,18 @@ fn compare(args: &CompareArgs) -> Result<Status> {
         explain::write_comparison(&mut out, &a, &b, &cmp)?;
     }
     out.flush()?;
-    Ok(if cmp.verdict.is_some() {
-        Status::Done
-    } else {
-        Status::NotCopies
-    })
+    // A `partial` pair shares a passage but is two different articles: not copies.
+    Ok(
+        if cmp
+            .verdict
+            .as_ref()
+            .is_some_and(|v| v.kind.joins_clusters())
+        {
+            Status::Done
+        } else {
+            Status::NotCopies
+        },
+    )
 }
 
 /// mimalloc: a run makes millions of small allocations from both threads (shingle sets, sentence

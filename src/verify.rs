@@ -531,6 +531,22 @@ mod corpus_tests {
         let record = crate::report::VerdictRecord::new(&partial.verdict);
         let passage = record.passage.expect("a partial pair's passage");
         assert_eq!((passage.sentences, passage.words), (5, 118));
+        // `compare` says so too: not copies, but a shared passage.
+        let docs: Vec<Document> = include_str!("../fixtures/realnews/kinds.jsonl")
+            .lines()
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).expect("fixture line");
+                Document::new(
+                    v["id"].as_str().expect("id"),
+                    v["text"].as_str().expect("text"),
+                )
+            })
+            .filter(|d| d.id == "h2165" || d.id == "h14088")
+            .collect();
+        let deduper = Deduper::new(Config::default()).expect("default config");
+        let cmp = deduper.compare(&docs[0], &docs[1]);
+        let record = crate::report::explain::ComparisonRecord::new(&docs[0], &docs[1], &cmp);
+        assert_eq!((record.copies, record.kind), (false, Some(Kind::Partial)));
         assert_eq!(outcome.clusters.len(), 2);
         assert!(outcome.clusters.iter().all(|c| c.members.len() == 2));
     }

@@ -78,7 +78,10 @@ impl<'a> ComparisonRecord<'a> {
         ComparisonRecord {
             a: &a.id,
             b: &b.id,
-            copies: cmp.verdict.is_some(),
+            copies: cmp
+                .verdict
+                .as_ref()
+                .is_some_and(|v| v.kind.joins_clusters()),
             kind: cmp.verdict.as_ref().map(|v| v.kind),
             score: cmp.verdict.as_ref().map(|v| v.score),
             measures: &cmp.measures,
@@ -103,6 +106,14 @@ pub fn write_comparison(
     let record = ComparisonRecord::new(a, b, cmp);
     let m = &cmp.measures;
     match &cmp.verdict {
+        Some(v) if !v.kind.joins_clusters() => writeln!(
+            out,
+            "{} and {} are different articles sharing a passage: {} (score {:.2})",
+            a.id,
+            b.id,
+            v.kind.as_str(),
+            v.score
+        )?,
         Some(v) => writeln!(
             out,
             "{} and {} are copies: {} (score {:.2})",
