@@ -37,7 +37,8 @@ pub struct LineKey {
     /// Whether the line reads as a paragraph of prose (see
     /// [`is_prose`](crate::boilerplate::is_prose)).
     pub prose: bool,
-    /// Words in the line that begin with a digit: figures.
+    /// Words in the line that begin with a digit: figures (counted only in lines that are not
+    /// prose).
     pub figures: u32,
 }
 
@@ -231,7 +232,7 @@ impl LearnedChrome {
 
 /// A prose line printed by this many sources or more (none holding half its documents) is article
 /// text. Three: a site's chrome is one source's, or a network's few sister sites'; on the Helsinki
-/// pages, AP paragraphs the block test learned stand in 4 to 21 outlets.
+/// pages, the AP paragraphs the block test learned stand in 7 to 14 outlets each.
 pub const CROSS_SOURCES: usize = 3;
 
 /// The distinct hashes of some lines, sorted.

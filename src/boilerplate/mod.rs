@@ -331,12 +331,18 @@ pub fn line_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
 pub fn line_key(line: &str, scratch: &mut String) -> LineKey {
     normalize_into(line, scratch);
     let words = count_words(scratch);
-    let figures = figures(scratch.as_bytes());
+    let prose = words >= SENTENCE_WORDS && reads_as_prose(line, words);
+    // Figures only matter to a page without prose (see `without_textless_page`).
+    let figures = if prose {
+        0
+    } else {
+        figures(scratch.as_bytes())
+    };
     LineKey {
         hash: xxh3_64(scratch.as_bytes()),
         words: u32::try_from(words).unwrap_or(u32::MAX),
         bytes: u32::try_from(line.len()).unwrap_or(u32::MAX),
-        prose: words >= SENTENCE_WORDS && reads_as_prose(line, words),
+        prose,
         figures: u32::try_from(figures).unwrap_or(u32::MAX),
     }
 }
