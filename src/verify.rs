@@ -225,7 +225,9 @@ const PARTIAL_PASSAGE_SENTENCES: usize = 3;
 /// longer to `version_longer`, and a shared passage of `version_passage_words` in two sentences or
 /// more: an edition keeps runs of the story's sentences where separately written articles share
 /// scattered quotes), a different article sharing a passage of `partial_passage_words` in three
-/// sentences or more (`partial`: several paragraphs, beyond a quote or two), or neither.
+/// sentences or more (`partial`: several paragraphs, beyond a quote or two), or neither. A version
+/// must agree on numbers and names as every copy found by alignment must (`align_immutables`): two
+/// items filled in from one template share long runs of wording but not their figures and issuers.
 fn edition_or_passage(al: &Alignment, config: &Config) -> Option<(Kind, f64)> {
     let (shorter, longer) = (
         al.covered_a.max(al.covered_b),
@@ -237,6 +239,7 @@ fn edition_or_passage(al: &Alignment, config: &Config) -> Option<(Kind, f64)> {
         && passage.words >= config.version_passage_words
         && passage.narrative >= PASSAGE_NARRATIVE_WORDS
         && passage.sentences >= 2
+        && al.immutables >= config.align_immutables
     {
         Some((Kind::Version, shorter))
     } else if passage.words >= config.partial_passage_words
@@ -408,6 +411,31 @@ mod tests {
             let got = judge(m.clone(), &config).map(|v| v.kind);
             assert_eq!(got, want, "{m:?}");
         }
+    }
+
+    #[test]
+    fn editions_and_shared_passages_are_judged_by_the_passage() {
+        let config = Config::default();
+        let with = |shorter: f64, longer: f64, words: usize, narrative: usize, immutables: f64| {
+            let mut al = aligned(0.0, 0.0, immutables).expect("an alignment");
+            (al.covered_a, al.covered_b) = (shorter, longer);
+            al.edit_rate = 0.5;
+            al.passage = crate::align::Passage {
+                sentences: 4,
+                words,
+                narrative,
+                ..Default::default()
+            };
+            judge(measures(0.1, 0.4, Some(al)), &config).map(|v| v.kind)
+        };
+        assert_eq!(with(0.7, 0.3, 120, 60, 0.8), Some(Kind::Version));
+        // Only quotes shared: no narrative, nothing.
+        assert_eq!(with(0.7, 0.3, 120, 0, 0.8), None);
+        // A template's items: long shared wording, figures and names apart.
+        assert_eq!(with(0.7, 0.3, 120, 60, 0.2), Some(Kind::Partial));
+        // A brief inside a long live file: a partial pair.
+        assert_eq!(with(0.7, 0.05, 120, 60, 0.8), Some(Kind::Partial));
+        assert_eq!(with(0.7, 0.05, 50, 30, 0.8), None);
     }
 
     #[test]
