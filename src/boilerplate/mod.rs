@@ -396,20 +396,15 @@ fn reads_as_prose(line: &str, words: usize) -> bool {
     {
         return false;
     }
-    // Title case marks headlines and link text; scripts without case are not title case. Words
-    // are counted off the bytes: a run of letters, digits or non-ASCII bytes, capitalised if it
-    // begins with an ASCII capital.
-    let (mut capitalised, mut all) = (0usize, 0usize);
-    let mut in_word = false;
-    for &b in line.as_bytes() {
-        let word_byte = b.is_ascii_alphanumeric() || b >= 0x80;
-        if word_byte && !in_word {
-            all += 1;
-            capitalised += usize::from(b.is_ascii_uppercase());
-        }
-        in_word = word_byte;
-    }
-    words >= SENTENCE_WORDS && capitalised * 5 <= all * 3
+    // Title case marks headlines and link text; scripts without case are not title case. A word
+    // is capitalised if it begins the line or follows a space with an ASCII capital (found by
+    // memchr: this runs on every distinct line of a corpus).
+    let bytes = line.as_bytes();
+    let capitalised = usize::from(bytes.first().is_some_and(u8::is_ascii_uppercase))
+        + memchr::memchr_iter(b' ', bytes)
+            .filter(|&i| bytes.get(i + 1).is_some_and(u8::is_ascii_uppercase))
+            .count();
+    words >= SENTENCE_WORDS && capitalised * 5 <= words * 3
 }
 
 /// What stripping needs to know of one line, wherever it stands: the rule it matches, its learning
