@@ -92,6 +92,9 @@ pub struct Profile {
     spans: Vec<(u32, u32)>,
     /// Word index ranges of the sentences.
     sentences: Vec<Range<u32>>,
+    /// Per sentence, whether it is quoted (wholly or in part, between double quotes): what separate
+    /// articles on one event share without copying each other.
+    quoted: Vec<bool>,
     /// Per sentence, its sorted, deduplicated content hashes, as ranges into `content`.
     content_ranges: Vec<Range<u32>>,
     content: Vec<u64>,
@@ -250,23 +253,44 @@ impl ProfileBuilder {
         let offset = p.text.len();
         p.text.push_str(normalized);
         // One pass over the line's words: a sentence ends where the gap before a word ends one.
-        let mut sentence = Sentence::start(p);
-        let mut previous_end = None;
+        let mut sentence = Sentence::start(p, false);
+        let mut previous: Option<&[u8]> = None;
+        let mut previous_end = 0;
         let bytes = normalized.as_bytes();
+        // Whether the text read is inside double quotes (only lines with one are followed).
+        let has_quotes = memchr::memchr(b'"', bytes).is_some();
+        let mut in_quotes = false;
         for span in word_spans(normalized) {
             let (start, word) = (span.start, &bytes[span]);
-            let gap = previous_end.map(|end| &bytes[end..start]);
-            if gap.is_some_and(ends_sentence) {
-                sentence.end(p);
-                sentence = Sentence::start(p);
+            // Quote marks in the gap: those before its first space close or stand in the sentence
+            // read so far, those after it open the next one.
+            let (mut closing, mut opening) = (0, 0);
+            if has_quotes {
+                let gap = &bytes[previous_end..start];
+                let space = gap
+                    .iter()
+                    .position(u8::is_ascii_whitespace)
+                    .unwrap_or(gap.len());
+                let marks = |part: &[u8]| part.iter().filter(|&&b| b == b'"').count();
+                (closing, opening) = (marks(&gap[..space]), marks(&gap[space..]));
+                in_quotes ^= (closing + opening) % 2 == 1;
             }
-            previous_end = Some(start + word.len());
+            let gap = previous.map(|before| (before, &bytes[previous_end..start]));
+            if gap.is_some_and(|(before, gap)| ends_sentence(before, gap)) {
+                sentence.quoted |= closing > 0;
+                sentence.end(p);
+                sentence = Sentence::start(p, in_quotes || opening > 0);
+            } else {
+                sentence.quoted |= closing + opening > 0;
+            }
+            previous = Some(word);
+            previous_end = start + word.len();
             let hash = hash_word_bytes(word);
             // In place, the line's word is at the same bytes (and ASCII, so a `str` there too).
             // Most words are not capitalised: that is tested first.
             if in_place
                 && line.as_bytes()[start].is_ascii_uppercase()
-                && gap.is_some_and(|gap| !opens_sentence(gap))
+                && gap.is_some_and(|(before, gap)| !opens_sentence(before, gap))
                 && is_name(&line[start..start + word.len()])
             {
                 p.names.push(hash);
@@ -280,7 +304,8 @@ impl ProfileBuilder {
                 p.content.push(hash);
             }
         }
-        if previous_end.is_some() {
+        if previous.is_some() {
+            sentence.quoted |= has_quotes && bytes[previous_end..].contains(&b'"');
             sentence.end(p);
         }
     }
@@ -292,6 +317,15 @@ impl ProfileBuilder {
             list.dedup();
         }
         p.sentence_keys.sort_unstable();
+        // A statement the text quotes somewhere is a quote wherever it repeats it (an embedded
+        // tweet below the paragraph quoting it).
+        for same in p.sentence_keys.chunk_by(|x, y| x.0 == y.0) {
+            if same.len() > 1 && same.iter().any(|&(_, i)| p.quoted[i as usize]) {
+                for &(_, i) in same {
+                    p.quoted[i as usize] = true;
+                }
+            }
+        }
         p.by_word = SentencesByWord::with_capacity(p.content.len());
         for (i, r) in p.content_ranges.iter().enumerate() {
             let content = &p.content[r.start as usize..r.end as usize];
@@ -310,13 +344,15 @@ impl ProfileBuilder {
 struct Sentence {
     first_word: u32,
     first_content: usize,
+    quoted: bool,
 }
 
 impl Sentence {
-    fn start(p: &Profile) -> Sentence {
+    fn start(p: &Profile, quoted: bool) -> Sentence {
         Sentence {
             first_word: p.hashes.len() as u32,
             first_content: p.content.len(),
+            quoted,
         }
     }
 
@@ -328,6 +364,7 @@ impl Sentence {
         p.sentence_keys
             .push((sentence_key(&p.hashes[words.start as usize..]), i));
         p.sentences.push(words);
+        p.quoted.push(self.quoted);
         let from = self.first_content;
         p.content[from..].sort_unstable();
         let mut unique = from;
@@ -369,28 +406,79 @@ pub fn sentences(line: &str) -> impl Iterator<Item = Range<usize>> + '_ {
         .peekable();
     std::iter::from_fn(move || {
         let first = words.next()?;
-        let mut end = first.end;
+        let (mut last, mut end) = (first.start, first.end);
         while let Some(next) = words.peek() {
-            if ends_sentence(&line.as_bytes()[end..next.start]) {
+            if ends_sentence(
+                &line.as_bytes()[last..end],
+                &line.as_bytes()[end..next.start],
+            ) {
                 break;
             }
-            end = next.end;
+            (last, end) = (next.start, next.end);
             words.next();
         }
         Some(first.start..end)
     })
 }
 
-/// Whether the text between two words of a line ends a sentence.
-fn ends_sentence(gap: &[u8]) -> bool {
+/// Whether the text between two words of a line (`gap`, after the word `before`) ends a sentence: it
+/// holds `.`, `!`, `?`, `;` or `:`, unless its only stop is a full stop that does not end one (see
+/// [`is_inner_stop`]).
+fn ends_sentence(before: &[u8], gap: &[u8]) -> bool {
     gap.iter()
         .any(|b| matches!(b, b'.' | b'!' | b'?' | b';' | b':'))
+        && !is_inner_stop(before, gap)
 }
 
 /// Whether the text between two words puts the second at the start of a sentence, for names: a full
-/// stop, `!` or `?` (after `;` or `:` a capitalised word is still a name).
-fn opens_sentence(gap: &[u8]) -> bool {
-    gap.iter().any(|b| matches!(b, b'.' | b'!' | b'?'))
+/// stop, `!` or `?` (after `;` or `:` a capitalised word is still a name, and so it is after an
+/// abbreviation: "Gen. Votel").
+fn opens_sentence(before: &[u8], gap: &[u8]) -> bool {
+    gap.iter().any(|b| matches!(b, b'.' | b'!' | b'?')) && !is_inner_stop(before, gap)
+}
+
+/// Whether a gap between words whose only mark is a full stop leaves the sentence open: a stop
+/// inside a token ("U.S", "3.5", "nytimes.com": no space after it), or the stop of an initial
+/// ("J. Edgar", "U.S. officials") or of a common abbreviation of a title or month ("Mr.", "Gen.",
+/// "Sen.", "Sept.") before the next word. A bracket after the stop does not matter ("U.S.)"); a
+/// closing double quote or any other sentence mark ends the sentence.
+fn is_inner_stop(before: &[u8], gap: &[u8]) -> bool {
+    let Some(dot) = gap.iter().position(|&b| b == b'.') else {
+        return false;
+    };
+    let rest = &gap[dot + 1..];
+    if gap[..dot]
+        .iter()
+        .chain(rest)
+        .any(|b| matches!(b, b'.' | b'!' | b'?' | b';' | b':'))
+    {
+        return false;
+    }
+    if gap == b"." {
+        return true;
+    }
+    // A closing quote after the stop ends a quoted sentence, whatever stands before it.
+    dot == 0 && !rest.contains(&b'"') && (is_initial(before) || is_abbreviation(before))
+}
+
+/// A single letter: an initial, or one letter of an abbreviation such as "U.S.".
+fn is_initial(word: &[u8]) -> bool {
+    word.len() == 1 && word[0].is_ascii_alphabetic()
+}
+
+/// Abbreviations written with a full stop that names or numbers follow (compared without case).
+const ABBREVIATIONS: [&str; 36] = [
+    "mr", "mrs", "ms", "dr", "prof", "gen", "sen", "rep", "gov", "lt", "col", "sgt", "capt",
+    "cmdr", "adm", "maj", "cpl", "pvt", "st", "jr", "sr", "rev", "hon", "pres", "supt", "det",
+    "ft", "mt", "jan", "feb", "aug", "sept", "oct", "nov", "dec", "vs",
+];
+
+/// Whether a word is one of [`ABBREVIATIONS`].
+fn is_abbreviation(word: &[u8]) -> bool {
+    (2..=4).contains(&word.len())
+        && ABBREVIATIONS
+            .iter()
+            .any(|a| a.as_bytes().eq_ignore_ascii_case(word))
 }
 
 /// Whether a word (not starting a sentence) is a name: capitalised, with no digit.
@@ -411,12 +499,14 @@ fn names_into(line: &str, out: &mut Vec<u64>) {
     let mut scratch = String::new();
     let mut sentence_start = true;
     let mut pos = 0usize;
+    let mut before: &[u8] = b"";
     for word in words(line) {
         let start = word.as_ptr() as usize - line.as_ptr() as usize;
-        if opens_sentence(&line.as_bytes()[pos..start]) {
+        if opens_sentence(before, &line.as_bytes()[pos..start]) {
             sentence_start = true;
         }
         pos = start + word.len();
+        before = word.as_bytes();
         if !sentence_start && is_name(word) {
             normalize_into(word, &mut scratch);
             out.push(hash_word(&scratch));
@@ -494,6 +584,84 @@ pub struct Alignment {
     /// three or more); 1 where there are too few to judge. Spinners keep both; two briefs from one
     /// template share names ("Monday", "London") but not their figures.
     pub immutables: f64,
+    /// The longest passage the two texts share: a run of closely aligned sentences standing in the
+    /// same order in both (see [`Passage`]).
+    pub passage: Passage,
+}
+
+/// A passage two texts share: consecutive sentences of each, aligned pairwise at a similarity of at
+/// least [`PASSAGE_SIMILARITY`], each next pair at most [`PASSAGE_STEP`] sentences on from the last
+/// in both texts (an editor may insert or drop a sentence between shared ones). A run of quotes
+/// two articles both report is short; several paragraphs of one wire story are long.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Passage {
+    /// Its first and last sentence in the first text.
+    pub a: (usize, usize),
+    /// Its first and last sentence in the second text.
+    pub b: (usize, usize),
+    /// Aligned sentences in it.
+    pub sentences: usize,
+    /// Words of the first text's sentences in it.
+    pub words: usize,
+    /// The words of those sentences that are not quoted in either text: the passage's narrative.
+    pub narrative: usize,
+    /// Its words over the words of the shorter text.
+    pub share: f64,
+}
+
+/// Sentences aligned at least this closely can make up a shared passage.
+pub const PASSAGE_SIMILARITY: f64 = 0.8;
+
+/// A shared passage goes on where the next aligned pair stands at most this many sentences on.
+pub const PASSAGE_STEP: usize = 2;
+
+/// The longest shared passage (by words) of some aligned pairs, in the first text's order.
+fn longest_passage(a: &Profile, b: &Profile, pairs: &[SentencePair]) -> Passage {
+    // Quoted sentences count as words of the passage but not as its narrative: two articles
+    // quoting the same statement in the same order share no narrative.
+    let words = |p: &SentencePair| a.sentences[p.a].len();
+    let narrative = |p: &SentencePair| {
+        if a.quoted[p.a] || b.quoted[p.b] {
+            0
+        } else {
+            words(p)
+        }
+    };
+    let (mut best, mut current) = (Passage::default(), Passage::default());
+    let mut last: Option<&SentencePair> = None;
+    for p in pairs.iter().filter(|p| p.similarity >= PASSAGE_SIMILARITY) {
+        let follows = last.is_some_and(|l| {
+            (1..=PASSAGE_STEP).contains(&p.a.wrapping_sub(l.a))
+                && (1..=PASSAGE_STEP).contains(&p.b.wrapping_sub(l.b))
+        });
+        if follows {
+            current.a.1 = p.a;
+            current.b.1 = p.b;
+            current.sentences += 1;
+            current.words += words(p);
+            current.narrative += narrative(p);
+        } else {
+            current = Passage {
+                a: (p.a, p.a),
+                b: (p.b, p.b),
+                sentences: 1,
+                words: words(p),
+                narrative: narrative(p),
+                share: 0.0,
+            };
+        }
+        if current.words > best.words {
+            best = current;
+        }
+        last = Some(p);
+    }
+    let shorter = a.hashes.len().min(b.hashes.len());
+    best.share = if shorter == 0 {
+        0.0
+    } else {
+        (best.words as f64 / shorter as f64).min(1.0)
+    };
+    best
 }
 
 impl Alignment {
@@ -619,6 +787,7 @@ pub fn align(a: &Profile, b: &Profile) -> Alignment {
         edit_rate: share(edits.changed, edits.compared),
         swapped_sentences: share(confident.swapped_sentences, confident.pairs),
         immutables: agreement(&a.numbers, &b.numbers, 2).min(agreement(&a.names, &b.names, 3)),
+        passage: longest_passage(a, b, &pairs),
         pairs,
     }
 }
@@ -1004,6 +1173,89 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
     }
 
     #[test]
+    fn sentences_are_not_cut_at_abbreviations_initials_or_decimals() {
+        // (text, its sentences as the profile and the report split it)
+        let cases: [(&str, &[&str]); 8] = [
+            (
+                "Russia meddled in the 2016 U.S. presidential election, U.S. officials said.",
+                &["russia meddled in the 2016 u.s. presidential election, u.s. officials said"],
+            ),
+            (
+                "Mr. Trump met Gen. Joseph Votel and Sen. John McCain. They spoke.",
+                &[
+                    "mr. trump met gen. joseph votel and sen. john mccain",
+                    "they spoke",
+                ],
+            ),
+            (
+                "Robert S. Mueller III charged 12 officers. J. Edgar Hoover did not.",
+                &[
+                    "robert s. mueller iii charged 12 officers",
+                    "j. edgar hoover did not",
+                ],
+            ),
+            (
+                "Growth slowed to 2.5 percent on Sept. 14 in the U.K. Markets fell.",
+                &["growth slowed to 2.5 percent on sept. 14 in the u.k. markets fell"],
+            ),
+            (
+                "\"It was a disaster.\" He left. Why? Nobody knows!",
+                &["it was a disaster", "he left", "why", "nobody knows"],
+            ),
+            (
+                "The report is at nytimes.com today. Putin smiled: he had won.",
+                &[
+                    "the report is at nytimes.com today",
+                    "putin smiled",
+                    "he had won",
+                ],
+            ),
+            (
+                "He said so in the U.S.\" Then he left.",
+                &["he said so in the u.s", "then he left"],
+            ),
+            (
+                "Plans (in the U.S.) changed.",
+                &["plans (in the u.s.) changed"],
+            ),
+        ];
+        for (text, want) in cases {
+            let p = Profile::new(text);
+            let got: Vec<&str> = (0..p.sentence_count())
+                .map(|i| p.sentence_text(i))
+                .collect();
+            assert_eq!(got, want, "{text}");
+            // The report splits lines as they were written the same way.
+            assert_eq!(sentences(text).count(), want.len(), "{text}");
+        }
+        // After an abbreviation, a capitalised word is still a name: "Gen" and "Miller" both.
+        let p = Profile::new("Votel met Gen. Miller there.");
+        assert_eq!(p.names.len(), 2);
+    }
+
+    #[test]
+    fn quoted_sentences_are_marked_and_add_nothing_to_a_shared_passage() {
+        let text = "Trump spoke in Helsinki on Monday morning with reporters. \"We will win the talks easily. We are strong and rich and powerful again now.\" Then he left the palace by car.";
+        let p = Profile::new(text);
+        assert_eq!(p.sentence_count(), 4);
+        assert_eq!(p.quoted, [false, true, true, false]);
+        // Two articles sharing the same quote in the same order share no passage by it.
+        let other = "Putin arrived late to the summit in Finland. \"We will win the talks easily. We are strong and rich and powerful again now.\" Nobody answered him then.";
+        let al = align(&p, &Profile::new(other));
+        assert_eq!(al.pairs.len(), 2);
+        assert_eq!((al.passage.words, al.passage.narrative), (15, 0));
+        // A quoted statement repeated unquoted (an embedded tweet) is still a quote.
+        let embedded = Profile::new(
+            "\"We will win the talks easily.\" He said so.\nWe will win the talks easily.",
+        );
+        assert_eq!(embedded.quoted, [true, false, true]);
+        // The same sentences unquoted are a passage.
+        let plain = |t: &str| Profile::new(&t.replace('"', ""));
+        let al = align(&plain(text), &plain(other));
+        assert_eq!((al.passage.sentences, al.passage.narrative), (2, 15));
+    }
+
+    #[test]
     fn stopwords_are_found_and_nothing_else() {
         let list: std::collections::BTreeSet<&str> = words(include_str!("stopwords.txt")).collect();
         assert!(list.len() > 200 && list.len() * 4 <= 1 << Stopwords::BITS);
@@ -1063,12 +1315,15 @@ pointed to the need for a predictable relationship with Russia on climate and Ir
         let mut out = Vec::new();
         let mut sentence_start = true;
         let mut pos = 0;
+        let mut before: &[u8] = b"";
         for word in words(body) {
             let start = word.as_ptr() as usize - body.as_ptr() as usize;
-            if body[pos..start].contains(['.', '!', '?', '\n']) {
+            let gap = &body.as_bytes()[pos..start];
+            if gap.contains(&b'\n') || opens_sentence(before, gap) {
                 sentence_start = true;
             }
             pos = start + word.len();
+            before = word.as_bytes();
             let capitalised = word.chars().next().is_some_and(char::is_uppercase);
             if capitalised && !sentence_start && !word.bytes().any(|b| b.is_ascii_digit()) {
                 out.push(hash_word(&crate::normalize::normalize(word)));

@@ -46,6 +46,18 @@ pub struct Config {
     /// inserted, deleted or moved). Default 0.4: spinners and round-trip translation change up to about a quarter; a
     /// separately written article on the same event rewrites half or more.
     pub align_max_edits: f64,
+    /// Share of the shorter text covered by aligned sentences for a `version` (another edition of
+    /// the story, each side with material of its own). Default 0.5.
+    pub version_shorter: f64,
+    /// Share of the longer text covered for a `version`. Default 0.15: an expanded edition may
+    /// triple a brief, but a live file of twenty stories is not an edition of one of them.
+    pub version_longer: f64,
+    /// Words of shared passage (consecutive closely aligned sentences in order) for a `version`.
+    /// Default 60.
+    pub version_passage_words: usize,
+    /// Words of shared passage for a `partial` pair (different articles sharing several
+    /// paragraphs). Default 80.
+    pub partial_passage_words: usize,
     /// The Jaccard similarity of content-word sets around which the rewording-robust channel makes
     /// documents candidates. Default 0.3, with the same reasoning as `align_content`.
     pub content_threshold: f64,
@@ -122,6 +134,10 @@ impl Default for Config {
             spun_substitution: 0.02,
             align_immutables: 0.5,
             align_max_edits: 0.4,
+            version_shorter: 0.5,
+            version_longer: 0.15,
+            version_passage_words: 60,
+            partial_passage_words: 80,
             content_threshold: 0.3,
             anchor_sampling: 4,
             min_shared_anchors: 2,
@@ -162,6 +178,8 @@ impl Config {
             ("spun_substitution", self.spun_substitution),
             ("align_immutables", self.align_immutables),
             ("align_max_edits", self.align_max_edits),
+            ("version_shorter", self.version_shorter),
+            ("version_longer", self.version_longer),
             ("content_threshold", self.content_threshold),
             ("anchor_containment", self.anchor_containment),
             ("boilerplate.max_share", self.boilerplate.max_share),

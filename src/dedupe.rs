@@ -949,7 +949,11 @@ impl Deduper {
                 }
             })
             .collect();
-        let linked: Vec<(DocId, DocId)> = pairs.iter().map(|p| (p.a, p.b)).collect();
+        // A `partial` pair is two different stories sharing a passage: reported, never grouped.
+        let linked: Vec<(DocId, DocId)> = (pairs.iter())
+            .filter(|p| p.verdict.kind.joins_clusters())
+            .map(|p| (p.a, p.b))
+            .collect();
         let clusters = cluster::clusters(&info, &linked);
         watch.lap("clusters");
 

@@ -66,7 +66,7 @@ JSON Lines; with any of them, nothing goes to stdout.",
         after_help = "Output:\n  \
   pairs     one JSON object a line, with the fields\n              \
 a, b                 the two ids\n              \
-kind                 exact, near_duplicate, excerpt or spun\n              \
+kind                 exact, near_duplicate, version, excerpt, spun or partial\n              \
 score                confidence in [0, 1]\n              \
 jaccard              word 3-gram Jaccard of the stripped bodies\n              \
 containment          word 3-grams of the shorter body found in the longer\n              \
@@ -77,7 +77,10 @@ substitution_rate    share of aligned words swapped one-for-one\n              \
 edit_rate            share of aligned words changed in any way\n              \
 swapped_sentences    share of aligned sentences with a one-for-one swap\n              \
 immutables           share of numbers and names the texts agree on\n              \
-stripped_a/_b        share of each text removed as boilerplate\n            \
+stripped_a/_b        share of each text removed as boilerplate\n              \
+passage              (version, partial) the longest shared passage\n            \
+version: another edition of the story; partial: different articles sharing several\n            \
+paragraphs (reported, never clustered)\n            \
 (--format csv: id_a, id_b, kind, score, title_a, title_b, source_a, source_b)\n  \
   clusters  {\"clusters\": [{\"canonical\", \"reason\", \"size\", \"members\": [{\"id\", \"kind\", \"score\", \"via\"}]}]}\n  \
   keep      the input records of every canonical document and every document with no copy, as \
@@ -115,7 +118,8 @@ for JSONL on stdin. Both are stripped of boilerplate by the rules (learning need
 measured as `dedupe` measures a candidate pair: word-shingle overlap, content-word overlap, and a \
 sentence alignment, which is shown sentence by sentence. An article with no text left once \
 stripped (a page of nothing but site chrome) is nobody's copy. The exit status is 0 if they are \
-copies, 1 if not (2 on errors), so scripts can test it."
+copies, 1 if not (a `partial` pair, two articles sharing a passage, is not), 2 on errors, so \
+scripts can test it."
     )]
     Compare(CompareArgs),
 
@@ -718,11 +722,18 @@ fn compare(args: &CompareArgs) -> Result<Status> {
         explain::write_comparison(&mut out, &a, &b, &cmp)?;
     }
     out.flush()?;
-    Ok(if cmp.verdict.is_some() {
-        Status::Done
-    } else {
-        Status::NotCopies
-    })
+    // A `partial` pair shares a passage but is two different articles: not copies.
+    Ok(
+        if cmp
+            .verdict
+            .as_ref()
+            .is_some_and(|v| v.kind.joins_clusters())
+        {
+            Status::Done
+        } else {
+            Status::NotCopies
+        },
+    )
 }
 
 /// One article file for `compare`, in any encoding (a warning says how it was decoded); its id is

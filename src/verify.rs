@@ -32,6 +32,13 @@ pub enum Kind {
     Excerpt,
     /// The same text reworded: synonyms swapped, function words garbled, sentences shuffled.
     Spun,
+    /// The same story in another edition (expanded, trimmed, re-led or updated): most of the shorter
+    /// text in the same order in the longer, closely, while each side has material of its own.
+    Version,
+    /// Two different articles sharing a substantial passage (several paragraphs of one wire story,
+    /// a long transcript) beyond a sentence or two of shared quotes. Reported with the passage, but
+    /// never joins clusters: the articles are different stories.
+    Partial,
 }
 
 impl Kind {
@@ -42,11 +49,25 @@ impl Kind {
             Kind::NearDuplicate => "near_duplicate",
             Kind::Excerpt => "excerpt",
             Kind::Spun => "spun",
+            Kind::Version => "version",
+            Kind::Partial => "partial",
         }
     }
 
+    /// Whether a pair of this kind links its documents into one cluster: every kind but `partial`.
+    pub fn joins_clusters(self) -> bool {
+        self != Kind::Partial
+    }
+
     /// All kinds, in output order.
-    pub const ALL: [Kind; 4] = [Kind::Exact, Kind::NearDuplicate, Kind::Excerpt, Kind::Spun];
+    pub const ALL: [Kind; 6] = [
+        Kind::Exact,
+        Kind::NearDuplicate,
+        Kind::Excerpt,
+        Kind::Spun,
+        Kind::Version,
+        Kind::Partial,
+    ];
 }
 
 /// What verification needs to know about one document.
@@ -174,7 +195,10 @@ pub fn measure(a: &Evidence<'_>, b: &Evidence<'_>, config: &Config) -> Option<Me
     } else if overlap.containment >= config.excerpt_containment {
         false
     } else {
-        content.jaccard >= config.align_content
+        // A reworded copy shares its vocabulary; another edition of a story or a different article
+        // quoting its paragraphs shares a passage verbatim.
+        let shared = overlap.containment * a.shingles.len().min(b.shingles.len()) as f64;
+        content.jaccard >= config.align_content || shared >= PASSAGE_SHINGLES
     };
     let alignment = needs_alignment.then(|| align((a.profile)(), (b.profile)()));
     Some(Measures {
@@ -182,6 +206,50 @@ pub fn measure(a: &Evidence<'_>, b: &Evidence<'_>, config: &Config) -> Option<Me
         content,
         alignment,
     })
+}
+
+/// Shingles two texts share, at the least, for alignment to look for a shared passage: a passage of
+/// `Config::version_passage_words` words shares about that many word 3-grams, less what edits
+/// break.
+const PASSAGE_SHINGLES: f64 = 40.0;
+
+/// Words of a shared passage outside quotes, at the least, for a `version` or `partial`: a
+/// sentence of the story's own narrative, not only the statements every article quotes.
+const PASSAGE_NARRATIVE_WORDS: usize = 20;
+
+/// Sentences in a partial pair's shared passage, at the least.
+const PARTIAL_PASSAGE_SENTENCES: usize = 3;
+
+/// The verdict on an aligned pair that is not a copy by its overlaps or by alignment of both texts:
+/// another edition of the story (`version`: the shorter text covered to `version_shorter`, the
+/// longer to `version_longer`, and a shared passage of `version_passage_words` in two sentences or
+/// more: an edition keeps runs of the story's sentences where separately written articles share
+/// scattered quotes), a different article sharing a passage of `partial_passage_words` in three
+/// sentences or more (`partial`: several paragraphs, beyond a quote or two), or neither. A version
+/// must agree on numbers and names as every copy found by alignment must (`align_immutables`): two
+/// items filled in from one template share long runs of wording but not their figures and issuers.
+fn edition_or_passage(al: &Alignment, config: &Config) -> Option<(Kind, f64)> {
+    let (shorter, longer) = (
+        al.covered_a.max(al.covered_b),
+        al.covered_a.min(al.covered_b),
+    );
+    let passage = &al.passage;
+    if shorter >= config.version_shorter
+        && longer >= config.version_longer
+        && passage.words >= config.version_passage_words
+        && passage.narrative >= PASSAGE_NARRATIVE_WORDS
+        && passage.sentences >= 2
+        && al.immutables >= config.align_immutables
+    {
+        Some((Kind::Version, shorter))
+    } else if passage.words >= config.partial_passage_words
+        && passage.narrative >= PASSAGE_NARRATIVE_WORDS
+        && passage.sentences >= PARTIAL_PASSAGE_SENTENCES
+    {
+        Some((Kind::Partial, passage.share))
+    } else {
+        None
+    }
 }
 
 /// Shingle Jaccard above which a pair is never called spun: too few words differ.
@@ -230,10 +298,11 @@ pub fn judge(m: Measures, config: &Config) -> Option<Verdict> {
             && both >= config.align_coverage
             && agree
             && al.edit_rate <= config.align_max_edits;
-        if !aligned_copy {
-            return None;
+        if aligned_copy {
+            (copy_kind, both)
+        } else {
+            edition_or_passage(al, config)?
         }
-        (copy_kind, both)
     };
     Some(Verdict {
         kind,
@@ -302,6 +371,7 @@ mod tests {
             edit_rate: substitution_rate,
             swapped_sentences: 1.0,
             immutables,
+            passage: crate::align::Passage::default(),
         })
     }
 
@@ -344,6 +414,31 @@ mod tests {
     }
 
     #[test]
+    fn editions_and_shared_passages_are_judged_by_the_passage() {
+        let config = Config::default();
+        let with = |shorter: f64, longer: f64, words: usize, narrative: usize, immutables: f64| {
+            let mut al = aligned(0.0, 0.0, immutables).expect("an alignment");
+            (al.covered_a, al.covered_b) = (shorter, longer);
+            al.edit_rate = 0.5;
+            al.passage = crate::align::Passage {
+                sentences: 4,
+                words,
+                narrative,
+                ..Default::default()
+            };
+            judge(measures(0.1, 0.4, Some(al)), &config).map(|v| v.kind)
+        };
+        assert_eq!(with(0.7, 0.3, 120, 60, 0.8), Some(Kind::Version));
+        // Only quotes shared: no narrative, nothing.
+        assert_eq!(with(0.7, 0.3, 120, 0, 0.8), None);
+        // A template's items: long shared wording, figures and names apart.
+        assert_eq!(with(0.7, 0.3, 120, 60, 0.2), Some(Kind::Partial));
+        // A brief inside a long live file: a partial pair.
+        assert_eq!(with(0.7, 0.05, 120, 60, 0.8), Some(Kind::Partial));
+        assert_eq!(with(0.7, 0.05, 50, 30, 0.8), None);
+    }
+
+    #[test]
     fn exact_copies_short_documents_and_headlines() {
         let config = Config::default();
         let p = Profile::new("short text");
@@ -369,5 +464,126 @@ mod tests {
             None,
             "three words are too few"
         );
+    }
+}
+
+/// End-to-end checks of the kinds on small real-style corpora in `fixtures/`.
+#[cfg(test)]
+mod corpus_tests {
+    use crate::{Config, Corpus, Deduper, Document, Kind, NoProgress, Outcome};
+
+    /// A fixture's corpus (JSONL) and what `dedupe` makes of it.
+    fn run(jsonl: &str) -> (Corpus, Outcome) {
+        let corpus = Corpus::from_documents(jsonl.lines().map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("fixture line");
+            Document::new(
+                v["id"].as_str().expect("id"),
+                v["text"].as_str().expect("text"),
+            )
+        }));
+        let outcome = Deduper::new(Config::default())
+            .expect("default config")
+            .run(&corpus, &NoProgress);
+        // The summary's table of top clusters counts every kind (it once had room for four).
+        let mut summary = Vec::new();
+        crate::report::write_top_clusters(&mut summary, &corpus, &outcome, 5).expect("in memory");
+        (corpus, outcome)
+    }
+
+    /// The pairs `dedupe` finds in a JSONL fixture, as `(id, id, kind)`.
+    fn pairs(jsonl: &str) -> Vec<(String, String, Kind)> {
+        let (corpus, outcome) = run(jsonl);
+        outcome
+            .pairs
+            .iter()
+            .map(|p| {
+                (
+                    corpus.get(p.a).id.clone(),
+                    corpus.get(p.b).id.clone(),
+                    p.verdict.kind,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn short_chinese_and_japanese_reprints_pair_and_different_articles_do_not() {
+        let found = pairs(include_str!("../fixtures/cjk.jsonl"));
+        let linked: Vec<(&str, &str)> = found
+            .iter()
+            .map(|(a, b, _)| (a.as_str(), b.as_str()))
+            .collect();
+        assert_eq!(
+            linked,
+            [("zh-a", "zh-a-edit"), ("ja-a", "ja-a-edit")],
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn filled_in_templates_do_not_pair_but_corrected_refilings_do() {
+        // Eight bond notices from one template (issuer, amount, coupon, dates, banks differ), a
+        // corrected re-filing of one and a trimmed version of another.
+        let found = pairs(include_str!("../fixtures/templates/bond-notices.jsonl"));
+        let linked: Vec<(&str, &str)> = found
+            .iter()
+            .map(|(a, b, _)| (a.as_str(), b.as_str()))
+            .collect();
+        assert_eq!(
+            linked,
+            [("bond-1", "bond-1-corrected"), ("bond-5", "bond-5-trimmed")]
+        );
+        assert!(found.iter().all(|(_, _, kind)| *kind != Kind::Spun));
+    }
+
+    /// Real Helsinki bodies (2018, stripped): two editions of one Washington Post story and two of
+    /// an AP story (each side with paragraphs of its own), a preview embedding a three-paragraph
+    /// AP brief, and a Reuters brief and a Fox News story that share only a quoted tweet.
+    #[test]
+    fn editions_are_versions_a_shared_brief_is_partial_and_a_shared_tweet_is_nothing() {
+        let found = pairs(include_str!("../fixtures/realnews/kinds.jsonl"));
+        let want = [
+            ("h1070", "h6949", Kind::Version),
+            ("h2165", "h14088", Kind::Partial),
+            ("h4273", "h10315", Kind::Version),
+        ];
+        let got: Vec<(&str, &str, Kind)> = found
+            .iter()
+            .map(|(a, b, k)| (a.as_str(), b.as_str(), *k))
+            .collect();
+        assert_eq!(got, want);
+        // A partial pair joins no cluster: the two editions make the only groups.
+        let (_, outcome) = run(include_str!("../fixtures/realnews/kinds.jsonl"));
+        // The pairs file shows the shared passage of a partial pair: the AP brief's five sentences.
+        let partial = &outcome.pairs[1];
+        let record = crate::report::VerdictRecord::new(&partial.verdict);
+        let passage = record.passage.expect("a partial pair's passage");
+        assert_eq!((passage.sentences, passage.words), (5, 118));
+        // `compare` says so too: not copies, but a shared passage.
+        let docs: Vec<Document> = include_str!("../fixtures/realnews/kinds.jsonl")
+            .lines()
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).expect("fixture line");
+                Document::new(
+                    v["id"].as_str().expect("id"),
+                    v["text"].as_str().expect("text"),
+                )
+            })
+            .filter(|d| d.id == "h2165" || d.id == "h14088")
+            .collect();
+        let deduper = Deduper::new(Config::default()).expect("default config");
+        let cmp = deduper.compare(&docs[0], &docs[1]);
+        let record = crate::report::explain::ComparisonRecord::new(&docs[0], &docs[1], &cmp);
+        assert_eq!((record.copies, record.kind), (false, Some(Kind::Partial)));
+        assert_eq!(outcome.clusters.len(), 2);
+        assert!(outcome.clusters.iter().all(|c| c.members.len() == 2));
+    }
+
+    #[test]
+    fn reuters_earnings_briefs_are_one_template_and_make_no_pair() {
+        let found = pairs(include_str!(
+            "../fixtures/templates/reuters-earnings-briefs-80.jsonl"
+        ));
+        assert!(found.is_empty(), "{found:?}");
     }
 }

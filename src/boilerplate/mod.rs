@@ -219,6 +219,17 @@ impl Stripper {
     /// own chrome. If that would remove too much, the long learned lines are kept.
     pub fn strip_learned(
         &self,
+        stripped: Stripped,
+        keys: &[LineKey],
+        chrome: &LearnedChrome,
+    ) -> Stripped {
+        let lines: Vec<usize> = stripped.kept.iter().map(|r| r.start).collect();
+        let stripped = self.strip_learned_lines(stripped, keys, chrome);
+        without_textless_page(stripped, &lines, keys)
+    }
+
+    fn strip_learned_lines(
+        &self,
         mut stripped: Stripped,
         keys: &[LineKey],
         chrome: &LearnedChrome,
@@ -263,6 +274,44 @@ impl Stripper {
     }
 }
 
+/// A page left with at least this many words but not one line of prose has no article text.
+pub const TEXTLESS_WORDS: u32 = 8;
+
+/// The rule name of a page's leftovers removed because it has no article text.
+pub const TEXTLESS: &str = "page/no-article-text";
+
+/// Removes what is left of a page that has no article text: [`TEXTLESS_WORDS`] words or more but
+/// not one line of prose ([`is_prose`]) and few figures (under one word in five: a table of
+/// results or earnings is text of its own): photo galleries once their captions are gone, link
+/// lists, weather boxes. Its leftover chrome would otherwise pair it with other such pages. A headline
+/// alone (fewer words) stays, to be matched as a headline. `keys` are the learning keys of the
+/// lines kept before learning, which started at `starts`.
+fn without_textless_page(mut stripped: Stripped, starts: &[usize], keys: &[LineKey]) -> Stripped {
+    // The keys of the lines still kept, in order: the kept lines are some of those lines.
+    let (mut words, mut figures, mut prose) = (0u32, 0u32, false);
+    let mut line = starts.iter().zip(keys).peekable();
+    for kept in &stripped.kept {
+        while line.next_if(|(&start, _)| start < kept.start).is_some() {}
+        if let Some((_, key)) = line.next_if(|(&start, _)| start == kept.start) {
+            words = words.saturating_add(key.words);
+            figures = figures.saturating_add(key.figures);
+            prose |= key.prose;
+        }
+    }
+    if prose || words < TEXTLESS_WORDS || figures.saturating_mul(5) >= words {
+        return stripped;
+    }
+    stripped
+        .removals
+        .extend(stripped.kept.drain(..).map(|range| Removal {
+            range,
+            rule: TEXTLESS.to_string(),
+            certain: true,
+        }));
+    stripped.removals.sort_by_key(|r| r.range.start);
+    stripped
+}
+
 /// The trimmed, non-empty lines of `text`, as byte ranges.
 pub fn line_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     // Each line with its break (the last one without), found by memchr's vectorised search.
@@ -279,14 +328,91 @@ pub fn line_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
         })
 }
 
-/// The learning key of one line: the hash of its normalised text, its words and bytes.
+/// The learning key of one line: the hash of its normalised text, its words and bytes, and whether
+/// it reads as prose.
 pub fn line_key(line: &str, scratch: &mut String) -> LineKey {
     normalize_into(line, scratch);
+    let words = count_words(scratch);
+    let prose = words >= SENTENCE_WORDS && reads_as_prose(line, words);
+    // Figures only matter to a page without prose (see `without_textless_page`).
+    let figures = if prose {
+        0
+    } else {
+        figures(scratch.as_bytes())
+    };
     LineKey {
         hash: xxh3_64(scratch.as_bytes()),
-        words: u32::try_from(count_words(scratch)).unwrap_or(u32::MAX),
+        words: u32::try_from(words).unwrap_or(u32::MAX),
         bytes: u32::try_from(line.len()).unwrap_or(u32::MAX),
+        prose,
+        figures: u32::try_from(figures).unwrap_or(u32::MAX),
     }
+}
+
+/// The words of normalised text that begin with a digit, counted off its bytes: a digit after a
+/// byte that is not an ASCII letter or digit (nor part of a multi-byte character).
+fn figures(text: &[u8]) -> usize {
+    let mut previous = b' ';
+    let mut n = 0;
+    for &b in text {
+        n += usize::from(
+            b.is_ascii_digit() && !(previous.is_ascii_alphanumeric() || previous >= 0x80),
+        );
+        previous = b;
+    }
+    n
+}
+
+/// A line of prose has at least this many words: a sentence, not a label or a link.
+pub const SENTENCE_WORDS: usize = 8;
+
+/// A prose line this long (in words) or longer is a paragraph: learning keeps it as article text
+/// where many sources print it (see [`LearnedChrome`]).
+pub const PROSE_WORDS: usize = 15;
+
+/// Whether a line reads as prose of an article: it has [`SENTENCE_WORDS`] words or more, ends a
+/// sentence (a stop, `!`, `?` or `…`, perhaps before closing quotes or brackets) or holds two full stops before
+/// spaces (a paragraph cut short), holds no web address and no
+/// menu separator, and at most three in five of its words begin with a capital (link text and
+/// headline lists are title case).
+pub fn is_prose(line: &str) -> bool {
+    reads_as_prose(line, count_words(&crate::normalize::normalize(line)))
+}
+
+/// [`is_prose`] of a line of `words` words (as counted in its normalised text, where scripts
+/// without spaces have a word per character).
+fn reads_as_prose(line: &str, words: usize) -> bool {
+    // A stop, `!`, `?` or `…`, perhaps inside closing quotes or brackets; a headline may end in a
+    // quote ("… off to a 'very, very good start'") but not in a stop.
+    let ends_sentence = line
+        .trim_end()
+        .trim_end_matches(['"', '\'', '\u{201D}', '\u{2019}', ')'])
+        .ends_with([
+            '.', '!', '?', '\u{2026}', '\u{3002}', '\u{FF01}', '\u{FF1F}',
+        ]);
+    // A paragraph cut short (a teaser, a scraped page's truncated text, a paragraph with a
+    // share button's label run on after its last stop) still holds sentences: two stops, or one in
+    // a line of paragraph length; and a long run of words is text whatever its punctuation
+    // (extracted text that lost its stops).
+    let stops = line.matches(". ").take(2).count();
+    let holds_sentences =
+        stops == 2 || (stops == 1 && words >= PROSE_WORDS) || words >= 3 * PROSE_WORDS;
+    if !(ends_sentence || holds_sentences)
+        || line.contains("http")
+        || line.contains("www.")
+        || line.contains(" | ")
+    {
+        return false;
+    }
+    // Title case marks headlines and link text; scripts without case are not title case. A word
+    // is capitalised if it begins the line or follows a space with an ASCII capital (found by
+    // memchr: this runs on every distinct line of a corpus).
+    let bytes = line.as_bytes();
+    let capitalised = usize::from(bytes.first().is_some_and(u8::is_ascii_uppercase))
+        + memchr::memchr_iter(b' ', bytes)
+            .filter(|&i| bytes.get(i + 1).is_some_and(u8::is_ascii_uppercase))
+            .count();
+    words >= SENTENCE_WORDS && capitalised * 5 <= words * 3
 }
 
 /// What stripping needs to know of one line, wherever it stands: the rule it matches, its learning

@@ -125,6 +125,8 @@ mod tests {
             hash,
             words,
             bytes: words * 6,
+            prose: false,
+            figures: 0,
         }
     }
 

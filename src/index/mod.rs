@@ -318,6 +318,8 @@ struct StoredAlignment {
     edit_rate: f64,
     swapped_sentences: f64,
     immutables: f64,
+    #[serde(default)]
+    passage: crate::align::Passage,
 }
 
 impl StoredVerdict {
@@ -336,6 +338,7 @@ impl StoredVerdict {
                 edit_rate: a.edit_rate,
                 swapped_sentences: a.swapped_sentences,
                 immutables: a.immutables,
+                passage: a.passage,
             }),
         }
     }
@@ -364,6 +367,7 @@ impl StoredVerdict {
                     edit_rate: a.edit_rate,
                     swapped_sentences: a.swapped_sentences,
                     immutables: a.immutables,
+                    passage: a.passage,
                 }),
             },
         }

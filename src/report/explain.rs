@@ -81,7 +81,10 @@ impl<'a> ComparisonRecord<'a> {
         ComparisonRecord {
             a: &a.id,
             b: &b.id,
-            copies: cmp.verdict.is_some(),
+            copies: cmp
+                .verdict
+                .as_ref()
+                .is_some_and(|v| v.kind.joins_clusters()),
             without_text: [&a.id, &b.id]
                 .into_iter()
                 .zip(cmp.words)
@@ -112,6 +115,14 @@ pub fn write_comparison(
     let record = ComparisonRecord::new(a, b, cmp);
     let m = &cmp.measures;
     match &cmp.verdict {
+        Some(v) if !v.kind.joins_clusters() => writeln!(
+            out,
+            "{} and {} are different articles sharing a passage: {} (score {:.2})",
+            a.id,
+            b.id,
+            v.kind.as_str(),
+            v.score
+        )?,
         Some(v) => writeln!(
             out,
             "{} and {} are copies: {} (score {:.2})",

@@ -77,6 +77,14 @@ impl KindLabel {
                 "spun copy",
                 "the original reworded sentence by sentence to hide the copying",
             ),
+            Kind::Version => (
+                "version",
+                "the same story in another edition: expanded, trimmed, re-led or updated",
+            ),
+            Kind::Partial => (
+                "partial",
+                "a different article sharing a passage of several paragraphs (not grouped)",
+            ),
         };
         KindLabel {
             name: kind.as_str(),
@@ -150,7 +158,7 @@ impl Chart {
         for pair in &outcome.pairs {
             let v = &pair.verdict;
             let Some(k) = stacked.iter().position(|&k| k == v.kind) else {
-                exact += 1;
+                exact += usize::from(v.kind == Kind::Exact);
                 continue;
             };
             let bin = ((v.score * CHART_BINS as f64) as usize).min(CHART_BINS - 1);

@@ -380,6 +380,10 @@ pub struct VerdictRecord {
     /// Share of numbers and names the two texts agree on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub immutables: Option<f64>,
+    /// For a `version` or `partial` pair, the longest passage the two share: its first and last
+    /// sentence in each text (as the report numbers sentences), its sentences and words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passage: Option<crate::align::Passage>,
 }
 
 impl VerdictRecord {
@@ -399,6 +403,12 @@ impl VerdictRecord {
             edit_rate: al.map(|a| round4(a.edit_rate)),
             swapped_sentences: al.map(|a| round4(a.swapped_sentences)),
             immutables: al.map(|a| round4(a.immutables)),
+            passage: al
+                .filter(|_| matches!(v.kind, Kind::Version | Kind::Partial))
+                .map(|a| crate::align::Passage {
+                    share: round4(a.passage.share),
+                    ..a.passage
+                }),
         }
     }
 }
@@ -578,7 +588,7 @@ pub fn write_top_clusters(
     if top.is_empty() {
         return Ok(());
     }
-    let mut kinds: Vec<[usize; 4]> = vec![[0; 4]; top.len()];
+    let mut kinds: Vec<[usize; Kind::ALL.len()]> = vec![[0; Kind::ALL.len()]; top.len()];
     let canonical: HashMap<DocId, usize> = top
         .iter()
         .enumerate()
