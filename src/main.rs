@@ -5,23 +5,22 @@
 //! `--strict`, an output file that cannot be written. A closed stdout (`reprint dedupe … | head`)
 //! ends the run quietly.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use reprint::report::load::load_outcome;
 use reprint::report::{explain, html};
-use reprint::report::{
-    write_atomic, write_clusters, write_keep, write_pairs, write_pairs_csv, write_top_clusters,
-};
-use reprint::{
-    Config, Corpus, Deduper, Document, Input, NoProgress, Outcome, Progress, ReadOptions,
-};
+use reprint::report::{write_atomic, write_clusters, write_keep, write_pairs, write_pairs_csv};
+use reprint::{Config, Corpus, Deduper, Document, Input, NoProgress, Progress, ReadOptions};
+
+mod cli;
+use cli::progress::Bar;
+use cli::summary;
 
 #[derive(Parser)]
 #[command(
@@ -247,7 +246,7 @@ struct RunArgs {
 
 impl RunArgs {
     /// The deduper these settings make, and the corpus of `inputs` (skips reported).
-    fn read(&self, inputs: &[String]) -> Result<(Deduper, Corpus)> {
+    fn read(&self, inputs: &[String], bar: &Bar) -> Result<(Deduper, Corpus)> {
         let config = self.config()?;
         config.validate()?;
         let options = ReadOptions {
@@ -256,12 +255,14 @@ impl RunArgs {
             strict: self.strict,
         };
         // Compiling the boilerplate rules takes some 40–45 ms: it runs while the corpus is read.
+        bar.spin("reading");
         let (deduper, corpus) = std::thread::scope(|s| {
             let deduper = s.spawn(|| Deduper::with_user_rules(config, self.boilerplate.as_deref()));
             let corpus = Corpus::from_inputs(inputs.iter().map(|arg| Input::parse(arg)), &options);
             let deduper = deduper.join().expect("rule compilation does not panic");
             (deduper, corpus)
         });
+        bar.finish();
         let (deduper, corpus) = (deduper?, corpus?);
         report_skips(&corpus);
         Ok((deduper, corpus))
@@ -353,47 +354,15 @@ fn strip(args: &StripArgs) -> Result<Status> {
     Ok(Status::Done)
 }
 
-/// Drives an indicatif bar from the library's progress calls; hidden when stderr is not a terminal.
-struct Bar(ProgressBar);
-
-impl Bar {
-    fn new(quiet: bool) -> Bar {
-        let target = if quiet || !io::stderr().is_terminal() {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
-        let bar = ProgressBar::with_draw_target(None, target);
-        bar.set_style(
-            ProgressStyle::with_template("{msg:>14} [{bar:40}] {pos}/{len} ({eta})")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        Bar(bar)
-    }
-}
-
-impl Progress for Bar {
-    fn start(&self, stage: &'static str, total: u64) {
-        self.0.reset();
-        self.0.set_length(total);
-        self.0.set_message(stage);
-    }
-    fn advance(&self, n: u64) {
-        self.0.inc(n);
-    }
-    fn finish(&self) {
-        self.0.finish_and_clear();
-    }
-}
-
 fn dedupe(args: &DedupeArgs) -> Result<Status> {
     let started = Instant::now();
-    let (deduper, corpus) = args.run.read(&args.inputs)?;
-    let read_time = started.elapsed();
-
     let bar = Bar::new(args.run.quiet);
+    let (deduper, corpus) = args.run.read(&args.inputs, &bar)?;
+    let reading = started.elapsed();
+
     let outcome = deduper.run(&corpus, &bar);
+    let writing = Instant::now();
+    bar.spin("writing");
 
     let mut wrote_file = false;
     let pairs = |w: &mut dyn Write| match args.format {
@@ -424,8 +393,16 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
         pairs(&mut out)?;
         out.flush()?;
     }
+    bar.finish();
     if !args.run.quiet {
-        print_summary(&corpus, &outcome, started, read_time);
+        let extras = summary::Extras {
+            reading,
+            writing: writing.elapsed(),
+            report_note: None,
+        };
+        // The summary goes to a terminal or a log; a failed write there is not worth failing the
+        // run.
+        let _ = summary::write_summary(&mut io::stderr().lock(), &corpus, &outcome, &extras);
     }
     // The process ends here: freeing every document, pair and verdict one allocation at a time
     // would take a noticeable share of the run (75 ms of 1.3 s on a 20,000-article corpus), and the
@@ -435,8 +412,8 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
 }
 
 fn report(args: &ReportArgs) -> Result<Status> {
-    let (deduper, corpus) = args.run.read(&args.inputs)?;
     let bar = Bar::new(args.run.quiet);
+    let (deduper, corpus) = args.run.read(&args.inputs, &bar)?;
     let outcome = load_outcome(&deduper, &corpus, &args.pairs, &args.clusters, &bar)?;
     write_atomic(&args.output, |w| {
         html::write_report(w, &corpus, &outcome, deduper.config())
@@ -455,9 +432,6 @@ fn report(args: &ReportArgs) -> Result<Status> {
 
 const MAX_SKIP_LINES: usize = 20;
 
-/// Clusters listed in the summary.
-const TOP_CLUSTERS: usize = 5;
-
 fn report_skips(corpus: &Corpus) {
     let skipped = corpus.skipped();
     for skip in skipped.iter().take(MAX_SKIP_LINES) {
@@ -469,61 +443,6 @@ fn report_skips(corpus: &Corpus) {
             skipped.len() - MAX_SKIP_LINES
         );
     }
-}
-
-fn print_summary(corpus: &Corpus, outcome: &Outcome, started: Instant, read_time: Duration) {
-    let skipped = corpus.skipped_by_reason();
-    let skipped_total: usize = skipped.iter().map(|(_, n)| n).sum();
-    let mut line = format!(
-        "reprint: {} documents, {} skipped",
-        corpus.len(),
-        skipped_total
-    );
-    if !skipped.is_empty() {
-        let parts: Vec<String> = skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        line.push_str(&format!(" ({})", parts.join(", ")));
-    }
-    eprintln!("{line}");
-    let kinds: Vec<String> = outcome
-        .pairs_by_kind()
-        .iter()
-        .map(|(k, n)| format!("{} {n}", k.as_str()))
-        .collect();
-    let [verbatim, reworded, contained, headlines] = outcome.stats.candidates_by_channel;
-    eprintln!(
-        "  pairs:    {} ({}) from {} candidates (shingles {verbatim}, content words {reworded}, \
-         anchors {contained}, headlines {headlines})",
-        outcome.pairs.len(),
-        kinds.join(", "),
-        outcome.stats.candidates
-    );
-    let total_bytes: usize = corpus.documents().iter().map(|d| d.text.len()).sum();
-    let stats = &outcome.stats;
-    eprintln!(
-        "  chrome:   {:.1}% of the text stripped as boilerplate; {} recurring lines learned as chrome; \
-         {} documents kept whole where stripping would have taken too much",
-        100.0 * stats.stripped_bytes as f64 / total_bytes.max(1) as f64,
-        stats.learned_chrome_lines,
-        stats.strip_refused
-    );
-    let in_clusters: usize = outcome.clusters.iter().map(|c| c.members.len()).sum();
-    eprintln!(
-        "  clusters: {} (largest {}), {} documents kept as unique",
-        outcome.clusters.len(),
-        outcome.clusters.first().map_or(0, |c| c.members.len()),
-        corpus.len() - in_clusters + outcome.clusters.len()
-    );
-    let stages: Vec<String> = std::iter::once(&("reading", read_time))
-        .chain(&outcome.stats.stages)
-        .map(|(name, d)| format!("{name} {:.2}s", d.as_secs_f64()))
-        .collect();
-    // The summary goes to a terminal or a log; a failed write there is not worth failing the run.
-    let _ = write_top_clusters(&mut io::stderr(), corpus, outcome, TOP_CLUSTERS);
-    eprintln!(
-        "  time:     {:.2}s ({})",
-        started.elapsed().as_secs_f64(),
-        stages.join(", ")
-    );
 }
 
 /// How a command ended, when it did not fail.

@@ -6,7 +6,6 @@ pub mod explain;
 pub mod html;
 pub mod load;
 
-use std::collections::HashMap;
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -17,7 +16,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::boilerplate::Stripped;
-use crate::cluster::CanonicalReason;
+use crate::cluster::{CanonicalReason, Cluster};
 use crate::corpus::{Corpus, DocId, Document};
 use crate::dedupe::{Outcome, Pair};
 use crate::error::OutputError;
@@ -321,58 +320,68 @@ fn csv_io(e: csv::Error) -> io::Error {
     }
 }
 
-/// Writes a compact table of the `n` largest clusters: size, the kinds of copy linked directly to
-/// the canonical document, its id and its title.
+/// Writes the `n` largest clusters, two lines each and at most `width` columns wide: the number of
+/// articles, the original's id and title (shortened at a word), then its copies by kind. Each
+/// copy counts once, under the kind of the pair that links it to the group (as in the clusters
+/// file and the report): with the original, or failing that its strongest pair in the group.
 pub fn write_top_clusters(
     out: &mut dyn Write,
     corpus: &Corpus,
     outcome: &Outcome,
     n: usize,
+    width: usize,
 ) -> io::Result<()> {
     let top = &outcome.clusters[..n.min(outcome.clusters.len())];
     if top.is_empty() {
         return Ok(());
     }
-    let mut kinds: Vec<[usize; 4]> = vec![[0; 4]; top.len()];
-    let canonical: HashMap<DocId, usize> = top
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.canonical, i))
-        .collect();
-    for pair in &outcome.pairs {
-        for (end, other) in [(pair.a, pair.b), (pair.b, pair.a)] {
-            if let Some(&i) = canonical.get(&end) {
-                if top[i].members.binary_search(&other).is_ok() {
-                    let k = Kind::ALL.iter().position(|&k| k == pair.verdict.kind);
-                    kinds[i][k.expect("every kind is in ALL")] += 1;
-                }
-            }
-        }
+    let mut in_top = vec![false; corpus.len()];
+    for &m in top.iter().flat_map(|c| &c.members) {
+        in_top[m.index()] = true;
     }
-    writeln!(
-        out,
-        "  top clusters: size  copies of the original                    original"
-    )?;
-    for (c, k) in top.iter().zip(&kinds) {
-        let copies: Vec<String> = Kind::ALL
-            .iter()
-            .zip(k)
-            .filter(|(_, &n)| n > 0)
-            .map(|(kind, n)| format!("{n} {}", kind.as_str()))
-            .collect();
+    let links = Links::within(corpus.len(), &outcome.pairs, |d| in_top[d.index()]);
+    const INDENT: &str = "            ";
+    let label = |first: bool| if first { "  largest:  " } else { INDENT };
+    for (i, c) in top.iter().enumerate() {
         let doc = corpus.get(c.canonical);
         let stripped = &outcome.documents[c.canonical.index()].stripped;
-        let shown: String = title(doc, stripped).chars().take(50).collect();
+        let head = format!("{} articles, original {}", c.members.len(), doc.id);
+        let room = width.saturating_sub(INDENT.len() + head.chars().count() + 3);
         writeln!(
             out,
-            "               {:>4}  {:<40}  {} \"{}\"",
-            c.members.len(),
-            copies.join(", "),
-            doc.id,
-            shown
+            "{}{head} \"{}\"",
+            label(i == 0),
+            shorten(title(doc, stripped), room)
         )?;
+        let copies: Vec<String> = links
+            .copies_by_kind(c)
+            .into_iter()
+            .map(|(kind, n)| format!("{n} {}", kind.as_str()))
+            .collect();
+        writeln!(out, "{INDENT}  copies: {}", copies.join(", "))?;
     }
     Ok(())
+}
+
+/// `text` in at most `max` characters: whole if it fits, else cut after its last whole word that
+/// fits, with an ellipsis.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        let len = out.chars().count() + usize::from(!out.is_empty()) + word.chars().count();
+        if len + 1 > max {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out.push('…');
+    out
 }
 
 #[derive(Serialize)]
@@ -404,12 +413,37 @@ struct Links<'a> {
 
 impl<'a> Links<'a> {
     fn new(documents: usize, pairs: &'a [Pair]) -> Self {
+        Links::within(documents, pairs, |_| true)
+    }
+
+    /// The links of the documents `keep` selects only (the others have none).
+    fn within(documents: usize, pairs: &'a [Pair], keep: impl Fn(DocId) -> bool) -> Self {
         let mut by_doc = vec![Vec::new(); documents];
-        for pair in pairs {
+        for pair in pairs.iter().filter(|p| keep(p.a)) {
             by_doc[pair.a.index()].push((pair.b, pair));
             by_doc[pair.b.index()].push((pair.a, pair));
         }
         Links { by_doc }
+    }
+
+    /// How many of a cluster's copies (every member but the canonical) are linked to the group by a
+    /// pair of each kind, in [`Kind::ALL`] order, kinds with no copy left out: the one count of a
+    /// group's copies that the summary, the clusters file and the report all show.
+    fn copies_by_kind(&self, cluster: &Cluster) -> Vec<(Kind, usize)> {
+        let mut counts = vec![0usize; Kind::ALL.len()];
+        for &m in cluster.members.iter().filter(|&&m| m != cluster.canonical) {
+            if let Some((_, pair)) = self.link(m, cluster.canonical) {
+                if let Some(k) = Kind::ALL.iter().position(|&k| k == pair.verdict.kind) {
+                    counts[k] += 1;
+                }
+            }
+        }
+        Kind::ALL
+            .iter()
+            .zip(counts)
+            .filter(|&(_, n)| n > 0)
+            .map(|(&kind, n)| (kind, n))
+            .collect()
     }
 
     /// The pair that links `member` to its cluster's canonical document, or, failing a direct pair,
