@@ -112,6 +112,14 @@ struct ReportArgs {
     #[arg(long, short, value_name = "FILE", default_value = "report.html")]
     output: PathBuf,
 
+    /// Show only this group in full, whatever its size: its number in the report, or the id of any
+    /// of its articles. Repeat for several groups.
+    #[arg(long, value_name = "ID")]
+    group: Vec<String>,
+
+    #[command(flatten)]
+    scope: ReportScope,
+
     #[command(flatten)]
     run: RunArgs,
 }
@@ -186,6 +194,9 @@ struct DedupeArgs {
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
 
+    #[command(flatten)]
+    scope: ReportScope,
+
     /// Format of the pair list (--pairs, or stdout): JSON Lines with every measure, or CSV for
     /// spreadsheets (id_a, id_b, kind, score, title_a, title_b, source_a, source_b).
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
@@ -193,6 +204,31 @@ struct DedupeArgs {
 
     #[command(flatten)]
     run: RunArgs,
+}
+
+/// How much of a run the editors' report shows in full.
+#[derive(Args)]
+struct ReportScope {
+    /// Show at most N groups of copies in full in the report (largest first, with their texts and
+    /// side-by-side views); the others are listed, and `reprint report --group` opens any of them.
+    /// [default: 500, and no more than 16 MB of article text, which keeps a report of any corpus
+    /// under some 50 MB]
+    #[arg(long, value_name = "N")]
+    max_groups: Option<usize>,
+}
+
+impl ReportScope {
+    /// The report's options: an explicit --max-groups lifts the limit on text.
+    fn options(&self) -> html::ReportOptions {
+        match self.max_groups {
+            Some(max_groups) => html::ReportOptions {
+                max_groups,
+                max_text_bytes: None,
+                groups: Vec::new(),
+            },
+            None => html::ReportOptions::default(),
+        }
+    }
 }
 
 /// How a corpus is read and compared: shared by `dedupe` and `report`, which must read a corpus
@@ -381,9 +417,13 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
         write_atomic(path, |w| write_keep(w, &corpus, &outcome))?;
         wrote_file = true;
     }
+    let mut report_note = None;
     if let Some(path) = &args.report {
         write_atomic(path, |w| {
-            html::write_report(w, &corpus, &outcome, deduper.config())
+            let options = args.scope.options();
+            let coverage = html::write_report(w, &corpus, &outcome, &deduper, &options, &bar)?;
+            report_note = coverage.left_out();
+            Ok(())
         })?;
         wrote_file = true;
     }
@@ -398,7 +438,7 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
         let extras = summary::Extras {
             reading,
             writing: writing.elapsed(),
-            report_note: None,
+            report_note,
         };
         // The summary goes to a terminal or a log; a failed write there is not worth failing the
         // run.
@@ -415,17 +455,34 @@ fn report(args: &ReportArgs) -> Result<Status> {
     let bar = Bar::new(args.run.quiet);
     let (deduper, corpus) = args.run.read(&args.inputs, &bar)?;
     let outcome = load_outcome(&deduper, &corpus, &args.pairs, &args.clusters, &bar)?;
+    let mut options = args.scope.options();
+    for id in &args.group {
+        let group = html::find_group(&corpus, &outcome, id).with_context(|| {
+            format!(
+                "--group {id}: no group has this number or an article with this id ({} groups)",
+                outcome.clusters.len()
+            )
+        })?;
+        options.groups.push(group);
+    }
+    let mut coverage = None;
     write_atomic(&args.output, |w| {
-        html::write_report(w, &corpus, &outcome, deduper.config())
+        coverage = Some(html::write_report(
+            w, &corpus, &outcome, &deduper, &options, &bar,
+        )?);
+        Ok(())
     })?;
     if !args.run.quiet {
         eprintln!(
-            "reprint: report of {} documents, {} pairs, {} clusters written to {}",
-            corpus.len(),
-            outcome.pairs.len(),
-            outcome.clusters.len(),
+            "reprint: report of {}, {}, {} written to {}",
+            summary::count(corpus.len(), "document", "documents"),
+            summary::count(outcome.pairs.len(), "pair", "pairs"),
+            summary::count(outcome.clusters.len(), "group", "groups"),
             args.output.display()
         );
+        if let Some(note) = coverage.and_then(|c| c.left_out()) {
+            eprintln!("  report:   {note}");
+        }
     }
     Ok(Status::Done)
 }

@@ -271,20 +271,42 @@ impl DocPieces {
 }
 
 /// A document's title for people: its `title` field, else the first line boilerplate stripping
-/// kept with a few words in it (a site's menu, a "×" or a weather line is not a title), else its
-/// first non-empty line.
+/// kept that reads as a headline (see [`is_headline`]: not a menu, a "×", a byline, a photo
+/// caption, a weather report or a row of sharing buttons), else the first kept line with a few
+/// words in it, else its first non-empty line.
 pub fn title<'a>(doc: &'a Document, stripped: &Stripped) -> &'a str {
     const TITLE_WORDS: usize = 3;
+    let kept = || stripped.kept().iter().map(|r| doc.text[r.clone()].trim());
     doc.meta_str("title")
-        .or_else(|| {
-            stripped
-                .kept()
-                .iter()
-                .map(|r| &doc.text[r.clone()])
-                .find(|line| count_words(line) >= TITLE_WORDS)
-        })
+        .or_else(|| kept().find(|line| is_headline(line)))
+        .or_else(|| kept().find(|line| count_words(line) >= TITLE_WORDS))
         .or_else(|| doc.text.lines().map(str::trim).find(|l| !l.is_empty()))
         .unwrap_or("")
+}
+
+/// Whether a line reads as a headline: three to 25 words, not a sentence ending in a full stop,
+/// not a byline ("By …"), a photo caption ("FILE - …"), a credit ("(@…)") or a row of sharing
+/// buttons ("FacebookEmail Twitter Google+").
+pub fn is_headline(line: &str) -> bool {
+    const SHARING: [&str; 8] = [
+        "facebook",
+        "twitter",
+        "google+",
+        "email",
+        "whatsapp",
+        "pinterest",
+        "linkedin",
+        "share",
+    ];
+    let words = count_words(line);
+    let lower = line.to_lowercase();
+    let sharing = SHARING.iter().filter(|w| lower.contains(*w)).count();
+    (3..=25).contains(&words)
+        && !(line.ends_with('.') && !line.ends_with("..."))
+        && !line.starts_with("By ")
+        && !line.starts_with("FILE")
+        && !line.contains("(@")
+        && sharing < 2
 }
 
 /// Writes every pair as a spreadsheet-friendly CSV row, after a header:
@@ -522,6 +544,44 @@ pub fn write_keep(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io
 mod tests {
     use super::*;
     use crate::{Config, Deduper};
+
+    /// Lines an editor met as titles in the Helsinki report, and real headlines beside them.
+    #[test]
+    fn headlines_are_told_from_leftover_chrome() {
+        for chrome in [
+            "FacebookEmail Twitter Google+",
+            "Areas of fog early, becoming mostly sunny this afternoon. High 91F. Winds N at 5 to 10 mph..",
+            "By Emily Tillett CBS News July 15, 2018, 12:46 PM",
+            "— CBS News (@CBSNews) July 16, 2018",
+            "FILE - In this Nov. 11, 2017 file photo, U.S. President Donald Trump and Russia's President Vladimir Putin talk during the APEC summit",
+            "Some U.S. lawmakers had pressed Trump to consider scrapping the summit altogether after 12 Russians were charged with hacking.",
+            "Share",
+        ] {
+            assert!(!is_headline(chrome), "{chrome}");
+        }
+        for headline in [
+            "Trump arrives to go 1-on-1 with Putin at Helsinki summit",
+            "The Latest: Trump to Putin: The world wants us to get along",
+            "Trump to play golf as he preps for Putin summit amid Russian...",
+            "Why is Trump so enthralled by Putin? What does the Russian president have on him?",
+        ] {
+            assert!(is_headline(headline), "{headline}");
+        }
+        let deduper = Deduper::new(Config::default()).unwrap();
+        let text = "FacebookEmail Twitter Google+\nBy Jane Doe\nCouncil approves new budget\nThe city council voted on Tuesday to approve the budget for the coming year.";
+        let doc = Document::new("d", text);
+        let stripped = deduper.stripper().strip(&doc.text);
+        assert_eq!(title(&doc, &stripped), "Council approves new budget");
+    }
+
+    #[test]
+    fn shortened_text_ends_at_a_whole_word() {
+        let t = "Associated Press - Monday, July 16, 2018";
+        assert_eq!(shorten(t, 100), t);
+        assert_eq!(shorten(t, 29), "Associated Press - Monday,…");
+        assert!(shorten(t, 29).chars().count() <= 29);
+        assert_eq!(shorten("Supercalifragilistic", 5), "…");
+    }
 
     #[test]
     fn a_title_is_a_kept_line_with_words_not_the_sites_chrome() {
