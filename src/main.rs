@@ -211,8 +211,8 @@ struct DedupeArgs {
 struct ReportScope {
     /// Show at most N groups of copies in full in the report (largest first, with their texts and
     /// side-by-side views); the others are listed, and `reprint report --group` opens any of them.
-    /// [default: 500, and no more than 16 MB of article text, which keeps a report of any corpus
-    /// under some 50 MB]
+    /// [default: 500, and no more than 8 MB of article text, which keeps a report of any corpus
+    /// under some 30 MB]
     #[arg(long, value_name = "N")]
     max_groups: Option<usize>,
 }
@@ -481,7 +481,7 @@ fn report(args: &ReportArgs) -> Result<Status> {
             args.output.display()
         );
         if let Some(note) = coverage.and_then(|c| c.left_out()) {
-            eprintln!("  report:   {note}");
+            let _ = summary::field(&mut io::stderr().lock(), "report:", &note);
         }
     }
     Ok(Status::Done)

@@ -45,7 +45,7 @@ fn named(name: &str, n: usize) -> String {
 
 /// One field of the summary: `label` in the label column, `text` wrapped between words into
 /// [`WIDTH`] columns, continuation lines indented to the text's column.
-fn field(out: &mut dyn Write, label: &str, text: &str) -> io::Result<()> {
+pub fn field(out: &mut dyn Write, label: &str, text: &str) -> io::Result<()> {
     let label = if label == "reprint:" {
         "reprint: ".to_owned()
     } else {

@@ -49,8 +49,8 @@ pub const DEFAULT_MAX_GROUPS: usize = PAGE_SIZE;
 
 /// Article text embedded by default, in bytes. With the marks of the side-by-side views and the
 /// rows of the groups, a report weighs some two to three times its texts; this keeps a report of
-/// any corpus under some 50 MB, which a browser opens in a few seconds.
-pub const DEFAULT_TEXT_BUDGET: usize = 16 << 20;
+/// any corpus under some 30 MB (10,000 listed groups included), which a browser opens in seconds.
+pub const DEFAULT_TEXT_BUDGET: usize = 8 << 20;
 
 /// Groups listed (without their copies and texts) after those shown in full.
 const MAX_LISTED: usize = 10_000;

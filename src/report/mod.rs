@@ -271,23 +271,34 @@ impl DocPieces {
 }
 
 /// A document's title for people: its `title` field, else the first line boilerplate stripping
-/// kept that reads as a headline (see [`is_headline`]: not a menu, a "×", a byline, a photo
-/// caption, a weather report or a row of sharing buttons), else the first kept line with a few
-/// words in it, else its first non-empty line.
+/// kept that reads as a headline ([`is_headline`]), else the first kept line with a few words that
+/// is not a byline, a credit or a date line, else the first kept line with a few words, else its
+/// first non-empty line.
 pub fn title<'a>(doc: &'a Document, stripped: &Stripped) -> &'a str {
     const TITLE_WORDS: usize = 3;
     let kept = || stripped.kept().iter().map(|r| doc.text[r.clone()].trim());
+    let worded = |line: &&str| count_words(line) >= TITLE_WORDS;
     doc.meta_str("title")
         .or_else(|| kept().find(|line| is_headline(line)))
-        .or_else(|| kept().find(|line| count_words(line) >= TITLE_WORDS))
+        .or_else(|| kept().filter(worded).find(|line| !is_leftover(line)))
+        .or_else(|| kept().find(worded))
         .or_else(|| doc.text.lines().map(str::trim).find(|l| !l.is_empty()))
         .unwrap_or("")
 }
 
-/// Whether a line reads as a headline: three to 25 words, not a sentence ending in a full stop,
-/// not a byline ("By …"), a photo caption ("FILE - …"), a credit ("(@…)") or a row of sharing
-/// buttons ("FacebookEmail Twitter Google+").
+/// Whether a line reads as a headline: three to 25 words, not a sentence ending in a full stop
+/// (a caption, a weather report), and none of the [`is_leftover`] lines.
 pub fn is_headline(line: &str) -> bool {
+    (3..=25).contains(&count_words(line))
+        && !(line.ends_with('.') && !line.ends_with("..."))
+        && !is_leftover(line)
+}
+
+/// Whether a line is what pages leave around an article rather than a title: a byline
+/// ("By …"), a photo caption ("FILE - …") or credit ("(… via AP)"), a tweet's attribution
+/// ("(@…)"), a date line ("Updated: July 16, 2018 @ 7:52 am", "… Monday, July 16, 2018") or a
+/// row of sharing buttons ("FacebookEmail Twitter Google+").
+pub fn is_leftover(line: &str) -> bool {
     const SHARING: [&str; 8] = [
         "facebook",
         "twitter",
@@ -298,15 +309,44 @@ pub fn is_headline(line: &str) -> bool {
         "linkedin",
         "share",
     ];
-    let words = count_words(line);
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
     let lower = line.to_lowercase();
     let sharing = SHARING.iter().filter(|w| lower.contains(*w)).count();
-    (3..=25).contains(&words)
-        && !(line.ends_with('.') && !line.ends_with("..."))
-        && !line.starts_with("By ")
-        && !line.starts_with("FILE")
-        && !line.contains("(@")
-        && sharing < 2
+    let tokens = || {
+        lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|t| !t.is_empty())
+    };
+    let year = tokens().any(|t| {
+        t.len() == 4 && (t.starts_with("19") || t.starts_with("20")) && t.parse::<u16>().is_ok()
+    });
+    let month = tokens().any(|t| {
+        MONTHS
+            .iter()
+            .any(|m| t == *m || (t.len() == 3 && m.starts_with(t)))
+    });
+    line.starts_with("By ")
+        || line.starts_with("FILE")
+        || ["Updated", "Posted", "Published", "Last updated"]
+            .iter()
+            .any(|p| line.starts_with(p))
+        || (line.starts_with('(') && line.ends_with(')'))
+        || line.contains("(@")
+        || sharing >= 2
+        || (year && month)
 }
 
 /// Writes every pair as a spreadsheet-friendly CSV row, after a header:
@@ -556,6 +596,9 @@ mod tests {
             "FILE - In this Nov. 11, 2017 file photo, U.S. President Donald Trump and Russia's President Vladimir Putin talk during the APEC summit",
             "Some U.S. lawmakers had pressed Trump to consider scrapping the summit altogether after 12 Russians were charged with hacking.",
             "Share",
+            "(Martti Kainulainen/Lehtikuva via AP)",
+            "Updated: July 16, 2018 @ 7:52 am",
+            "Associated Press - Monday, July 16, 2018",
         ] {
             assert!(!is_headline(chrome), "{chrome}");
         }
@@ -572,6 +615,11 @@ mod tests {
         let doc = Document::new("d", text);
         let stripped = deduper.stripper().strip(&doc.text);
         assert_eq!(title(&doc, &stripped), "Council approves new budget");
+        // With no headline, the first line that is not a byline.
+        let text = "By Jane Doe - Associated Press - Monday, July 16, 2018\nThe city council voted on Tuesday to approve the budget for the coming year, after a long debate.";
+        let doc = Document::new("d", text);
+        let stripped = deduper.stripper().strip(&doc.text);
+        assert!(title(&doc, &stripped).starts_with("The city council voted"));
     }
 
     #[test]
