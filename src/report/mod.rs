@@ -290,7 +290,7 @@ pub fn title<'a>(doc: &'a Document, stripped: &Stripped) -> &'a str {
 /// (a caption, a weather report), and none of the [`is_leftover`] lines.
 pub fn is_headline(line: &str) -> bool {
     (3..=25).contains(&count_words(line))
-        && !(line.ends_with('.') && !line.ends_with("..."))
+        && (!line.ends_with('.') || line.ends_with("..."))
         && !is_leftover(line)
 }
 
