@@ -95,6 +95,14 @@ pub enum OutputError {
         /// The underlying I/O error (shown in the message, not chained, so it is printed once).
         error: io::Error,
     },
+    /// An output file cannot be written where it was asked for (found before the run).
+    #[error("{path}: cannot write here: {message}")]
+    Destination {
+        /// The output file, as given.
+        path: PathBuf,
+        /// Why not.
+        message: String,
+    },
 }
 
 /// Any error the library returns.

@@ -5,17 +5,21 @@
 //! `--strict`, an output file that cannot be written. A closed stdout (`reprint dedupe … | head`)
 //! ends the run quietly.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
+mod index_cmd;
+
+use reprint::boilerplate::Rules;
+use reprint::corpus::decode;
 use reprint::report::load::load_outcome;
 use reprint::report::{explain, html};
-use reprint::report::{write_atomic, write_clusters, write_keep, write_pairs, write_pairs_csv};
+use reprint::report::{write_clusters, write_keep, write_pairs, write_pairs_csv, OutputSet};
 use reprint::{Config, Corpus, Deduper, Document, Input, NoProgress, Progress, ReadOptions};
 
 mod cli;
@@ -45,21 +49,43 @@ enum Command {
     /// Find the copies in a corpus: pairs, clusters and the deduplicated set.
     #[command(
         long_about = "Find the copies in a corpus.\n\n\
-Each INPUT is a directory (every .txt/.md file below it is one article, its id the path relative to \
-the directory without extension), a .jsonl file (one {\"id\": …, \"text\": …} object a line; other \
-fields such as source, published, url are kept as metadata), or - for JSONL on stdin. Inputs may be \
-mixed.\n\n\
-Unusable records (malformed JSON, invalid UTF-8, empty texts, duplicate ids) are skipped with a \
-warning naming file and line, and counted in the summary; --strict makes the first one fatal.\n\n\
-Without --pairs, --clusters or --keep, the pairs are written to stdout as JSON Lines.",
+Each INPUT is a directory (every .txt/.md file below it is one article, its id the file's path as \
+given, e.g. outA/story.txt; hidden files and folders are passed over unless --hidden), a .jsonl \
+file (one {\"id\": …, \"text\": …} object a line; other fields such as source, published, url are \
+kept as metadata), a .json file holding one array of such objects, or - for JSONL (or a JSON \
+array) on stdin. Inputs may be mixed.\n\n\
+Unusable records (malformed JSON, empty texts, duplicate ids, unreadable files such as dangling \
+links) are skipped with a warning naming file and line, and counted in the summary; --strict makes \
+the first one fatal. Text that is not UTF-8 is read as UTF-16 (by its byte order mark) or, byte by \
+byte, as Windows-1252 (Latin-1), with a warning naming the first such byte.\n\n\
+Output files are checked before the run and replaced together at its end: a run that fails or is \
+interrupted (Ctrl-C: exit 130; SIGTERM: 143) leaves every earlier file as it was and no temporary \
+file behind. Without --pairs, --clusters, --keep or --report, the pairs are written to stdout as \
+JSON Lines; with any of them, nothing goes to stdout.",
         after_help = "Output:\n  \
-  pairs     one JSON object a line: {\"a\", \"b\", \"kind\", \"score\", \"jaccard\", \"containment\"}\n            \
-kind is exact, near_duplicate, excerpt or spun; score is in [0, 1]\n  \
-  clusters  {\"clusters\": [{\"canonical\", \"reason\", \"size\", \"members\": [{\"id\", \"kind\", \"score\"}]}]}\n  \
-  keep      the input records of every canonical document and every document with no copy\n  \
+  pairs     one JSON object a line, with the fields\n              \
+a, b                 the two ids\n              \
+kind                 exact, near_duplicate, excerpt or spun\n              \
+score                confidence in [0, 1]\n              \
+jaccard              word 3-gram Jaccard of the stripped bodies\n              \
+containment          word 3-grams of the shorter body found in the longer\n              \
+content_jaccard      Jaccard of the content-word sets\n              \
+aligned_sentences    aligned sentence pairs (pairs that were aligned only)\n              \
+aligned_share        share of the less-covered text in aligned sentences\n              \
+substitution_rate    share of aligned words swapped one-for-one\n              \
+edit_rate            share of aligned words changed in any way\n              \
+swapped_sentences    share of aligned sentences with a one-for-one swap\n              \
+immutables           share of numbers and names the texts agree on\n              \
+stripped_a/_b        share of each text removed as boilerplate\n            \
+(--format csv: id_a, id_b, kind, score, title_a, title_b, source_a, source_b)\n  \
+  clusters  {\"clusters\": [{\"canonical\", \"reason\", \"size\", \"members\": [{\"id\", \"kind\", \"score\", \"via\"}]}]}\n  \
+  keep      the input records of every canonical document and every document with no copy, as \
+JSON Lines: each JSONL record byte for byte as read (a JSON array's records one a line; a text \
+file as {\"id\", \"text\"})\n  \
   report    one HTML file for editors: overview, groups of copies, each copy beside its original\n\n\
-Exit status: 0 done, 2 error (bad usage, unreadable input, a rejected record under --strict, an \
-output that cannot be written)."
+Exit status: 0 done (also when a reader closes stdout early, as `| head` does), 2 error (bad \
+usage, unreadable input, a rejected record under --strict, an output that cannot be written), 130 \
+interrupted by Ctrl-C, 143 by SIGTERM."
     )]
     Dedupe(DedupeArgs),
 
@@ -69,16 +95,31 @@ A .txt/.md file (or a directory of them) is printed as cleaned text. A .jsonl fi
 stdin) is printed as JSONL with each text replaced by its cleaned body; over a corpus, chrome is also \
 learned from lines that recur across otherwise different documents, exactly as `dedupe` does.\n\n\
 With --explain, each removed span is listed instead, with the rule (or learned pattern) that removed \
-it, as `id<TAB>rule<TAB>text`.")]
+it, as `id<TAB>rule<TAB>text`.\n\n\
+Rules files (--boilerplate FILE) add to the built-in rules, one rule a line: SCOPE NAME PATTERN, \
+where SCOPE is `line` (remove each matching line), `line<=N` (only lines of at most N bytes) or \
+`rest` (remove the matching line and what follows it, for link lists and comment sections); NAME \
+is shown by --explain; PATTERN is a regex matched case-insensitively against each trimmed line. \
+Lines starting with # are comments. `reprint rules` prints the built-in rules with the format \
+explained in full.")]
     Strip(StripArgs),
 
     /// Compare two articles and explain the verdict: kind, score, aligned sentences, what was stripped.
-    #[command(long_about = "Compare two articles and explain the verdict.\n\n\
-Both files are stripped of boilerplate by the rules (learning needs a corpus), then measured as \
-`dedupe` measures a candidate pair: word-shingle overlap, content-word overlap, and a sentence \
-alignment, which is shown sentence by sentence. The exit status is 0 if they are copies, 1 if not \
-(2 on errors), so scripts can test it.")]
+    #[command(
+        override_usage = "reprint compare [OPTIONS] <A> <B>\n       \
+reprint compare [OPTIONS] <FEED> <ID1> <ID2>",
+        long_about = "Compare two articles and explain the verdict.\n\n\
+The articles are two text files, or two ids in a corpus: a .jsonl or .json file, a directory, or - \
+for JSONL on stdin. Both are stripped of boilerplate by the rules (learning needs a corpus), then \
+measured as `dedupe` measures a candidate pair: word-shingle overlap, content-word overlap, and a \
+sentence alignment, which is shown sentence by sentence. An article with no text left once \
+stripped (a page of nothing but site chrome) is nobody's copy. The exit status is 0 if they are \
+copies, 1 if not (2 on errors), so scripts can test it."
+    )]
     Compare(CompareArgs),
+
+    /// Print the built-in boilerplate rules, with the rules-file format they and --boilerplate use.
+    Rules,
 
     /// Make the editors' HTML report from an earlier run's --pairs and --clusters files.
     #[command(
@@ -92,6 +133,65 @@ chrome, and each copy is aligned with its original for the side-by-side view. Th
   reprint report feed.jsonl --pairs pairs.jsonl --clusters clusters.json -o report.html"
     )]
     Report(ReportArgs),
+
+    /// An incremental, persistent index: add articles as they arrive, check new ones against it.
+    #[command(subcommand)]
+    Index(index_cmd::IndexCommand),
+
+    /// Serve an index over HTTP to ingestion workers: check, add, remove, stats, metrics.
+    #[cfg(feature = "server")]
+    #[command(
+        long_about = "Serve an index over HTTP, so that ingestion workers on many machines share it.\n\n\
+Every route but /healthz needs `Authorization: Bearer TOKEN`, the token read from --token-file or \
+the REPRINT_TOKEN environment variable (there is no default token). JSON in and out:\n\n  \
+POST   /v1/check            one document {\"id\", \"text\", ...}: its matches; nothing stored\n  \
+POST   /v1/documents        one document or an array: adds them in one transaction, answers the\n                       \
+matches of each in order; a 2xx answer means they are on disk\n  \
+GET    /v1/documents/ID     the stored metadata and cluster of ID\n  \
+DELETE /v1/documents/ID     removes ID\n  \
+GET    /v1/stats            the index's counts and sizes\n  \
+GET    /metrics             Prometheus text: requests, latencies, index size\n  \
+GET    /healthz             \"ok\", without a token\n\n\
+Bodies over --max-body are refused (413), malformed JSON or a missing field is a 400 naming it, and \
+a request running past --timeout is answered 503. SIGINT or SIGTERM stops accepting connections, \
+lets requests in flight finish, and exits 0. Several servers and `reprint index` commands may use \
+one index at once.",
+        after_help = "Example:\n  \
+  reprint index create idx\n  \
+  head -c 32 /dev/urandom | base64 > token\n  \
+  reprint serve idx --token-file token &\n  \
+  curl -s -H \"Authorization: Bearer $(cat token)\" -d '{\"id\": \"a1\", \"text\": \"...\"}' \\\n       \
+http://127.0.0.1:8750/v1/documents"
+    )]
+    Serve(ServeArgs),
+}
+
+#[cfg(feature = "server")]
+#[derive(Args)]
+struct ServeArgs {
+    /// The index directory (made by `reprint index create`).
+    #[arg(value_name = "IDX")]
+    index: PathBuf,
+
+    /// Address and port to listen on; loopback unless told otherwise.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8750")]
+    listen: std::net::SocketAddr,
+
+    /// File holding the bearer token (surrounding white space ignored); else $REPRINT_TOKEN.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
+    max_body: usize,
+
+    /// Most documents in one POST /v1/documents.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    max_batch: usize,
+
+    /// Seconds a request may run before it is answered 503.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    timeout: f64,
 }
 
 #[derive(Args)]
@@ -126,14 +226,19 @@ struct ReportArgs {
 
 #[derive(Args)]
 struct CompareArgs {
-    /// The first article (a text file).
-    a: PathBuf,
-    /// The second article (a text file).
-    b: PathBuf,
+    /// Two text files (A B), or a corpus and two ids in it (FEED ID1 ID2).
+    #[arg(required = true, num_args = 2..=3, value_name = "ARTICLE")]
+    articles: Vec<String>,
+    /// The JSONL field holding each document's id (with FEED).
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    id_field: String,
+    /// The JSONL field holding each document's text (with FEED).
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    text_field: String,
     /// Print the comparison as one JSON object.
     #[arg(long)]
     json: bool,
-    /// Add boilerplate rules from FILE (same format as the built-in rules).
+    /// Add boilerplate rules from FILE (same format as the built-in rules; see `reprint rules`).
     #[arg(long, value_name = "FILE")]
     boilerplate: Option<PathBuf>,
 }
@@ -148,7 +253,7 @@ struct StripArgs {
     #[arg(long)]
     explain: bool,
 
-    /// Add boilerplate rules from FILE (same format as the built-in rules).
+    /// Add boilerplate rules from FILE (same format as the built-in rules; see `reprint rules`).
     #[arg(long, value_name = "FILE")]
     boilerplate: Option<PathBuf>,
 
@@ -163,6 +268,10 @@ struct StripArgs {
     /// The JSONL field holding each document's text.
     #[arg(long, default_value = "text", value_name = "NAME")]
     text_field: String,
+
+    /// Also read hidden files and directories (names starting with `.`) below a directory.
+    #[arg(long)]
+    hidden: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -247,11 +356,15 @@ struct RunArgs {
     #[arg(long)]
     strict: bool,
 
+    /// Also read hidden files and directories (names starting with `.`) below input directories.
+    #[arg(long)]
+    hidden: bool,
+
     /// No progress bar and no summary on stderr (warnings and errors still appear).
     #[arg(long, short)]
     quiet: bool,
 
-    /// Add boilerplate rules from FILE (same format as the built-in rules; see `reprint strip`).
+    /// Add boilerplate rules from FILE (same format as the built-in rules; see `reprint rules`).
     #[arg(long, value_name = "FILE")]
     boilerplate: Option<PathBuf>,
 
@@ -282,14 +395,10 @@ struct RunArgs {
 
 impl RunArgs {
     /// The deduper these settings make, and the corpus of `inputs` (skips reported).
-    fn read(&self, inputs: &[String], bar: &Bar) -> Result<(Deduper, Corpus)> {
+    fn read(&self, inputs: &[String], keep_records: bool, bar: &Bar) -> Result<(Deduper, Corpus)> {
         let config = self.config()?;
         config.validate()?;
-        let options = ReadOptions {
-            id_field: self.id_field.clone(),
-            text_field: self.text_field.clone(),
-            strict: self.strict,
-        };
+        let options = self.read_options(keep_records);
         // Compiling the boilerplate rules takes some 40–45 ms: it runs while the corpus is read.
         bar.spin("reading");
         let (deduper, corpus) = std::thread::scope(|s| {
@@ -300,8 +409,19 @@ impl RunArgs {
         });
         bar.finish();
         let (deduper, corpus) = (deduper?, corpus?);
-        report_skips(&corpus);
+        report_skips(&corpus, inputs);
         Ok((deduper, corpus))
+    }
+
+    /// How to read the inputs; `keep_records` keeps each JSONL record's bytes (for `--keep`).
+    fn read_options(&self, keep_records: bool) -> ReadOptions {
+        ReadOptions {
+            id_field: self.id_field.clone(),
+            text_field: self.text_field.clone(),
+            strict: self.strict,
+            hidden: self.hidden,
+            keep_records,
+        }
     }
 
     fn config(&self) -> Result<Config> {
@@ -349,10 +469,12 @@ fn strip(args: &StripArgs) -> Result<Status> {
         id_field: args.id_field.clone(),
         text_field: args.text_field.clone(),
         strict: false,
+        hidden: args.hidden,
+        keep_records: false,
     };
     let mut corpus = Corpus::new();
     corpus.read(&input, &options)?;
-    report_skips(&corpus);
+    report_skips(&corpus, std::slice::from_ref(&args.input));
     let (stripped, _) = deduper.strip_corpus(&corpus, &NoProgress);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -392,41 +514,49 @@ fn strip(args: &StripArgs) -> Result<Status> {
 
 fn dedupe(args: &DedupeArgs) -> Result<Status> {
     let started = Instant::now();
+    // Every destination is checked before the run: a path that cannot be written fails at once.
+    let mut outputs = OutputSet::new();
+    let mut slot = |path: &Option<PathBuf>| path.as_deref().map(|p| outputs.add(p)).transpose();
+    let (pairs_out, clusters_out, keep_out, report_out) = (
+        slot(&args.pairs)?,
+        slot(&args.clusters)?,
+        slot(&args.keep)?,
+        slot(&args.report)?,
+    );
     let bar = Bar::new(args.run.quiet);
-    let (deduper, corpus) = args.run.read(&args.inputs, &bar)?;
+    let (deduper, corpus) = args.run.read(&args.inputs, args.keep.is_some(), &bar)?;
     let reading = started.elapsed();
 
     let outcome = deduper.run(&corpus, &bar);
     let writing = Instant::now();
     bar.spin("writing");
 
-    let mut wrote_file = false;
     let pairs = |w: &mut dyn Write| match args.format {
         Format::Jsonl => write_pairs(w, &corpus, &outcome),
         Format::Csv => write_pairs_csv(w, &corpus, &outcome),
     };
-    if let Some(path) = &args.pairs {
-        write_atomic(path, pairs)?;
-        wrote_file = true;
+    if let Some(slot) = pairs_out {
+        outputs.write(slot, pairs)?;
     }
-    if let Some(path) = &args.clusters {
-        write_atomic(path, |w| write_clusters(w, &corpus, &outcome))?;
-        wrote_file = true;
+    if let Some(slot) = clusters_out {
+        outputs.write(slot, |w| write_clusters(w, &corpus, &outcome))?;
     }
-    if let Some(path) = &args.keep {
-        write_atomic(path, |w| write_keep(w, &corpus, &outcome))?;
-        wrote_file = true;
+    if let Some(slot) = keep_out {
+        outputs.write(slot, |w| write_keep(w, &corpus, &outcome))?;
     }
     let mut report_note = None;
-    if let Some(path) = &args.report {
-        write_atomic(path, |w| {
+    if let Some(slot) = report_out {
+        outputs.write(slot, |w| {
             let options = args.scope.options();
             let coverage = html::write_report(w, &corpus, &outcome, &deduper, &options, &bar)?;
             report_note = coverage.left_out();
             Ok(())
         })?;
-        wrote_file = true;
     }
+    outputs.commit()?;
+    let wrote_file = [pairs_out, clusters_out, keep_out, report_out]
+        .iter()
+        .any(Option::is_some);
     if !wrote_file {
         let stdout = io::stdout();
         let mut out = io::BufWriter::new(stdout.lock());
@@ -452,8 +582,10 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
 }
 
 fn report(args: &ReportArgs) -> Result<Status> {
+    let mut outputs = OutputSet::new();
+    let slot = outputs.add(&args.output)?;
     let bar = Bar::new(args.run.quiet);
-    let (deduper, corpus) = args.run.read(&args.inputs, &bar)?;
+    let (deduper, corpus) = args.run.read(&args.inputs, false, &bar)?;
     let outcome = load_outcome(&deduper, &corpus, &args.pairs, &args.clusters, &bar)?;
     let mut options = args.scope.options();
     for id in &args.group {
@@ -466,12 +598,13 @@ fn report(args: &ReportArgs) -> Result<Status> {
         options.groups.push(group);
     }
     let mut coverage = None;
-    write_atomic(&args.output, |w| {
+    outputs.write(slot, |w| {
         coverage = Some(html::write_report(
             w, &corpus, &outcome, &deduper, &options, &bar,
         )?);
         Ok(())
     })?;
+    outputs.commit()?;
     if !args.run.quiet {
         eprintln!(
             "reprint: report of {}, {}, {} written to {}",
@@ -489,7 +622,9 @@ fn report(args: &ReportArgs) -> Result<Status> {
 
 const MAX_SKIP_LINES: usize = 20;
 
-fn report_skips(corpus: &Corpus) {
+/// Warns of every record skipped or decoded from another encoding (the first few of each), and of
+/// inputs that gave no article at all.
+fn report_skips(corpus: &Corpus, inputs: &[String]) {
     let skipped = corpus.skipped();
     for skip in skipped.iter().take(MAX_SKIP_LINES) {
         eprintln!("warning: skipped {skip}");
@@ -499,6 +634,24 @@ fn report_skips(corpus: &Corpus) {
             "warning: … and {} more skipped records",
             skipped.len() - MAX_SKIP_LINES
         );
+    }
+    let warnings = corpus.warnings();
+    for warning in warnings.iter().take(MAX_SKIP_LINES) {
+        eprintln!("warning: {warning}");
+    }
+    if warnings.len() > MAX_SKIP_LINES {
+        eprintln!(
+            "warning: … and {} more records decoded from another encoding",
+            warnings.len() - MAX_SKIP_LINES
+        );
+    }
+    if corpus.is_empty() {
+        let hint = if skipped.is_empty() {
+            " (a directory is searched for .txt and .md files; hidden ones need --hidden)"
+        } else {
+            ""
+        };
+        eprintln!("warning: no articles found in {}{hint}", inputs.join(", "));
     }
 }
 
@@ -512,14 +665,25 @@ enum Status {
 
 fn compare(args: &CompareArgs) -> Result<Status> {
     let deduper = Deduper::with_user_rules(Config::default(), args.boilerplate.as_deref())?;
-    let read = |path: &PathBuf| -> Result<Document> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-        let id = path
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        Ok(Document::new(id, text))
+    let (a, b) = match args.articles.as_slice() {
+        [a, b] => (read_article(a)?, read_article(b)?),
+        [feed, id1, id2] => {
+            let options = ReadOptions {
+                id_field: args.id_field.clone(),
+                text_field: args.text_field.clone(),
+                ..ReadOptions::default()
+            };
+            let mut corpus = Corpus::new();
+            corpus.read(&Input::parse(feed), &options)?;
+            report_skips(&corpus, std::slice::from_ref(feed));
+            let find = |id: &String| match corpus.lookup(id) {
+                Some(d) => Ok(corpus.get(d).clone()),
+                None => Err(anyhow::anyhow!("{feed}: no article with id {id:?}")),
+            };
+            (find(id1)?, find(id2)?)
+        }
+        _ => anyhow::bail!("compare takes two text files, or a corpus and two ids in it"),
     };
-    let (a, b) = (read(&args.a)?, read(&args.b)?);
     let cmp = deduper.compare(&a, &b);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -537,6 +701,29 @@ fn compare(args: &CompareArgs) -> Result<Status> {
     })
 }
 
+/// One article file for `compare`, in any encoding (a warning says how it was decoded); its id is
+/// the file's name without extension.
+fn read_article(path: &str) -> Result<Document> {
+    let bytes = std::fs::read(path).with_context(|| path.to_string())?;
+    let decoded = decode(&bytes);
+    if let Some(decoding) = &decoded.decoding {
+        eprintln!("warning: {path}: {decoding}");
+    }
+    let id = std::path::Path::new(path)
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    Ok(Document::new(id, decoded.text))
+}
+
+/// `reprint rules`: the built-in rules file, its format explained at its top.
+fn rules() -> Result<Status> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    out.write_all(Rules::builtin_text().as_bytes())?;
+    out.flush()?;
+    Ok(Status::Done)
+}
+
 /// mimalloc: a run makes millions of small allocations from both threads (shingle sets, sentence
 /// profiles, verdicts), and mimalloc's per-thread free lists take 7–9% off the whole run's time
 /// compared with the system allocator (DESIGN.md, "Speed"). Built without transparent huge pages:
@@ -546,11 +733,23 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `serve` handles SIGINT and SIGTERM itself: it finishes the requests in flight first.
+    #[cfg(feature = "server")]
+    let serving = matches!(cli.command, Command::Serve(_));
+    #[cfg(not(feature = "server"))]
+    let serving = false;
+    if !serving {
+        on_interrupt_remove_temporaries();
+    }
     let result = match &cli.command {
         Command::Dedupe(args) => dedupe(args),
         Command::Strip(args) => strip(args),
         Command::Compare(args) => compare(args),
         Command::Report(args) => report(args),
+        Command::Index(command) => index_cmd::run(command),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => serve(args),
+        Command::Rules => rules(),
     };
     match result {
         Ok(Status::Done) => ExitCode::SUCCESS,
@@ -563,10 +762,135 @@ fn main() -> ExitCode {
     }
 }
 
+/// On SIGINT, SIGTERM or SIGHUP: removes the temporary files of the outputs being written (the
+/// outputs already in place are untouched: they are replaced only all together, at the end), says
+/// so in one line, and exits with 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM). A
+/// signal ignored when reprint started (`nohup`, a script's background job) stays ignored.
+#[cfg(unix)]
+fn on_interrupt_remove_temporaries() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let handled: Vec<i32> = [SIGINT, SIGTERM, SIGHUP]
+        .into_iter()
+        .filter(|&s| !ignored(s))
+        .collect();
+    let Ok(mut signals) = signal_hook::iterator::Signals::new(handled) else {
+        return; // Without the handler, an interruption may leave a temporary file: no reason to fail.
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let removed = reprint::report::remove_temporaries();
+            let name = match signal {
+                SIGINT => "SIGINT",
+                SIGTERM => "SIGTERM",
+                _ => "SIGHUP",
+            };
+            let what = match removed {
+                0 => String::new(),
+                1 => "; removed 1 unfinished output file".to_string(),
+                n => format!("; removed {n} unfinished output files"),
+            };
+            // On a new line: a progress bar may be half drawn.
+            let start = if io::stderr().is_terminal() { "\n" } else { "" };
+            eprintln!(
+                "{start}reprint: interrupted by {name}{what}; earlier outputs left as they were"
+            );
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
+/// Whether `signal` is ignored (as `nohup` ignores SIGHUP): such a signal must stay ignored.
+#[cfg(unix)]
+fn ignored(signal: i32) -> bool {
+    let mut current = std::mem::MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: with a null new action, `sigaction` only writes the current one into `current`,
+    // which is valid for writes; it is read only if the call succeeded.
+    unsafe {
+        libc::sigaction(signal, std::ptr::null(), current.as_mut_ptr()) == 0
+            && current.assume_init().sa_sigaction == libc::SIG_IGN
+    }
+}
+
+#[cfg(not(unix))]
+fn on_interrupt_remove_temporaries() {}
+
+/// Whether an error is a closed pipe or stdout (`reprint … | head`): the reader has what it wanted,
+/// so the run ends quietly with success. The one place this is decided, for every command and
+/// every output (stdout, or a path such as `/dev/stdout`).
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    let broken = |kind: io::ErrorKind| kind == io::ErrorKind::BrokenPipe;
     err.chain().any(|cause| {
-        cause
-            .downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+        if let Some(e) = cause.downcast_ref::<io::Error>() {
+            return broken(e.kind());
+        }
+        if let Some(e) = cause.downcast_ref::<serde_json::Error>() {
+            return e.io_error_kind().is_some_and(broken);
+        }
+        if let Some(reprint::error::OutputError::Io { error, .. }) = cause.downcast_ref() {
+            return broken(error.kind());
+        }
+        false
     })
+}
+
+/// `reprint serve`: the token, the index and the listener, then the server until SIGINT/SIGTERM.
+#[cfg(feature = "server")]
+fn serve(args: &ServeArgs) -> Result<Status> {
+    let token = match &args.token_file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read the token file", path.display()))?,
+        None => std::env::var("REPRINT_TOKEN")
+            .context("no token: give --token-file FILE or set REPRINT_TOKEN")?,
+    };
+    let token = token.trim().to_string();
+    anyhow::ensure!(
+        token.len() >= 16,
+        "the token must be at least 16 characters (e.g. `head -c 32 /dev/urandom | base64`)"
+    );
+    anyhow::ensure!(
+        args.timeout > 0.0 && args.timeout.is_finite(),
+        "--timeout must be a positive number of seconds"
+    );
+    let index = reprint::Index::open(&args.index)
+        .with_context(|| format!("{}: cannot open the index", args.index.display()))?;
+    let config = reprint::server::ServerConfig {
+        listen: args.listen,
+        token,
+        max_body: args.max_body,
+        timeout: Duration::from_secs_f64(args.timeout),
+        max_batch: args.max_batch,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        // The address actually bound (port 0 picks a free one), for scripts and tests to read.
+        eprintln!(
+            "reprint serve: listening on http://{}",
+            listener.local_addr()?
+        );
+        reprint::server::serve(
+            listener,
+            std::sync::Arc::new(index),
+            config,
+            shutdown_signal(),
+        )
+        .await
+        .context("the server failed")?;
+        eprintln!("reprint serve: stopped");
+        Ok(Status::Done)
+    })
+}
+
+/// Completes on SIGINT or SIGTERM.
+#[cfg(feature = "server")]
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    eprintln!("reprint serve: stopping: finishing requests in flight");
 }

@@ -142,10 +142,23 @@ fn seeds_with_garbled_spun_and_rewrapped_copies_make_exactly_those_pairs() {
         })
         .collect();
     pairs.sort();
+    // A file's id is its path as given.
     let want = [
-        ("001_e58e3b0ddc063ad7", "garbled-of-001", "spun"),
-        ("002_39a7efb761f925a0", "rewrapped-of-002", ""),
-        ("004_1a566caebe071b52", "spun-of-004", "spun"),
+        (
+            "fixtures/seeds/001_e58e3b0ddc063ad7.txt",
+            "fixtures/seed-copies/garbled-of-001.txt",
+            "spun",
+        ),
+        (
+            "fixtures/seeds/002_39a7efb761f925a0.txt",
+            "fixtures/seed-copies/rewrapped-of-002.txt",
+            "",
+        ),
+        (
+            "fixtures/seeds/004_1a566caebe071b52.txt",
+            "fixtures/seed-copies/spun-of-004.txt",
+            "spun",
+        ),
     ];
     assert_eq!(pairs.len(), 3, "{pairs:?}");
     for ((a, b, kind), (wa, wb, wkind)) in pairs.iter().zip(want) {
@@ -209,14 +222,14 @@ fn bad_jsonl_lines_are_skipped_and_named_by_file_and_line() {
     let err = stderr(&out);
     for want in [
         format!("{path}:2: malformed JSON"),
-        format!("{path}:3: not valid UTF-8"),
+        format!("{path}:3: not valid UTF-8 at byte 21; 1 byte read as Windows-1252"),
         format!("{path}:4: empty document"),
         format!("{path}:5: duplicate id \"a\" (first seen at {path}:1)"),
         format!("{path}:6: no `id` field"),
     ] {
         assert!(err.contains(&want), "missing {want:?} in\n{err}");
     }
-    assert!(err.contains("2 documents, 5 skipped"), "{err}");
+    assert!(err.contains("3 documents, 4 skipped"), "{err}");
     // What was readable still runs: a and e are exact copies.
     let pairs = json_lines(&stdout(&out));
     assert_eq!(pairs.len(), 1);
@@ -233,7 +246,7 @@ fn bad_jsonl_lines_are_skipped_and_named_by_file_and_line() {
 }
 
 #[test]
-fn unreadable_directory_files_are_skipped_with_their_name() {
+fn directory_files_in_another_encoding_are_read_and_empty_ones_skipped_with_their_name() {
     let dir = tempdir();
     std::fs::write(dir.path().join("good.txt"), "An article about the harbour.").unwrap();
     std::fs::write(dir.path().join("bad.txt"), b"caf\xe9").unwrap();
@@ -242,10 +255,13 @@ fn unreadable_directory_files_are_skipped_with_their_name() {
     let out = reprint(&["dedupe", dir.path().to_str().unwrap()]);
     assert!(out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("bad.txt: not valid UTF-8"), "{err}");
+    assert!(
+        err.contains("bad.txt: not valid UTF-8 at byte 3; 1 byte read as Windows-1252"),
+        "{err}"
+    );
     assert!(err.contains("empty.md: empty document"), "{err}");
     assert!(
-        err.contains("1 document, 2 skipped (empty_text 1, invalid_utf8 1)"),
+        err.contains("2 documents, 1 skipped (empty_text 1)"),
         "{err}"
     );
 }
@@ -378,7 +394,7 @@ fn pairs_as_csv_for_spreadsheets() {
     );
     let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
     assert_eq!(records.len(), 3);
-    assert_eq!(&records[0][0], "001_e58e3b0ddc063ad7");
+    assert_eq!(&records[0][0], "fixtures/seeds/001_e58e3b0ddc063ad7.txt");
     assert_eq!(&records[0][2], "spun");
     // Without a title field, the title is the first kept line of three words or more (this seed
     // opens with "Key takeaways:").

@@ -90,12 +90,14 @@ impl Stripped {
         self.removals.iter().map(|r| r.range.len()).sum()
     }
 
-    /// Share of the document's (non-blank) text removed.
+    /// Share of the document's (non-blank) text removed: of its lines' bytes, those not kept. (A
+    /// removed block's line breaks are not text: counting them put the share above 1.)
     pub fn removed_share(&self) -> f64 {
         if self.total == 0 {
             0.0
         } else {
-            self.removed_bytes() as f64 / self.total as f64
+            let kept: usize = self.kept.iter().map(Range::len).sum();
+            self.total.saturating_sub(kept) as f64 / self.total as f64
         }
     }
 

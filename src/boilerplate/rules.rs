@@ -121,6 +121,12 @@ const TIERS: [usize; 3] = [256, 1024, usize::MAX];
 const BUILTIN: &str = include_str!("rules.txt");
 
 impl Rules {
+    /// The text of the built-in rules file: the rules-file format explained in its opening
+    /// comments, then every rule (`reprint rules` prints it).
+    pub fn builtin_text() -> &'static str {
+        BUILTIN
+    }
+
     /// The built-in rules (compiled once per process; clones share the compiled set).
     pub fn builtin() -> Rules {
         static COMPILED: OnceLock<Rules> = OnceLock::new();

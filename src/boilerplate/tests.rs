@@ -286,3 +286,16 @@ proptest! {
         prop_assert!(twice.removals().is_empty() || twice.refused().is_some());
     }
 }
+
+/// Found by `tests/fuzz.rs` (strip, case 27): a `rest` block's removal spans its line breaks, and
+/// counting them put the removed share of a page of nothing but chrome at 1.10.
+#[test]
+fn the_removed_share_of_a_block_spanning_lines_is_at_most_one() {
+    let text = "\tComments\nRelated:\nRelated:\n? ? ?\n";
+    let stripped = stripper().strip(text);
+    assert!(stripped.kept().is_empty());
+    assert_eq!(stripped.removed_share(), 1.0);
+    let text = "Body text here about the council.\nRelated:\nx\n";
+    let share = stripper().strip(text).removed_share();
+    assert!((share - 9.0 / 42.0).abs() < 1e-9, "{share}");
+}

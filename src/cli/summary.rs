@@ -17,6 +17,9 @@ pub const WIDTH: usize = 80;
 /// Clusters listed in the summary.
 const TOP_CLUSTERS: usize = 5;
 
+/// Documents named where the summary lists some.
+const NAMED: usize = 3;
+
 /// The label column: `  pairs:    ` and its like.
 const LABEL: usize = 12;
 
@@ -94,9 +97,29 @@ pub fn write_summary(
         let parts: Vec<String> = skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
         head.push_str(&format!(" ({})", parts.join(", ")));
     }
-    // Documents with no article text once stripped (issue 13, item 8) are counted by the corpus
-    // reader's side of the library; their count joins this line once the outcome carries it.
     field(out, "reprint:", &head)?;
+    let without_text = outcome.without_text();
+    if !without_text.is_empty() {
+        let named: Vec<&str> = without_text
+            .iter()
+            .take(NAMED)
+            .map(|&d| corpus.get(d).id.as_str())
+            .collect();
+        let more = if without_text.len() > NAMED {
+            ", …"
+        } else {
+            ""
+        };
+        field(
+            out,
+            "no text:",
+            &format!(
+                "{} with no article text once stripped, in no pair ({}{more})",
+                count(without_text.len(), "document", "documents"),
+                named.join(", ")
+            ),
+        )?;
+    }
 
     let kinds: Vec<String> = outcome
         .pairs_by_kind()
@@ -279,6 +302,29 @@ mod tests {
         );
         assert!(
             out.contains("1 group of copies, 1 document kept as unique (largest 2)"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn documents_with_no_article_text_are_counted_and_named() {
+        let text = "The council approved the budget for the new school on Tuesday evening after \
+                    a long debate about the cost of the building and the teachers it will need.";
+        let corpus = Corpus::from_documents([
+            Document::new("story", text),
+            Document::new("chrome-1", "* * *"),
+            Document::new("chrome-2", "— —"),
+        ]);
+        let outcome = Deduper::new(Config::default())
+            .unwrap()
+            .run(&corpus, &NoProgress);
+        let out = summary(&corpus, &outcome);
+        let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains(
+                "no text: 2 documents with no article text once stripped, in no pair \
+                 (chrome-1, chrome-2)"
+            ),
             "{out}"
         );
     }

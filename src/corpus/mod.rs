@@ -1,10 +1,12 @@
 //! Documents and where they came from.
 //!
 //! A [`Corpus`] owns the documents of one run. Inside, a document is a dense [`DocId`]; its external id
-//! (a file's relative path, or a JSONL record's `id`) is kept only for output. Readers for directories,
-//! JSONL files and standard input are in `read.rs` ([`Corpus::read`]); every record they cannot use becomes a [`Skip`]
-//! naming the file and line, so nothing is dropped silently.
+//! (a file's path as given, or a JSONL record's `id`) is kept only for output. Readers for directories,
+//! JSONL files, JSON arrays and standard input are in `read.rs` ([`Corpus::read`]); every record they
+//! cannot use becomes a [`Skip`] naming the file and line, so nothing is dropped silently, and text
+//! that had to be decoded from another encoding gives a [`ReadWarning`] naming the byte.
 
+mod decode;
 mod read;
 
 use std::collections::HashMap;
@@ -12,6 +14,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+pub use decode::{decode, decode_record, Decoded, Decoding};
 pub use read::{Input, ReadOptions};
 
 /// Dense index of a document within a [`Corpus`].
@@ -55,6 +58,9 @@ pub struct Document {
     pub meta: Map<String, Value>,
     /// Where the document was read from.
     pub origin: Origin,
+    /// The input record exactly as read (a JSONL line without its line break), if
+    /// [`ReadOptions::keep_records`] asked for it: the deduplicated corpus gives it back unchanged.
+    pub record: Option<Box<[u8]>>,
 }
 
 impl Document {
@@ -68,6 +74,7 @@ impl Document {
                 source: "<api>".into(),
                 line: None,
             },
+            record: None,
         }
     }
 
@@ -80,8 +87,9 @@ impl Document {
 /// Why a record was not used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
-    /// The file or line is not valid UTF-8.
-    InvalidUtf8,
+    /// A file below an input directory could not be read: a dangling link, a link loop, no
+    /// permission.
+    Unreadable(String),
     /// The line is not a JSON object.
     MalformedJson(String),
     /// The id or text field is missing.
@@ -103,7 +111,7 @@ impl SkipReason {
     /// A short stable name for summaries (`invalid_utf8`, `malformed_json`, …).
     pub fn name(&self) -> &'static str {
         match self {
-            SkipReason::InvalidUtf8 => "invalid_utf8",
+            SkipReason::Unreadable(_) => "unreadable",
             SkipReason::MalformedJson(_) => "malformed_json",
             SkipReason::MissingField(_) => "missing_field",
             SkipReason::WrongType(_) => "wrong_type",
@@ -116,7 +124,7 @@ impl SkipReason {
 impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SkipReason::InvalidUtf8 => f.write_str("not valid UTF-8"),
+            SkipReason::Unreadable(msg) => write!(f, "cannot read: {msg}"),
             SkipReason::MalformedJson(msg) => write!(f, "malformed JSON: {msg}"),
             SkipReason::MissingField(field) => write!(f, "no `{field}` field"),
             SkipReason::WrongType(msg) => f.write_str(msg),
@@ -143,12 +151,28 @@ impl fmt::Display for Skip {
     }
 }
 
+/// Something a reader did to use a record that the user should know of: the record was kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadWarning {
+    /// The file and line.
+    pub origin: Origin,
+    /// How its bytes were decoded.
+    pub decoding: Decoding,
+}
+
+impl fmt::Display for ReadWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.decoding)
+    }
+}
+
 /// The documents of one run, plus every record that was skipped while reading them.
 #[derive(Debug, Default)]
 pub struct Corpus {
     docs: Vec<Document>,
     ids: HashMap<String, DocId>,
     skipped: Vec<Skip>,
+    warnings: Vec<ReadWarning>,
 }
 
 impl Corpus {
@@ -195,6 +219,17 @@ impl Corpus {
     /// Records a skipped record.
     pub fn record_skip(&mut self, skip: Skip) {
         self.skipped.push(skip);
+    }
+
+    /// Records a warning about a record that was kept.
+    pub fn record_warning(&mut self, warning: ReadWarning) {
+        self.warnings.push(warning);
+    }
+
+    /// Every warning about a record that was kept (text decoded from another encoding), in
+    /// reading order.
+    pub fn warnings(&self) -> &[ReadWarning] {
+        &self.warnings
     }
 
     /// The documents, indexed by [`DocId`].

@@ -1,22 +1,25 @@
-//! Readers: a directory of text files, a JSONL file, or JSONL on standard input.
+//! Readers: a directory of text files, a JSONL file, a JSON array, or either on standard input.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{Corpus, Document, Origin, Skip, SkipReason};
+use super::decode::{decode, decode_record, Decoding};
+use super::{Corpus, Document, Origin, ReadWarning, Skip, SkipReason};
 use crate::error::InputError;
 
 /// One input source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    /// A directory (every `.txt`/`.md` file below it), a `.jsonl`/`.ndjson` file, or one text file.
+    /// A directory (every `.txt`/`.md` file below it), a `.jsonl`/`.ndjson`/`.json` file, or one
+    /// text file.
     Path(PathBuf),
-    /// JSONL on standard input.
+    /// JSONL (or a JSON array) on standard input.
     Stdin,
 }
 
@@ -40,6 +43,10 @@ pub struct ReadOptions {
     pub text_field: String,
     /// Stop at the first unusable record instead of skipping it.
     pub strict: bool,
+    /// Also read hidden files and directories (names starting with `.`) below an input directory.
+    pub hidden: bool,
+    /// Keep each JSON record's bytes as read ([`Document::record`]), to write them back unchanged.
+    pub keep_records: bool,
 }
 
 impl Default for ReadOptions {
@@ -48,6 +55,8 @@ impl Default for ReadOptions {
             id_field: "id".into(),
             text_field: "text".into(),
             strict: false,
+            hidden: false,
+            keep_records: false,
         }
     }
 }
@@ -67,10 +76,19 @@ impl Corpus {
 
     /// Reads one input into the corpus. Unusable records are skipped and recorded (see
     /// [`Corpus::skipped`]) unless `options.strict` is set, when the first one is returned as
-    /// [`InputError::Rejected`]. I/O failures are always errors.
+    /// [`InputError::Rejected`]. An input that cannot be opened or read is an error; a file below an
+    /// input directory that cannot be read (a dangling link, a link loop) is a skip.
+    ///
+    /// A text file's id is its path as given (for a file below a directory, the directory as given
+    /// joined with the file's path inside it), so ids are unique across inputs. A `.json` file or
+    /// standard input whose first character is `[` is read as one JSON array of records; otherwise
+    /// JSON input is read as JSON Lines.
     pub fn read(&mut self, input: &Input, options: &ReadOptions) -> Result<(), InputError> {
         match input {
-            Input::Stdin => read_jsonl(self, io::stdin(), "<stdin>", Path::new("<stdin>"), options),
+            Input::Stdin => {
+                let path = Path::new("<stdin>");
+                read_json(self, io::stdin(), "<stdin>", path, options, true)
+            }
             Input::Path(path) => {
                 let meta = std::fs::metadata(path).map_err(|error| InputError::Io {
                     path: path.clone(),
@@ -79,24 +97,47 @@ impl Corpus {
                 if meta.is_dir() {
                     read_dir(self, path, options)
                 } else {
+                    let name = path.display().to_string();
                     match extension(path).as_deref() {
-                        Some("jsonl" | "ndjson" | "json") => {
+                        Some(ext @ ("jsonl" | "ndjson" | "json")) => {
                             let file = open(path)?;
-                            let name = path.display().to_string();
-                            read_jsonl(self, file, &name, path, options)
+                            read_json(self, file, &name, path, options, ext == "json")
                         }
                         Some("txt" | "md") => {
-                            let stem = path
-                                .file_stem()
-                                .map(|s| s.to_string_lossy().into_owned())
-                                .unwrap_or_default();
-                            read_text_file(self, path, stem, options)
+                            let bytes = std::fs::read(path).map_err(|error| InputError::Io {
+                                path: path.clone(),
+                                error,
+                            })?;
+                            add_text_file(self, &bytes, path, options)
                         }
                         _ => Err(InputError::UnknownKind { path: path.clone() }),
                     }
                 }
             }
         }
+    }
+
+    /// Reads JSON records from any reader, as [`read`](Self::read) reads a `.json` file (a JSON
+    /// array if its first character is `[`, else JSON Lines); `name` names it in skips and
+    /// warnings.
+    pub fn read_json_from(
+        &mut self,
+        reader: impl Read + Send,
+        name: &str,
+        options: &ReadOptions,
+    ) -> Result<(), InputError> {
+        read_json(self, reader, name, Path::new(name), options, true)
+    }
+
+    /// Adds one text file's bytes, in any encoding, as a document whose id is `path` (as
+    /// [`read`](Self::read) reads a `.txt` file).
+    pub fn add_text(
+        &mut self,
+        bytes: &[u8],
+        path: &Path,
+        options: &ReadOptions,
+    ) -> Result<(), InputError> {
+        add_text_file(self, bytes, path, options)
     }
 }
 
@@ -129,72 +170,209 @@ fn push(corpus: &mut Corpus, doc: Document, options: &ReadOptions) -> Result<(),
     }
 }
 
+/// A text file's id: its path as given, with `./` steps left out and `/` between the parts.
+fn path_id(path: &Path) -> String {
+    let parts: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect();
+    let id = parts.to_string_lossy();
+    if std::path::MAIN_SEPARATOR == '/' {
+        id.into_owned()
+    } else {
+        id.replace(std::path::MAIN_SEPARATOR, "/")
+    }
+}
+
+/// A hidden file or directory: its name starts with `.` (ripgrep's convention).
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.')
+}
+
+/// Whether a file below a directory is read as an article.
+fn is_article(path: &Path) -> bool {
+    matches!(extension(path).as_deref(), Some("txt" | "md"))
+}
+
 fn read_dir(corpus: &mut Corpus, root: &Path, options: &ReadOptions) -> Result<(), InputError> {
     let walker = walkdir::WalkDir::new(root)
         .follow_links(true)
-        .sort_by_file_name();
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| options.hidden || e.depth() == 0 || !is_hidden(e.file_name()));
     for entry in walker {
-        let entry = entry.map_err(|e| {
-            let path = e.path().unwrap_or(root).to_path_buf();
-            InputError::Io {
-                path,
-                error: e.into(),
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let path = e.path().unwrap_or(root).to_path_buf();
+                if e.depth() == 0 {
+                    return Err(InputError::Io {
+                        path,
+                        error: e.into(),
+                    });
+                }
+                let hidden = path.file_name().is_some_and(is_hidden);
+                // A file that would not have been read anyway (hidden, another kind) is passed
+                // over as it would have been; a directory or an article is a counted skip.
+                let other_kind = path.extension().is_some() && !is_article(&path);
+                if (hidden && !options.hidden) || other_kind {
+                    continue;
+                }
+                let reason = match e.loop_ancestor() {
+                    Some(ancestor) => format!("a link loop back to {}", ancestor.display()),
+                    None if path.symlink_metadata().is_ok() && path.metadata().is_err() => {
+                        "a dangling link".to_string()
+                    }
+                    None => e
+                        .io_error()
+                        .map_or_else(|| e.to_string(), ToString::to_string),
+                };
+                let origin = Origin {
+                    source: path.display().to_string(),
+                    line: None,
+                };
+                let reason = SkipReason::Unreadable(reason);
+                skip(corpus, Skip { origin, reason }, options)?;
+                continue;
             }
-        })?;
-        if !entry.file_type().is_file()
-            || !matches!(extension(entry.path()).as_deref(), Some("txt" | "md"))
-        {
+        };
+        if !entry.file_type().is_file() || !is_article(entry.path()) {
             continue;
         }
-        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        let id = rel
-            .with_extension("")
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
-        read_text_file(corpus, entry.path(), id, options)?;
+        match std::fs::read(entry.path()) {
+            Ok(bytes) => add_text_file(corpus, &bytes, entry.path(), options)?,
+            Err(error) => {
+                let origin = Origin {
+                    source: entry.path().display().to_string(),
+                    line: None,
+                };
+                let reason = SkipReason::Unreadable(error.to_string());
+                skip(corpus, Skip { origin, reason }, options)?;
+            }
+        }
     }
     Ok(())
 }
 
-fn read_text_file(
+/// Adds a text file's bytes as a document, decoded from whatever encoding they are in.
+fn add_text_file(
     corpus: &mut Corpus,
+    bytes: &[u8],
     path: &Path,
-    id: String,
     options: &ReadOptions,
 ) -> Result<(), InputError> {
-    let mut bytes = Vec::new();
-    open(path)?
-        .read_to_end(&mut bytes)
-        .map_err(|error| InputError::Io {
-            path: path.to_path_buf(),
-            error,
-        })?;
     let origin = Origin {
         source: path.display().to_string(),
         line: None,
     };
-    match String::from_utf8(bytes) {
-        Ok(text) => push(
-            corpus,
-            Document {
-                id,
-                text,
-                meta: Map::new(),
-                origin,
-            },
-            options,
-        ),
-        Err(_) => skip(
-            corpus,
-            Skip {
-                origin,
-                reason: SkipReason::InvalidUtf8,
-            },
-            options,
-        ),
+    let decoded = decode(bytes);
+    if let Some(decoding) = decoded.decoding {
+        corpus.record_warning(ReadWarning {
+            origin: origin.clone(),
+            decoding,
+        });
     }
+    push(
+        corpus,
+        Document {
+            id: path_id(path),
+            text: decoded.text.into_owned(),
+            meta: Map::new(),
+            origin,
+            record: None,
+        },
+        options,
+    )
+}
+
+/// Reads JSON Lines, or, if `sniff` is set and the first character is `[`, one JSON array.
+fn read_json(
+    corpus: &mut Corpus,
+    reader: impl Read + Send,
+    name: &str,
+    path: &Path,
+    options: &ReadOptions,
+    sniff: bool,
+) -> Result<(), InputError> {
+    let io_error = |error| InputError::Io {
+        path: path.to_path_buf(),
+        error,
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    if sniff {
+        let head = reader.fill_buf().map_err(io_error)?;
+        let first = head.iter().find(|b| !b.is_ascii_whitespace());
+        if first == Some(&b'[') {
+            let mut bytes = Vec::new();
+            reader.read_to_end(&mut bytes).map_err(io_error)?;
+            return read_json_array(corpus, &bytes, name, options);
+        }
+    }
+    read_jsonl(corpus, reader, name, path, options)
+}
+
+/// Reads a JSON array of records; each is a document or a skip, as a JSONL line would be, its
+/// origin the line it starts on. An array that does not parse is one skip.
+fn read_json_array(
+    corpus: &mut Corpus,
+    bytes: &[u8],
+    name: &str,
+    options: &ReadOptions,
+) -> Result<(), InputError> {
+    let decoded = decode(bytes);
+    if let Some(decoding) = decoded.decoding.clone() {
+        let origin = Origin {
+            source: name.to_string(),
+            line: None,
+        };
+        corpus.record_warning(ReadWarning { origin, decoding });
+    }
+    let text: &str = &decoded.text;
+    let elements: Vec<&RawValue> = match serde_json::from_str(text) {
+        Ok(elements) => elements,
+        Err(e) => {
+            let origin = Origin {
+                source: name.to_string(),
+                line: Some(e.line() as u64),
+            };
+            let reason = SkipReason::MalformedJson(format!(
+                "{e} (a .json file starting with `[` is read as one JSON array of records; \
+                 use .jsonl for JSON Lines)"
+            ));
+            return skip(corpus, Skip { origin, reason }, options);
+        }
+    };
+    let base = text.as_ptr() as usize;
+    let parsed: Vec<(usize, Result<Option<Record>, SkipReason>)> = elements
+        .par_iter()
+        .map(|element| {
+            let json = element.get();
+            let at = json.as_ptr() as usize - base;
+            let mut record = parse_record(json.as_bytes(), options);
+            // A record comes back as one line: one written over several lines is compacted.
+            if let Ok(Some(r)) = &mut record {
+                if r.record.is_some() && json.contains('\n') {
+                    r.record = serde_json::from_str::<Value>(json)
+                        .and_then(|v| serde_json::to_vec(&v))
+                        .ok()
+                        .map(Vec::into_boxed_slice);
+                }
+            }
+            (at, record)
+        })
+        .collect();
+    let mut line = 1u64;
+    let mut counted = 0;
+    for (at, result) in parsed {
+        line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted..at]).count() as u64;
+        counted = at;
+        let origin = Origin {
+            source: name.to_string(),
+            line: Some(line),
+        };
+        add_record(corpus, result, origin, options)?;
+    }
+    Ok(())
 }
 
 fn read_jsonl(
@@ -277,22 +455,44 @@ fn add_records(
             source: name.to_string(),
             line: Some(*line_no),
         };
-        match result {
-            Ok(None) => {}
-            Ok(Some(Record { id, text, meta })) => push(
-                corpus,
-                Document {
-                    id,
-                    text,
-                    meta,
-                    origin,
-                },
-                options,
-            )?,
-            Err(reason) => skip(corpus, Skip { origin, reason }, options)?,
-        }
+        add_record(corpus, result, origin, options)?;
     }
     Ok(())
+}
+
+/// Adds one parsed record (a document, with a warning if its bytes were decoded) or its skip.
+fn add_record(
+    corpus: &mut Corpus,
+    result: Result<Option<Record>, SkipReason>,
+    origin: Origin,
+    options: &ReadOptions,
+) -> Result<(), InputError> {
+    match result {
+        Ok(None) => Ok(()),
+        Ok(Some(Record {
+            id,
+            text,
+            meta,
+            decoding,
+            record,
+        })) => {
+            if let Some(decoding) = decoding {
+                corpus.record_warning(ReadWarning {
+                    origin: origin.clone(),
+                    decoding,
+                });
+            }
+            let doc = Document {
+                id,
+                text,
+                meta,
+                origin,
+                record,
+            };
+            push(corpus, doc, options)
+        }
+        Err(reason) => skip(corpus, Skip { origin, reason }, options),
+    }
 }
 
 /// Bytes of JSONL read ahead and parsed in parallel at a time.
@@ -342,11 +542,17 @@ struct Record {
     id: String,
     text: String,
     meta: Map<String, Value>,
+    /// How the line's bytes were decoded, if they were not UTF-8.
+    decoding: Option<Decoding>,
+    /// The line as read, if asked for.
+    record: Option<Box<[u8]>>,
 }
 
-/// Parses one JSONL line; `None` for a blank line.
-fn parse_record(line: &[u8], options: &ReadOptions) -> Result<Option<Record>, SkipReason> {
-    let line = std::str::from_utf8(line).map_err(|_| SkipReason::InvalidUtf8)?;
+/// Parses one JSONL line (or one element of a JSON array); `None` for a blank line. Bytes that are
+/// not UTF-8 are read as Windows-1252 ([`decode_record`]).
+fn parse_record(bytes: &[u8], options: &ReadOptions) -> Result<Option<Record>, SkipReason> {
+    let decoded = decode_record(bytes);
+    let line: &str = &decoded.text;
     let line = line.trim();
     if line.is_empty() {
         return Ok(None);
@@ -388,6 +594,8 @@ fn parse_record(line: &[u8], options: &ReadOptions) -> Result<Option<Record>, Sk
         id,
         text,
         meta: record,
+        decoding: decoded.decoding,
+        record: options.keep_records.then(|| bytes.into()),
     }))
 }
 
@@ -501,8 +709,14 @@ mod tests {
     #[test]
     fn every_bad_line_is_skipped_with_its_line_number() {
         let corpus = read(BAD_LINES, &ReadOptions::default()).unwrap();
-        assert_eq!(corpus.len(), 2);
-        assert_eq!(corpus.documents()[1].id, "5");
+        assert_eq!(corpus.len(), 3);
+        assert_eq!(corpus.documents()[2].id, "5");
+        // The line with a byte that is not UTF-8 is read, with a warning naming line and byte.
+        assert_eq!(corpus.documents()[1].text, "ÿ");
+        assert_eq!(
+            corpus.warnings()[0].to_string(),
+            "t.jsonl:8: not valid UTF-8 at byte 16; 1 byte read as Windows-1252 (Latin-1)"
+        );
         assert_eq!(corpus.documents()[0].meta_str("source"), Some("x"));
         let lines: Vec<(u64, &str)> = corpus
             .skipped()
@@ -517,7 +731,6 @@ mod tests {
                 (5, "missing_field"),
                 (6, "wrong_type"),
                 (7, "duplicate_id"),
-                (8, "invalid_utf8"),
                 (9, "empty_text"),
             ]
         );
@@ -544,7 +757,7 @@ mod tests {
         let options = ReadOptions {
             id_field: "uid".into(),
             text_field: "body".into(),
-            strict: false,
+            ..ReadOptions::default()
         };
         let corpus = read(
             b"{\"uid\":\"a\",\"body\":\"x\",\"id\":\"kept\"}\n",
@@ -581,6 +794,71 @@ mod tests {
             let want: Vec<&str> = if text.is_empty() { Vec::new() } else { text.strip_suffix('\n').unwrap_or(&text).split('\n').collect() };
             proptest::prop_assert_eq!(got, want);
         }
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_first_jsonl_line_is_passed_over() {
+        let corpus = read(
+            b"\xef\xbb\xbf{\"id\":\"a\",\"text\":\"x\"}\n",
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(corpus.len(), 1);
+        assert!(corpus.warnings().is_empty());
+    }
+
+    #[test]
+    fn a_json_array_gives_each_record_its_line_and_keeps_its_bytes() {
+        let options = ReadOptions {
+            keep_records: true,
+            ..ReadOptions::default()
+        };
+        let text =
+            b"[\n  {\"id\": 1, \"text\": \"one\"},\n  {\"id\": 2,\n   \"text\": \"two\"},\n  3\n]";
+        let mut corpus = Corpus::new();
+        corpus
+            .read_json_from(&text[..], "a.json", &options)
+            .unwrap();
+        let docs: Vec<(String, String, &[u8])> = corpus
+            .documents()
+            .iter()
+            .map(|d| {
+                (
+                    d.id.clone(),
+                    d.origin.to_string(),
+                    d.record.as_deref().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            docs,
+            [
+                (
+                    "1".into(),
+                    "a.json:2".into(),
+                    &b"{\"id\": 1, \"text\": \"one\"}"[..]
+                ),
+                // A record written over two lines comes back on one.
+                (
+                    "2".into(),
+                    "a.json:3".into(),
+                    &b"{\"id\":2,\"text\":\"two\"}"[..]
+                ),
+            ]
+        );
+        assert_eq!(
+            corpus.skipped()[0].to_string(),
+            "a.json:5: malformed JSON: expected an object, found a number"
+        );
+        // A truncated array is one skip naming where it broke off.
+        let mut corpus = Corpus::new();
+        corpus
+            .read_json_from(&text[..20], "a.json", &options)
+            .unwrap();
+        assert_eq!(corpus.len(), 0);
+        assert!(corpus.skipped()[0]
+            .to_string()
+            .starts_with("a.json:2: malformed JSON"));
     }
 
     #[test]

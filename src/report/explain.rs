@@ -37,6 +37,9 @@ pub struct ComparisonRecord<'a> {
     pub b: &'a str,
     /// Whether they are copies.
     pub copies: bool,
+    /// The articles (of `a`, `b`) with no article text once stripped: nobody's copy.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub without_text: Vec<&'a str>,
     /// The kind of copy, if they are.
     pub kind: Option<Kind>,
     /// The verdict's score, if they are.
@@ -79,6 +82,12 @@ impl<'a> ComparisonRecord<'a> {
             a: &a.id,
             b: &b.id,
             copies: cmp.verdict.is_some(),
+            without_text: [&a.id, &b.id]
+                .into_iter()
+                .zip(cmp.words)
+                .filter(|&(_, words)| words == 0)
+                .map(|(id, _)| id.as_str())
+                .collect(),
             kind: cmp.verdict.as_ref().map(|v| v.kind),
             score: cmp.verdict.as_ref().map(|v| v.score),
             measures: &cmp.measures,
@@ -110,6 +119,13 @@ pub fn write_comparison(
             b.id,
             v.kind.as_str(),
             v.score
+        )?,
+        None if cmp.lacks_text() => writeln!(
+            out,
+            "{} and {} are not copies: no article text in {} (nothing is left once boilerplate is stripped)",
+            a.id,
+            b.id,
+            record.without_text.join(" or ")
         )?,
         None => writeln!(out, "{} and {} are not copies", a.id, b.id)?,
     }

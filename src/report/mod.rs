@@ -1,6 +1,7 @@
 //! Writers over a stable output schema: pairs as JSON Lines, clusters as JSON, the deduplicated corpus
-//! as JSON Lines. Every file is written to a temporary file beside its destination and renamed into
-//! place, so a reader never sees half a file and a failed run leaves the old file alone.
+//! as JSON Lines. Every file is written to a temporary file beside its destination, and the files of
+//! one run are renamed into place together ([`OutputSet`]): a reader never sees half a file, and a
+//! run that fails or is interrupted leaves every earlier file alone.
 
 pub mod explain;
 pub mod html;
@@ -8,8 +9,8 @@ pub mod load;
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -23,63 +24,307 @@ use crate::error::OutputError;
 use crate::shingle::count_words;
 use crate::verify::{Kind, Verdict};
 
-/// Writes a file atomically: `write` fills a temporary file in the same directory, which then replaces
-/// `path`. A symbolic link is followed, and its target replaced. Anything that exists and is not a
-/// regular file (`/dev/stdout`, a named pipe) is written to directly: renaming over it would replace
-/// the device or pipe itself.
+/// Writes one file atomically: [`OutputSet`] with a single output.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), OutputError> {
-    let fail = |error| OutputError::Io {
-        path: path.to_path_buf(),
-        error,
-    };
-    // `metadata` follows links, also those that cannot be resolved to a path (`/dev/stdout` ->
-    // `/proc/self/fd/1` -> a pipe).
-    let mut existing = None;
-    let resolved = match fs::metadata(path) {
-        Ok(meta) if !meta.is_file() => {
-            let file = fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(fail)?;
-            let mut out = BufWriter::new(file);
-            write(&mut out).map_err(fail)?;
-            return out.flush().map_err(fail);
+    let mut set = OutputSet::new();
+    let slot = set.add(path)?;
+    set.write(slot, write)?;
+    set.commit()
+}
+
+/// The output files of one run, written all or nothing.
+///
+/// Every destination is [added](Self::add) (and checked) before the run computes anything, so an
+/// unwritable path fails at once. Each is then [written](Self::write) to a temporary file beside
+/// it, and only [`commit`](Self::commit) renames them all into place: a run that fails or is
+/// interrupted before then leaves every earlier file as it was. Temporaries are removed when the
+/// set is dropped, and [`remove_temporaries`] removes those of every live set (for a signal
+/// handler, which then ends the process). A symbolic link is followed, and its target replaced.
+/// Anything that exists and is not a regular file (`/dev/stdout`, a named pipe) is written to
+/// directly: renaming over it would replace the device or pipe itself.
+#[derive(Debug, Default)]
+pub struct OutputSet {
+    outputs: Vec<Output>,
+}
+
+/// One destination of an [`OutputSet`], as [`OutputSet::add`] returns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputSlot(usize);
+
+#[derive(Debug)]
+struct Output {
+    /// The path as given: errors name it, never a temporary.
+    path: PathBuf,
+    target: Target,
+}
+
+#[derive(Debug)]
+enum Target {
+    /// Something that exists and is not a regular file: written to directly.
+    Direct,
+    /// A regular file, new or replaced: written to a temporary in `dir` first.
+    File {
+        /// The file to replace (a link resolved) or to create.
+        dest: PathBuf,
+        dir: PathBuf,
+        /// The permissions of the file replaced, kept.
+        permissions: Option<fs::Permissions>,
+        written: Option<Temporary>,
+    },
+}
+
+/// Paths of the temporaries of every live [`OutputSet`]; `None` once [`remove_temporaries`] has
+/// run, after which no temporary is made.
+static TEMPORARIES: Mutex<Option<Vec<PathBuf>>> = Mutex::new(Some(Vec::new()));
+
+fn temporaries() -> MutexGuard<'static, Option<Vec<PathBuf>>> {
+    // A panic while the list was held leaves it usable: it is only ever pushed to and filtered.
+    TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Removes the temporary files of every live [`OutputSet`] and refuses new ones; returns how many
+/// were removed. For a signal handler, which ends the process next: the outputs already in place
+/// stay as they were, and the ones being written are never renamed into place.
+pub fn remove_temporaries() -> usize {
+    let mut live = temporaries();
+    let paths = live.take().unwrap_or_default();
+    for path in &paths {
+        // One already gone (renamed into place at that moment) is no matter.
+        let _ = fs::remove_file(path);
+    }
+    paths.len()
+}
+
+/// A temporary file, registered in [`TEMPORARIES`] while it exists; removed when dropped.
+#[derive(Debug)]
+struct Temporary {
+    path: PathBuf,
+}
+
+impl Temporary {
+    /// Creates a temporary file in `dir` and registers it, both under the registry's lock, so a
+    /// signal handler either sees it or stops it being made.
+    fn create(dir: &Path) -> io::Result<(Temporary, fs::File)> {
+        let mut live = temporaries();
+        let Some(list) = live.as_mut() else {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted"));
+        };
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
+        // A temporary file is private (0600); the output gets the permissions a new file would
+        // get (0666 less the umask), or keeps those of the file it replaces.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(fs::Permissions::from_mode(0o666));
         }
-        Ok(meta) => {
-            existing = Some(meta.permissions());
-            Some(fs::canonicalize(path).map_err(fail)?)
+        let (file, path) = builder.tempfile_in(dir)?.keep().map_err(|e| e.error)?;
+        list.push(path.clone());
+        Ok((Temporary { path }, file))
+    }
+
+    /// Takes the file out of the registry without removing it: it was renamed into place.
+    fn persisted(self, live: &mut Option<Vec<PathBuf>>) {
+        if let Some(list) = live.as_mut() {
+            list.retain(|p| *p != self.path);
         }
-        Err(_) => None,
-    };
-    let path = resolved.as_deref().unwrap_or(path);
-    let dir = match path.parent() {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        let mut live = temporaries();
+        if let Some(list) = live.as_mut() {
+            list.retain(|p| *p != self.path);
+        }
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// Temporary files are named `.reprint-XXXXXX.tmp`.
+const TEMP_PREFIX: &str = ".reprint-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+impl OutputSet {
+    /// An empty set.
+    pub fn new() -> OutputSet {
+        OutputSet::default()
+    }
+
+    /// Adds a destination, first checking that it can be written: its directory exists and a
+    /// file can be made in it, it is not a directory, and no other output of the set is the same
+    /// file. Nothing is written yet.
+    pub fn add(&mut self, path: &Path) -> Result<OutputSlot, OutputError> {
+        let refuse = |message: String| OutputError::Destination {
+            path: path.to_path_buf(),
+            message,
+        };
+        let fail = |error| OutputError::Io {
+            path: path.to_path_buf(),
+            error,
+        };
+        // `metadata` follows links, also those that cannot be resolved to a path (`/dev/stdout`
+        // -> `/proc/self/fd/1` -> a pipe).
+        let target = match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => return Err(refuse("is a directory".into())),
+            Ok(meta) if !meta.is_file() => Target::Direct,
+            Ok(meta) => {
+                let dest = fs::canonicalize(path).map_err(fail)?;
+                let dir = parent(&dest).to_path_buf();
+                Target::File {
+                    dest,
+                    dir,
+                    permissions: Some(meta.permissions()),
+                    written: None,
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let dir = parent(path);
+                match fs::metadata(dir) {
+                    Ok(meta) if meta.is_dir() => {}
+                    Ok(_) => return Err(refuse(format!("{} is not a directory", dir.display()))),
+                    Err(_) => {
+                        return Err(refuse(format!(
+                            "directory {} does not exist",
+                            dir.display()
+                        )))
+                    }
+                }
+                // Resolved, so that two spellings of one file are seen to be one.
+                let dir = fs::canonicalize(dir).map_err(fail)?;
+                let name = path
+                    .file_name()
+                    .ok_or_else(|| refuse("no file name".into()))?;
+                Target::File {
+                    dest: dir.join(name),
+                    dir,
+                    permissions: None,
+                    written: None,
+                }
+            }
+            Err(e) => return Err(fail(e)),
+        };
+        if let Target::File { dest, dir, .. } = &target {
+            let same = self.outputs.iter().find(|o| match &o.target {
+                Target::File { dest: other, .. } => other == dest,
+                Target::Direct => false,
+            });
+            if let Some(other) = same {
+                return Err(refuse(format!(
+                    "the same file as {}: give each output its own",
+                    other.path.display()
+                )));
+            }
+            // A file can be made beside it (permissions, a read-only file system, a full disk's
+            // inodes): tried now, not after the run.
+            drop(Temporary::create(dir).map_err(fail)?);
+        }
+        self.outputs.push(Output {
+            path: path.to_path_buf(),
+            target,
+        });
+        Ok(OutputSlot(self.outputs.len() - 1))
+    }
+
+    /// Writes one output: to a temporary beside it (renamed into place by [`commit`](Self::commit)),
+    /// or directly to a device or pipe. An error names the output's path as given.
+    pub fn write(
+        &mut self,
+        slot: OutputSlot,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<(), OutputError> {
+        let output = &mut self.outputs[slot.0];
+        let path = &output.path;
+        let fail = |error| OutputError::Io {
+            path: path.clone(),
+            error,
+        };
+        match &mut output.target {
+            Target::Direct => {
+                let file = fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(fail)?;
+                let mut out = BufWriter::new(file);
+                write(&mut out).map_err(fail)?;
+                out.flush().map_err(fail)
+            }
+            Target::File {
+                dir,
+                permissions,
+                written,
+                ..
+            } => {
+                // Written again: the earlier temporary goes.
+                *written = None;
+                let (tmp, file) = Temporary::create(dir).map_err(fail)?;
+                if let Some(permissions) = permissions {
+                    fs::set_permissions(&tmp.path, permissions.clone()).map_err(fail)?;
+                }
+                let mut out = BufWriter::new(&file);
+                write(&mut out).map_err(fail)?;
+                out.flush().map_err(fail)?;
+                drop(out);
+                file.sync_all().map_err(fail)?;
+                *written = Some(tmp);
+                Ok(())
+            }
+        }
+    }
+
+    /// Renames every written output into place. Outputs never written are left as they were. The
+    /// renames happen under the lock [`remove_temporaries`] takes, so an interruption sees either
+    /// none of them or all of them done.
+    pub fn commit(self) -> Result<(), OutputError> {
+        let mut failed = None;
+        // Temporaries not renamed are removed once the lock is free (dropping one takes it).
+        let mut leftovers = Vec::new();
+        {
+            let mut live = temporaries();
+            for output in self.outputs {
+                let Target::File {
+                    dest,
+                    written: Some(tmp),
+                    ..
+                } = output.target
+                else {
+                    continue;
+                };
+                if failed.is_some() {
+                    leftovers.push(tmp);
+                    continue;
+                }
+                let renamed = match live.is_some() {
+                    true => fs::rename(&tmp.path, &dest),
+                    false => Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted")),
+                };
+                match renamed {
+                    Ok(()) => tmp.persisted(&mut live),
+                    Err(error) => {
+                        failed = Some(OutputError::Io {
+                            path: output.path,
+                            error,
+                        });
+                        leftovers.push(tmp);
+                    }
+                }
+            }
+        }
+        drop(leftovers);
+        failed.map_or(Ok(()), Err)
+    }
+}
+
+/// The directory a path is in (`.` for a bare file name).
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".reprint-").suffix(".tmp");
-    // A temporary file is private (0600); the output gets the permissions a new file would get
-    // (0666 less the umask), or keeps those of the file it replaces.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(fs::Permissions::from_mode(0o666));
     }
-    let tmp = builder.tempfile_in(dir).map_err(fail)?;
-    if let Some(permissions) = existing {
-        fs::set_permissions(tmp.path(), permissions).map_err(fail)?;
-    }
-    {
-        let mut out = BufWriter::new(tmp.as_file());
-        write(&mut out).map_err(fail)?;
-        out.flush().map_err(fail)?;
-    }
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
 }
 
 fn round4(x: f64) -> f64 {
@@ -559,7 +804,8 @@ pub fn write_clusters(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -
 }
 
 /// Writes the deduplicated corpus: every document that is a cluster's canonical or in no cluster, in
-/// input order, with its metadata.
+/// input order. A document read with its record kept ([`ReadOptions::keep_records`](crate::ReadOptions))
+/// is written as that record, byte for byte; any other as a JSON object of its id, text and metadata.
 pub fn write_keep(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io::Result<()> {
     let mut dropped = vec![false; corpus.len()];
     for c in &outcome.clusters {
@@ -568,6 +814,11 @@ pub fn write_keep(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io
         }
     }
     for (doc, _) in corpus.documents().iter().zip(&dropped).filter(|(_, &d)| !d) {
+        if let Some(record) = &doc.record {
+            out.write_all(record)?;
+            out.write_all(b"\n")?;
+            continue;
+        }
         let mut record = Map::new();
         record.insert("id".into(), Value::String(doc.id.clone()));
         record.insert("text".into(), Value::String(doc.text.clone()));
@@ -629,6 +880,78 @@ mod tests {
         assert_eq!(shorten(t, 29), "Associated Press - Monday,…");
         assert!(shorten(t, 29).chars().count() <= 29);
         assert_eq!(shorten("Supercalifragilistic", 5), "…");
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A failure while writing the second output leaves the first output's old file in place (its
+    /// new contents were written, but never renamed in) and no temporary anywhere.
+    #[test]
+    fn outputs_are_replaced_only_when_every_one_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.json"));
+        fs::write(&a, "old a").unwrap();
+        fs::write(&b, "old b").unwrap();
+        let mut set = OutputSet::new();
+        let (sa, sb) = (set.add(&a).unwrap(), set.add(&b).unwrap());
+        set.write(sa, |w| w.write_all(b"new a")).unwrap();
+        assert_eq!(names(dir.path()).len(), 3, "a temporary beside a");
+        let err = set
+            .write(sb, |w| {
+                w.write_all(b"half of b")?;
+                Err(io::Error::other("the disk is full"))
+            })
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{}: the disk is full", b.display())
+        );
+        drop(set);
+        assert_eq!(fs::read_to_string(&a).unwrap(), "old a");
+        assert_eq!(fs::read_to_string(&b).unwrap(), "old b");
+        assert_eq!(names(dir.path()), ["a.jsonl", "b.json"]);
+
+        let mut set = OutputSet::new();
+        let (sa, sb) = (set.add(&a).unwrap(), set.add(&b).unwrap());
+        set.write(sa, |w| w.write_all(b"new a")).unwrap();
+        set.write(sb, |w| w.write_all(b"new b")).unwrap();
+        assert_eq!(
+            fs::read_to_string(&a).unwrap(),
+            "old a",
+            "not before commit"
+        );
+        set.commit().unwrap();
+        assert_eq!(fs::read_to_string(&a).unwrap(), "new a");
+        assert_eq!(fs::read_to_string(&b).unwrap(), "new b");
+        assert_eq!(names(dir.path()), ["a.jsonl", "b.json"]);
+    }
+
+    #[test]
+    fn destinations_are_checked_when_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut set = OutputSet::new();
+        let missing = dir.path().join("nodir/c.json");
+        let err = set.add(&missing).unwrap_err().to_string();
+        assert!(err.contains("cannot write here: directory "), "{err}");
+        assert!(err.ends_with("nodir does not exist"), "{err}");
+        let err = set.add(dir.path()).unwrap_err().to_string();
+        assert!(err.ends_with("cannot write here: is a directory"), "{err}");
+        let file = dir.path().join("p.jsonl");
+        set.add(&file).unwrap();
+        let again = dir.path().join(".").join("p.jsonl");
+        let err = set.add(&again).unwrap_err().to_string();
+        assert!(err.contains("the same file as"), "{err}");
+        assert!(
+            names(dir.path()).is_empty(),
+            "checking leaves nothing behind"
+        );
     }
 
     #[test]
