@@ -35,7 +35,7 @@ use crate::verify::{measure, verify, Evidence, Kind, Measures, Overlap, Verdict,
 /// Receives progress from long stages. Implementations must be cheap: `advance` is called from
 /// worker threads, once per document.
 pub trait Progress: Sync {
-    /// A stage with `total` steps begins.
+    /// A stage with `total` steps begins; 0 if the number of steps is unknown.
     fn start(&self, _stage: &'static str, _total: u64) {}
     /// `n` more steps of the current stage are done.
     fn advance(&self, _n: u64) {}
@@ -884,7 +884,9 @@ impl Deduper {
         } = stripped_corpus;
         let learned_chrome_lines = chrome.len();
 
+        progress.start("candidates", 0);
         let candidates = self.candidates(&prints, &shingle_sigs, &content_sigs, &exact);
+        progress.finish();
         drop((shingle_sigs, content_sigs));
         let (candidate_count, by_channel) = (candidates.pairs.len(), candidates.by_channel);
         watch.lap("candidates");

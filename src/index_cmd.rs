@@ -273,8 +273,20 @@ fn export(args: &ExportArgs) -> Result<Status> {
         wrote = true;
     }
     if let Some(path) = &args.report {
+        // The report compares a copy linked through another with the original on their stripped
+        // bodies: the built-in rules serve, with the index's settings.
+        let deduper = reprint::Deduper::new(index.config().clone())?;
         write_atomic(path, |w| {
-            html::write_report(w, &corpus, &outcome, index.config())
+            let options = html::ReportOptions::default();
+            html::write_report(
+                w,
+                &corpus,
+                &outcome,
+                &deduper,
+                &options,
+                &reprint::NoProgress,
+            )
+            .map(drop)
         })?;
         wrote = true;
     }

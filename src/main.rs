@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod index_cmd;
 
@@ -20,12 +19,12 @@ use reprint::boilerplate::Rules;
 use reprint::corpus::decode;
 use reprint::report::load::load_outcome;
 use reprint::report::{explain, html};
-use reprint::report::{
-    write_clusters, write_keep, write_pairs, write_pairs_csv, write_top_clusters, OutputSet,
-};
-use reprint::{
-    Config, Corpus, Deduper, Document, Input, NoProgress, Outcome, Progress, ReadOptions,
-};
+use reprint::report::{write_clusters, write_keep, write_pairs, write_pairs_csv, OutputSet};
+use reprint::{Config, Corpus, Deduper, Document, Input, NoProgress, Progress, ReadOptions};
+
+mod cli;
+use cli::progress::Bar;
+use cli::summary;
 
 #[derive(Parser)]
 #[command(
@@ -217,6 +216,14 @@ struct ReportArgs {
     #[arg(long, short, value_name = "FILE", default_value = "report.html")]
     output: PathBuf,
 
+    /// Show only this group in full, whatever its size: its number in the report, or the id of any
+    /// of its articles. Repeat for several groups.
+    #[arg(long, value_name = "ID")]
+    group: Vec<String>,
+
+    #[command(flatten)]
+    scope: ReportScope,
+
     #[command(flatten)]
     run: RunArgs,
 }
@@ -300,6 +307,9 @@ struct DedupeArgs {
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
 
+    #[command(flatten)]
+    scope: ReportScope,
+
     /// Format of the pair list (--pairs, or stdout): JSON Lines with every measure, or CSV for
     /// spreadsheets (id_a, id_b, kind, score, title_a, title_b, source_a, source_b).
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
@@ -307,6 +317,31 @@ struct DedupeArgs {
 
     #[command(flatten)]
     run: RunArgs,
+}
+
+/// How much of a run the editors' report shows in full.
+#[derive(Args)]
+struct ReportScope {
+    /// Show at most N groups of copies in full in the report (largest first, with their texts and
+    /// side-by-side views); the others are listed, and `reprint report --group` opens any of them.
+    /// [default: 500, and no more than 8 MB of article text, which keeps a report of any corpus
+    /// under some 30 MB]
+    #[arg(long, value_name = "N")]
+    max_groups: Option<usize>,
+}
+
+impl ReportScope {
+    /// The report's options: an explicit --max-groups lifts the limit on text.
+    fn options(&self) -> html::ReportOptions {
+        match self.max_groups {
+            Some(max_groups) => html::ReportOptions {
+                max_groups,
+                max_text_bytes: None,
+                groups: Vec::new(),
+            },
+            None => html::ReportOptions::default(),
+        }
+    }
 }
 
 /// How a corpus is read and compared: shared by `dedupe` and `report`, which must read a corpus
@@ -364,17 +399,19 @@ struct RunArgs {
 
 impl RunArgs {
     /// The deduper these settings make, and the corpus of `inputs` (skips reported).
-    fn read(&self, inputs: &[String], keep_records: bool) -> Result<(Deduper, Corpus)> {
+    fn read(&self, inputs: &[String], keep_records: bool, bar: &Bar) -> Result<(Deduper, Corpus)> {
         let config = self.config()?;
         config.validate()?;
         let options = self.read_options(keep_records);
         // Compiling the boilerplate rules takes some 40–45 ms: it runs while the corpus is read.
+        bar.spin("reading");
         let (deduper, corpus) = std::thread::scope(|s| {
             let deduper = s.spawn(|| Deduper::with_user_rules(config, self.boilerplate.as_deref()));
             let corpus = Corpus::from_inputs(inputs.iter().map(|arg| Input::parse(arg)), &options);
             let deduper = deduper.join().expect("rule compilation does not panic");
             (deduper, corpus)
         });
+        bar.finish();
         let (deduper, corpus) = (deduper?, corpus?);
         report_skips(&corpus, inputs);
         Ok((deduper, corpus))
@@ -479,40 +516,6 @@ fn strip(args: &StripArgs) -> Result<Status> {
     Ok(Status::Done)
 }
 
-/// Drives an indicatif bar from the library's progress calls; hidden when stderr is not a terminal.
-struct Bar(ProgressBar);
-
-impl Bar {
-    fn new(quiet: bool) -> Bar {
-        let target = if quiet || !io::stderr().is_terminal() {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
-        let bar = ProgressBar::with_draw_target(None, target);
-        bar.set_style(
-            ProgressStyle::with_template("{msg:>14} [{bar:40}] {pos}/{len} ({eta})")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        Bar(bar)
-    }
-}
-
-impl Progress for Bar {
-    fn start(&self, stage: &'static str, total: u64) {
-        self.0.reset();
-        self.0.set_length(total);
-        self.0.set_message(stage);
-    }
-    fn advance(&self, n: u64) {
-        self.0.inc(n);
-    }
-    fn finish(&self) {
-        self.0.finish_and_clear();
-    }
-}
-
 fn dedupe(args: &DedupeArgs) -> Result<Status> {
     let started = Instant::now();
     // Every destination is checked before the run: a path that cannot be written fails at once.
@@ -524,11 +527,13 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
         slot(&args.keep)?,
         slot(&args.report)?,
     );
-    let (deduper, corpus) = args.run.read(&args.inputs, args.keep.is_some())?;
-    let read_time = started.elapsed();
-
     let bar = Bar::new(args.run.quiet);
+    let (deduper, corpus) = args.run.read(&args.inputs, args.keep.is_some(), &bar)?;
+    let reading = started.elapsed();
+
     let outcome = deduper.run(&corpus, &bar);
+    let writing = Instant::now();
+    bar.spin("writing");
 
     let pairs = |w: &mut dyn Write| match args.format {
         Format::Jsonl => write_pairs(w, &corpus, &outcome),
@@ -543,9 +548,13 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
     if let Some(slot) = keep_out {
         outputs.write(slot, |w| write_keep(w, &corpus, &outcome))?;
     }
+    let mut report_note = None;
     if let Some(slot) = report_out {
         outputs.write(slot, |w| {
-            html::write_report(w, &corpus, &outcome, deduper.config())
+            let options = args.scope.options();
+            let coverage = html::write_report(w, &corpus, &outcome, &deduper, &options, &bar)?;
+            report_note = coverage.left_out();
+            Ok(())
         })?;
     }
     outputs.commit()?;
@@ -558,8 +567,16 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
         pairs(&mut out)?;
         out.flush()?;
     }
+    bar.finish();
     if !args.run.quiet {
-        print_summary(&corpus, &outcome, started, read_time);
+        let extras = summary::Extras {
+            reading,
+            writing: writing.elapsed(),
+            report_note,
+        };
+        // The summary goes to a terminal or a log; a failed write there is not worth failing the
+        // run.
+        let _ = summary::write_summary(&mut io::stderr().lock(), &corpus, &outcome, &extras);
     }
     // The process ends here: freeing every document, pair and verdict one allocation at a time
     // would take a noticeable share of the run (75 ms of 1.3 s on a 20,000-article corpus), and the
@@ -571,29 +588,43 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
 fn report(args: &ReportArgs) -> Result<Status> {
     let mut outputs = OutputSet::new();
     let slot = outputs.add(&args.output)?;
-    let (deduper, corpus) = args.run.read(&args.inputs, false)?;
     let bar = Bar::new(args.run.quiet);
+    let (deduper, corpus) = args.run.read(&args.inputs, false, &bar)?;
     let outcome = load_outcome(&deduper, &corpus, &args.pairs, &args.clusters, &bar)?;
+    let mut options = args.scope.options();
+    for id in &args.group {
+        let group = html::find_group(&corpus, &outcome, id).with_context(|| {
+            format!(
+                "--group {id}: no group has this number or an article with this id ({} groups)",
+                outcome.clusters.len()
+            )
+        })?;
+        options.groups.push(group);
+    }
+    let mut coverage = None;
     outputs.write(slot, |w| {
-        html::write_report(w, &corpus, &outcome, deduper.config())
+        coverage = Some(html::write_report(
+            w, &corpus, &outcome, &deduper, &options, &bar,
+        )?);
+        Ok(())
     })?;
     outputs.commit()?;
     if !args.run.quiet {
         eprintln!(
-            "reprint: report of {} documents, {} pairs, {} clusters written to {}",
-            corpus.len(),
-            outcome.pairs.len(),
-            outcome.clusters.len(),
+            "reprint: report of {}, {}, {} written to {}",
+            summary::count(corpus.len(), "document", "documents"),
+            summary::count(outcome.pairs.len(), "pair", "pairs"),
+            summary::count(outcome.clusters.len(), "group", "groups"),
             args.output.display()
         );
+        if let Some(note) = coverage.and_then(|c| c.left_out()) {
+            let _ = summary::field(&mut io::stderr().lock(), "report:", &note);
+        }
     }
     Ok(Status::Done)
 }
 
 const MAX_SKIP_LINES: usize = 20;
-
-/// Clusters listed in the summary.
-const TOP_CLUSTERS: usize = 5;
 
 /// Warns of every record skipped or decoded from another encoding (the first few of each), and of
 /// inputs that gave no article at all.
@@ -626,61 +657,6 @@ fn report_skips(corpus: &Corpus, inputs: &[String]) {
         };
         eprintln!("warning: no articles found in {}{hint}", inputs.join(", "));
     }
-}
-
-fn print_summary(corpus: &Corpus, outcome: &Outcome, started: Instant, read_time: Duration) {
-    let skipped = corpus.skipped_by_reason();
-    let skipped_total: usize = skipped.iter().map(|(_, n)| n).sum();
-    let mut line = format!(
-        "reprint: {} documents, {} skipped",
-        corpus.len(),
-        skipped_total
-    );
-    if !skipped.is_empty() {
-        let parts: Vec<String> = skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        line.push_str(&format!(" ({})", parts.join(", ")));
-    }
-    eprintln!("{line}");
-    let kinds: Vec<String> = outcome
-        .pairs_by_kind()
-        .iter()
-        .map(|(k, n)| format!("{} {n}", k.as_str()))
-        .collect();
-    let [verbatim, reworded, contained, headlines] = outcome.stats.candidates_by_channel;
-    eprintln!(
-        "  pairs:    {} ({}) from {} candidates (shingles {verbatim}, content words {reworded}, \
-         anchors {contained}, headlines {headlines})",
-        outcome.pairs.len(),
-        kinds.join(", "),
-        outcome.stats.candidates
-    );
-    let total_bytes: usize = corpus.documents().iter().map(|d| d.text.len()).sum();
-    let stats = &outcome.stats;
-    eprintln!(
-        "  chrome:   {:.1}% of the text stripped as boilerplate; {} recurring lines learned as chrome; \
-         {} documents kept whole where stripping would have taken too much",
-        100.0 * stats.stripped_bytes as f64 / total_bytes.max(1) as f64,
-        stats.learned_chrome_lines,
-        stats.strip_refused
-    );
-    let in_clusters: usize = outcome.clusters.iter().map(|c| c.members.len()).sum();
-    eprintln!(
-        "  clusters: {} (largest {}), {} documents kept as unique",
-        outcome.clusters.len(),
-        outcome.clusters.first().map_or(0, |c| c.members.len()),
-        corpus.len() - in_clusters + outcome.clusters.len()
-    );
-    let stages: Vec<String> = std::iter::once(&("reading", read_time))
-        .chain(&outcome.stats.stages)
-        .map(|(name, d)| format!("{name} {:.2}s", d.as_secs_f64()))
-        .collect();
-    // The summary goes to a terminal or a log; a failed write there is not worth failing the run.
-    let _ = write_top_clusters(&mut io::stderr(), corpus, outcome, TOP_CLUSTERS);
-    eprintln!(
-        "  time:     {:.2}s ({})",
-        started.elapsed().as_secs_f64(),
-        stages.join(", ")
-    );
 }
 
 /// How a command ended, when it did not fail.

@@ -416,17 +416,25 @@ fn the_summary_lists_the_largest_clusters() {
         pairs.to_str().unwrap(),
     ]);
     let err = stderr(&out);
+    // Two lines a cluster: its size and original, then its copies (every member but the
+    // original, each once).
     let table: Vec<&str> = err
         .lines()
-        .skip_while(|l| !l.contains("top clusters"))
-        .skip(1)
-        .take(5)
+        .skip_while(|l| !l.starts_with("  largest:"))
+        .take(10)
         .collect();
-    assert_eq!(table.len(), 5, "{err}");
-    assert!(
-        table.iter().all(|row| row.trim_start().starts_with('5')),
-        "{err}"
-    );
+    assert_eq!(table.len(), 10, "{err}");
+    for rows in table.chunks(2) {
+        assert!(rows[0][12..].starts_with("5 articles, original "), "{err}");
+        let copies: usize = rows[1]
+            .trim_start()
+            .strip_prefix("copies: ")
+            .unwrap()
+            .split(", ")
+            .map(|k| k.split(' ').next().unwrap().parse::<usize>().unwrap())
+            .sum();
+        assert_eq!(copies, 4, "{err}");
+    }
 }
 
 /// Writing through a symbolic link replaces its target and keeps the link; a device is written to,
@@ -1087,6 +1095,114 @@ fn a_report_can_be_made_from_an_earlier_runs_files() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains(&format!("{wrong}:3: `no-such-")),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A report shows the largest groups in full and lists the others; `reprint report --group` opens
+/// any group, by its number or by an article's id; the summary says what the report left out.
+#[test]
+fn a_report_opens_groups_left_out_by_number_or_article() {
+    let dir = tempdir();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let input = "fixtures/devsample/docs.jsonl";
+    let (pairs, clusters, report, group) = (
+        path("p.jsonl"),
+        path("c.json"),
+        path("r.html"),
+        path("g.html"),
+    );
+    let out = reprint(&[
+        "dedupe",
+        input,
+        "--pairs",
+        &pairs,
+        "--clusters",
+        &clusters,
+        "--report",
+        &report,
+        "--max-groups",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed: Value = serde_json::from_str(&std::fs::read_to_string(&clusters).unwrap()).unwrap();
+    let listed = listed["clusters"].as_array().unwrap();
+    let size = |i: usize| listed[i]["size"].as_u64().unwrap() as usize;
+    let flat = stderr(&out)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains(&format!(
+            "report: 2 of {} groups shown in full ({} articles)",
+            listed.len(),
+            size(0) + size(1)
+        )),
+        "{flat}"
+    );
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains(r#"id="left-out""#));
+    assert_eq!(
+        report_data(&html)["docs"].as_array().unwrap().len(),
+        size(0) + size(1)
+    );
+    assert_eq!(
+        html.matches(r#"<tbody class="cluster open listed""#)
+            .count(),
+        listed.len() - 2
+    );
+    assert!(html.contains("--group 3 -o group-3.html"));
+
+    // Group 3 by number, and the last group by the id of one of its articles.
+    let last = listed.len() - 1;
+    let member = listed[last]["members"][0]["id"].as_str().unwrap();
+    let out = reprint(&[
+        "report",
+        input,
+        "--pairs",
+        &pairs,
+        "--clusters",
+        &clusters,
+        "--group",
+        "3",
+        "--group",
+        member,
+        "-o",
+        &group,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = std::fs::read_to_string(&group).unwrap();
+    let mut ids: Vec<String> = report_data(&html)["docs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+    let mut want: Vec<String> = [2, last]
+        .iter()
+        .flat_map(|&i| listed[i]["members"].as_array().unwrap())
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(ids, want);
+
+    let out = reprint(&[
+        "report",
+        input,
+        "--pairs",
+        &pairs,
+        "--clusters",
+        &clusters,
+        "--group",
+        "9999",
+        "-o",
+        &group,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--group 9999: no group"),
         "{}",
         stderr(&out)
     );

@@ -122,7 +122,7 @@ fn duplicate_ids_inside_jsonl_stay_a_counted_skip() {
     let out = reprint(&["dedupe", feed.to_str().unwrap()]);
     assert!(out.status.success());
     assert!(
-        stderr(&out).contains("1 documents, 1 skipped (duplicate_id 1)"),
+        stderr(&out).contains("1 document, 1 skipped (duplicate_id 1)"),
         "{}",
         stderr(&out)
     );
@@ -489,7 +489,7 @@ fn dangling_links_and_link_loops_are_counted_skips_and_hidden_files_are_passed_o
         "{err}"
     );
     assert!(
-        err.contains("1 documents, 2 skipped (unreadable 2)"),
+        err.contains("1 document, 2 skipped (unreadable 2)"),
         "{err}"
     );
     assert_eq!(stdout(&out), "");

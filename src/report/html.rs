@@ -23,13 +23,14 @@ use rayon::prelude::*;
 use serde::Serialize;
 use similar::{capture_diff_slices, Algorithm, DiffTag};
 
-use super::{title, Links};
+use super::{shorten, title, Links};
 use crate::align::{align, sentences, Alignment, Profile};
 use crate::boilerplate::Stripped;
-use crate::cluster::CanonicalReason;
+use crate::cluster::{CanonicalReason, Cluster};
 use crate::config::Config;
+use crate::corpus::Document;
 use crate::corpus::{Corpus, DocId};
-use crate::dedupe::Outcome;
+use crate::dedupe::{Deduper, Outcome, Progress};
 use crate::normalize::{normalize, normalize_into};
 use crate::shingle::words;
 use crate::verify::{Kind, Overlap};
@@ -37,17 +38,143 @@ use crate::verify::{Kind, Overlap};
 /// Clusters shown per page of the clusters table.
 const PAGE_SIZE: usize = 500;
 
+/// Titles are shortened (at a word) to this many characters.
+const TITLE_CHARS: usize = 120;
+
 /// Bins of the score chart, over `[0, 1]`.
 const CHART_BINS: usize = 20;
 
-/// Writes the HTML report of a run.
+/// Groups shown in full by default: the first page of the groups table.
+pub const DEFAULT_MAX_GROUPS: usize = PAGE_SIZE;
+
+/// Article text embedded by default, in bytes. With the marks of the side-by-side views and the
+/// rows of the groups, a report weighs some two to three times its texts; this keeps a report of
+/// any corpus under some 30 MB (10,000 listed groups included), which a browser opens in seconds.
+pub const DEFAULT_TEXT_BUDGET: usize = 8 << 20;
+
+/// Groups listed (without their copies and texts) after those shown in full.
+const MAX_LISTED: usize = 10_000;
+
+/// Which groups a report shows in full, with their copies, texts and side-by-side views; the
+/// others are listed (up to 10,000 of them) and counted.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// At most this many groups in full, largest first.
+    pub max_groups: usize,
+    /// At most this many bytes of article text in all (whole groups only); `None` for no limit.
+    pub max_text_bytes: Option<usize>,
+    /// Only these groups in full, by index in the clusters (the report's group number less one),
+    /// whatever their size; when empty, the largest groups within the limits above.
+    pub groups: Vec<usize>,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            max_groups: DEFAULT_MAX_GROUPS,
+            max_text_bytes: Some(DEFAULT_TEXT_BUDGET),
+            groups: Vec::new(),
+        }
+    }
+}
+
+/// What a report shows and leaves out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Coverage {
+    /// Groups of copies in the run.
+    pub groups: usize,
+    /// Groups shown in full.
+    pub in_full: usize,
+    /// Articles in the groups shown in full.
+    pub articles_in_full: usize,
+    /// Groups listed without their copies and texts.
+    pub listed: usize,
+}
+
+impl Coverage {
+    /// A sentence on what was left out, if anything was.
+    pub fn left_out(&self) -> Option<String> {
+        if self.in_full == self.groups {
+            return None;
+        }
+        let mut note = format!(
+            "{} of {} groups shown in full ({} articles); ",
+            self.in_full, self.groups, self.articles_in_full
+        );
+        let others = self.groups - self.in_full;
+        if self.listed == others {
+            note.push_str(&format!(
+                "the other {others} are listed without their texts"
+            ));
+        } else {
+            note.push_str(&format!(
+                "{} more listed without their texts, {} not listed",
+                self.listed,
+                others - self.listed
+            ));
+        }
+        note.push_str("; open any group with `reprint report … --group N`");
+        Some(note)
+    }
+}
+
+/// Writes the HTML report of a run, and says what it shows.
 pub fn write_report(
     out: &mut dyn Write,
     corpus: &Corpus,
     outcome: &Outcome,
-    config: &Config,
-) -> io::Result<()> {
-    Page::new(corpus, outcome, config).write_into(out)
+    deduper: &Deduper,
+    options: &ReportOptions,
+    progress: &dyn Progress,
+) -> io::Result<Coverage> {
+    let page = Page::new(corpus, outcome, deduper, options, progress);
+    let coverage = page.coverage;
+    progress.start("writing report", 0);
+    page.write_into(out)?;
+    progress.finish();
+    Ok(coverage)
+}
+
+/// The group (its index in the clusters) that `id` names: a group number as the report shows it
+/// (from 1), or the id of any of its articles.
+pub fn find_group(corpus: &Corpus, outcome: &Outcome, id: &str) -> Option<usize> {
+    if let Some(d) = corpus.lookup(id) {
+        if let Some(g) = outcome.clusters.iter().position(|c| c.members.contains(&d)) {
+            return Some(g);
+        }
+    }
+    let number: usize = id.parse().ok()?;
+    (1..=outcome.clusters.len())
+        .contains(&number)
+        .then(|| number - 1)
+}
+
+/// Which clusters are shown in full.
+fn in_full(corpus: &Corpus, outcome: &Outcome, options: &ReportOptions) -> Vec<bool> {
+    let mut full = vec![false; outcome.clusters.len()];
+    if !options.groups.is_empty() {
+        for &g in &options.groups {
+            if let Some(f) = full.get_mut(g) {
+                *f = true;
+            }
+        }
+        return full;
+    }
+    let mut budget = options.max_text_bytes.unwrap_or(usize::MAX);
+    for (c, f) in outcome
+        .clusters
+        .iter()
+        .zip(&mut full)
+        .take(options.max_groups)
+    {
+        let bytes: usize = c.members.iter().map(|&m| corpus.get(m).text.len()).sum();
+        if bytes > budget {
+            break;
+        }
+        budget -= bytes;
+        *f = true;
+    }
+    full
 }
 
 /// A kind of copy, as the page names and colours it.
@@ -227,10 +354,10 @@ impl<'a> DocRow<'a> {
         let doc = corpus.get(d);
         DocRow {
             id: &doc.id,
-            title: title(doc, &outcome.documents[d.index()].stripped)
-                .chars()
-                .take(120)
-                .collect(),
+            title: shorten(
+                title(doc, &outcome.documents[d.index()].stripped),
+                TITLE_CHARS,
+            ),
             source: doc.meta_str("source").unwrap_or(""),
             published: doc
                 .meta
@@ -260,6 +387,10 @@ struct MemberRow<'a> {
 
 struct ClusterRow<'a> {
     number: usize,
+    /// Articles in the group, the original included.
+    size: usize,
+    /// Listed only: its copies and texts are not in this file.
+    listed: bool,
     original: DocRow<'a>,
     reason: String,
     members: Vec<MemberRow<'a>>,
@@ -276,10 +407,13 @@ struct View {
     a: usize,
     /// Index of the copy in `docs`.
     b: usize,
-    kind: &'static str,
+    /// The verdict on the two texts shown, compared with each other: kind (none if they are not
+    /// copies on their own), its label and score.
+    kind: Option<&'static str>,
     label: &'static str,
-    score: f64,
-    via: Option<String>,
+    score: Option<f64>,
+    /// How the copy joined the group when it has no pair with the original itself.
+    link: Option<String>,
     /// Measures worth an editor's eye, as (name, value) pairs.
     measures: Vec<(&'static str, String)>,
     /// Similarity of each aligned sentence pair, by pair number.
@@ -315,6 +449,9 @@ struct Page<'a> {
     page_size: usize,
     /// The views' data as JSON, safe inside a `<script>` element.
     data: String,
+    coverage: Coverage,
+    /// What was left out, for the page.
+    left_out: Option<String>,
 }
 
 fn percent(part: usize, whole: usize) -> String {
@@ -322,13 +459,23 @@ fn percent(part: usize, whole: usize) -> String {
 }
 
 impl<'a> Page<'a> {
-    fn new(corpus: &'a Corpus, outcome: &'a Outcome, config: &Config) -> Self {
-        // Every clustered document gets a local index, a profile and its sentences' places in the
-        // original text.
+    fn new(
+        corpus: &'a Corpus,
+        outcome: &'a Outcome,
+        deduper: &Deduper,
+        options: &ReportOptions,
+        progress: &dyn Progress,
+    ) -> Self {
+        let config = deduper.config();
+        let full = in_full(corpus, outcome, options);
+        // Every document of a group shown in full gets a local index, a profile and its
+        // sentences' places in the original text.
         let clustered: Vec<DocId> = outcome
             .clusters
             .iter()
-            .flat_map(|c| c.members.iter().copied())
+            .zip(&full)
+            .filter(|(_, &f)| f)
+            .flat_map(|(c, _)| c.members.iter().copied())
             .collect();
         let local: HashMap<DocId, usize> =
             clustered.iter().enumerate().map(|(i, &d)| (d, i)).collect();
@@ -348,7 +495,18 @@ impl<'a> Page<'a> {
         let mut rules = RuleNames::default();
         let mut views = Vec::new();
         let mut clusters = Vec::with_capacity(outcome.clusters.len());
-        for (number, c) in outcome.clusters.iter().enumerate() {
+        let in_full_count = full.iter().filter(|&&f| f).count();
+        progress.start("report", in_full_count as u64);
+        let mut listed = 0;
+        for (number, (c, &full)) in outcome.clusters.iter().zip(&full).enumerate() {
+            if !full {
+                if listed < MAX_LISTED {
+                    listed += 1;
+                    clusters.push(ClusterRow::listed(corpus, outcome, &links, number, c));
+                }
+                continue;
+            }
+            progress.advance(1);
             let copies: Vec<DocId> = c
                 .members
                 .iter()
@@ -372,66 +530,67 @@ impl<'a> Page<'a> {
                     Side::new(corpus, outcome, c.canonical, &original.1),
                     Side::new(corpus, outcome, m, &prepared[local[&m]].1),
                 ];
+                // A copy linked through another member is shown beside the original: the view
+                // gives the verdict on these two texts, compared on their own, not the link's.
+                let (shown, overlap) = match via {
+                    None => (Some(v.as_ref().clone()), v.measures.overlap),
+                    Some(_) => {
+                        let body = |d: DocId| {
+                            let doc = corpus.get(d);
+                            let stripped = &outcome.documents[d.index()].stripped;
+                            Document::new(doc.id.as_str(), stripped.body(&doc.text))
+                        };
+                        let cmp = deduper.compare(&body(c.canonical), &body(m));
+                        (cmp.verdict, cmp.measures.overlap)
+                    }
+                };
+                let shown_kind = shown.as_ref().map(|v| KindLabel::of(v.kind));
                 members.push(MemberRow {
                     doc: DocRow::new(corpus, outcome, m),
                     kind,
                     score: format!("{:.2}", v.score),
                     score_value: v.score,
-                    share: format!("{:.0}", 100.0 * al.covered_a),
+                    // Exact copies are the same text once stripped, whatever the alignment of
+                    // their sentences finds.
+                    share: if v.kind == Kind::Exact && via.is_none() {
+                        "100".to_owned()
+                    } else {
+                        format!("{:.0}", 100.0 * al.covered_a)
+                    },
                     via,
                     view: views.len(),
                 });
                 views.push(View {
                     a: local[&c.canonical],
                     b: local[&m],
-                    kind: kind.name,
-                    label: kind.label,
-                    score: round2(v.score),
-                    via: via.map(str::to_owned),
-                    // The pair's overlaps are between the copy and the original only when the
-                    // pair links those two; the alignment always is.
-                    measures: view_measures(via.is_none().then_some(&v.measures.overlap), al),
+                    kind: shown_kind.map(|k| k.name),
+                    label: shown_kind.map_or("not a copy of the original on its own", |k| k.label),
+                    score: shown.as_ref().map(|v| round2(v.score)),
+                    link: via.map(|via| {
+                        format!(
+                            "in the group through {via} ({}, score {:.2})",
+                            kind.label, v.score
+                        )
+                    }),
+                    measures: view_measures(&overlap, al),
                     sims: al.pairs.iter().map(|p| round2(p.similarity)).collect(),
                     marks: marks(&sides, al, &mut rules),
                 });
             }
-            let mut kinds: Vec<KindCount> = Vec::new();
-            for &kind in &Kind::ALL {
-                let count = members
-                    .iter()
-                    .filter(|m| m.kind.name == kind.as_str())
-                    .count();
-                if count > 0 {
-                    kinds.push(KindCount {
-                        kind: KindLabel::of(kind),
-                        count,
-                    });
-                }
-            }
-            let top = members
-                .iter()
-                .map(|m| m.score_value)
-                .max_by(f64::total_cmp)
-                .map_or(String::new(), |s| format!("{s:.2}"));
-            clusters.push(ClusterRow {
-                number: number + 1,
-                original: DocRow::new(corpus, outcome, c.canonical),
-                reason: match c.reason {
-                    CanonicalReason::EarliestPublished => "published first".to_owned(),
-                    CanonicalReason::MostComplete => {
-                        "the most complete text, the one the copies share most".to_owned()
-                    }
-                },
-                kind_names: kinds
-                    .iter()
-                    .map(|k| k.kind.name)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                top_score: top,
-                kinds,
-                members,
-            });
+            let top = members.iter().map(|m| m.score_value).max_by(f64::total_cmp);
+            let mut row = ClusterRow::listed(corpus, outcome, &links, number, c);
+            row.listed = false;
+            row.top_score = top.map_or(String::new(), |s| format!("{s:.2}"));
+            row.members = members;
+            clusters.push(row);
         }
+        progress.finish();
+        let coverage = Coverage {
+            groups: outcome.clusters.len(),
+            in_full: in_full_count,
+            articles_in_full: clustered.len(),
+            listed,
+        };
 
         let docs = clustered
             .iter()
@@ -439,7 +598,10 @@ impl<'a> Page<'a> {
                 let doc = corpus.get(d);
                 DocData {
                     id: &doc.id,
-                    title: title(doc, &outcome.documents[d.index()].stripped).to_owned(),
+                    title: shorten(
+                        title(doc, &outcome.documents[d.index()].stripped),
+                        TITLE_CHARS,
+                    ),
                     source: doc.meta_str("source").unwrap_or(""),
                     text: &doc.text,
                 }
@@ -457,6 +619,55 @@ impl<'a> Page<'a> {
             kinds: Kind::ALL.iter().map(|&k| KindLabel::of(k)).collect(),
             page_size: PAGE_SIZE,
             data: script_json(&data),
+            left_out: coverage.left_out(),
+            coverage,
+        }
+    }
+}
+
+impl<'a> ClusterRow<'a> {
+    /// The row of group `number` (from 0) without its copies: its size, kinds, best score and
+    /// original.
+    fn listed(
+        corpus: &'a Corpus,
+        outcome: &Outcome,
+        links: &Links<'_>,
+        number: usize,
+        c: &Cluster,
+    ) -> Self {
+        let kinds: Vec<KindCount> = links
+            .copies_by_kind(c)
+            .into_iter()
+            .map(|(kind, count)| KindCount {
+                kind: KindLabel::of(kind),
+                count,
+            })
+            .collect();
+        let top = c
+            .members
+            .iter()
+            .filter_map(|&m| links.link(m, c.canonical))
+            .map(|(_, pair)| pair.verdict.score)
+            .max_by(f64::total_cmp);
+        ClusterRow {
+            number: number + 1,
+            size: c.members.len(),
+            listed: true,
+            original: DocRow::new(corpus, outcome, c.canonical),
+            reason: match c.reason {
+                CanonicalReason::EarliestPublished => "published first".to_owned(),
+                CanonicalReason::MostComplete => {
+                    "the most complete text, the one the copies share most".to_owned()
+                }
+            },
+            kind_names: kinds
+                .iter()
+                .map(|k| k.kind.name)
+                .collect::<Vec<_>>()
+                .join(" "),
+            top_score: top.map_or(String::new(), |s| format!("{s:.2}")),
+            kinds,
+            members: Vec::new(),
         }
     }
 }
@@ -520,21 +731,20 @@ impl Overview {
     }
 }
 
-/// The measures a pair view lists: the pair's overlaps (when the pair is the copy's with the
-/// original) and what the alignment of copy and original found.
-fn view_measures(overlap: Option<&Overlap>, al: &Alignment) -> Vec<(&'static str, String)> {
+/// The measures a pair view lists: the overlaps of the two texts shown and what their alignment
+/// found.
+fn view_measures(o: &Overlap, al: &Alignment) -> Vec<(&'static str, String)> {
     let share = |x: f64| format!("{:.0}%", 100.0 * x);
-    let mut measures = Vec::new();
-    if let Some(o) = overlap {
-        measures.push((
+    let mut measures = vec![
+        (
             "shared word sequences (Jaccard)",
             format!("{:.2}", o.jaccard),
-        ));
-        measures.push((
+        ),
+        (
             "shorter text inside the longer",
             format!("{:.2}", o.containment),
-        ));
-    }
+        ),
+    ];
     measures.extend([
         ("aligned sentences", al.pairs.len().to_string()),
         ("original reproduced", share(al.covered_a)),
@@ -754,5 +964,225 @@ mod tests {
         assert!(!json.contains('<'));
         let back: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back["text"], "</script><script>alert(1)</script><!--");
+    }
+
+    fn devsample() -> (Corpus, Outcome, Deduper) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/devsample/docs.jsonl");
+        let corpus =
+            Corpus::from_inputs([crate::Input::parse(path)], &crate::ReadOptions::default())
+                .unwrap();
+        let deduper = Deduper::new(Config::default()).unwrap();
+        let outcome = deduper.run(&corpus, &crate::NoProgress);
+        (corpus, outcome, deduper)
+    }
+
+    fn make_page<'a>(
+        corpus: &'a Corpus,
+        outcome: &'a Outcome,
+        deduper: &Deduper,
+        options: &ReportOptions,
+    ) -> Page<'a> {
+        Page::new(corpus, outcome, deduper, options, &crate::NoProgress)
+    }
+
+    fn json(page: &Page<'_>) -> serde_json::Value {
+        serde_json::from_str(&page.data).unwrap()
+    }
+
+    /// A copy that joined its group through another member is shown beside the original with
+    /// the verdict on those two texts, not the verdict of its link (`d000550`, an excerpt of
+    /// `d000552`, shares too few names and numbers with the original `d000548` to be its copy).
+    #[test]
+    fn a_copy_linked_through_another_shows_its_own_comparison_with_the_original() {
+        let (corpus, outcome, deduper) = devsample();
+        let page = make_page(&corpus, &outcome, &deduper, &ReportOptions::default());
+        let data = json(&page);
+        let mut linked = 0;
+        for view in data["views"].as_array().unwrap() {
+            let id = |side: &str| {
+                data["docs"][view[side].as_u64().unwrap() as usize]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            };
+            let (a, b) = (
+                corpus.lookup(&id("a")).unwrap(),
+                corpus.lookup(&id("b")).unwrap(),
+            );
+            let body = |d: DocId| {
+                let doc = corpus.get(d);
+                Document::new(
+                    doc.id.as_str(),
+                    outcome.documents[d.index()].stripped.body(&doc.text),
+                )
+            };
+            let own = deduper.compare(&body(a), &body(b)).verdict;
+            let direct = outcome
+                .pairs
+                .iter()
+                .find(|p| (p.a, p.b) == (a.min(b), a.max(b)));
+            if view["link"].is_null() {
+                let v = &direct.expect("a view without a link shows a pair").verdict;
+                assert_eq!(view["kind"], v.kind.as_str());
+                assert_eq!(view["score"], round2(v.score));
+                continue;
+            }
+            linked += 1;
+            assert!(direct.is_none());
+            assert_eq!(view["kind"].as_str(), own.as_ref().map(|v| v.kind.as_str()));
+            assert_eq!(
+                view["score"].as_f64(),
+                own.as_ref().map(|v| round2(v.score))
+            );
+            let link = view["link"].as_str().unwrap();
+            assert!(link.starts_with("in the group through "), "{link}");
+        }
+        assert!(linked > 0, "the sample has a copy linked through another");
+    }
+
+    #[test]
+    fn exact_copies_reproduce_all_of_the_original() {
+        let (corpus, outcome, deduper) = devsample();
+        let page = make_page(&corpus, &outcome, &deduper, &ReportOptions::default());
+        let exact: Vec<&MemberRow<'_>> = page
+            .clusters
+            .iter()
+            .flat_map(|c| &c.members)
+            .filter(|m| m.kind.name == "exact" && m.via.is_none())
+            .collect();
+        assert!(!exact.is_empty());
+        for m in exact {
+            assert_eq!(m.share, "100", "{}", m.doc.id);
+        }
+    }
+
+    /// Only the groups shown in full carry their texts and views; the others are rows that say
+    /// how to open them, and the page and the summary say what was left out.
+    #[test]
+    fn a_report_embeds_only_the_groups_shown_in_full() {
+        let (corpus, outcome, deduper) = devsample();
+        let options = ReportOptions {
+            max_groups: 3,
+            ..ReportOptions::default()
+        };
+        let page = make_page(&corpus, &outcome, &deduper, &options);
+        let data = json(&page);
+        let articles: usize = outcome.clusters[..3].iter().map(|c| c.members.len()).sum();
+        assert_eq!(data["docs"].as_array().unwrap().len(), articles);
+        assert_eq!(data["views"].as_array().unwrap().len(), articles - 3);
+        let groups = outcome.clusters.len();
+        assert_eq!(
+            page.coverage,
+            Coverage {
+                groups,
+                in_full: 3,
+                articles_in_full: articles,
+                listed: groups - 3,
+            }
+        );
+        assert_eq!(page.clusters.len(), groups);
+        assert!(page.clusters[3..]
+            .iter()
+            .all(|c| c.listed && c.members.is_empty()));
+        let html = page.render().unwrap();
+        assert!(html.contains(&format!("--group {groups} -o group-{groups}.html")));
+        assert!(html.contains(&format!(
+            "3 of {groups} groups shown in full ({articles} articles)"
+        )));
+
+        // A budget of text keeps whole groups only, largest first.
+        let first: usize = outcome.clusters[0]
+            .members
+            .iter()
+            .map(|&m| corpus.get(m).text.len())
+            .sum();
+        let options = ReportOptions {
+            max_text_bytes: Some(first),
+            ..ReportOptions::default()
+        };
+        assert_eq!(in_full_count(&corpus, &outcome, &options), 1);
+        // Chosen groups, whatever their place.
+        let options = ReportOptions {
+            groups: vec![groups - 1],
+            ..ReportOptions::default()
+        };
+        let full = in_full(&corpus, &outcome, &options);
+        assert_eq!(full.iter().position(|&f| f), Some(groups - 1));
+        assert_eq!(full.iter().filter(|&&f| f).count(), 1);
+        let last = &outcome.clusters[groups - 1];
+        assert_eq!(
+            find_group(&corpus, &outcome, &groups.to_string()),
+            Some(groups - 1)
+        );
+        let member = &corpus.get(last.members[0]).id;
+        assert_eq!(find_group(&corpus, &outcome, member), Some(groups - 1));
+        assert_eq!(find_group(&corpus, &outcome, "0"), None);
+        assert_eq!(find_group(&corpus, &outcome, "no such article"), None);
+    }
+
+    fn in_full_count(corpus: &Corpus, outcome: &Outcome, options: &ReportOptions) -> usize {
+        in_full(corpus, outcome, options)
+            .iter()
+            .filter(|&&f| f)
+            .count()
+    }
+
+    /// Every row of the groups table has one cell under each heading (the word count under
+    /// "Words", not "Published").
+    #[test]
+    fn every_row_has_a_cell_under_its_heading() {
+        let (corpus, outcome, deduper) = devsample();
+        let options = ReportOptions {
+            max_groups: 10,
+            ..ReportOptions::default()
+        };
+        let page = make_page(&corpus, &outcome, &deduper, &options);
+        let html = page.render().unwrap();
+        let table = &html[html.find(r#"<table class="clusters""#).unwrap()..];
+        let table = &table[..table.find("</table>").unwrap()];
+        let head = &table[..table.find("</thead>").unwrap()];
+        let headings: Vec<&str> = head.split("<th ").skip(1).collect();
+        assert_eq!(
+            head.matches("<col").count() - 1,
+            headings.len(),
+            "one <col> each"
+        );
+        let words = headings.iter().position(|h| h.contains(">Words<")).unwrap();
+        for row in table.split("<tr class=").skip(1) {
+            let row = &row[..row.find("</tr>").unwrap()];
+            if row.starts_with("\"note\"") {
+                continue;
+            }
+            let cells: Vec<&str> = row.split("<td").skip(1).collect();
+            assert_eq!(cells.len(), headings.len(), "{row}");
+            let count = cells[words];
+            let value = &count[count.find('>').unwrap() + 1..count.find("</td>").unwrap()];
+            assert!(
+                value.parse::<usize>().is_ok(),
+                "a word count under Words: {row}"
+            );
+        }
+    }
+
+    /// The green of matched sentences is dark enough to see against the white page: contrast
+    /// ratio with white of at least 1.35 (#d8edcf, the old colour, has 1.19).
+    #[test]
+    fn matched_sentences_stand_out_from_the_page() {
+        let template = include_str!("../../templates/report.html");
+        for var in ["--aligned:", "--aligned-alt:"] {
+            let at = template.find(var).unwrap() + var.len();
+            let hex = template[at..].trim_start()[1..7].to_owned();
+            let channel = |i: usize| {
+                let c = u8::from_str_radix(&hex[i..i + 2], 16).unwrap() as f64 / 255.0;
+                if c <= 0.039_28 {
+                    c / 12.92
+                } else {
+                    ((c + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            let luminance = 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4);
+            let contrast = 1.05 / (luminance + 0.05);
+            assert!(contrast >= 1.35, "{var} #{hex}: {contrast:.2}");
+        }
     }
 }

@@ -72,16 +72,18 @@ pub fn load_outcome(
         line,
         message,
     };
-    let lookup = |path: &Path, line: usize, id: &str| {
+    // The line is found only for an error: finding it for every id would be quadratic.
+    let lookup = |path: &Path, line: &dyn Fn() -> usize, id: &str| {
         corpus.lookup(id).ok_or_else(|| {
             bad(
                 path,
-                line,
+                line(),
                 format!("`{id}` is not a document of the corpus"),
             )
         })
     };
 
+    progress.start("loading results", 0);
     let mut pairs = Vec::new();
     let file = fs::File::open(pairs_path).map_err(io(pairs_path))?;
     for (i, line) in BufReader::new(file).lines().enumerate() {
@@ -92,8 +94,8 @@ pub fn load_outcome(
         let record: PairLine = serde_json::from_str(&line)
             .map_err(|e| bad(pairs_path, i + 1, format!("not a pair record: {e}")))?;
         let (a, b) = (
-            lookup(pairs_path, i + 1, &record.a)?,
-            lookup(pairs_path, i + 1, &record.b)?,
+            lookup(pairs_path, &|| i + 1, &record.a)?,
+            lookup(pairs_path, &|| i + 1, &record.b)?,
         );
         let overlap = |jaccard| Overlap {
             jaccard,
@@ -114,6 +116,7 @@ pub fn load_outcome(
         });
     }
     pairs.sort_by_key(|p| (p.a, p.b));
+    progress.advance(pairs.len() as u64);
 
     let text = fs::read_to_string(clusters_path).map_err(io(clusters_path))?;
     let file: ClustersFile = serde_json::from_str(&text)
@@ -134,11 +137,11 @@ pub fn load_outcome(
     };
     let mut clusters = Vec::with_capacity(file.clusters.len());
     for c in file.clusters {
-        let canonical = lookup(clusters_path, line_of(&c.canonical), &c.canonical)?;
+        let canonical = lookup(clusters_path, &|| line_of(&c.canonical), &c.canonical)?;
         let mut members = c
             .members
             .iter()
-            .map(|m| lookup(clusters_path, line_of(&m.id), &m.id))
+            .map(|m| lookup(clusters_path, &|| line_of(&m.id), &m.id))
             .collect::<Result<Vec<DocId>, _>>()?;
         if let Some(&lonely) = members.iter().find(|m| !linked.contains_key(m)) {
             return Err(bad(
@@ -160,6 +163,7 @@ pub fn load_outcome(
         });
     }
 
+    progress.finish();
     let (stripped, learned) = deduper.strip_corpus(corpus, progress);
     let stats = Stats::of_stripping(&stripped, learned);
     let documents = corpus

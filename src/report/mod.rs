@@ -7,7 +7,6 @@ pub mod explain;
 pub mod html;
 pub mod load;
 
-use std::collections::HashMap;
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -18,7 +17,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::boilerplate::Stripped;
-use crate::cluster::CanonicalReason;
+use crate::cluster::{CanonicalReason, Cluster};
 use crate::corpus::{Corpus, DocId, Document};
 use crate::dedupe::{Outcome, Pair};
 use crate::error::OutputError;
@@ -527,20 +526,82 @@ impl DocPieces {
 }
 
 /// A document's title for people: its `title` field, else the first line boilerplate stripping
-/// kept with a few words in it (a site's menu, a "×" or a weather line is not a title), else its
+/// kept that reads as a headline ([`is_headline`]), else the first kept line with a few words that
+/// is not a byline, a credit or a date line, else the first kept line with a few words, else its
 /// first non-empty line.
 pub fn title<'a>(doc: &'a Document, stripped: &Stripped) -> &'a str {
     const TITLE_WORDS: usize = 3;
+    let kept = || stripped.kept().iter().map(|r| doc.text[r.clone()].trim());
+    let worded = |line: &&str| count_words(line) >= TITLE_WORDS;
     doc.meta_str("title")
-        .or_else(|| {
-            stripped
-                .kept()
-                .iter()
-                .map(|r| &doc.text[r.clone()])
-                .find(|line| count_words(line) >= TITLE_WORDS)
-        })
+        .or_else(|| kept().find(|line| is_headline(line)))
+        .or_else(|| kept().filter(worded).find(|line| !is_leftover(line)))
+        .or_else(|| kept().find(worded))
         .or_else(|| doc.text.lines().map(str::trim).find(|l| !l.is_empty()))
         .unwrap_or("")
+}
+
+/// Whether a line reads as a headline: three to 25 words, not a sentence ending in a full stop
+/// (a caption, a weather report), and none of the [`is_leftover`] lines.
+pub fn is_headline(line: &str) -> bool {
+    (3..=25).contains(&count_words(line))
+        && (!line.ends_with('.') || line.ends_with("..."))
+        && !is_leftover(line)
+}
+
+/// Whether a line is what pages leave around an article rather than a title: a byline
+/// ("By …"), a photo caption ("FILE - …") or credit ("(… via AP)"), a tweet's attribution
+/// ("(@…)"), a date line ("Updated: July 16, 2018 @ 7:52 am", "… Monday, July 16, 2018") or a
+/// row of sharing buttons ("FacebookEmail Twitter Google+").
+pub fn is_leftover(line: &str) -> bool {
+    const SHARING: [&str; 8] = [
+        "facebook",
+        "twitter",
+        "google+",
+        "email",
+        "whatsapp",
+        "pinterest",
+        "linkedin",
+        "share",
+    ];
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let lower = line.to_lowercase();
+    let sharing = SHARING.iter().filter(|w| lower.contains(*w)).count();
+    let tokens = || {
+        lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|t| !t.is_empty())
+    };
+    let year = tokens().any(|t| {
+        t.len() == 4 && (t.starts_with("19") || t.starts_with("20")) && t.parse::<u16>().is_ok()
+    });
+    let month = tokens().any(|t| {
+        MONTHS
+            .iter()
+            .any(|m| t == *m || (t.len() == 3 && m.starts_with(t)))
+    });
+    line.starts_with("By ")
+        || line.starts_with("FILE")
+        || ["Updated", "Posted", "Published", "Last updated"]
+            .iter()
+            .any(|p| line.starts_with(p))
+        || (line.starts_with('(') && line.ends_with(')'))
+        || line.contains("(@")
+        || sharing >= 2
+        || (year && month)
 }
 
 /// Writes every pair as a spreadsheet-friendly CSV row, after a header:
@@ -576,58 +637,68 @@ fn csv_io(e: csv::Error) -> io::Error {
     }
 }
 
-/// Writes a compact table of the `n` largest clusters: size, the kinds of copy linked directly to
-/// the canonical document, its id and its title.
+/// Writes the `n` largest clusters, two lines each and at most `width` columns wide: the number of
+/// articles, the original's id and title (shortened at a word), then its copies by kind. Each
+/// copy counts once, under the kind of the pair that links it to the group (as in the clusters
+/// file and the report): with the original, or failing that its strongest pair in the group.
 pub fn write_top_clusters(
     out: &mut dyn Write,
     corpus: &Corpus,
     outcome: &Outcome,
     n: usize,
+    width: usize,
 ) -> io::Result<()> {
     let top = &outcome.clusters[..n.min(outcome.clusters.len())];
     if top.is_empty() {
         return Ok(());
     }
-    let mut kinds: Vec<[usize; Kind::ALL.len()]> = vec![[0; Kind::ALL.len()]; top.len()];
-    let canonical: HashMap<DocId, usize> = top
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.canonical, i))
-        .collect();
-    for pair in &outcome.pairs {
-        for (end, other) in [(pair.a, pair.b), (pair.b, pair.a)] {
-            if let Some(&i) = canonical.get(&end) {
-                if top[i].members.binary_search(&other).is_ok() {
-                    let k = Kind::ALL.iter().position(|&k| k == pair.verdict.kind);
-                    kinds[i][k.expect("every kind is in ALL")] += 1;
-                }
-            }
-        }
+    let mut in_top = vec![false; corpus.len()];
+    for &m in top.iter().flat_map(|c| &c.members) {
+        in_top[m.index()] = true;
     }
-    writeln!(
-        out,
-        "  top clusters: size  copies of the original                    original"
-    )?;
-    for (c, k) in top.iter().zip(&kinds) {
-        let copies: Vec<String> = Kind::ALL
-            .iter()
-            .zip(k)
-            .filter(|(_, &n)| n > 0)
-            .map(|(kind, n)| format!("{n} {}", kind.as_str()))
-            .collect();
+    let links = Links::within(corpus.len(), &outcome.pairs, |d| in_top[d.index()]);
+    const INDENT: &str = "            ";
+    let label = |first: bool| if first { "  largest:  " } else { INDENT };
+    for (i, c) in top.iter().enumerate() {
         let doc = corpus.get(c.canonical);
         let stripped = &outcome.documents[c.canonical.index()].stripped;
-        let shown: String = title(doc, stripped).chars().take(50).collect();
+        let head = format!("{} articles, original {}", c.members.len(), doc.id);
+        let room = width.saturating_sub(INDENT.len() + head.chars().count() + 3);
         writeln!(
             out,
-            "               {:>4}  {:<40}  {} \"{}\"",
-            c.members.len(),
-            copies.join(", "),
-            doc.id,
-            shown
+            "{}{head} \"{}\"",
+            label(i == 0),
+            shorten(title(doc, stripped), room)
         )?;
+        let copies: Vec<String> = links
+            .copies_by_kind(c)
+            .into_iter()
+            .map(|(kind, n)| format!("{n} {}", kind.as_str()))
+            .collect();
+        writeln!(out, "{INDENT}  copies: {}", copies.join(", "))?;
     }
     Ok(())
+}
+
+/// `text` in at most `max` characters: whole if it fits, else cut after its last whole word that
+/// fits, with an ellipsis.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        let len = out.chars().count() + usize::from(!out.is_empty()) + word.chars().count();
+        if len + 1 > max {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out.push('…');
+    out
 }
 
 #[derive(Serialize)]
@@ -659,12 +730,37 @@ struct Links<'a> {
 
 impl<'a> Links<'a> {
     fn new(documents: usize, pairs: &'a [Pair]) -> Self {
+        Links::within(documents, pairs, |_| true)
+    }
+
+    /// The links of the documents `keep` selects only (the others have none).
+    fn within(documents: usize, pairs: &'a [Pair], keep: impl Fn(DocId) -> bool) -> Self {
         let mut by_doc = vec![Vec::new(); documents];
-        for pair in pairs {
+        for pair in pairs.iter().filter(|p| keep(p.a)) {
             by_doc[pair.a.index()].push((pair.b, pair));
             by_doc[pair.b.index()].push((pair.a, pair));
         }
         Links { by_doc }
+    }
+
+    /// How many of a cluster's copies (every member but the canonical) are linked to the group by a
+    /// pair of each kind, in [`Kind::ALL`] order, kinds with no copy left out: the one count of a
+    /// group's copies that the summary, the clusters file and the report all show.
+    fn copies_by_kind(&self, cluster: &Cluster) -> Vec<(Kind, usize)> {
+        let mut counts = vec![0usize; Kind::ALL.len()];
+        for &m in cluster.members.iter().filter(|&&m| m != cluster.canonical) {
+            if let Some((_, pair)) = self.link(m, cluster.canonical) {
+                if let Some(k) = Kind::ALL.iter().position(|&k| k == pair.verdict.kind) {
+                    counts[k] += 1;
+                }
+            }
+        }
+        Kind::ALL
+            .iter()
+            .zip(counts)
+            .filter(|&(_, n)| n > 0)
+            .map(|(&kind, n)| (kind, n))
+            .collect()
     }
 
     /// The pair that links `member` to its cluster's canonical document, or, failing a direct pair,
@@ -749,6 +845,52 @@ pub fn write_keep(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io
 mod tests {
     use super::*;
     use crate::{Config, Deduper};
+
+    /// Lines an editor met as titles in the Helsinki report, and real headlines beside them.
+    #[test]
+    fn headlines_are_told_from_leftover_chrome() {
+        for chrome in [
+            "FacebookEmail Twitter Google+",
+            "Areas of fog early, becoming mostly sunny this afternoon. High 91F. Winds N at 5 to 10 mph..",
+            "By Emily Tillett CBS News July 15, 2018, 12:46 PM",
+            "— CBS News (@CBSNews) July 16, 2018",
+            "FILE - In this Nov. 11, 2017 file photo, U.S. President Donald Trump and Russia's President Vladimir Putin talk during the APEC summit",
+            "Some U.S. lawmakers had pressed Trump to consider scrapping the summit altogether after 12 Russians were charged with hacking.",
+            "Share",
+            "(Martti Kainulainen/Lehtikuva via AP)",
+            "Updated: July 16, 2018 @ 7:52 am",
+            "Associated Press - Monday, July 16, 2018",
+        ] {
+            assert!(!is_headline(chrome), "{chrome}");
+        }
+        for headline in [
+            "Trump arrives to go 1-on-1 with Putin at Helsinki summit",
+            "The Latest: Trump to Putin: The world wants us to get along",
+            "Trump to play golf as he preps for Putin summit amid Russian...",
+            "Why is Trump so enthralled by Putin? What does the Russian president have on him?",
+        ] {
+            assert!(is_headline(headline), "{headline}");
+        }
+        let deduper = Deduper::new(Config::default()).unwrap();
+        let text = "FacebookEmail Twitter Google+\nBy Jane Doe\nCouncil approves new budget\nThe city council voted on Tuesday to approve the budget for the coming year.";
+        let doc = Document::new("d", text);
+        let stripped = deduper.stripper().strip(&doc.text);
+        assert_eq!(title(&doc, &stripped), "Council approves new budget");
+        // With no headline, the first line that is not a byline.
+        let text = "By Jane Doe - Associated Press - Monday, July 16, 2018\nThe city council voted on Tuesday to approve the budget for the coming year, after a long debate.";
+        let doc = Document::new("d", text);
+        let stripped = deduper.stripper().strip(&doc.text);
+        assert!(title(&doc, &stripped).starts_with("The city council voted"));
+    }
+
+    #[test]
+    fn shortened_text_ends_at_a_whole_word() {
+        let t = "Associated Press - Monday, July 16, 2018";
+        assert_eq!(shorten(t, 100), t);
+        assert_eq!(shorten(t, 29), "Associated Press - Monday,…");
+        assert!(shorten(t, 29).chars().count() <= 29);
+        assert_eq!(shorten("Supercalifragilistic", 5), "…");
+    }
 
     fn names(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
