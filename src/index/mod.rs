@@ -65,7 +65,7 @@ use crate::boilerplate::{LearnedChrome, LineKey, Rules, Stripped};
 use crate::cluster::{self, CanonicalReason, MemberInfo, Published};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocId, Document, Origin};
-use crate::dedupe::{Deduper, DocSummary, Outcome, Pair, Prepared, Stats};
+use crate::dedupe::{Deduper, DocSummary, Outcome, Pair, Prepared, Stats, ESTIMATE_MARGIN};
 use crate::lsh::{band_keys, Banding};
 use crate::report::VerdictRecord;
 use crate::verify::{Kind, Measures, Overlap, Verdict, MIN_TITLE_WORDS};
@@ -249,21 +249,26 @@ struct Record {
 }
 
 /// Fixed-size facts of a stored document.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Facts {
     body_hash: u64,
     title_hash: u64,
     words: u32,
     anchors: u32,
+    /// The low byte of every position of its two signatures (shingles, then content words): a
+    /// b-bit MinHash sketch, enough to estimate a candidate's similarity as the batch pipeline
+    /// does before verifying it.
+    sketch: Vec<u8>,
 }
 
 impl Facts {
-    fn encode(&self) -> [u8; 24] {
-        let mut out = [0u8; 24];
-        out[..8].copy_from_slice(&self.body_hash.to_be_bytes());
-        out[8..16].copy_from_slice(&self.title_hash.to_be_bytes());
-        out[16..20].copy_from_slice(&self.words.to_be_bytes());
-        out[20..].copy_from_slice(&self.anchors.to_be_bytes());
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(24 + self.sketch.len());
+        out.extend(self.body_hash.to_be_bytes());
+        out.extend(self.title_hash.to_be_bytes());
+        out.extend(self.words.to_be_bytes());
+        out.extend(self.anchors.to_be_bytes());
+        out.extend(&self.sketch);
         out
     }
 
@@ -275,8 +280,32 @@ impl Facts {
             title_hash: u64_at(8)?,
             words: u32_at(16)?,
             anchors: u32_at(20)?,
+            sketch: b.get(24..)?.to_vec(),
         })
     }
+
+    /// The signature-estimated Jaccard similarity of the shingle (`channel` 0) or content-word (1)
+    /// sets of two documents, from their sketches.
+    fn estimate(&self, other: &[u8], channel: usize) -> f64 {
+        let k = self.sketch.len() / 2;
+        if k == 0 || other.len() != self.sketch.len() {
+            return 1.0;
+        }
+        let range = channel * k..(channel + 1) * k;
+        let same = self.sketch[range.clone()]
+            .iter()
+            .zip(&other[range])
+            .filter(|(a, b)| a == b)
+            .count();
+        // Unequal values agree on their low byte one time in 256.
+        let p = same as f64 / k as f64;
+        ((p - 1.0 / 256.0) / (1.0 - 1.0 / 256.0)).max(0.0)
+    }
+}
+
+/// The sketch of two signatures: the low byte of every position.
+fn sketch(shingles: &[u32], content: &[u32]) -> Vec<u8> {
+    shingles.iter().chain(content).map(|&v| v as u8).collect()
 }
 
 /// A verdict as stored with a pair.
@@ -372,6 +401,7 @@ struct Ready {
     keys: Vec<LineKey>,
     chrome: DocChrome,
     anchors: Vec<u64>,
+    /// The band keys of the shingle channel, then of the content-word channel.
     bands: Vec<u64>,
 }
 
@@ -382,6 +412,10 @@ impl Ready {
             title_hash: self.prepared.print.title_hash,
             words: u32::try_from(self.prepared.print.words).unwrap_or(u32::MAX),
             anchors: u32::try_from(self.anchors.len()).unwrap_or(u32::MAX),
+            sketch: sketch(
+                &self.prepared.shingle_signature,
+                &self.prepared.content_signature,
+            ),
         }
     }
 }
@@ -636,7 +670,7 @@ impl Index {
         let ready = self.ready(&r, doc, None).map_err(self.err())?;
         let own = self.doc_of(&r, &doc.id).map_err(self.err())?;
         let mut cache = HashMap::new();
-        let matches = self.matches(&r, &ready, own, &mut cache);
+        let matches = self.matches(&r, &ready, own, &mut cache, None);
         Ok(matches
             .map_err(self.err())?
             .into_iter()
@@ -655,7 +689,7 @@ impl Index {
                     let r = r.as_ref().map_err(|e| StoreError::new(e.to_string()))?;
                     let ready = self.ready(r, doc, None)?;
                     let own = self.doc_of(r, &doc.id)?;
-                    let matches = self.matches(r, &ready, own, cache)?;
+                    let matches = self.matches(r, &ready, own, cache, None)?;
                     Ok(matches.into_iter().map(|(_, m)| m).collect())
                 },
             )
@@ -729,11 +763,15 @@ impl Index {
         let mut w = self.write()?;
         let mut results = Vec::with_capacity(docs.len());
         let mut cache = HashMap::new();
+        let mut pending = Pending::default();
         for (doc, ready) in docs.iter().zip(ready) {
             let result = self
-                .add_one(&mut w, doc, ready, options, &mut cache)
+                .add_one(&mut w, doc, ready, options, &mut cache, &mut pending)
                 .map_err(self.err())?;
             results.push(result);
+        }
+        for (list, run) in pending.into_runs() {
+            w.append_run(list, run).map_err(self.err())?;
         }
         w.commit().map_err(self.err())?;
         Ok(results)
@@ -746,6 +784,7 @@ impl Index {
         ready: Option<Ready>,
         options: AddOptions,
         cache: &mut HashMap<u32, Arc<Prepared>>,
+        pending: &mut Pending,
     ) -> Result<AddResult, StoreError> {
         let result = |status| AddResult {
             id: doc.id.clone(),
@@ -772,10 +811,18 @@ impl Index {
             // Held with the same text when the batch was prepared, and since removed: prepared now.
             let (by_rules, keys) = self.deduper.strip_rules(doc);
             let ready = self.ready_with(w, doc, by_rules, keys, None)?;
-            return self.add_one(w, doc, Some(ready), options, cache);
+            return self.add_one(w, doc, Some(ready), options, cache, pending);
         };
-        let matches = self.matches(w, &ready, None, cache)?;
-        self.insert(w, doc, &ready, &matches)?;
+        let matches = self.matches(w, &ready, None, cache, Some(pending))?;
+        let d = self.insert(w, doc, &ready, &matches)?;
+        if ready.prepared.print.words >= self.config().min_words {
+            for &k in &ready.bands {
+                pending.bands.entry(k).or_default().push(d);
+            }
+            for &k in &ready.anchors {
+                pending.anchors.entry(k).or_default().push(d);
+            }
+        }
         Ok(AddResult {
             id: doc.id.clone(),
             status,
@@ -970,8 +1017,6 @@ impl Index {
                 self.content_banding,
                 CONTENT_SALT,
             ));
-            bands.sort_unstable();
-            bands.dedup();
         }
         Ready {
             prepared,
@@ -1001,6 +1046,7 @@ impl Index {
         ready: &Ready,
         own: Option<u32>,
         cache: &mut HashMap<u32, Arc<Prepared>>,
+        pending: Option<&Pending>,
     ) -> Result<Vec<(u32, Match)>, StoreError> {
         let c = self.config();
         let print = &ready.prepared.print;
@@ -1016,8 +1062,31 @@ impl Index {
             &mut candidates,
         )?;
         if print.words >= c.min_words {
-            for &key in &ready.bands {
-                r.postings(Postings::Bands, key, c.max_bucket, &mut candidates)?;
+            // Band candidates whose sketch estimates them well below the channel's threshold are
+            // dropped, as the batch pipeline drops them by their signatures.
+            let own = sketch(
+                &ready.prepared.shingle_signature,
+                &ready.prepared.content_signature,
+            );
+            let per_channel = self.deduper.banding().bands;
+            let thresholds = [c.candidate_threshold, c.content_threshold];
+            let mut banded: Vec<(u32, usize)> = Vec::new();
+            for (i, &key) in ready.bands.iter().enumerate() {
+                scratch.clear();
+                Pending::postings(pending, r, Postings::Bands, key, c.max_bucket, &mut scratch)?;
+                let channel = usize::from(i >= per_channel);
+                banded.extend(scratch.iter().map(|&d| (d, channel)));
+            }
+            banded.sort_unstable();
+            banded.dedup();
+            for (d, channel) in banded {
+                if candidates.last() == Some(&d) {
+                    continue;
+                }
+                let Some(f) = self.facts(r, d)? else { continue };
+                if f.estimate(&own, channel) >= thresholds[channel] - ESTIMATE_MARGIN {
+                    candidates.push(d);
+                }
             }
             // Headline-only documents whose body is this one's title.
             scratch.clear();
@@ -1033,7 +1102,14 @@ impl Index {
             let mut counted = 0u32;
             for &h in &ready.anchors {
                 scratch.clear();
-                let n = r.postings(Postings::Anchors, h, c.anchor_max_df, &mut scratch)?;
+                let n = Pending::postings(
+                    pending,
+                    r,
+                    Postings::Anchors,
+                    h,
+                    c.anchor_max_df,
+                    &mut scratch,
+                )?;
                 if n + 1 > c.anchor_max_df {
                     continue;
                 }
@@ -1060,8 +1136,17 @@ impl Index {
                 &mut candidates,
             )?;
         }
+        r.postings(
+            Postings::Bodies,
+            print.body_hash,
+            c.max_bucket,
+            &mut candidates,
+        )?;
         candidates.sort_unstable();
         candidates.dedup();
+        if std::env::var_os("REPRINT_DEBUG_CANDIDATES").is_some() {
+            eprintln!("candidates {}", candidates.len());
+        }
         let mut out = Vec::new();
         for d in candidates {
             if Some(d) == own {
@@ -1117,6 +1202,57 @@ impl Index {
     }
 }
 
+/// The band and anchor postings of the documents added so far in a write transaction: filed as one
+/// run each at its end, and searched meanwhile by the batch's later documents.
+#[derive(Default)]
+struct Pending {
+    bands: HashMap<u64, Vec<u32>>,
+    anchors: HashMap<u64, Vec<u32>>,
+}
+
+impl Pending {
+    fn list(&self, list: Postings) -> &HashMap<u64, Vec<u32>> {
+        match list {
+            Postings::Anchors => &self.anchors,
+            _ => &self.bands,
+        }
+    }
+
+    /// Postings under `key` of a segmented family: held (`r`) and pending ones, as
+    /// [`ReadTxn::postings`] counts them.
+    fn postings(
+        pending: Option<&Pending>,
+        r: &impl ReadTxn,
+        list: Postings,
+        key: u64,
+        limit: usize,
+        out: &mut Vec<u32>,
+    ) -> Result<usize, StoreError> {
+        let mut n = r.postings(list, key, limit, out)?;
+        if let Some(docs) = pending.and_then(|p| p.list(list).get(&key)) {
+            for &d in docs {
+                if n < limit {
+                    out.push(d);
+                }
+                n += 1;
+            }
+        }
+        Ok(n.min(limit + 1))
+    }
+
+    fn into_runs(self) -> [(Postings, Vec<(u64, u32)>); 2] {
+        let flat = |m: HashMap<u64, Vec<u32>>| {
+            m.into_iter()
+                .flat_map(|(k, ds)| ds.into_iter().map(move |d| (k, d)))
+                .collect()
+        };
+        [
+            (Postings::Bands, flat(self.bands)),
+            (Postings::Anchors, flat(self.anchors)),
+        ]
+    }
+}
+
 /// Held documents kept prepared within one call (a batch), at most.
 const CACHE_LIMIT: usize = 4096;
 
@@ -1151,7 +1287,7 @@ impl Index {
         w.put(Table::Docs, &doc_key(d), &record)?;
         let facts = ready.facts();
         w.put(Table::Facts, &doc_key(d), &facts.encode())?;
-        self.file(w, d, ready, Filing::Add)?;
+        self.file(w, d, &facts, Filing::Add)?;
         // Line statistics, for the chrome of later documents.
         let source = doc.meta_str("source");
         let shares: HashMap<u64, f32> = ready.chrome.shares.iter().copied().collect();
@@ -1180,29 +1316,30 @@ impl Index {
         Ok(d)
     }
 
-    /// Files a document under (or removes it from) its body hash, title hash, band keys and anchors.
+    /// Files a document under (or removes it from) its body hash and title hash. (Its band keys
+    /// and anchors go into the transaction's run; a removed document's are dropped by merges.)
     fn file(
         &self,
         w: &mut store::LmdbWrite<'_>,
         d: u32,
-        ready: &Ready,
+        facts: &Facts,
         how: Filing,
     ) -> Result<(), StoreError> {
-        let print = &ready.prepared.print;
         let mut entries: Vec<(Postings, u64)> = Vec::new();
-        if print.words > 0 {
-            entries.push((Postings::Bodies, print.body_hash));
+        if facts.words > 0 {
+            entries.push((Postings::Bodies, facts.body_hash));
         }
-        if print.words >= self.config().min_words {
-            entries.push((Postings::Titles, print.title_hash));
-            entries.extend(ready.bands.iter().map(|&k| (Postings::Bands, k)));
-            entries.extend(ready.anchors.iter().map(|&k| (Postings::Anchors, k)));
+        if facts.words as usize >= self.config().min_words {
+            entries.push((Postings::Titles, facts.title_hash));
         }
         for (list, key) in entries {
             match how {
                 Filing::Add => w.add_posting(list, key, d)?,
                 Filing::Remove => w.remove_posting(list, key, d)?,
             }
+        }
+        if let Filing::Remove = how {
+            w.put(Table::Removed, &doc_key(d), &[])?;
         }
         Ok(())
     }
@@ -1212,17 +1349,13 @@ impl Index {
         let Some(record) = self.record(w, d)? else {
             return Ok(());
         };
-        let prepared = self.reprepare(&record);
         let doc = record_document(&record);
         let (_, keys) = self.deduper.strip_rules(&doc);
-        let chrome = DocChrome {
-            lines: record.chrome.clone(),
-            shares: Vec::new(),
-        };
-        let ready = self.finish_ready(prepared, keys, chrome);
-        self.file(w, d, &ready, Filing::Remove)?;
+        if let Some(facts) = self.facts(w, d)? {
+            self.file(w, d, &facts, Filing::Remove)?;
+        }
         let source = doc.meta_str("source");
-        let distinct: BTreeSet<u64> = ready.keys.iter().map(|k| k.hash).collect();
+        let distinct: BTreeSet<u64> = keys.iter().map(|k| k.hash).collect();
         for h in distinct {
             let mut s = self.line_stat(w, h)?;
             s.df = s.df.saturating_sub(1);
