@@ -1071,11 +1071,11 @@ impl Index {
             let per_channel = self.deduper.banding().bands;
             let thresholds = [c.candidate_threshold, c.content_threshold];
             let mut banded: Vec<(u32, usize)> = Vec::new();
-            for (i, &key) in ready.bands.iter().enumerate() {
-                scratch.clear();
-                Pending::postings(pending, r, Postings::Bands, key, c.max_bucket, &mut scratch)?;
+            let found =
+                Pending::postings_many(pending, r, Postings::Bands, &ready.bands, c.max_bucket)?;
+            for (i, (_, docs)) in found.into_iter().enumerate() {
                 let channel = usize::from(i >= per_channel);
-                banded.extend(scratch.iter().map(|&d| (d, channel)));
+                banded.extend(docs.into_iter().map(|d| (d, channel)));
             }
             banded.sort_unstable();
             banded.dedup();
@@ -1100,25 +1100,31 @@ impl Index {
             // Anchors: documents sharing enough of the sparse sample.
             let mut shared: HashMap<u32, u32> = HashMap::new();
             let mut counted = 0u32;
-            for &h in &ready.anchors {
-                scratch.clear();
-                let n = Pending::postings(
-                    pending,
-                    r,
-                    Postings::Anchors,
-                    h,
-                    c.anchor_max_df,
-                    &mut scratch,
-                )?;
+            let found = Pending::postings_many(
+                pending,
+                r,
+                Postings::Anchors,
+                &ready.anchors,
+                c.anchor_max_df,
+            )?;
+            for (n, docs) in found {
                 if n + 1 > c.anchor_max_df {
                     continue;
                 }
                 counted += 1;
-                for &d in &scratch {
+                for d in docs {
                     *shared.entry(d).or_insert(0) += 1;
                 }
             }
+            // A document sharing fewer anchors than `min_shared_anchors` can only qualify if one of
+            // the two has no more anchors than it shares: this one (known), or a held one with a
+            // single anchor, which is left to the other channels (its facts are not read for
+            // every document sharing one common anchor).
+            let least = c.min_shared_anchors.min(counted as usize) as u32;
             for (d, n) in shared {
+                if n < least {
+                    continue;
+                }
                 let Some(f) = self.facts(r, d)? else { continue };
                 let fewest = counted.min(f.anchors) as usize;
                 let n = n as usize;
@@ -1218,26 +1224,27 @@ impl Pending {
         }
     }
 
-    /// Postings under `key` of a segmented family: held (`r`) and pending ones, as
-    /// [`ReadTxn::postings`] counts them.
-    fn postings(
+    /// [`ReadTxn::postings_many`] of held (`r`) and pending postings together.
+    fn postings_many(
         pending: Option<&Pending>,
         r: &impl ReadTxn,
         list: Postings,
-        key: u64,
+        keys: &[u64],
         limit: usize,
-        out: &mut Vec<u32>,
-    ) -> Result<usize, StoreError> {
-        let mut n = r.postings(list, key, limit, out)?;
-        if let Some(docs) = pending.and_then(|p| p.list(list).get(&key)) {
-            for &d in docs {
-                if n < limit {
-                    out.push(d);
+    ) -> Result<Vec<(usize, Vec<u32>)>, StoreError> {
+        let mut found = r.postings_many(list, keys, limit)?;
+        if let Some(p) = pending {
+            for (key, (n, out)) in keys.iter().zip(&mut found) {
+                for &d in p.list(list).get(key).map_or(&[][..], Vec::as_slice) {
+                    if *n < limit {
+                        out.push(d);
+                    }
+                    *n += 1;
                 }
-                n += 1;
+                *n = (*n).min(limit + 1);
             }
         }
-        Ok(n.min(limit + 1))
+        Ok(found)
     }
 
     fn into_runs(self) -> [(Postings, Vec<(u64, u32)>); 2] {

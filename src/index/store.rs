@@ -135,6 +135,15 @@ pub trait ReadTxn {
         limit: usize,
         out: &mut Vec<u32>,
     ) -> Result<usize, StoreError>;
+    /// [`postings`](Self::postings) of many keys at once (a segmented family's runs are opened
+    /// once): for each key, how many documents are filed there (at most `limit + 1`) and at most
+    /// `limit` of them.
+    fn postings_many(
+        &self,
+        list: Postings,
+        keys: &[u64],
+        limit: usize,
+    ) -> Result<Vec<(usize, Vec<u32>)>, StoreError>;
     /// Calls `f` on every entry of a table, in key order.
     fn for_each(&self, table: Table, f: &mut Visitor<'_>) -> Result<(), StoreError>;
     /// Entries in a table.
@@ -310,6 +319,37 @@ fn postings(
     Ok(n)
 }
 
+fn postings_many(
+    store: &Lmdb,
+    txn: &RoTxn,
+    list: Postings,
+    keys: &[u64],
+    limit: usize,
+) -> Result<Vec<(usize, Vec<u32>)>, StoreError> {
+    let mut out: Vec<(usize, Vec<u32>)> = keys.iter().map(|_| (0, Vec::new())).collect();
+    if !list.segmented() {
+        for (&key, (n, docs)) in keys.iter().zip(&mut out) {
+            *n = postings(store, txn, list, key, limit, docs)?;
+        }
+        return Ok(out);
+    }
+    for run in store
+        .table(Table::Segments)
+        .prefix_iter(txn, &[list.tag()])?
+    {
+        let (_, run) = run?;
+        for (&key, (n, docs)) in keys.iter().zip(&mut out) {
+            if *n <= limit {
+                *n += search_run(run, key, limit.saturating_sub(*n), docs);
+            }
+        }
+    }
+    for (n, _) in &mut out {
+        *n = (*n).min(limit + 1);
+    }
+    Ok(out)
+}
+
 fn for_each(
     store: &Lmdb,
     txn: &RoTxn,
@@ -405,6 +445,14 @@ macro_rules! read_impl {
                 out: &mut Vec<u32>,
             ) -> Result<usize, StoreError> {
                 postings(self.store, &self.txn, list, key, limit, out)
+            }
+            fn postings_many(
+                &self,
+                list: Postings,
+                keys: &[u64],
+                limit: usize,
+            ) -> Result<Vec<(usize, Vec<u32>)>, StoreError> {
+                postings_many(self.store, &self.txn, list, keys, limit)
             }
             fn for_each(&self, table: Table, f: &mut Visitor<'_>) -> Result<(), StoreError> {
                 for_each(self.store, &self.txn, table, f)
