@@ -400,18 +400,31 @@ struct Ready {
     prepared: Prepared,
     keys: Vec<LineKey>,
     chrome: DocChrome,
+    /// Its anchors at the pipeline's rate (`Config::anchor_sampling`).
     anchors: Vec<u64>,
+    /// Whether it files all of them (a short document: fewer than [`DENSE_BELOW`] at the index's
+    /// sparser rate), or only those of the sparser rate.
+    dense: bool,
     /// The band keys of the shingle channel, then of the content-word channel.
     bands: Vec<u64>,
 }
 
 impl Ready {
-    fn facts(&self) -> Facts {
+    /// The anchors it files.
+    fn filed_anchors(&self, sparse_rate: u64) -> impl Iterator<Item = u64> + '_ {
+        let dense = self.dense;
+        self.anchors
+            .iter()
+            .copied()
+            .filter(move |&h| dense || is_anchor(h, sparse_rate))
+    }
+
+    fn facts(&self, sparse_rate: u64) -> Facts {
         Facts {
             body_hash: self.prepared.print.body_hash,
             title_hash: self.prepared.print.title_hash,
             words: u32::try_from(self.prepared.print.words).unwrap_or(u32::MAX),
-            anchors: u32::try_from(self.anchors.len()).unwrap_or(u32::MAX),
+            anchors: u32::try_from(self.filed_anchors(sparse_rate).count()).unwrap_or(u32::MAX),
             sketch: sketch(
                 &self.prepared.shingle_signature,
                 &self.prepared.content_signature,
@@ -819,8 +832,15 @@ impl Index {
             for &k in &ready.bands {
                 pending.bands.entry(k).or_default().push(d);
             }
-            for &k in &ready.anchors {
-                pending.anchors.entry(k).or_default().push(d);
+            let rate = self.header.anchor_sampling;
+            let few = if ready.filed_anchors(rate).count() < self.config().min_shared_anchors {
+                FEW_ANCHORS
+            } else {
+                0
+            };
+            let dense = if ready.dense { DENSE_ANCHORS } else { 0 };
+            for k in ready.filed_anchors(rate) {
+                pending.anchors.entry(k).or_default().push(d | few | dense);
             }
         }
         Ok(AddResult {
@@ -996,15 +1016,20 @@ impl Index {
     fn finish_ready(&self, prepared: Prepared, keys: Vec<LineKey>, chrome: DocChrome) -> Ready {
         let c = self.config();
         let long = prepared.print.words >= c.min_words;
-        let mut anchors: Vec<u64> = if long {
+        // Anchors at the pipeline's rate: what a check looks up, and what a short document files.
+        let anchors: Vec<u64> = if long {
             (prepared.print.shingles.iter())
                 .copied()
-                .filter(|&h| is_anchor(h, self.header.anchor_sampling))
+                .filter(|&h| is_anchor(h, c.anchor_sampling))
                 .collect()
         } else {
             Vec::new()
         };
-        anchors.dedup();
+        let sparse = anchors
+            .iter()
+            .filter(|&&h| is_anchor(h, self.header.anchor_sampling))
+            .count();
+        let dense = sparse < DENSE_BELOW;
         let mut bands = Vec::new();
         if long {
             bands.extend(band_keys(
@@ -1023,6 +1048,7 @@ impl Index {
             keys,
             chrome,
             anchors,
+            dense,
             bands,
         }
     }
@@ -1097,9 +1123,11 @@ impl Index {
                 &mut scratch,
             )?;
             candidates.extend(scratch.iter().copied());
-            // Anchors: documents sharing enough of the sparse sample.
-            let mut shared: HashMap<u32, u32> = HashMap::new();
-            let mut counted = 0u32;
+            // Anchors: documents sharing enough of their sample (a short document's is the
+            // pipeline's, a longer one's the index's sparser one, a subset: this document's own
+            // count is taken at the rate of the document it is compared with).
+            let mut shared: HashMap<u32, (u32, u32)> = HashMap::new();
+            let (mut counted_dense, mut counted_sparse) = (0u32, 0u32);
             let found = Pending::postings_many(
                 pending,
                 r,
@@ -1107,22 +1135,30 @@ impl Index {
                 &ready.anchors,
                 c.anchor_max_df,
             )?;
-            for (n, docs) in found {
+            for (&h, (n, docs)) in ready.anchors.iter().zip(found) {
                 if n + 1 > c.anchor_max_df {
                     continue;
                 }
-                counted += 1;
+                counted_dense += 1;
+                counted_sparse += u32::from(is_anchor(h, self.header.anchor_sampling));
                 for d in docs {
-                    *shared.entry(d).or_insert(0) += 1;
+                    let entry = shared.entry(d & DOC_BITS).or_insert((0, 0));
+                    entry.0 += 1;
+                    entry.1 |= d & !DOC_BITS;
                 }
             }
             // A document sharing fewer anchors than `min_shared_anchors` can only qualify if one of
-            // the two has no more anchors than it shares: this one (known), or a held one with a
-            // single anchor, which is left to the other channels (its facts are not read for
-            // every document sharing one common anchor).
-            let least = c.min_shared_anchors.min(counted as usize) as u32;
-            for (d, n) in shared {
-                if n < least {
+            // the two has no more anchors than it shares: this one (known), or a held one with
+            // fewer than `min_shared_anchors` (flagged in its postings), so that the facts of
+            // every document sharing one common anchor are not read.
+            for (d, (n, flags)) in shared {
+                let counted = if flags & DENSE_ANCHORS != 0 {
+                    counted_dense
+                } else {
+                    counted_sparse
+                };
+                let least = c.min_shared_anchors.min(counted as usize) as u32;
+                if n < least && flags & FEW_ANCHORS == 0 {
                     continue;
                 }
                 let Some(f) = self.facts(r, d)? else { continue };
@@ -1260,6 +1296,21 @@ impl Pending {
     }
 }
 
+/// Set in an anchor posting's document number when that document files fewer than
+/// `min_shared_anchors` anchors.
+const FEW_ANCHORS: u32 = 1 << 31;
+
+/// Set in an anchor posting's document number when that document files its anchors at the
+/// pipeline's rate (it is short).
+const DENSE_ANCHORS: u32 = 1 << 30;
+
+/// The bits of an anchor posting that are the document number (document numbers stay below).
+const DOC_BITS: u32 = DENSE_ANCHORS - 1;
+
+/// A document with fewer anchors than this at the index's sparser rate files them at the
+/// pipeline's rate: a short excerpt would otherwise have none.
+const DENSE_BELOW: usize = 8;
+
 /// Held documents kept prepared within one call (a batch), at most.
 const CACHE_LIMIT: usize = 4096;
 
@@ -1279,7 +1330,9 @@ impl Index {
         matches: &[(u32, Match)],
     ) -> Result<u32, StoreError> {
         let d = u32::try_from(read_u64(w.get(Table::Meta, NEXT_KEY)?))
-            .map_err(|_| StoreError::new("more than 4 billion documents added".into()))?;
+            .ok()
+            .filter(|&d| d <= DOC_BITS)
+            .ok_or_else(|| StoreError::new("more than a billion documents added".into()))?;
         w.put(Table::Meta, NEXT_KEY, &(u64::from(d) + 1).to_be_bytes())?;
         let text_bytes = read_u64(w.get(Table::Meta, TEXT_BYTES_KEY)?) + doc.text.len() as u64;
         w.put(Table::Meta, TEXT_BYTES_KEY, &text_bytes.to_be_bytes())?;
@@ -1292,7 +1345,7 @@ impl Index {
         let record = serde_json::to_vec(&record).expect("a record serialises");
         w.put(Table::Ids, doc.id.as_bytes(), &doc_key(d))?;
         w.put(Table::Docs, &doc_key(d), &record)?;
-        let facts = ready.facts();
+        let facts = ready.facts(self.header.anchor_sampling);
         w.put(Table::Facts, &doc_key(d), &facts.encode())?;
         self.file(w, d, &facts, Filing::Add)?;
         // Line statistics, for the chrome of later documents.
