@@ -28,14 +28,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     times.sort_by(f64::total_cmp);
     let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
-    let peak = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM"))
-                .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string())
-        })
-        .unwrap_or_else(|| "?".into());
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("?")
+            .to_string()
+    };
+    // Resident memory: peak, and now split into the process's own (anonymous) and the index
+    // file's pages mapped in (the kernel's page cache, shared, evictable).
+    let peak = format!(
+        "{} (now: anonymous {} kB, file {} kB)",
+        field("VmHWM"),
+        field("RssAnon"),
+        field("RssFile")
+    );
     println!(
         "{} checks against {} documents: median {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms; {matched} with matches; peak RSS {peak} kB",
         times.len(),
