@@ -393,6 +393,9 @@ pub struct Index {
 const HEADER_KEY: &[u8] = b"header";
 const NEXT_KEY: &[u8] = b"next";
 const TEXT_BYTES_KEY: &[u8] = b"text_bytes";
+/// Counts committed write transactions: a check made on a snapshot of the same generation saw
+/// everything held.
+const GENERATION_KEY: &[u8] = b"generation";
 
 /// A document prepared for the index: its preparation, line keys (after the rules), the chrome
 /// decision, its anchors and band keys.
@@ -407,6 +410,18 @@ struct Ready {
     dense: bool,
     /// The band keys of the shingle channel, then of the content-word channel.
     bands: Vec<u64>,
+    /// Its matches among the held documents of a snapshot, with that snapshot's generation.
+    checked: Option<(u64, Vec<(u32, Match)>)>,
+}
+
+/// What [`Index::add_one`] needs to know of its transaction.
+#[derive(Clone, Copy)]
+struct Batch {
+    /// The generation the transaction started from.
+    generation: u64,
+    /// The first document number it gives.
+    first: u32,
+    options: AddOptions,
 }
 
 impl Ready {
@@ -683,7 +698,7 @@ impl Index {
         let ready = self.ready(&r, doc, None).map_err(self.err())?;
         let own = self.doc_of(&r, &doc.id).map_err(self.err())?;
         let mut cache = HashMap::new();
-        let matches = self.matches(&r, &ready, own, &mut cache, None);
+        let matches = self.matches(&r, &ready, own, &mut cache, None, None);
         Ok(matches
             .map_err(self.err())?
             .into_iter()
@@ -702,7 +717,7 @@ impl Index {
                     let r = r.as_ref().map_err(|e| StoreError::new(e.to_string()))?;
                     let ready = self.ready(r, doc, None)?;
                     let own = self.doc_of(r, &doc.id)?;
-                    let matches = self.matches(r, &ready, own, cache, None)?;
+                    let matches = self.matches(r, &ready, own, cache, None, None)?;
                     Ok(matches.into_iter().map(|(_, m)| m).collect())
                 },
             )
@@ -754,18 +769,25 @@ impl Index {
             |i: usize| !docs[i].text.trim().is_empty() && held[i].is_none_or(|(_, same)| !same);
         let batch_lines = BatchLines::new(docs, &stripped, fresh);
         drop(snapshot);
+        // Each document is also checked here against its snapshot, in parallel: under the lock only
+        // the batch's own documents are left to check, unless another transaction committed since.
         let ready: Vec<Option<Ready>> = (0..docs.len())
             .into_par_iter()
             .map_init(
-                || self.store.read(),
-                |r, i| {
+                || (self.store.read(), HashMap::new()),
+                |(r, cache), i| {
                     if !fresh(i) {
                         return Ok(None);
                     }
                     let r = r.as_ref().map_err(|e| StoreError::new(e.to_string()))?;
                     let (by_rules, keys) = stripped[i].clone();
-                    self.ready_with(r, &docs[i], by_rules, keys, Some(&batch_lines))
-                        .map(Some)
+                    let mut ready =
+                        self.ready_with(r, &docs[i], by_rules, keys, Some(&batch_lines))?;
+                    let generation = read_u64(r.get(Table::Meta, GENERATION_KEY)?);
+                    let held = held[i].map(|(d, _)| d);
+                    let matches = self.matches(r, &ready, held, cache, None, None)?;
+                    ready.checked = Some((generation, matches));
+                    Ok(Some(ready))
                 },
             )
             .collect::<Result<_, StoreError>>()
@@ -777,15 +799,24 @@ impl Index {
         let mut results = Vec::with_capacity(docs.len());
         let mut cache = HashMap::new();
         let mut pending = Pending::default();
+        let generation = read_u64(w.get(Table::Meta, GENERATION_KEY).map_err(self.err())?);
+        let first = read_u64(w.get(Table::Meta, NEXT_KEY).map_err(self.err())?);
+        let first = u32::try_from(first).unwrap_or(u32::MAX);
         for (doc, ready) in docs.iter().zip(ready) {
+            let batch = Batch {
+                generation,
+                first,
+                options,
+            };
             let result = self
-                .add_one(&mut w, doc, ready, options, &mut cache, &mut pending)
+                .add_one(&mut w, doc, ready, batch, &mut cache, &mut pending)
                 .map_err(self.err())?;
             results.push(result);
         }
         for (list, run) in pending.into_runs() {
             w.append_run(list, run).map_err(self.err())?;
         }
+        self.bump_generation(&mut w).map_err(self.err())?;
         w.commit().map_err(self.err())?;
         Ok(results)
     }
@@ -795,10 +826,11 @@ impl Index {
         w: &mut store::LmdbWrite<'_>,
         doc: &Document,
         ready: Option<Ready>,
-        options: AddOptions,
+        batch: Batch,
         cache: &mut HashMap<u32, Arc<Prepared>>,
         pending: &mut Pending,
     ) -> Result<AddResult, StoreError> {
+        let options = batch.options;
         let result = |status| AddResult {
             id: doc.id.clone(),
             status,
@@ -820,13 +852,39 @@ impl Index {
             cache.remove(&d);
             status = AddStatus::Replaced;
         }
-        let Some(ready) = ready else {
+        let Some(mut ready) = ready else {
             // Held with the same text when the batch was prepared, and since removed: prepared now.
             let (by_rules, keys) = self.deduper.strip_rules(doc);
             let ready = self.ready_with(w, doc, by_rules, keys, None)?;
-            return self.add_one(w, doc, Some(ready), options, cache, pending);
+            let batch = Batch {
+                generation: u64::MAX,
+                ..batch
+            };
+            return self.add_one(w, doc, Some(ready), batch, cache, pending);
         };
-        let matches = self.matches(w, &ready, None, cache, Some(pending))?;
+        let matches = match ready.checked.take() {
+            // Checked against the state this transaction started from: only this transaction's
+            // documents are left, and held ones it removed (a replacement) are dropped.
+            Some((generation, mut matches)) if generation == batch.generation => {
+                let mut kept = Vec::with_capacity(matches.len());
+                for m in matches.drain(..) {
+                    if self.facts(w, m.0)?.is_some() {
+                        kept.push(m);
+                    }
+                }
+                kept.extend(self.matches(
+                    w,
+                    &ready,
+                    None,
+                    cache,
+                    Some(pending),
+                    Some(batch.first),
+                )?);
+                best_first(&mut kept);
+                kept
+            }
+            _ => self.matches(w, &ready, None, cache, Some(pending), None)?,
+        };
         let d = self.insert(w, doc, &ready, &matches)?;
         if ready.prepared.print.words >= self.config().min_words {
             for &k in &ready.bands {
@@ -849,6 +907,16 @@ impl Index {
             matches: matches.into_iter().map(|(_, m)| m).collect(),
         })
     }
+}
+
+/// Matches best first: by score, then kind, then document number.
+fn best_first(matches: &mut [(u32, Match)]) {
+    matches.sort_by(|(x, a), (y, b)| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.kind.cmp(&b.kind))
+            .then(x.cmp(y))
+    });
 }
 
 /// The reason a document whose id is held with another text is skipped.
@@ -1050,6 +1118,7 @@ impl Index {
             anchors,
             dense,
             bands,
+            checked: None,
         }
     }
 
@@ -1073,12 +1142,16 @@ impl Index {
         own: Option<u32>,
         cache: &mut HashMap<u32, Arc<Prepared>>,
         pending: Option<&Pending>,
+        since: Option<u32>,
     ) -> Result<Vec<(u32, Match)>, StoreError> {
         let c = self.config();
         let print = &ready.prepared.print;
         if print.words == 0 {
             return Ok(Vec::new());
         }
+        // With `since`, only the documents numbered from it on (this transaction's) are searched:
+        // those of the segmented families are all pending.
+        let held = (since.is_none()).then_some(r);
         let mut candidates: Vec<u32> = Vec::new();
         let mut scratch = Vec::new();
         r.postings(
@@ -1098,7 +1171,7 @@ impl Index {
             let thresholds = [c.candidate_threshold, c.content_threshold];
             let mut banded: Vec<(u32, usize)> = Vec::new();
             let found =
-                Pending::postings_many(pending, r, Postings::Bands, &ready.bands, c.max_bucket)?;
+                Pending::postings_many(pending, held, Postings::Bands, &ready.bands, c.max_bucket)?;
             for (i, (_, docs)) in found.into_iter().enumerate() {
                 let channel = usize::from(i >= per_channel);
                 banded.extend(docs.into_iter().map(|d| (d, channel)));
@@ -1130,7 +1203,7 @@ impl Index {
             let (mut counted_dense, mut counted_sparse) = (0u32, 0u32);
             let found = Pending::postings_many(
                 pending,
-                r,
+                held,
                 Postings::Anchors,
                 &ready.anchors,
                 c.anchor_max_df,
@@ -1186,8 +1259,8 @@ impl Index {
         )?;
         candidates.sort_unstable();
         candidates.dedup();
-        if std::env::var_os("REPRINT_DEBUG_CANDIDATES").is_some() {
-            eprintln!("candidates {}", candidates.len());
+        if let Some(first) = since {
+            candidates.retain(|&d| d >= first);
         }
         let mut out = Vec::new();
         for d in candidates {
@@ -1230,12 +1303,7 @@ impl Index {
                 },
             ));
         }
-        out.sort_by(|(x, a), (y, b)| {
-            b.score
-                .total_cmp(&a.score)
-                .then(a.kind.cmp(&b.kind))
-                .then(x.cmp(y))
-        });
+        best_first(&mut out);
         Ok(out)
     }
 
@@ -1263,12 +1331,15 @@ impl Pending {
     /// [`ReadTxn::postings_many`] of held (`r`) and pending postings together.
     fn postings_many(
         pending: Option<&Pending>,
-        r: &impl ReadTxn,
+        r: Option<&impl ReadTxn>,
         list: Postings,
         keys: &[u64],
         limit: usize,
     ) -> Result<Vec<(usize, Vec<u32>)>, StoreError> {
-        let mut found = r.postings_many(list, keys, limit)?;
+        let mut found = match r {
+            Some(r) => r.postings_many(list, keys, limit)?,
+            None => keys.iter().map(|_| (0, Vec::new())).collect(),
+        };
         if let Some(p) = pending {
             for (key, (n, out)) in keys.iter().zip(&mut found) {
                 for &d in p.list(list).get(key).map_or(&[][..], Vec::as_slice) {
@@ -1458,6 +1529,11 @@ impl Index {
         Ok(self.remove_batch(&[id])? == 1)
     }
 
+    fn bump_generation(&self, w: &mut store::LmdbWrite<'_>) -> Result<(), StoreError> {
+        let next = read_u64(w.get(Table::Meta, GENERATION_KEY)?) + 1;
+        w.put(Table::Meta, GENERATION_KEY, &next.to_be_bytes())
+    }
+
     /// Removes the documents with these ids, in one transaction; how many were held.
     pub fn remove_batch(&self, ids: &[&str]) -> Result<usize, IndexError> {
         let mut w = self.write()?;
@@ -1468,6 +1544,7 @@ impl Index {
                 removed += 1;
             }
         }
+        self.bump_generation(&mut w).map_err(self.err())?;
         w.commit().map_err(self.err())?;
         Ok(removed)
     }
@@ -1504,6 +1581,7 @@ impl Index {
         for &d in &old {
             self.remove_doc(&mut w, d).map_err(self.err())?;
         }
+        self.bump_generation(&mut w).map_err(self.err())?;
         w.commit().map_err(self.err())?;
         Ok(old.len())
     }
