@@ -502,6 +502,21 @@ fn index_cli_prints_a_line_per_document_in_input_order() {
     let removed = run(&["index", "remove", idx_s, "z"]);
     assert!(removed.contains("\"removed\":1"));
     assert!(run(&["index", "add", "-q", idx_s, input_s]).is_empty());
+    // A held id with a different text is skipped and said so, unless --replace.
+    let changed = tmp.path().join("changed.jsonl");
+    let line = serde_json::json!({"id": "x", "text": story(9)}).to_string();
+    std::fs::write(&changed, line).expect("writes");
+    let changed_s = changed.to_str().expect("path");
+    let skipped: serde_json::Value =
+        serde_json::from_str(run(&["index", "add", idx_s, changed_s]).trim()).expect("json");
+    assert_eq!(skipped["status"], "skipped");
+    assert!(skipped["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("different text")));
+    let replaced: serde_json::Value =
+        serde_json::from_str(run(&["index", "add", "--replace", idx_s, changed_s]).trim())
+            .expect("json");
+    assert_eq!(replaced["status"], "replaced");
 }
 
 /// A small corpus from a seed: stories of 40–120 words over a 300-word vocabulary, each published

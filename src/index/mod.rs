@@ -169,7 +169,9 @@ pub enum AddStatus {
     Unchanged,
     /// It replaced a held document of the same id and a different text.
     Replaced,
-    /// It was not added: the reason (an empty text, a conflicting text).
+    /// It was not added: its id is held with a different text, and replacement was not asked for.
+    Conflict,
+    /// It was not added: the reason (an empty text).
     Skipped(String),
 }
 
@@ -732,9 +734,7 @@ impl Index {
         let mut results = self.add_batch(std::slice::from_ref(doc), AddOptions::default())?;
         let result = results.pop().expect("one result per document");
         match result.status {
-            AddStatus::Skipped(reason) if reason == CONFLICT => {
-                Err(IndexError::Conflict { id: result.id })
-            }
+            AddStatus::Conflict => Err(IndexError::Conflict { id: result.id }),
             _ => Ok(result.matches),
         }
     }
@@ -846,7 +846,7 @@ impl Index {
                 return Ok(result(AddStatus::Unchanged));
             }
             if !options.replace {
-                return Ok(result(AddStatus::Skipped(CONFLICT.into())));
+                return Ok(result(AddStatus::Conflict));
             }
             self.remove_doc(w, d)?;
             cache.remove(&d);
@@ -918,9 +918,6 @@ fn best_first(matches: &mut [(u32, Match)]) {
             .then(x.cmp(y))
     });
 }
-
-/// The reason a document whose id is held with another text is skipped.
-const CONFLICT: &str = "id already held with a different text";
 
 /// The line counts of a batch being added, on top of the snapshot's statistics: chrome is learned
 /// from the batch as the batch pipeline learns it from its corpus.
