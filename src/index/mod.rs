@@ -26,7 +26,7 @@
 //! of), fixed-size facts (body and title hashes, word and anchor counts), its LSH band keys of both
 //! channels, a sparse sample of containment anchors, its body and title hashes as posting lists,
 //! and the statistics of its lines, from which chrome is learned as documents arrive
-//! ([`chrome`]). Verified pairs are stored for [`export`](Index::export) and
+//! (DESIGN.md, "The index"). Verified pairs are stored for [`export`](Index::export) and
 //! [`cluster_of`](Index::cluster_of). Candidates are verified against their stored text, prepared
 //! again: no shingle set is stored.
 //!
