@@ -319,6 +319,18 @@ fn opening_with_another_configuration_is_a_clear_error() {
 }
 
 #[test]
+fn a_second_open_in_one_process_is_an_error_not_a_second_writer() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let index = Index::create(tmp.path(), Config::default(), None).expect("creates");
+    assert!(matches!(
+        Index::open(tmp.path()),
+        Err(IndexError::Store { .. })
+    ));
+    drop(index);
+    assert!(Index::open(tmp.path()).is_ok());
+}
+
+#[test]
 fn the_index_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Index>();

@@ -383,6 +383,9 @@ impl StoredVerdict {
 
 /// A persistent index of documents, checked and added to one at a time or in batches, shared by
 /// threads (it is `Send + Sync`) and by processes (through its store's locking).
+///
+/// Open an index once per process and share that `Index` between threads: LMDB (through heed)
+/// refuses to open one directory twice in one process while the first is open.
 #[derive(Debug)]
 pub struct Index {
     path: PathBuf,
