@@ -901,7 +901,12 @@ impl Index {
             };
             let dense = if ready.dense { DENSE_ANCHORS } else { 0 };
             for k in ready.filed_anchors(rate) {
-                pending.anchors.entry(k).or_default().push(d | few | dense);
+                let list = if ready.dense {
+                    &mut pending.short_anchors
+                } else {
+                    &mut pending.anchors
+                };
+                list.entry(k).or_default().push(d | few | dense);
             }
         }
         Ok(AddResult {
@@ -1201,19 +1206,36 @@ impl Index {
             // count is taken at the rate of the document it is compared with).
             let mut shared: HashMap<u32, (u32, u32)> = HashMap::new();
             let (mut counted_dense, mut counted_sparse) = (0u32, 0u32);
-            let found = Pending::postings_many(
+            let rate = self.header.anchor_sampling;
+            let sparse: Vec<u64> = ready
+                .anchors
+                .iter()
+                .copied()
+                .filter(|&h| is_anchor(h, rate))
+                .collect();
+            let max_df = c.anchor_max_df;
+            let mut long =
+                Pending::postings_many(pending, held, Postings::Anchors, &sparse, max_df)?
+                    .into_iter();
+            let short = Pending::postings_many(
                 pending,
                 held,
-                Postings::Anchors,
+                Postings::ShortAnchors,
                 &ready.anchors,
-                c.anchor_max_df,
+                max_df,
             )?;
-            for (&h, (n, docs)) in ready.anchors.iter().zip(found) {
-                if n + 1 > c.anchor_max_df {
+            for (&h, (mut n, mut docs)) in ready.anchors.iter().zip(short) {
+                let is_sparse = is_anchor(h, rate);
+                if is_sparse {
+                    let (m, more) = long.next().unwrap_or_default();
+                    n += m;
+                    docs.extend(more);
+                }
+                if n + 1 > max_df {
                     continue;
                 }
                 counted_dense += 1;
-                counted_sparse += u32::from(is_anchor(h, self.header.anchor_sampling));
+                counted_sparse += u32::from(is_sparse);
                 for d in docs {
                     let entry = shared.entry(d & DOC_BITS).or_insert((0, 0));
                     entry.0 += 1;
@@ -1318,12 +1340,14 @@ impl Index {
 struct Pending {
     bands: HashMap<u64, Vec<u32>>,
     anchors: HashMap<u64, Vec<u32>>,
+    short_anchors: HashMap<u64, Vec<u32>>,
 }
 
 impl Pending {
     fn list(&self, list: Postings) -> &HashMap<u64, Vec<u32>> {
         match list {
             Postings::Anchors => &self.anchors,
+            Postings::ShortAnchors => &self.short_anchors,
             _ => &self.bands,
         }
     }
@@ -1354,7 +1378,7 @@ impl Pending {
         Ok(found)
     }
 
-    fn into_runs(self) -> [(Postings, Vec<(u64, u32)>); 2] {
+    fn into_runs(self) -> [(Postings, Vec<(u64, u32)>); 3] {
         let flat = |m: HashMap<u64, Vec<u32>>| {
             m.into_iter()
                 .flat_map(|(k, ds)| ds.into_iter().map(move |d| (k, d)))
@@ -1363,6 +1387,7 @@ impl Pending {
         [
             (Postings::Bands, flat(self.bands)),
             (Postings::Anchors, flat(self.anchors)),
+            (Postings::ShortAnchors, flat(self.short_anchors)),
         ]
     }
 }
