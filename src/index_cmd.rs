@@ -178,7 +178,7 @@ fn feed(args: &FeedArgs, add: bool) -> Result<Status> {
                     AddStatus::Added => 0,
                     AddStatus::Unchanged => 1,
                     AddStatus::Replaced => 2,
-                    AddStatus::Skipped(_) => 3,
+                    AddStatus::Conflict | AddStatus::Skipped(_) => 3,
                 }] += 1;
                 if let Some(reason) = reason {
                     eprintln!("warning: skipped `{}`: {reason}", r.id);
