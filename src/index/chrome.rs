@@ -12,7 +12,7 @@
 
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-use crate::boilerplate::LineKey;
+use crate::boilerplate::{LineKey, CROSS_SOURCES, PROSE_WORDS};
 use crate::config::BoilerplateConfig;
 
 /// What an index knows of one line (by the hash of its normalised text).
@@ -24,14 +24,21 @@ pub(crate) struct LineStat {
     pub share_sum: f32,
     /// Number of shares summed.
     pub share_n: u32,
+    /// Distinct sources that print it.
+    pub sources: u32,
+    /// The most documents of one source that print it, at the most it has been (a removal does not
+    /// lower it: it stays an upper bound, which only keeps fewer lines as cross-source prose).
+    pub most: u32,
 }
 
 impl LineStat {
-    pub(crate) fn encode(&self) -> [u8; 12] {
-        let mut out = [0u8; 12];
+    pub(crate) fn encode(&self) -> [u8; 20] {
+        let mut out = [0u8; 20];
         out[..4].copy_from_slice(&self.df.to_be_bytes());
         out[4..8].copy_from_slice(&self.share_sum.to_be_bytes());
-        out[8..].copy_from_slice(&self.share_n.to_be_bytes());
+        out[8..12].copy_from_slice(&self.share_n.to_be_bytes());
+        out[12..16].copy_from_slice(&self.sources.to_be_bytes());
+        out[16..].copy_from_slice(&self.most.to_be_bytes());
         out
     }
 
@@ -46,6 +53,8 @@ impl LineStat {
             df: u32::from_be_bytes(word(0)),
             share_sum: f32::from_be_bytes(word(4)),
             share_n: u32::from_be_bytes(word(8)),
+            sources: u32::from_be_bytes(word(12)),
+            most: u32::from_be_bytes(word(16)),
         }
     }
 }
@@ -108,7 +117,14 @@ pub(crate) fn decide(
             (f64::from(s.share_sum) + share, s.share_n + 1)
         };
         out.shares.push((line.hash, share as f32));
-        if sum / f64::from(n.max(1)) <= config.max_block_share {
+        // A paragraph of prose that many sources print, none of them in half its documents, is a
+        // story's text (a wire paragraph, a quoted statement), not a site's chrome: as
+        // `LearnedChrome::learn` keeps it.
+        let cross_source_prose = line.prose
+            && line.words as usize >= PROSE_WORDS
+            && s.sources as usize >= CROSS_SOURCES
+            && s.most * 2 <= s.df;
+        if sum / f64::from(n.max(1)) <= config.max_block_share && !cross_source_prose {
             out.lines
                 .push((line.hash, sdf as usize >= config.min_source_df));
         }
@@ -131,6 +147,54 @@ mod tests {
     }
 
     #[test]
+    fn a_prose_line_many_sources_print_is_kept_and_one_sites_line_goes() {
+        let config = BoilerplateConfig::default();
+        let paragraph = LineKey {
+            prose: true,
+            ..key(7, 30)
+        };
+        let keys = [key(1, 40), key(2, 40), paragraph, key(9, 12)];
+        // Line 7 (a wire paragraph) and line 9 (a footer) both stand in twenty documents, among
+        // other material; the paragraph in eight sources, the footer in one.
+        let stat = |h: u64| match h {
+            7 => LineStat {
+                df: 21,
+                share_sum: 2.0,
+                share_n: 20,
+                sources: 8,
+                most: 4,
+            },
+            9 => LineStat {
+                df: 21,
+                share_sum: 2.0,
+                share_n: 20,
+                sources: 1,
+                most: 21,
+            },
+            _ => LineStat {
+                df: 1,
+                ..LineStat::default()
+            },
+        };
+        let chrome = decide(
+            &keys,
+            true,
+            &stat,
+            &|h| if h == 9 { 21 } else { 4 },
+            false,
+            &config,
+        );
+        assert_eq!(chrome.lines, vec![(9, true)]);
+        // The same paragraph, mostly printed by one source: that source's chrome.
+        let one_site = |h: u64| LineStat {
+            most: 15,
+            ..stat(h)
+        };
+        let chrome = decide(&keys, true, &one_site, &|_| 15, false, &config);
+        assert_eq!(chrome.lines, vec![(7, true), (9, true)]);
+    }
+
+    #[test]
     fn a_footer_seen_in_many_documents_is_chrome_and_a_reprinted_story_is_not() {
         let config = BoilerplateConfig::default();
         // An article (lines 1..3, new) with a footer (9) that twenty documents have.
@@ -139,6 +203,7 @@ mod tests {
             df: if h == 9 { 21 } else { 1 },
             share_sum: if h == 9 { 2.0 } else { 0.0 },
             share_n: if h == 9 { 20 } else { 0 },
+            ..LineStat::default()
         };
         let chrome = decide(&keys, false, &stat, &|_| 0, false, &config);
         assert_eq!(chrome.lines, vec![(9, false)]);
@@ -147,6 +212,7 @@ mod tests {
             df: 10,
             share_sum: 8.0,
             share_n: 9,
+            ..LineStat::default()
         };
         let chrome = decide(&keys[..3], false, &story, &|_| 0, false, &config);
         assert!(chrome.lines.is_empty());
@@ -159,6 +225,8 @@ mod tests {
             df: 7,
             share_sum: 1.5,
             share_n: 3,
+            sources: 2,
+            most: 5,
         };
         assert_eq!(LineStat::decode(&s.encode()), s);
         assert_eq!(LineStat::decode(&[]), LineStat::default());

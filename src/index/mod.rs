@@ -959,6 +959,9 @@ fn best_first(matches: &mut [(u32, Match)]) {
 struct BatchLines {
     df: HashMap<u64, u32>,
     source_df: HashMap<u64, u32>,
+    /// Per line, the distinct sources of the batch that print it (counted as new to the line:
+    /// a source that held it already is counted again, which errs towards keeping a paragraph).
+    sources: HashMap<u64, u32>,
 }
 
 impl BatchLines {
@@ -969,6 +972,7 @@ impl BatchLines {
     ) -> BatchLines {
         let mut df = HashMap::new();
         let mut source_df = HashMap::new();
+        let mut sources = HashMap::new();
         for (i, (doc, (_, keys))) in docs.iter().zip(stripped).enumerate() {
             if !counted(i) {
                 continue;
@@ -977,11 +981,19 @@ impl BatchLines {
             for &h in &distinct {
                 *df.entry(h).or_insert(0) += 1;
                 if let Some(source) = doc.meta_str("source") {
-                    *source_df.entry(source_line_key(source, h)).or_insert(0) += 1;
+                    let n = source_df.entry(source_line_key(source, h)).or_insert(0);
+                    *n += 1;
+                    if *n == 1 {
+                        *sources.entry(h).or_insert(0) += 1;
+                    }
                 }
             }
         }
-        BatchLines { df, source_df }
+        BatchLines {
+            df,
+            source_df,
+            sources,
+        }
     }
 }
 
@@ -1085,12 +1097,18 @@ impl Index {
                 }
                 let mut s = self.line_stat(r, k.hash)?;
                 s.df += batch.map_or(1, |b| b.df.get(&k.hash).copied().unwrap_or(1));
-                stats.insert(k.hash, s);
                 if let Some(source) = source {
                     let key = source_line_key(source, k.hash);
                     let own = batch.map_or(1, |b| b.source_df.get(&key).copied().unwrap_or(1));
-                    sdf.insert(k.hash, self.source_df(r, key)? + own);
+                    let held = self.source_df(r, key)?;
+                    s.sources += match batch {
+                        Some(b) => b.sources.get(&k.hash).copied().unwrap_or(1),
+                        None => u32::from(held == 0),
+                    };
+                    s.most = s.most.max(held + own);
+                    sdf.insert(k.hash, held + own);
                 }
+                stats.insert(k.hash, s);
             }
             decide(
                 &keys,
@@ -1482,12 +1500,14 @@ impl Index {
                 s.share_sum += share;
                 s.share_n += 1;
             }
-            w.put(Table::Lines, &h.to_be_bytes(), &s.encode())?;
             if let Some(source) = source {
                 let key = source_line_key(source, h);
                 let n = self.source_df(w, key)? + 1;
+                s.sources += u32::from(n == 1);
+                s.most = s.most.max(n);
                 w.put(Table::SourceLines, &key.to_be_bytes(), &n.to_be_bytes())?;
             }
+            w.put(Table::Lines, &h.to_be_bytes(), &s.encode())?;
         }
         for (o, m) in matches {
             let verdict =
@@ -1542,6 +1562,16 @@ impl Index {
         for h in distinct {
             let mut s = self.line_stat(w, h)?;
             s.df = s.df.saturating_sub(1);
+            if let Some(source) = source {
+                let key = source_line_key(source, h);
+                match self.source_df(w, key)?.saturating_sub(1) {
+                    0 => {
+                        w.delete(Table::SourceLines, &key.to_be_bytes())?;
+                        s.sources = s.sources.saturating_sub(1);
+                    }
+                    n => w.put(Table::SourceLines, &key.to_be_bytes(), &n.to_be_bytes())?,
+                }
+            }
             if s.df == 0 {
                 w.delete(Table::Lines, &h.to_be_bytes())?;
             } else {
@@ -1551,13 +1581,6 @@ impl Index {
                     s.share_n = s.df;
                 }
                 w.put(Table::Lines, &h.to_be_bytes(), &s.encode())?;
-            }
-            if let Some(source) = source {
-                let key = source_line_key(source, h);
-                match self.source_df(w, key)?.saturating_sub(1) {
-                    0 => w.delete(Table::SourceLines, &key.to_be_bytes()).map(drop)?,
-                    n => w.put(Table::SourceLines, &key.to_be_bytes(), &n.to_be_bytes())?,
-                }
             }
         }
         let mut linked = Vec::new();
