@@ -258,7 +258,10 @@ fn edit(paragraph: &str, typos: f64, rng: &mut ChaCha8Rng) -> String {
         .split(' ')
         .map(|w| {
             if w.bytes().any(|b| b.is_ascii_digit()) && rng.random_bool(0.2) {
-                w.replace(|c: char| c.is_ascii_digit(), &rng.random_range(1..10).to_string())
+                w.replace(
+                    |c: char| c.is_ascii_digit(),
+                    &rng.random_range(1..10).to_string(),
+                )
             } else if rng.random_bool(typos) {
                 typo(w, rng)
             } else {
