@@ -105,6 +105,27 @@ impl Stats {
     }
 }
 
+impl Stats {
+    /// The process's peak resident memory so far, in bytes (`VmHWM` of `/proc/self/status`), where
+    /// the system reports it (Linux).
+    pub fn peak_memory() -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        peak_from_status(&status)
+    }
+}
+
+/// The `VmHWM` line of a `/proc/<pid>/status` text, in bytes.
+fn peak_from_status(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line["VmHWM:".len()..]
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
 fn stage_seconds<S: serde::Serializer>(
     stages: &[(&'static str, Duration)],
     s: S,
@@ -362,6 +383,7 @@ impl LineTable {
 
     /// The lines `stripped` kept of document `d` (whose text is `text`), each with its normalised
     /// text, in order.
+    #[cfg(test)]
     fn kept_normalized<'a>(
         &'a self,
         d: usize,
@@ -417,6 +439,11 @@ impl StrippedCorpus {
         let hashes = Hashes { body, title };
         fingerprint_hashed_lines(normalized, hashes, shingle_size, hasher, scratch, slots)
     }
+}
+
+/// The sentence profile of a document's stripped body, for alignment, made from its text.
+fn aligned_profile(text: &str, stripped: &Stripped) -> Profile {
+    Profile::new(&stripped.body(text))
 }
 
 /// Candidate pairs verified together, at the least (whole components are never split).
@@ -776,7 +803,13 @@ impl Deduper {
             ..
         } = stripped_corpus;
 
-        let candidates = self.candidates(&prints, &shingle_sigs, &content_sigs, &exact);
+        // The line table's normalised lines served stripping and fingerprints; verification
+        // normalises again the few documents it aligns, so the table (a normalised copy of every
+        // distinct line of the corpus) is freed while candidates are found.
+        let (candidates, ()) = rayon::join(
+            || self.candidates(&prints, &shingle_sigs, &content_sigs, &exact),
+            || drop(table),
+        );
         drop((shingle_sigs, content_sigs));
         let (candidate_count, by_channel) = (candidates.pairs.len(), candidates.by_channel);
         watch.lap("candidates");
@@ -793,13 +826,7 @@ impl Deduper {
         for batch in by_component.batches() {
             let profile = |d: u32| {
                 let d = d as usize;
-                profiles[d].get_or_init(|| {
-                    Profile::from_normalized_lines(table.kept_normalized(
-                        d,
-                        &docs[d].text,
-                        &stripped[d],
-                    ))
-                })
+                profiles[d].get_or_init(|| aligned_profile(&docs[d].text, &stripped[d]))
             };
             verified.par_extend(batch.par_iter().filter_map(|&(a, b)| {
                 let (profile_a, profile_b) = (|| profile(a), || profile(b));
@@ -820,9 +847,8 @@ impl Deduper {
             }
         }
         progress.finish();
-        // Freeing the line table takes a while: beside expanding the pairs.
         let ((), pairs) = rayon::join(
-            || drop((profiles, table)),
+            || drop(profiles),
             || exact.expand(verified, self.config.max_bucket),
         );
         watch.lap("verification");
@@ -876,7 +902,17 @@ mod tests {
     use crate::{Input, ReadOptions};
 
     proptest::proptest! {
-        /// Verification batches hold every candidate pair once, never split a component (no
+        #[test]
+    fn peak_memory_is_read_from_vmhwm_in_bytes() {
+        let status = "Name:\treprint\nVmPeak:\t  900 kB\nVmHWM:\t    2684108 kB\nVmRSS:\t 10 kB\n";
+        assert_eq!(peak_from_status(status), Some(2_684_108 * 1024));
+        assert_eq!(peak_from_status("Name:\treprint\n"), None);
+        if cfg!(target_os = "linux") {
+            assert!(Stats::peak_memory().is_some_and(|b| b > 0));
+        }
+    }
+
+    /// Verification batches hold every candidate pair once, never split a component (no
         /// document has pairs in two batches), and are as large as asked but for the last.
         #[test]
         fn batches_are_whole_components(
@@ -899,6 +935,22 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// Verification's profiles, made from each document's text once the line table is freed, are
+    /// those the table's normalised lines make.
+    #[test]
+    fn profiles_from_the_text_are_the_line_tables() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/devsample/docs.jsonl");
+        let corpus = Corpus::from_inputs([Input::parse(path)], &ReadOptions::default())
+            .expect("the bundled sample reads");
+        let deduper = Deduper::new(Config::default()).expect("valid config");
+        let out = deduper.strip_and_hash(&corpus, &NoProgress);
+        for (d, (doc, stripped)) in corpus.documents().iter().zip(&out.stripped).enumerate() {
+            let by_table =
+                Profile::from_normalized_lines(out.table.kept_normalized(d, &doc.text, stripped));
+            assert_eq!(aligned_profile(&doc.text, stripped), by_table, "{}", doc.id);
         }
     }
 

@@ -64,6 +64,6 @@ pub mod verify;
 
 pub use config::Config;
 pub use corpus::{Corpus, DocId, Document, Input, ReadOptions};
-pub use dedupe::{Deduper, NoProgress, Outcome, Pair, Progress};
+pub use dedupe::{Deduper, NoProgress, Outcome, Pair, Progress, Stats};
 pub use error::Error;
 pub use verify::Kind;

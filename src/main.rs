@@ -524,6 +524,9 @@ fn print_summary(corpus: &Corpus, outcome: &Outcome, started: Instant, read_time
         started.elapsed().as_secs_f64(),
         stages.join(", ")
     );
+    if let Some(peak) = reprint::Stats::peak_memory() {
+        eprintln!("  memory:   peak {:.2} GB", peak as f64 / 1e9);
+    }
 }
 
 /// How a command ended, when it did not fail.
