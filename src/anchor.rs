@@ -97,8 +97,8 @@ pub fn containment_pairs(
                         shared_with[o as usize] += 1;
                     }
                 }
-                others.sort_unstable();
-                let pairs: Vec<(u32, u32)> = others
+                // Only the few documents that pass are sorted, not every one counted.
+                let mut pairs: Vec<(u32, u32)> = others
                     .iter()
                     .filter(|&&o| {
                         let n = std::mem::take(&mut shared_with[o as usize]) as usize;
@@ -107,6 +107,7 @@ pub fn containment_pairs(
                     })
                     .map(|&o| (d, o))
                     .collect();
+                pairs.sort_unstable();
                 others.clear();
                 pairs
             },
