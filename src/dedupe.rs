@@ -902,17 +902,7 @@ mod tests {
     use crate::{Input, ReadOptions};
 
     proptest::proptest! {
-        #[test]
-    fn peak_memory_is_read_from_vmhwm_in_bytes() {
-        let status = "Name:\treprint\nVmPeak:\t  900 kB\nVmHWM:\t    2684108 kB\nVmRSS:\t 10 kB\n";
-        assert_eq!(peak_from_status(status), Some(2_684_108 * 1024));
-        assert_eq!(peak_from_status("Name:\treprint\n"), None);
-        if cfg!(target_os = "linux") {
-            assert!(Stats::peak_memory().is_some_and(|b| b > 0));
-        }
-    }
-
-    /// Verification batches hold every candidate pair once, never split a component (no
+        /// Verification batches hold every candidate pair once, never split a component (no
         /// document has pairs in two batches), and are as large as asked but for the last.
         #[test]
         fn batches_are_whole_components(
@@ -935,6 +925,16 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn peak_memory_is_read_from_vmhwm_in_bytes() {
+        let status = "Name:\treprint\nVmPeak:\t  900 kB\nVmHWM:\t    2684108 kB\nVmRSS:\t 10 kB\n";
+        assert_eq!(peak_from_status(status), Some(2_684_108 * 1024));
+        assert_eq!(peak_from_status("Name:\treprint\n"), None);
+        if cfg!(target_os = "linux") {
+            assert!(Stats::peak_memory().is_some_and(|b| b > 0));
         }
     }
 
