@@ -80,7 +80,7 @@ fn integrate(lo: f64, hi: f64, f: impl Fn(f64) -> f64) -> f64 {
 
 /// Candidate pairs `(a, b)` with `a < b` among the documents `members`, whose signatures are rows of
 /// `signatures` (`num_perm` values each, row `i` for document `i`). A bucket of more than
-/// [`SPLIT_BUCKET`] members is split by the key of the next band, and its parts again, until each
+/// 32 members is split by the key of the next band, and its parts again, until each
 /// part is small enough to yield all its pairs: a bucket's pairs cost the square of its size, and
 /// the large buckets of a big corpus are mostly documents that share only common words (their
 /// number grows with the corpus, and so the pairs each of them yields), while copies of one text
