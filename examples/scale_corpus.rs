@@ -1,211 +1,457 @@
-//! Builds a corpus of mostly *distinct* articles, for measuring an index at scale (the synth corpus
-//! is heavily duplicated, which a stream of news is not).
+//! Builds a corpus like a real archive, at any size: mostly distinct articles of news length, a
+//! fifth of them reprints.
 //!
 //! ```text
-//! cargo run --release --example scale_corpus -- ../shared/corpus/bbc-news.jsonl 100000 /tmp/scale-100k.jsonl [SEED]
+//! cargo run --release --example scale_corpus -- ../shared/corpus/bbc-news.jsonl 100000 /tmp/scale-100k.jsonl
+//! cargo run --release --example scale_corpus -- ../shared/corpus/bbc-news.jsonl 1000000 /tmp/scale-1m.jsonl \
+//!     ../shared/corpus/helsinki-summit-articles.csv
 //! ```
 //!
-//! Originals are drawn from a word-level Markov chain (first order, over the BBC articles' words,
-//! punctuation attached): a title of 6–11 words, then 250–900 words in paragraphs of 30–90. One
-//! document in five is a reprint of an earlier original: wrapped in a site's chrome, trimmed of its
-//! last paragraphs, lightly edited, or cut to an excerpt. Each record has `id`, `source`,
-//! `published` (one minute apart, in order) and `text`. The output is deterministic for a given
-//! input, size and seed (ChaCha8).
+//! Every original is new text: a title and 250–900 words of paragraphs drawn from a word-level
+//! Markov chain of order 2 over the BBC articles (and the Helsinki CSV's texts, if given), so the
+//! corpus never repeats a few thousand stories however large it grows, while its common words and
+//! phrases recur as a real archive's do. One article in five is a reprint of a recent original by
+//! another site: wrapped in that site's chrome (header, share bar, related links, footer), often
+//! trimmed (the last paragraphs dropped), often lightly edited (typos, a sentence dropped, a
+//! number changed). Each record has `id`, `title`, `source`, `published` and `text`; an original's
+//! id is `a<n>`, a reprint's `a<n>-r<k>` (its original's id, then a count), so the truth is in the
+//! ids.
+//!
+//! The output is deterministic for a given input and size (ChaCha8 seeded with a constant), and
+//! written as it is made: memory holds the chain and the last 4,096 originals, whatever the size.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 
+use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde_json::{json, Value};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
 
-const SITES: [&str; 12] = [
+/// Sites that reprint (and wrap articles in their chrome).
+const SITES: [&str; 40] = [
     "Daily Planet",
     "Metro Wire",
+    "NewsBreak Hub",
     "The Courier",
     "Evening Post",
     "World Digest",
+    "Global Times Online",
     "Capital Report",
+    "Northern Echo Online",
     "Harbor Herald",
+    "Pacific Ledger",
+    "Valley News Network",
     "City Chronicle",
     "Morning Dispatch",
+    "Coastal Observer",
+    "Prairie Gazette",
     "The Sentinel",
+    "Riverside Times",
     "Summit Daily",
+    "Independent Record",
+    "Metro Today",
+    "Channel Nine News",
+    "The Examiner",
     "National Tribune",
+    "Lakeside Journal",
+    "Desert Sun Online",
+    "Eastern Standard",
+    "The Beacon",
+    "Union Leader Web",
+    "Frontier Post",
+    "Bay Area Wire",
+    "Heartland Press",
+    "Island Voice",
+    "Midland Mirror",
+    "Canyon Courier",
+    "Highland Herald",
+    "Delta Daily",
+    "Granite State Gazette",
+    "Twin Cities Now",
+    "Gulf Coast Register",
 ];
 
-/// Originals a reprint may copy: the most recent ones.
-const RECENT: usize = 5000;
+/// Publishers of originals: 12 × 12 names.
+const FIRST: [&str; 12] = [
+    "North", "Central", "Western", "Metro", "Capital", "River", "Atlantic", "Pacific", "Union",
+    "Liberty", "Pioneer", "Crown",
+];
+const SECOND: [&str; 12] = [
+    "Wire", "Press", "Herald", "Times", "Tribune", "Post", "Gazette", "Star", "Journal", "Report",
+    "Ledger", "Record",
+];
 
-/// A first-order word chain: for each word, the words that follow it in the source texts.
+/// Recent originals that reprints are drawn from.
+const RECENT: usize = 4096;
+/// Share of the articles that are reprints.
+const REPRINT_SHARE: f64 = 0.2;
+
+/// A word-level Markov chain of order 2: for each pair of words, the words that followed it (with
+/// repeats, so drawing one at random follows the source's frequencies). Sentences start from the
+/// context `(START, START)`.
 struct Chain {
     words: Vec<String>,
-    next: Vec<Vec<u32>>,
-    starts: Vec<u32>,
+    next: FxHashMap<(u32, u32), (u32, u32)>,
+    followers: Vec<u32>,
 }
 
+const START: u32 = 0;
+
 impl Chain {
-    fn new(texts: &[String]) -> Chain {
-        let mut ids: HashMap<String, u32> = HashMap::new();
-        let mut words = Vec::new();
-        let mut next: Vec<Vec<u32>> = Vec::new();
-        let mut starts = Vec::new();
-        let mut id = |w: &str, words: &mut Vec<String>, next: &mut Vec<Vec<u32>>| {
-            *ids.entry(w.to_string()).or_insert_with(|| {
-                words.push(w.to_string());
-                next.push(Vec::new());
-                words.len() as u32 - 1
-            })
-        };
+    fn new(texts: impl Iterator<Item = String>) -> Chain {
+        let mut ids: FxHashMap<String, u32> = FxHashMap::default();
+        let mut words = vec![String::new()];
+        let mut pairs: FxHashMap<(u32, u32), Vec<u32>> = FxHashMap::default();
         for text in texts {
-            let mut prev: Option<u32> = None;
-            for w in text.split_whitespace() {
-                let w_id = id(w, &mut words, &mut next);
-                match prev {
-                    Some(p) => next[p as usize].push(w_id),
-                    None => starts.push(w_id),
-                }
-                if w.ends_with('.') {
-                    // The word after a sentence's end starts a sentence.
-                    prev = None;
-                    next[w_id as usize].push(u32::MAX);
-                } else {
-                    prev = Some(w_id);
+            let (mut a, mut b) = (START, START);
+            for word in text.split_whitespace() {
+                let id = *ids.entry(word.to_string()).or_insert_with(|| {
+                    words.push(word.to_string());
+                    words.len() as u32 - 1
+                });
+                pairs.entry((a, b)).or_default().push(id);
+                (a, b) = (b, id);
+                if ends_sentence(word) {
+                    (a, b) = (START, START);
                 }
             }
+        }
+        // Flattened, in a fixed order: the map's iteration order must not decide the output.
+        let mut keys: Vec<(u32, u32)> = pairs.keys().copied().collect();
+        keys.sort_unstable();
+        let mut next = FxHashMap::default();
+        let mut followers = Vec::new();
+        for key in keys {
+            let list = &pairs[&key];
+            next.insert(key, (followers.len() as u32, list.len() as u32));
+            followers.extend_from_slice(list);
         }
         Chain {
             words,
             next,
-            starts,
+            followers,
         }
     }
 
-    /// About `n` words, ending at a sentence's end where the chain allows.
-    fn words(&self, n: usize, rng: &mut ChaCha8Rng) -> Vec<&str> {
-        let mut out = Vec::with_capacity(n + 20);
-        let mut at = self.starts[rng.random_range(0..self.starts.len())];
-        while out.len() < n + 40 {
-            out.push(self.words[at as usize].as_str());
-            let follow = &self.next[at as usize];
-            let pick = if follow.is_empty() {
-                u32::MAX
-            } else {
-                follow[rng.random_range(0..follow.len())]
+    /// One sentence, appended to `out` (words separated by spaces); at most `max` words.
+    fn sentence(&self, rng: &mut ChaCha8Rng, max: usize, out: &mut String) -> usize {
+        let (mut a, mut b) = (START, START);
+        let mut n = 0;
+        while n < max {
+            let Some(&(start, len)) = self.next.get(&(a, b)) else {
+                break;
             };
-            if pick == u32::MAX {
-                if out.len() >= n {
-                    break;
-                }
-                at = self.starts[rng.random_range(0..self.starts.len())];
-            } else {
-                at = pick;
+            let word = self.followers[(start + rng.random_range(0..len)) as usize];
+            if n > 0 {
+                out.push(' ');
             }
+            let text = &self.words[word as usize];
+            out.push_str(text);
+            n += 1;
+            if ends_sentence(text) {
+                break;
+            }
+            (a, b) = (b, word);
         }
-        out
+        n
     }
 }
 
-fn original(chain: &Chain, rng: &mut ChaCha8Rng) -> String {
-    let title_words = rng.random_range(6..12);
-    let mut title = chain.words(title_words, rng);
-    title.truncate(title_words);
-    let mut text = title.join(" ").trim_end_matches('.').to_string();
-    let total = rng.random_range(250..=900);
-    let mut written = 0;
-    while written < total {
-        let para = chain.words(rng.random_range(30..90).min(total - written + 10), rng);
-        written += para.len();
-        text.push('\n');
-        text.push_str(&para.join(" "));
-    }
-    text
+fn ends_sentence(word: &str) -> bool {
+    matches!(word.as_bytes().last(), Some(b'.' | b'!' | b'?'))
+        || word.ends_with(".\"")
+        || word.ends_with(".'")
 }
 
-/// A reprint of `text` by `site`: chrome around it, and one of: nothing else, a trim, light edits,
-/// an excerpt.
-fn reprint(text: &str, site: &str, rng: &mut ChaCha8Rng) -> String {
-    let mut paras: Vec<String> = text.lines().map(str::to_string).collect();
-    match rng.random_range(0..4) {
-        1 if paras.len() > 4 => {
-            let keep = paras.len() * rng.random_range(60..90) / 100;
-            paras.truncate(keep.max(3));
+/// An original article: title, paragraphs, publisher and date.
+struct Article {
+    id: String,
+    title: String,
+    paragraphs: Vec<String>,
+    published: u64,
+    reprints: u32,
+}
+
+fn title(chain: &Chain, rng: &mut ChaCha8Rng) -> String {
+    let mut title = String::new();
+    // A sentence's opening words, without its final stop.
+    for _ in 0..4 {
+        title.clear();
+        let words = rng.random_range(5..11);
+        chain.sentence(rng, words, &mut title);
+        if title.split(' ').count() >= 4 {
+            break;
         }
-        2 => {
-            for p in paras.iter_mut().skip(1) {
-                let mut words: Vec<&str> = p.split_whitespace().collect();
-                if words.len() > 10 && rng.random_bool(0.5) {
-                    let at = rng.random_range(0..words.len());
-                    words.remove(at);
-                }
-                *p = words.join(" ");
-            }
-        }
-        3 if paras.len() > 3 => {
-            let n = rng.random_range(1..=2);
-            paras.truncate(1 + n);
-        }
-        _ => {}
     }
-    let mut out = format!("{site} | News\n");
-    out.push_str(&paras.join("\n"));
-    out.push_str(&format!(
-        "\nShare this article\nCopyright {site}. All rights reserved."
+    title.trim_end_matches(['.', ',', ';', ':']).to_string()
+}
+
+fn article(chain: &Chain, n: u64, published: u64, rng: &mut ChaCha8Rng) -> Article {
+    let target = rng.random_range(250..=900);
+    let mut paragraphs = Vec::new();
+    let mut words = 0;
+    while words < target {
+        let mut paragraph = String::new();
+        let sentences = rng.random_range(1..=4);
+        for s in 0..sentences {
+            if words >= target {
+                break;
+            }
+            if s > 0 {
+                paragraph.push(' ');
+            }
+            words += chain.sentence(rng, 60, &mut paragraph);
+        }
+        paragraphs.push(paragraph);
+    }
+    Article {
+        id: format!("a{n:07}"),
+        title: title(chain, rng),
+        paragraphs,
+        published,
+        reprints: 0,
+    }
+}
+
+fn header(site: &str, rng: &mut ChaCha8Rng) -> Vec<String> {
+    let mut lines = vec![format!("{site} | Home | World | Business | Sport")];
+    if rng.random_bool(0.5) {
+        lines.push("Advertisement".into());
+    }
+    if rng.random_bool(0.6) {
+        lines.push(format!("By {site} staff"));
+    }
+    lines.push(format!("Updated {} hours ago", rng.random_range(1..23)));
+    lines
+}
+
+fn footer(site: &str, related: &[&str], rng: &mut ChaCha8Rng) -> Vec<String> {
+    let mut lines = vec!["Share this article".into()];
+    if rng.random_bool(0.7) {
+        lines.push("Related stories".into());
+        lines.extend(related.iter().map(|t| t.to_string()));
+    }
+    lines.push(format!(
+        "Sign up for the {site} newsletter and get the day's top stories in your inbox."
     ));
-    out
+    lines.push(format!("Copyright 2024 {site}. All rights reserved."));
+    lines
+}
+
+fn typo(word: &str, rng: &mut ChaCha8Rng) -> String {
+    let chars: Vec<char> = word.chars().collect();
+    if chars.len() < 4 {
+        return word.to_string();
+    }
+    let i = rng.random_range(1..chars.len() - 1);
+    let mut out = chars;
+    out.swap(i, i - 1);
+    out.into_iter().collect()
+}
+
+/// A light edit of one paragraph: a typo in some words, a number changed now and then.
+fn edit(paragraph: &str, typos: f64, rng: &mut ChaCha8Rng) -> String {
+    let words: Vec<String> = paragraph
+        .split(' ')
+        .map(|w| {
+            if w.bytes().any(|b| b.is_ascii_digit()) && rng.random_bool(0.2) {
+                w.replace(
+                    |c: char| c.is_ascii_digit(),
+                    &rng.random_range(1..10).to_string(),
+                )
+            } else if rng.random_bool(typos) {
+                typo(w, rng)
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    words.join(" ")
+}
+
+/// A reprint of `original` by a site: chrome around the story, often trimmed, often edited.
+fn reprint(original: &Article, related: &[&str], rng: &mut ChaCha8Rng) -> (String, &'static str) {
+    let site = *SITES.choose(rng).expect("sites");
+    let mut paragraphs: Vec<String> = original.paragraphs.clone();
+    if paragraphs.len() > 3 && rng.random_bool(0.4) {
+        // Trimmed: the last paragraphs dropped, at least half kept.
+        let keep = (paragraphs.len() as f64 * rng.random_range(0.5..0.95)).ceil() as usize;
+        paragraphs.truncate(keep.max(2));
+    }
+    if rng.random_bool(0.4) {
+        // Lightly edited: typos, a number changed, one sentence dropped.
+        let typos = rng.random_range(0.002..0.02);
+        paragraphs = paragraphs.iter().map(|p| edit(p, typos, rng)).collect();
+        let i = rng.random_range(0..paragraphs.len());
+        if let Some(cut) = paragraphs[i].find(". ") {
+            paragraphs[i] = paragraphs[i][cut + 2..].to_string();
+        }
+    }
+    let mut lines = header(site, rng);
+    lines.push(original.title.clone());
+    lines.extend(paragraphs);
+    lines.extend(footer(site, related, rng));
+    (lines.join("\n"), site)
+}
+
+#[derive(Serialize)]
+struct Record<'a> {
+    id: &'a str,
+    title: &'a str,
+    source: &'a str,
+    published: String,
+    text: &'a str,
+}
+
+/// `minutes` after 2020-01-01T00:00:00Z, as an RFC 3339 timestamp.
+fn timestamp(minutes: u64) -> String {
+    let days = minutes / 1440;
+    let (y, m, d) = civil_from_days(days as i64 + 18262); // 2020-01-01 is day 18262 of 1970.
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:00Z",
+        minutes / 60 % 24,
+        minutes % 60
+    )
+}
+
+/// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The article texts of the BBC JSONL (`text` field) or the Helsinki CSV (`text` column, its
+/// paragraphs separated by `###`).
+fn source_texts(path: &str) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    if path.ends_with(".csv") {
+        let mut reader = csv::Reader::from_path(path)?;
+        let column = reader
+            .headers()?
+            .iter()
+            .position(|h| h == "text")
+            .ok_or("no text column")?;
+        let mut texts = Vec::new();
+        for record in reader.records() {
+            if let Some(text) = record?.get(column) {
+                texts.push(text.replace("###", "\n"));
+            }
+        }
+        return Ok(texts);
+    }
+    let mut texts = Vec::new();
+    for line in BufReader::new(File::open(path)?).lines() {
+        let record: serde_json::Value = serde_json::from_str(&line?)?;
+        if let Some(text) = record["text"].as_str() {
+            texts.push(text.to_string());
+        }
+    }
+    Ok(texts)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, input, count, output, rest @ ..] = args.as_slice() else {
-        return Err("usage: scale_corpus BBC.jsonl COUNT OUT.jsonl [SEED]".into());
+    let (input, size, output, extra) = match &args[1..] {
+        [input, size, output] => (input, size, output, None),
+        [input, size, output, extra] => (input, size, output, Some(extra)),
+        _ => return Err("usage: scale_corpus BBC.jsonl N OUT.jsonl [HELSINKI.csv]".into()),
     };
-    let count: usize = count.parse()?;
-    let seed: u64 = rest.first().map_or(Ok(0x5ca1e), |s| s.parse())?;
-    let texts: Vec<String> = BufReader::new(File::open(input)?)
-        .lines()
-        .map(|line| -> Result<String, Box<dyn std::error::Error>> {
-            let v: Value = serde_json::from_str(&line?)?;
-            Ok(v["text"].as_str().unwrap_or_default().to_string())
-        })
-        .collect::<Result<_, _>>()?;
-    let chain = Chain::new(&texts);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = BufWriter::new(File::create(output)?);
-    // The recent originals a reprint may copy, as news is reprinted within days.
-    let mut recent: VecDeque<String> = VecDeque::with_capacity(RECENT + 1);
-    for n in 0..count {
-        let site = SITES[rng.random_range(0..SITES.len())];
-        let text = if !recent.is_empty() && rng.random_bool(0.2) {
-            let of = rng.random_range(0..recent.len());
-            reprint(&recent[of], site, &mut rng)
+    let size: u64 = size.parse()?;
+    let mut texts = source_texts(input)?;
+    if let Some(extra) = extra {
+        texts.extend(source_texts(extra)?);
+    }
+    let chain = Chain::new(texts.into_iter());
+    let publishers: Vec<String> = FIRST
+        .iter()
+        .flat_map(|a| SECOND.iter().map(move |b| format!("{a} {b}")))
+        .collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(0x5ca1_e2026);
+    if let Some(dir) = std::path::Path::new(output).parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(output)?);
+    let mut recent: VecDeque<Article> = VecDeque::with_capacity(RECENT);
+    let (mut originals, mut reprints) = (0u64, 0u64);
+    // Publication times: an article every two minutes or so.
+    let mut clock = 0u64;
+    for _ in 0..size {
+        clock += rng.random_range(0..4);
+        if !recent.is_empty() && rng.random_bool(REPRINT_SHARE) {
+            let i = rng.random_range(0..recent.len());
+            let related: Vec<&str> = (0..4)
+                .map(|_| recent[rng.random_range(0..recent.len())].title.as_str())
+                .collect();
+            let (text, site) = reprint(&recent[i], &related, &mut rng);
+            let original = &recent[i];
+            let id = format!("{}-r{}", original.id, original.reprints + 1);
+            let published = timestamp(original.published + rng.random_range(10..2880));
+            let record = Record {
+                id: &id,
+                title: &original.title,
+                source: site,
+                published,
+                text: &text,
+            };
+            serde_json::to_writer(&mut out, &record)?;
+            recent[i].reprints += 1;
+            reprints += 1;
         } else {
-            let text = original(&chain, &mut rng);
-            recent.push_back(text.clone());
-            if recent.len() > RECENT {
+            let article = article(&chain, originals, clock, &mut rng);
+            let mut text = article.title.clone();
+            for p in &article.paragraphs {
+                text.push('\n');
+                text.push_str(p);
+            }
+            let record = Record {
+                id: &article.id,
+                title: &article.title,
+                source: publishers.choose(&mut rng).expect("publishers"),
+                published: timestamp(article.published),
+                text: &text,
+            };
+            serde_json::to_writer(&mut out, &record)?;
+            if recent.len() == RECENT {
                 recent.pop_front();
             }
-            text
-        };
-        let minutes = n as u64;
-        let published = format!(
-            "2025-{:02}-{:02}T{:02}:{:02}:00Z",
-            1 + (minutes / (60 * 24 * 28)) % 12,
-            1 + (minutes / (60 * 24)) % 28,
-            (minutes / 60) % 24,
-            minutes % 60
-        );
-        let record = json!({
-            "id": format!("s{n:07}"),
-            "source": site,
-            "published": published,
-            "text": text,
-        });
-        serde_json::to_writer(&mut out, &record)?;
+            recent.push_back(article);
+            originals += 1;
+        }
         out.write_all(b"\n")?;
     }
     out.flush()?;
-    eprintln!("wrote {count} documents to {output}");
+    eprintln!("wrote {originals} originals and {reprints} reprints to {output}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_count_minutes_from_2020() {
+        assert_eq!(timestamp(0), "2020-01-01T00:00:00Z");
+        assert_eq!(timestamp(59 * 1440 + 61), "2020-02-29T01:01:00Z");
+        assert_eq!(timestamp(366 * 1440), "2021-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn the_chain_follows_only_observed_word_pairs() {
+        let chain = Chain::new(["a b c. a b d. x y z.".to_string()].into_iter());
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        for _ in 0..50 {
+            let mut s = String::new();
+            chain.sentence(&mut rng, 60, &mut s);
+            assert!(["a b c.", "a b d.", "x y z."].contains(&s.as_str()), "{s}");
+        }
+    }
 }

@@ -97,8 +97,8 @@ pub fn containment_pairs(
                         shared_with[o as usize] += 1;
                     }
                 }
-                others.sort_unstable();
-                let pairs: Vec<(u32, u32)> = others
+                // Only the few documents that pass are sorted, not every one counted.
+                let mut pairs: Vec<(u32, u32)> = others
                     .iter()
                     .filter(|&&o| {
                         let n = std::mem::take(&mut shared_with[o as usize]) as usize;
@@ -107,6 +107,7 @@ pub fn containment_pairs(
                     })
                     .map(|&o| (d, o))
                     .collect();
+                pairs.sort_unstable();
                 others.clear();
                 pairs
             },
@@ -143,17 +144,27 @@ fn sorted_postings(shingles: &[&[u64]], members: &[u32], sampling: u64) -> Vec<V
             parts
         })
         .collect();
-    let parts: Vec<Vec<(u64, u32)>> = (0..PARTS)
+    // Each part's pieces, moved (not copied) out of the chunks: a part's pieces are freed as soon as
+    // the part is gathered, so the postings are not held twice.
+    let mut pieces: Vec<Vec<Vec<(u64, u32)>>> = (0..PARTS).map(|_| Vec::new()).collect();
+    for chunk in chunks {
+        for (p, piece) in chunk.into_iter().enumerate() {
+            pieces[p].push(piece);
+        }
+    }
+    pieces
         .into_par_iter()
-        .map(|p| {
+        .map(|pieces| {
             let mut postings: Vec<(u64, u32)> =
-                chunks.iter().flat_map(|c| c[p].iter().copied()).collect();
+                Vec::with_capacity(pieces.iter().map(Vec::len).sum());
+            for piece in pieces {
+                postings.extend_from_slice(&piece);
+            }
             // A part's anchors share their top byte and are spread evenly by the next.
             sort_spread(&mut postings, |&(h, _)| (h >> 48) as u8);
             postings
         })
-        .collect();
-    parts
+        .collect()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! stage, so a run is deterministic whatever the thread count.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -15,7 +16,7 @@ use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::align::{align, Profile};
-use crate::anchor::containment_pairs;
+use crate::anchor::{containment_pairs, is_anchor};
 use crate::boilerplate::{
     line_keys, line_ranges, BodyHasher, DocLines, LearnConfig, LearnedChrome, LineFacts, LineKey,
     Rules, Stripped, Stripper,
@@ -105,6 +106,27 @@ impl Stats {
     }
 }
 
+impl Stats {
+    /// The process's peak resident memory so far, in bytes (`VmHWM` of `/proc/self/status`), where
+    /// the system reports it (Linux).
+    pub fn peak_memory() -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        peak_from_status(&status)
+    }
+}
+
+/// The `VmHWM` line of a `/proc/<pid>/status` text, in bytes.
+fn peak_from_status(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line["VmHWM:".len()..]
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
 fn stage_seconds<S: serde::Serializer>(
     stages: &[(&'static str, Duration)],
     s: S,
@@ -182,12 +204,13 @@ pub(crate) const ESTIMATE_MARGIN: f64 = 0.11;
 
 fn evidence<'a>(
     print: &'a Fingerprint,
+    shingles: &'a [u64],
     profile: &'a (dyn Fn() -> &'a Profile + Sync),
 ) -> Evidence<'a> {
     Evidence {
         body_hash: print.body_hash,
         words: print.words,
-        shingles: &print.shingles,
+        shingles,
         content: &print.content,
         profile,
         title_hash: print.title_hash,
@@ -414,6 +437,7 @@ impl LineTable {
 
     /// The lines `stripped` kept of document `d` (whose text is `text`), each with its normalised
     /// text, in order.
+    #[cfg(test)]
     fn kept_normalized<'a>(
         &'a self,
         d: usize,
@@ -469,6 +493,98 @@ impl StrippedCorpus {
         let hashes = Hashes { body, title };
         fingerprint_hashed_lines(normalized, hashes, shingle_size, hasher, scratch, slots)
     }
+}
+
+/// The sentence profile of a document's stripped body, for alignment, made from its text.
+fn aligned_profile(text: &str, stripped: &Stripped) -> Profile {
+    Profile::new(&stripped.body(text))
+}
+
+/// A corpus of more than this many bytes of text has its word-shingle sets spilled to disk (see
+/// [`SpilledShingles`]); its sets would take about as much again.
+const SPILL_BYTES: usize = 256 << 20;
+
+/// Every document's word-shingle set, written to a temporary file (deleted when closed) as it is
+/// made, while each document keeps in memory only its anchors (one shingle in `anchor_sampling`),
+/// all the anchor index needs. Verification reads back the sets of the documents of one batch. The
+/// sets are the largest thing a run holds for every document (4.6 KB an article of news length).
+struct SpilledShingles {
+    file: std::fs::File,
+    /// Each document's set: where it starts in the file, in hashes, and its length; `None` if it
+    /// was not written (a copy's, or after a failed write).
+    spans: Vec<Option<(u64, u32)>>,
+}
+
+/// Writes shingle sets to the spill file from worker threads, in the order they come.
+struct ShingleSpill {
+    file: std::fs::File,
+    /// The writer and the number of hashes written (`None` once a write failed).
+    out: std::sync::Mutex<(std::io::BufWriter<std::fs::File>, Option<u64>)>,
+}
+
+impl ShingleSpill {
+    /// A spill file, if the system can make one and read it by offset.
+    fn new() -> Option<ShingleSpill> {
+        if !cfg!(unix) {
+            return None;
+        }
+        let file = tempfile::tempfile().ok()?;
+        let writer = std::io::BufWriter::with_capacity(1 << 20, file.try_clone().ok()?);
+        Some(ShingleSpill {
+            file,
+            out: std::sync::Mutex::new((writer, Some(0))),
+        })
+    }
+
+    /// Writes `print`'s shingle set and leaves it only its anchors; where the set lies, if written.
+    fn write(&self, print: &mut Fingerprint, sampling: u64) -> Option<(u64, u32)> {
+        let span = self.out.lock().ok().and_then(|mut out| {
+            let (writer, at) = &mut *out;
+            let start = (*at)?;
+            let written = writer.write_all(bytemuck::cast_slice(&print.shingles));
+            // After a failed write the file's length is unknown: nothing more is written.
+            *at = written.ok().map(|()| start + print.shingles.len() as u64);
+            at.map(|_| (start, print.shingles.len() as u32))
+        });
+        print.shingles.retain(|&h| is_anchor(h, sampling));
+        print.shingles.shrink_to_fit();
+        span
+    }
+
+    /// The spilled sets, their spans given by document.
+    fn finish(self, mut spans: Vec<Option<(u64, u32)>>) -> SpilledShingles {
+        let flushed = match self.out.into_inner() {
+            Ok((mut writer, Some(_))) => writer.flush().is_ok(),
+            _ => false,
+        };
+        if !flushed {
+            spans.iter_mut().for_each(|span| *span = None);
+        }
+        SpilledShingles {
+            file: self.file,
+            spans,
+        }
+    }
+}
+
+impl SpilledShingles {
+    /// Document `d`'s shingle set, read back.
+    fn read(&self, d: usize) -> std::io::Result<Vec<u64>> {
+        let (start, len) = self.spans[d].ok_or(std::io::ErrorKind::NotFound)?;
+        let mut set = vec![0u64; len as usize];
+        read_exact_at(&self.file, bytemuck::cast_slice_mut(&mut set), start * 8)?;
+        Ok(set)
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(_: &std::fs::File, _: &mut [u8], _: u64) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 /// Candidate pairs verified together, at the least (whole components are never split).
@@ -711,8 +827,8 @@ impl Deduper {
         }
         let (pa, pb) = (|| a.profile(), || b.profile());
         verify(
-            &evidence(&a.print, &pa),
-            &evidence(&b.print, &pb),
+            &evidence(&a.print, &a.print.shingles, &pa),
+            &evidence(&b.print, &b.print.shingles, &pb),
             &self.config,
         )
     }
@@ -726,7 +842,10 @@ impl Deduper {
         let [a, b] = prepared;
         let words = [a.print.words, b.print.words];
         let (pa, pb) = (|| a.profile(), || b.profile());
-        let (ea, eb) = (evidence(&a.print, &pa), evidence(&b.print, &pb));
+        let (ea, eb) = (
+            evidence(&a.print, &a.print.shingles, &pa),
+            evidence(&b.print, &b.print.shingles, &pb),
+        );
         let mut measures = measure(&ea, &eb, &self.config).unwrap_or(Measures {
             overlap: Overlap::of(&a.print.shingles, &b.print.shingles),
             content: Overlap::of(&a.print.content, &b.print.content),
@@ -831,6 +950,27 @@ impl Deduper {
         (stripped, chrome)
     }
 
+    /// The word-shingle set of a document's stripped body, made from its text as fingerprinting
+    /// makes it.
+    fn shingles_of(&self, text: &str, stripped: &Stripped) -> Vec<u64> {
+        let k = self.config.num_perm;
+        let (mut shingles, mut content) = (vec![0u32; k], vec![0u32; k]);
+        let slots = SignatureSlots {
+            shingles: &mut shingles,
+            content: &mut content,
+        };
+        let body = stripped.body(text);
+        let mut scratch = Scratch::default();
+        fingerprint(
+            &body,
+            self.config.shingle_size,
+            &self.hasher,
+            &mut scratch,
+            slots,
+        )
+        .shingles
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
@@ -843,6 +983,17 @@ impl Deduper {
 
     /// Runs the whole pipeline on a corpus.
     pub fn run(&self, corpus: &Corpus, progress: &dyn Progress) -> Outcome {
+        self.run_spilling(corpus, progress, SPILL_BYTES)
+    }
+
+    /// [`run`](Self::run), the word-shingle sets spilled to disk if the corpus's texts take more
+    /// than `spill_bytes`.
+    fn run_spilling(
+        &self,
+        corpus: &Corpus,
+        progress: &dyn Progress,
+        spill_bytes: usize,
+    ) -> Outcome {
         let k = self.config.num_perm;
         let docs = corpus.documents();
         let mut watch = Stopwatch::new();
@@ -857,23 +1008,31 @@ impl Deduper {
         // fingerprint is its representative's (`prints[exact.rep(d)]`).
         let mut shingle_sigs = vec![0u32; docs.len() * k];
         let mut content_sigs = vec![0u32; docs.len() * k];
-        let prints: Vec<Fingerprint> = shingle_sigs
+        // A large corpus's shingle sets go to disk as they are made, each document keeping only its
+        // anchors.
+        let text_bytes: usize = docs.iter().map(|doc| doc.text.len()).sum();
+        let spill = (text_bytes > spill_bytes).then(ShingleSpill::new).flatten();
+        let (prints, spans): (Vec<Fingerprint>, Vec<Option<(u64, u32)>>) = shingle_sigs
             .par_chunks_mut(k)
             .zip(content_sigs.par_chunks_mut(k))
             .enumerate()
             .map_init(Scratch::default, |scratch, (d, (s_sig, c_sig))| {
                 progress.advance(1);
                 if !exact.is_rep(d as u32) {
-                    return Fingerprint::default();
+                    return (Fingerprint::default(), None);
                 }
                 let slots = SignatureSlots {
                     shingles: s_sig,
                     content: c_sig,
                 };
                 let (k, hasher) = (self.config.shingle_size, &self.hasher);
-                stripped_corpus.fingerprint(d, k, hasher, scratch, slots)
+                let mut print = stripped_corpus.fingerprint(d, k, hasher, scratch, slots);
+                let span = (spill.as_ref())
+                    .and_then(|spill| spill.write(&mut print, self.config.anchor_sampling));
+                (print, span)
             })
-            .collect();
+            .unzip();
+        let spilled = spill.map(|spill| spill.finish(spans));
         progress.finish();
         watch.lap("fingerprints");
         let StrippedCorpus {
@@ -885,7 +1044,13 @@ impl Deduper {
         let learned_chrome_lines = chrome.len();
 
         progress.start("candidates", 0);
-        let candidates = self.candidates(&prints, &shingle_sigs, &content_sigs, &exact);
+        // The line table's normalised lines served stripping and fingerprints; verification
+        // normalises again the few documents it aligns, so the table (a normalised copy of every
+        // distinct line of the corpus) is freed while candidates are found.
+        let (candidates, ()) = rayon::join(
+            || self.candidates(&prints, &shingle_sigs, &content_sigs, &exact),
+            || drop(table),
+        );
         progress.finish();
         drop((shingle_sigs, content_sigs));
         let (candidate_count, by_channel) = (candidates.pairs.len(), candidates.by_channel);
@@ -897,25 +1062,36 @@ impl Deduper {
         // per document of the corpus), and their memory serves the next ones.
         let mut profiles: Vec<OnceLock<Profile>> =
             (0..docs.len()).map(|_| OnceLock::new()).collect();
+        // Spilled shingle sets are read back, like profiles, for one batch at a time.
+        let mut sets: Vec<OnceLock<Vec<u64>>> = match spilled {
+            Some(_) => (0..docs.len()).map(|_| OnceLock::new()).collect(),
+            None => Vec::new(),
+        };
         let by_component = ComponentBatches::new(docs.len(), candidates.pairs, VERIFY_BATCH);
         progress.start("verifying", by_component.pairs.len() as u64);
         let mut verified: Vec<Pair> = Vec::new();
         for batch in by_component.batches() {
             let profile = |d: u32| {
                 let d = d as usize;
-                profiles[d].get_or_init(|| {
-                    Profile::from_normalized_lines(table.kept_normalized(
-                        d,
-                        &docs[d].text,
-                        &stripped[d],
-                    ))
-                })
+                profiles[d].get_or_init(|| aligned_profile(&docs[d].text, &stripped[d]))
+            };
+            let shingles = |d: u32| -> &[u64] {
+                let d = d as usize;
+                match &spilled {
+                    None => &prints[d].shingles,
+                    Some(spilled) => sets[d].get_or_init(|| {
+                        // Should the file fail, the set is made again from the text.
+                        spilled
+                            .read(d)
+                            .unwrap_or_else(|_| self.shingles_of(&docs[d].text, &stripped[d]))
+                    }),
+                }
             };
             verified.par_extend(batch.par_iter().filter_map(|&(a, b)| {
                 let (profile_a, profile_b) = (|| profile(a), || profile(b));
                 let verdict = verify(
-                    &evidence(&prints[a as usize], &profile_a),
-                    &evidence(&prints[b as usize], &profile_b),
+                    &evidence(&prints[a as usize], shingles(a), &profile_a),
+                    &evidence(&prints[b as usize], shingles(b), &profile_b),
                     &self.config,
                 );
                 progress.advance(1);
@@ -927,12 +1103,14 @@ impl Deduper {
             }));
             for &(a, b) in batch {
                 drop((profiles[a as usize].take(), profiles[b as usize].take()));
+                if spilled.is_some() {
+                    drop((sets[a as usize].take(), sets[b as usize].take()));
+                }
             }
         }
         progress.finish();
-        // Freeing the line table takes a while: beside expanding the pairs.
         let ((), pairs) = rayon::join(
-            || drop((profiles, table)),
+            || drop((profiles, sets, spilled)),
             || exact.expand(verified, self.config.max_bucket),
         );
         watch.lap("verification");
@@ -1013,6 +1191,63 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn peak_memory_is_read_from_vmhwm_in_bytes() {
+        let status = "Name:\treprint\nVmPeak:\t  900 kB\nVmHWM:\t    2684108 kB\nVmRSS:\t 10 kB\n";
+        assert_eq!(peak_from_status(status), Some(2_684_108 * 1024));
+        assert_eq!(peak_from_status("Name:\treprint\n"), None);
+        if cfg!(target_os = "linux") {
+            assert!(Stats::peak_memory().is_some_and(|b| b > 0));
+        }
+    }
+
+    /// A run whose shingle sets are spilled to disk (each document keeping its anchors) finds the
+    /// pairs, candidates and clusters of one that holds them.
+    #[test]
+    fn spilled_shingle_sets_give_the_same_outcome() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/devsample/docs.jsonl");
+        let corpus = Corpus::from_inputs([Input::parse(path)], &ReadOptions::default())
+            .expect("the bundled sample reads");
+        let deduper = Deduper::new(Config::default()).expect("valid config");
+        let held = deduper.run_spilling(&corpus, &NoProgress, usize::MAX);
+        let spilled = deduper.run_spilling(&corpus, &NoProgress, 0);
+        assert!(!held.pairs.is_empty());
+        assert_eq!(spilled.pairs, held.pairs);
+        assert_eq!(
+            spilled.stats.candidates_by_channel,
+            held.stats.candidates_by_channel
+        );
+        assert_eq!(spilled.clusters, held.clusters);
+        // And a set read back is the one fingerprinting made.
+        let spill = ShingleSpill::new().expect("a spill file");
+        let mut print = Fingerprint {
+            shingles: vec![1 << 40, 3, 9 << 40],
+            ..Fingerprint::default()
+        };
+        let span = spill.write(&mut print, 4);
+        // Only 3 has top bits that are a multiple of 4: the one anchor.
+        assert_eq!(print.shingles, vec![3]);
+        let file = spill.finish(vec![None, span]);
+        assert_eq!(file.read(1).expect("read back"), vec![1 << 40, 3, 9 << 40]);
+        assert!(file.read(0).is_err());
+    }
+
+    /// Verification's profiles, made from each document's text once the line table is freed, are
+    /// those the table's normalised lines make.
+    #[test]
+    fn profiles_from_the_text_are_the_line_tables() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/devsample/docs.jsonl");
+        let corpus = Corpus::from_inputs([Input::parse(path)], &ReadOptions::default())
+            .expect("the bundled sample reads");
+        let deduper = Deduper::new(Config::default()).expect("valid config");
+        let out = deduper.strip_and_hash(&corpus, &NoProgress);
+        for (d, (doc, stripped)) in corpus.documents().iter().zip(&out.stripped).enumerate() {
+            let by_table =
+                Profile::from_normalized_lines(out.table.kept_normalized(d, &doc.text, stripped));
+            assert_eq!(aligned_profile(&doc.text, stripped), by_table, "{}", doc.id);
         }
     }
 

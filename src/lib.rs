@@ -69,7 +69,7 @@ pub mod verify;
 
 pub use config::Config;
 pub use corpus::{Corpus, DocId, Document, Input, ReadOptions};
-pub use dedupe::{Deduper, NoProgress, Outcome, Pair, Prepared, Progress};
+pub use dedupe::{Deduper, NoProgress, Outcome, Pair, Prepared, Progress, Stats};
 pub use error::Error;
 pub use index::{
     AddOptions, AddResult, AddStatus, ClusterView, Index, IndexError, IndexStats, Match,

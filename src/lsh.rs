@@ -79,18 +79,62 @@ fn integrate(lo: f64, hi: f64, f: impl Fn(f64) -> f64) -> f64 {
 }
 
 /// Candidate pairs `(a, b)` with `a < b` among the documents `members`, whose signatures are rows of
-/// `signatures` (`num_perm` values each, row `i` for document `i`). Buckets larger than `max_bucket`
-/// only link each document to the next one in the bucket, which keeps the bucket connected without
-/// emitting its quadratic number of pairs. Pairs whose signatures estimate a Jaccard similarity
-/// below `min_estimate` are dropped: banding lets some dissimilar pairs through, and in a corpus of
-/// widely reprinted stories one such pair of stories becomes a pair for every two of their copies.
-/// The result is sorted and deduplicated.
+/// `signatures` (`num_perm` values each, row `i` for document `i`). A bucket of more than
+/// 32 members is split by the key of the next band, and its parts again, until each
+/// part is small enough to yield all its pairs: a bucket's pairs cost the square of its size, and
+/// the large buckets of a big corpus are mostly documents that share only common words (their
+/// number grows with the corpus, and so the pairs each of them yields), while copies of one text
+/// share most bands and stay together. Members sharing every band's key, more than `max_bucket` of
+/// them, only link each to the next, which keeps them connected without emitting their quadratic
+/// number of pairs. Pairs whose signatures estimate a Jaccard similarity below `min_estimate` are
+/// dropped: banding lets some dissimilar pairs through, and in a corpus of widely reprinted stories
+/// one such pair of stories becomes a pair for every two of their copies. The result is sorted and
+/// deduplicated.
 pub fn candidate_pairs(
     signatures: &[u32],
     num_perm: usize,
     banding: Banding,
     members: &[u32],
     max_bucket: usize,
+    min_estimate: f64,
+) -> Vec<(u32, u32)> {
+    let buckets = Buckets {
+        split: SPLIT_BUCKET,
+        max: max_bucket,
+    };
+    split_candidate_pairs(
+        signatures,
+        num_perm,
+        banding,
+        members,
+        buckets,
+        min_estimate,
+    )
+}
+
+/// The bucket sizes at which [`split_candidate_pairs`] splits and chains.
+#[derive(Debug, Clone, Copy)]
+struct Buckets {
+    /// Larger buckets are split by the next bands' keys.
+    split: usize,
+    /// Larger groups sharing every band's key are chained.
+    max: usize,
+}
+
+impl Buckets {
+    /// Whether a bucket of `len` members does not simply yield all its pairs.
+    fn not_plain(&self, len: usize) -> bool {
+        len > self.split.min(self.max)
+    }
+}
+
+/// [`candidate_pairs`], splitting buckets larger than `buckets.split`.
+fn split_candidate_pairs(
+    signatures: &[u32],
+    num_perm: usize,
+    banding: Banding,
+    members: &[u32],
+    buckets: Buckets,
     min_estimate: f64,
 ) -> Vec<(u32, u32)> {
     assert!(banding.bands * banding.rows <= num_perm);
@@ -119,7 +163,7 @@ pub fn candidate_pairs(
             sort_spread(&mut list, |&(key, _)| (key >> 56) as u8);
             let mut oversized = vec![false; members.len()];
             for bucket in list.chunk_by(|x, y| x.0 == y.0) {
-                if bucket.len() > max_bucket {
+                if buckets.not_plain(bucket.len()) {
                     bucket
                         .iter()
                         .for_each(|&(_, m)| oversized[m as usize] = true);
@@ -129,7 +173,7 @@ pub fn candidate_pairs(
         })
         .collect();
     // A bucket of normal size yields each of its pairs, unless an earlier band already did (the
-    // two shared a normal bucket there); an oversized one links each member to the next only.
+    // two shared a normal bucket there); a larger one is split by the keys of the next bands.
     let per_band: Vec<Vec<(u32, u32)>> = (0..bands)
         .into_par_iter()
         .map(|band| {
@@ -138,9 +182,15 @@ pub fn candidate_pairs(
             };
             let doc = |m: u32| members[m as usize];
             let mut pairs = Vec::new();
+            let mut split = Vec::new();
             for bucket in sorted[band].list.chunk_by(|x, y| x.0 == y.0) {
-                if bucket.len() > max_bucket {
-                    pairs.extend(bucket.windows(2).map(|w| ordered(doc(w[0].1), doc(w[1].1))));
+                if buckets.not_plain(bucket.len()) {
+                    split.clear();
+                    split.extend(bucket.iter().map(|&(_, m)| m));
+                    let next_key = |m: u32, depth: usize| key(m, (band + depth) % bands);
+                    split_bucket(&mut split, 1, bands, &next_key, buckets, &mut |x, y| {
+                        pairs.push(ordered(doc(x), doc(y)))
+                    });
                 } else {
                     for (i, &(_, x)) in bucket.iter().enumerate() {
                         pairs.extend(
@@ -165,8 +215,52 @@ pub fn candidate_pairs(
         .collect()
 }
 
-/// One band's buckets: its `(key, member)` list, sorted, and which members sit in an oversized
-/// bucket.
+/// Buckets larger than this are split by the keys of the next bands (see [`candidate_pairs`]).
+pub(crate) const SPLIT_BUCKET: usize = 32;
+
+/// Yields the pairs of `group` (members sharing the keys of `depth` consecutive bands, the first
+/// `next_key(m, 0)`'s): all of them if it has at most `buckets.split` members, else those of its
+/// parts by the key of the next band, `next_key(m, depth)`. A group sharing every band's key (alike
+/// in all but a few signature positions: copies of one text) yields all its pairs, or, if larger
+/// than `buckets.max`, a chain linking each member to the next (so does a group no larger than
+/// `buckets.split` but larger than `buckets.max`).
+fn split_bucket(
+    group: &mut [u32],
+    depth: usize,
+    bands: usize,
+    next_key: &impl Fn(u32, usize) -> u64,
+    buckets: Buckets,
+    emit: &mut impl FnMut(u32, u32),
+) {
+    if group.len() <= buckets.split || depth == bands {
+        if group.len() > buckets.max {
+            group.sort_unstable();
+            group.windows(2).for_each(|w| emit(w[0], w[1]));
+        } else {
+            for (i, &x) in group.iter().enumerate() {
+                group[i + 1..].iter().for_each(|&y| emit(x, y));
+            }
+        }
+        return;
+    }
+    group.sort_unstable_by_key(|&m| (next_key(m, depth), m));
+    let mut rest = group;
+    while !rest.is_empty() {
+        let k = next_key(rest[0], depth);
+        let len = rest
+            .iter()
+            .take_while(|&&m| next_key(m, depth) == k)
+            .count();
+        let (part, tail) = rest.split_at_mut(len);
+        if part.len() > 1 {
+            split_bucket(part, depth + 1, bands, next_key, buckets, emit);
+        }
+        rest = tail;
+    }
+}
+
+/// One band's buckets: its `(key, member)` list, sorted, and which members sit in a bucket that is
+/// split (whose pairs it does not all yield).
 struct BandBuckets {
     list: Vec<(u64, u32)>,
     oversized: Vec<bool>,
@@ -209,33 +303,63 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Candidate pairs as plainly as they can be made: every band's pairs, merged.
+    /// Candidate pairs as plainly as they can be made: every band's pairs, merged, each bucket
+    /// larger than `split` grouped again by the keys of the bands after it.
     fn reference(
         signatures: &[u32],
         num_perm: usize,
         banding: Banding,
         members: &[u32],
-        max_bucket: usize,
+        buckets: Buckets,
     ) -> Vec<(u32, u32)> {
-        let mut pairs = Vec::new();
-        for band in 0..banding.bands {
+        let key = |d: u32, band: usize| {
             let lo = band * banding.rows;
-            let mut keys: Vec<(u64, u32)> = members
-                .iter()
-                .map(|&d| {
-                    let row = &signatures[d as usize * num_perm..][lo..lo + banding.rows];
-                    (band_key(row, band as u64), d)
-                })
-                .collect();
-            keys.sort_unstable();
-            for bucket in keys.chunk_by(|x, y| x.0 == y.0) {
-                if bucket.len() > max_bucket {
-                    pairs.extend(bucket.windows(2).map(|w| ordered(w[0].1, w[1].1)));
+            band_key(
+                &signatures[d as usize * num_perm..][lo..lo + banding.rows],
+                band as u64,
+            )
+        };
+        // Documents grouped by their keys in `depth` bands from `band` on.
+        fn pairs_of(
+            group: Vec<u32>,
+            band: usize,
+            depth: usize,
+            bands: usize,
+            buckets: Buckets,
+            key: &dyn Fn(u32, usize) -> u64,
+            out: &mut Vec<(u32, u32)>,
+        ) {
+            if group.len() <= buckets.split || depth == bands {
+                if group.len() > buckets.max {
+                    let mut sorted = group.clone();
+                    sorted.sort_unstable();
+                    out.extend(sorted.windows(2).map(|w| ordered(w[0], w[1])));
                 } else {
-                    for (i, &(_, a)) in bucket.iter().enumerate() {
-                        pairs.extend(bucket[i + 1..].iter().map(|&(_, b)| ordered(a, b)));
+                    for (i, &a) in group.iter().enumerate() {
+                        out.extend(group[i + 1..].iter().map(|&b| ordered(a, b)));
                     }
                 }
+                return;
+            }
+            let mut parts: std::collections::BTreeMap<u64, Vec<u32>> = Default::default();
+            for d in group {
+                parts
+                    .entry(key(d, (band + depth) % bands))
+                    .or_default()
+                    .push(d);
+            }
+            for part in parts.into_values() {
+                pairs_of(part, band, depth + 1, bands, buckets, key, out);
+            }
+        }
+        let mut pairs = Vec::new();
+        for band in 0..banding.bands {
+            let mut parts: std::collections::BTreeMap<u64, Vec<u32>> = Default::default();
+            for &d in members {
+                parts.entry(key(d, band)).or_default().push(d);
+            }
+            for part in parts.into_values() {
+                pairs_of(part, band, 1, banding.bands, buckets, &key, &mut pairs);
             }
         }
         pairs.sort_unstable();
@@ -256,14 +380,16 @@ mod tests {
         #[test]
         fn each_pair_once_is_every_bands_pairs(
             values in proptest::collection::vec(0u32..3, 8 * 30),
-            max_bucket in 2usize..6,
+            max in 2usize..12,
+            split in 2usize..8,
             skip in 0u32..30,
         ) {
             let banding = Banding { bands: 4, rows: 2 };
             let members: Vec<u32> = (0..30).filter(|&d| d != skip).collect();
+            let buckets = Buckets { split, max };
             prop_assert_eq!(
-                candidate_pairs(&values, 8, banding, &members, max_bucket, 0.0),
-                reference(&values, 8, banding, &members, max_bucket)
+                split_candidate_pairs(&values, 8, banding, &members, buckets, 0.0),
+                reference(&values, 8, banding, &members, buckets)
             );
         }
     }
@@ -298,6 +424,31 @@ mod tests {
             0.0,
         );
         assert_eq!(pairs, vec![(0, 2)]);
+    }
+
+    /// Many documents sharing one band's key but nothing else (as articles sharing common words
+    /// do) yield no pair, while copies sharing every band's key in a bucket as large yield all of
+    /// theirs.
+    #[test]
+    fn large_buckets_keep_the_pairs_that_share_more_bands() {
+        let k = 8;
+        let banding = Banding { bands: 4, rows: 2 };
+        let n = SPLIT_BUCKET as u32 * 3;
+        let mut sigs = Vec::new();
+        for d in 0..n {
+            // Band 0 shared by all; the others each document's own, but for documents 0 and 1,
+            // which share band 2 too.
+            let own = if d < 2 { 1_000 } else { 1_000 + d };
+            sigs.extend([7, 7, 10 + d, 10 + d, own, own, 500 + d, 500 + d]);
+        }
+        let members: Vec<u32> = (0..n).collect();
+        assert_eq!(
+            candidate_pairs(&sigs, k, banding, &members, 2_000, 0.0),
+            vec![(0, 1)]
+        );
+        let copies: Vec<u32> = vec![7; k * n as usize];
+        let all = candidate_pairs(&copies, k, banding, &members, 2_000, 0.0);
+        assert_eq!(all.len(), (n * (n - 1) / 2) as usize);
     }
 
     #[test]

@@ -573,6 +573,7 @@ fn dedupe(args: &DedupeArgs) -> Result<Status> {
             reading,
             writing: writing.elapsed(),
             report_note,
+            peak_memory: reprint::Stats::peak_memory(),
         };
         // The summary goes to a terminal or a log; a failed write there is not worth failing the
         // run.

@@ -31,6 +31,8 @@ pub struct Extras {
     pub writing: Duration,
     /// What the report left out, as a sentence, when a report was written and it left out groups.
     pub report_note: Option<String>,
+    /// The process's peak resident memory in bytes, where the system tells it.
+    pub peak_memory: Option<u64>,
 }
 
 /// `n` and the noun, singular for one: "1 document", "2 documents".
@@ -184,7 +186,15 @@ pub fn write_summary(
         out,
         "time:",
         &format!("{:.2}s ({})", total.as_secs_f64(), listed.join(", ")),
-    )
+    )?;
+    match extras.peak_memory {
+        Some(bytes) => field(
+            out,
+            "memory:",
+            &format!("peak {:.2} GB", bytes as f64 / 1e9),
+        ),
+        None => Ok(()),
+    }
 }
 
 /// How the pairs were found: candidates compared, how many were copies, and how many pairs follow
@@ -231,6 +241,7 @@ mod tests {
             reading: Duration::from_millis(250),
             writing: Duration::from_millis(1000),
             report_note: None,
+            peak_memory: Some(1_234_000_000),
         };
         let mut out = Vec::new();
         write_summary(&mut out, corpus, outcome, &extras).unwrap();
@@ -340,7 +351,8 @@ mod tests {
         let time = &out[out.find("  time:").unwrap()..];
         assert_eq!(
             time.split_whitespace().collect::<Vec<_>>().join(" "),
-            "time: 2.81s (reading 0.25s, boilerplate 0.50s, verification 1.06s, writing 1.00s)"
+            "time: 2.81s (reading 0.25s, boilerplate 0.50s, verification 1.06s, writing 1.00s) \
+             memory: peak 1.23 GB"
         );
     }
 
