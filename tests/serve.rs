@@ -541,3 +541,45 @@ fn sigterm_lets_the_request_in_flight_finish_and_exits_cleanly() {
         "the request in flight was answered"
     );
 }
+
+#[test]
+fn two_servers_and_the_cli_share_one_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = new_index(dir.path());
+    let (first, second) = (
+        Server::start(&index, dir.path()),
+        Server::start(&index, dir.path()),
+    );
+    let body = json!({"id": "wire", "text": STORY}).to_string();
+    assert_eq!(
+        call(
+            "POST",
+            &first.url("/v1/documents"),
+            Some(TOKEN),
+            Some(&body)
+        )
+        .0,
+        200
+    );
+    // What one server committed, the other serves, and `reprint index check` sees.
+    let (status, found) = call("GET", &second.url("/v1/documents/wire"), Some(TOKEN), None);
+    assert_eq!(status, 200, "{found}");
+    let copy = json!({"id": "outlet", "text": format!("{STORY}\nShare this article")}).to_string();
+    let (_, checked) = call("POST", &second.url("/v1/check"), Some(TOKEN), Some(&copy));
+    assert_eq!(checked["matches"][0]["id"], "wire", "{checked}");
+    let feed = dir.path().join("feed.jsonl");
+    std::fs::write(&feed, format!("{copy}\n")).unwrap();
+    let out = reprint(&[
+        "index",
+        "check",
+        index.to_str().unwrap(),
+        feed.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["matches"][0]["id"], "wire", "{line}");
+}
