@@ -1,0 +1,624 @@
+"""Deduplication beyond one machine, on Apache Spark.
+
+    python -m reprint.distributed INPUT --pairs OUT.jsonl --clusters OUT.json [--address URL]
+
+INPUT is JSON Lines (`id`, `text`, other fields kept as metadata; a file, a directory or a glob,
+anything Spark reads). The pipeline runs as the field's distributed tools run it, each step a Spark
+stage over Arrow record batches handed to reprint's Rust stages (`reprint.Stages`) without copying:
+
+1. read and parse the records per partition (bad lines are counted, duplicate ids keep the first);
+2. learn chrome: the keys of the lines the rules keep, per partition; documents per line and
+   documents per (source, line) by aggregation; those counts joined back to each document's lines to
+   give, per document, the share of it that recurs with each frequent line; the mean share per line
+   by aggregation. The learned lines (a few thousand hashes) are broadcast to every worker;
+3. prepare each document (strip, fingerprint, sign): body hash, title hash, word count, LSH band keys
+   of both signatures, anchors;
+4. exact copies grouped by body hash; candidates among the groups' representatives by shuffles on
+   band keys (word shingles, content words), on anchors (containment: shared-anchor counts per pair)
+   and on hashes (headline-only documents);
+5. candidates joined with their two texts and verified;
+6. verdicts expanded to every member of the exact-copy groups; connected components by iterated
+   minimum-label propagation; each component's canonical original chosen by reprint's own rule.
+
+Without `--address` it starts a local Spark cluster of two worker processes
+(`local-cluster[2,1,1024]`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+ALL_CHANNELS = 1 | 2 | 4 | 8
+SHINGLES, CONTENT, ANCHORS, HEADLINE = 1, 2, 4, 8
+
+PREPARED_SCHEMA = (
+    "doc long, body_hash long, title_hash long, words long, removed_share double, member boolean, "
+    "headline boolean, shingle_bands array<long>, content_bands array<long>, anchors array<long>"
+)
+VERDICT_FIELDS = [
+    ("kind", "string"),
+    ("score", "double"),
+    ("jaccard", "double"),
+    ("containment", "double"),
+    ("content_jaccard", "double"),
+    ("aligned_sentences", "long"),
+    ("aligned_share", "double"),
+    ("substitution_rate", "double"),
+    ("edit_rate", "double"),
+    ("swapped_sentences", "double"),
+    ("immutables", "double"),
+]
+VERDICT_SCHEMA = "a long, b long, " + ", ".join(f"{n} {t}" for n, t in VERDICT_FIELDS)
+
+
+def _parse_partition(rows: Iterator[Tuple[Any, int]]) -> Iterator[Tuple[int, str, str, Optional[str], Optional[str]]]:
+    """(line, index) → (doc, id, text, source, published as JSON) for each usable record."""
+    for (line,), index in rows:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(record, dict):
+            continue
+        rid, text = record.get("id"), record.get("text")
+        if isinstance(rid, int) and not isinstance(rid, bool):
+            rid = str(rid)
+        if not isinstance(rid, str) or not isinstance(text, str) or not text.strip():
+            continue
+        source = record.get("source")
+        published = record.get("published")
+        yield (
+            index,
+            rid,
+            text,
+            source if isinstance(source, str) else None,
+            json.dumps(published) if published is not None else None,
+        )
+
+
+def _pairs_of_bucket(docs: List[int], max_bucket: int) -> Iterator[Tuple[int, int]]:
+    """A bucket's pairs, as `lsh::candidate_pairs` makes them: every pair, or for a bucket larger
+    than `max_bucket` each member linked to the next."""
+    docs = sorted(docs)
+    if len(docs) > max_bucket:
+        yield from zip(docs, docs[1:])
+    else:
+        for i, x in enumerate(docs):
+            for y in docs[i + 1:]:
+                yield (x, y)
+
+
+def _exact_pairs(docs: List[int], max_group: int) -> Iterator[Tuple[int, int]]:
+    """The pairs inside a group of identical bodies: all of them, or a star around the
+    representative (the lowest) for a group larger than `max_group`."""
+    docs = sorted(docs)
+    if len(docs) > max_group:
+        yield from ((docs[0], d) for d in docs[1:])
+    else:
+        for i, x in enumerate(docs):
+            for y in docs[i + 1:]:
+                yield (x, y)
+
+
+def start_spark(address: Optional[str], workers: int, app: str = "reprint"):
+    """A Spark session on `address` (a master URL), or on a local cluster of `workers` worker
+    processes (one core and 1 GB each)."""
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    master = address or f"local-cluster[{workers},1,1024]"
+    builder = (
+        SparkSession.builder.master(master)
+        .appName(app)
+        .config("spark.pyspark.python", sys.executable)
+        .config("spark.sql.shuffle.partitions", str(max(4, 2 * workers)))
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "1000")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "1g")
+    )
+    if address is None:
+        builder = builder.config("spark.executor.memory", "900m")
+    return builder.getOrCreate()
+
+
+class Run:
+    """One distributed run: the Spark session, the settings, and each step as a method."""
+
+    def __init__(self, spark, config: Optional[str] = None, partitions: Optional[int] = None):
+        from reprint import Stages
+
+        self.spark = spark
+        self.config_json = config
+        self.config = json.loads(Stages(config).config_json())
+        self.partitions = partitions or max(4, 2 * spark.sparkContext.defaultParallelism)
+        self.timings: Dict[str, float] = {}
+        self.counts: Dict[str, int] = {}
+        self._last = time.perf_counter()
+
+    def _lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(now - self._last, 3)
+        self._last = now
+
+    # 1. Records.
+    def read(self, path: str):
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        lines = self.spark.read.text(path)
+        total = lines.count()
+        rows = lines.rdd.zipWithIndex().mapPartitions(_parse_partition)
+        docs = self.spark.createDataFrame(
+            rows, "doc long, id string, text string, source string, published string"
+        )
+        first = Window.partitionBy("id").orderBy("doc")
+        docs = (
+            docs.withColumn("n", F.row_number().over(first))
+            .where("n = 1")
+            .drop("n")
+            .repartition(self.partitions, "doc")
+            .persist()
+        )
+        self.counts["records"] = total
+        self.counts["documents"] = docs.count()
+        self._lap("read")
+        return docs
+
+    # 2. Learned chrome.
+    def learn_chrome(self, docs) -> Tuple[List[int], List[int]]:
+        """The learned chrome lines and site lines, by aggregations over line statistics."""
+        from pyspark.sql import functions as F
+
+        b = self.config["boilerplate"]
+        if not b["learn"]:
+            return [], []
+        config = self.config_json
+
+        def line_keys(batches):
+            from reprint import Stages
+
+            stages = Stages(config)
+            for batch in batches:
+                yield stages.line_keys(batch)
+
+        lines = (
+            docs.select("doc", "text")
+            .mapInArrow(line_keys, "doc long, hash long, bytes long")
+            .join(docs.select("doc", "source"), "doc")
+            .persist()
+        )
+        distinct = lines.select("doc", "hash", "source").distinct()
+        df = distinct.groupBy("hash").agg(F.count("*").alias("df"))
+        source_df = (
+            distinct.where(F.col("source").isNotNull())
+            .groupBy("source", "hash")
+            .agg(F.count("*").alias("source_df"))
+            .persist()
+        )
+        rows = (
+            lines.join(df, "hash")
+            .join(source_df, ["source", "hash"], "left")
+            .withColumn(
+                "frequent",
+                (F.col("df") >= b["min_df"])
+                | (F.coalesce(F.col("source_df"), F.lit(0)) >= b["min_source_df"]),
+            )
+            .select("doc", "hash", "bytes", "df", "frequent")
+            .repartition(self.partitions, "doc")
+            .sortWithinPartitions("doc")
+        )
+
+        def block_shares(batches):
+            import pyarrow as pa
+            from reprint import Stages
+
+            stages = Stages(config)
+            # A document's lines must reach the stage together: the partition's batches as one.
+            batches = list(batches)
+            if not batches:
+                return
+            table = pa.Table.from_batches(batches)
+            for batch in table.combine_chunks().to_batches(max_chunksize=table.num_rows):
+                yield stages.block_shares(batch)
+
+        shares = rows.mapInArrow(block_shares, "hash long, share double")
+        learned = (
+            shares.groupBy("hash")
+            .agg(F.sum("share").alias("sum"), F.count("*").alias("n"))
+            .where(F.col("sum") / F.col("n") <= b["max_block_share"])
+            .select("hash")
+            .persist()
+        )
+        site = (
+            source_df.where(F.col("source_df") >= b["min_source_df"])
+            .select("hash")
+            .distinct()
+            .join(learned, "hash")
+        )
+        chrome = [r.hash for r in learned.collect()]
+        site_chrome = [r.hash for r in site.collect()]
+        lines.unpersist()
+        source_df.unpersist()
+        learned.unpersist()
+        self.counts["learned_chrome_lines"] = len(chrome)
+        self._lap("learn chrome")
+        return chrome, site_chrome
+
+    # 3. Prepared documents.
+    def prepare(self, docs, chrome: List[int], site_chrome: List[int]):
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        config = self.config_json
+        learned = self.spark.sparkContext.broadcast((chrome, site_chrome))
+
+        def prepare(batches):
+            from reprint import Stages
+
+            stages = Stages(config, *learned.value)
+            for batch in batches:
+                yield stages.prepare(batch)
+
+        prepared = docs.select("doc", "text").mapInArrow(prepare, PREPARED_SCHEMA)
+        # Each document's exact-copy group: its representative is the group's first document.
+        group = Window.partitionBy("body_hash")
+        prepared = (
+            prepared.withColumn(
+                "rep",
+                F.when(F.col("body_hash").isNull(), F.col("doc")).otherwise(
+                    F.min("doc").over(group)
+                ),
+            )
+            .withColumn(
+                "group_size",
+                F.when(F.col("body_hash").isNull(), F.lit(1)).otherwise(F.count("*").over(group)),
+            )
+            .persist()
+        )
+        prepared.count()
+        self._lap("prepare")
+        return prepared
+
+    # 4. Candidates.
+    def candidates(self, prepared):
+        from pyspark.sql import functions as F
+
+        c = self.config
+        reps = prepared.where("doc = rep")
+        members = reps.where("member")
+        max_bucket = c["max_bucket"]
+
+        def banded(column: str, bit: int):
+            buckets = (
+                members.select("doc", F.posexplode(column).alias("band", "key"))
+                .groupBy("band", "key")
+                .agg(F.collect_list("doc").alias("docs"))
+                .where(F.size("docs") > 1)
+            )
+            pairs = buckets.rdd.flatMap(lambda r: _pairs_of_bucket(r.docs, max_bucket))
+            return self.spark.createDataFrame(pairs, "a long, b long").withColumn(
+                "channels", F.lit(bit)
+            )
+
+        # Anchors: documents sharing enough of the anchors of the one with fewer.
+        postings = members.select("doc", F.explode("anchors").alias("anchor"))
+        common = postings.groupBy("anchor").agg(F.count("*").alias("df"))
+        kept = postings.join(common.where(F.col("df") <= c["anchor_max_df"]), "anchor")
+        per_doc = kept.groupBy("doc").agg(F.count("*").alias("anchors"))
+        shared = (
+            kept.where("df > 1")
+            .alias("x")
+            .join(kept.where("df > 1").alias("y"), "anchor")
+            .where(F.col("x.doc") < F.col("y.doc"))
+            .groupBy(F.col("x.doc").alias("a"), F.col("y.doc").alias("b"))
+            .agg(F.count("*").alias("shared"))
+        )
+        contained = (
+            shared.join(per_doc.withColumnRenamed("doc", "a").withColumnRenamed("anchors", "na"), "a")
+            .join(per_doc.withColumnRenamed("doc", "b").withColumnRenamed("anchors", "nb"), "b")
+            .withColumn("fewest", F.least("na", "nb"))
+            .where(
+                (F.col("shared") >= F.least(F.lit(c["min_shared_anchors"]), F.col("fewest")))
+                & (F.col("shared") >= F.lit(c["anchor_containment"]) * F.col("fewest"))
+            )
+            .select("a", "b", F.lit(ANCHORS).alias("channels"))
+        )
+        # Headline-only documents and the documents whose title they are.
+        titled = members.select(F.col("doc").alias("other"), F.col("title_hash").alias("h"))
+        headlines = (
+            reps.where("headline")
+            .select("doc", F.col("body_hash").alias("h"))
+            .join(titled, "h")
+            .select(
+                F.least("doc", "other").alias("a"),
+                F.greatest("doc", "other").alias("b"),
+                F.lit(HEADLINE).alias("channels"),
+            )
+        )
+        candidates = (
+            banded("shingle_bands", SHINGLES)
+            .unionByName(banded("content_bands", CONTENT))
+            .unionByName(contained)
+            .unionByName(headlines)
+            .groupBy("a", "b")
+            .agg(F.bit_or("channels").alias("channels"))
+            .persist()
+        )
+        self.counts["candidates"] = candidates.count()
+        self._lap("candidates")
+        return candidates
+
+    # 5. Verification.
+    def verify(self, docs, candidates, chrome: List[int], site_chrome: List[int]):
+        from pyspark.sql import functions as F
+
+        config = self.config_json
+        learned = self.spark.sparkContext.broadcast((chrome, site_chrome))
+
+        def verify(batches):
+            from reprint import Stages
+
+            stages = Stages(config, *learned.value)
+            for batch in batches:
+                yield stages.verify(batch)
+
+        texts = docs.select("doc", "text")
+        with_texts = (
+            candidates.join(texts.select(F.col("doc").alias("a"), F.col("text").alias("text_a")), "a")
+            .join(texts.select(F.col("doc").alias("b"), F.col("text").alias("text_b")), "b")
+            .select("a", "b", "text_a", "text_b", "channels")
+            .repartition(self.partitions)
+        )
+        verified = with_texts.mapInArrow(verify, VERDICT_SCHEMA).persist()
+        self.counts["verified"] = verified.count()
+        self._lap("verify")
+        return verified
+
+    # 6. Pairs of every document, clusters.
+    def expand(self, prepared, verified):
+        """Every pair the representatives' verdicts imply, with both documents' stripped shares."""
+        from pyspark.sql import functions as F
+        from reprint import Stages
+
+        exact = json.loads(Stages(self.config_json).exact_record())
+        max_group = self.config["max_bucket"]
+        grouped = prepared.where("group_size > 1").select("doc", "rep")
+        groups = grouped.groupBy("rep").agg(F.collect_list("doc").alias("docs"))
+        exact_pairs = self.spark.createDataFrame(
+            groups.rdd.flatMap(lambda r: _exact_pairs(r.docs, max_group)), "a long, b long"
+        )
+        for name, kind in VERDICT_FIELDS:
+            value = exact.get(name)
+            exact_pairs = exact_pairs.withColumn(name, F.lit(value).cast(kind))
+        members = prepared.select("doc", "rep")
+        x = members.select(F.col("doc").alias("x"), F.col("rep").alias("a"))
+        y = members.select(F.col("doc").alias("y"), F.col("rep").alias("b"))
+        measures = [name for name, _ in VERDICT_FIELDS]
+        copies = (
+            verified.join(x, "a")
+            .join(y, "b")
+            .select(
+                F.least("x", "y").alias("a"), F.greatest("x", "y").alias("b"), *measures
+            )
+        )
+        shares = prepared.select("doc", "removed_share")
+        pairs = (
+            copies.unionByName(exact_pairs)
+            .join(shares.select(F.col("doc").alias("a"), F.col("removed_share").alias("stripped_a")), "a")
+            .join(shares.select(F.col("doc").alias("b"), F.col("removed_share").alias("stripped_b")), "b")
+            .persist()
+        )
+        self.counts["pairs"] = pairs.count()
+        self._lap("expand")
+        return pairs
+
+    def components(self, pairs):
+        """Each linked document's component, named by its lowest document: minimum labels
+        propagated along the pairs until none changes."""
+        from pyspark.sql import functions as F
+
+        edges = (
+            pairs.select(F.col("a").alias("src"), F.col("b").alias("dst"))
+            .unionByName(pairs.select(F.col("b").alias("src"), F.col("a").alias("dst")))
+            .distinct()
+            .persist()
+        )
+        labels = edges.select(F.col("src").alias("doc")).distinct().withColumn("label", F.col("doc"))
+        labels = labels.localCheckpoint()
+        rounds = 0
+        while True:
+            rounds += 1
+            offered = (
+                edges.join(labels.withColumnRenamed("doc", "src"), "src")
+                .groupBy(F.col("dst").alias("doc"))
+                .agg(F.min("label").alias("offered"))
+            )
+            joined = labels.join(offered, "doc", "left").persist()
+            changed = joined.where(F.col("offered") < F.col("label")).count()
+            labels = joined.select(
+                "doc", F.least("label", F.coalesce("offered", "label")).alias("label")
+            ).localCheckpoint()
+            joined.unpersist()
+            if changed == 0:
+                break
+        edges.unpersist()
+        self.counts["component_rounds"] = rounds
+        self._lap("components")
+        return labels
+
+    def clusters(self, docs, pairs, labels, chrome: List[int], site_chrome: List[int]):
+        """Each component's cluster record, as the CLI's clusters file has it."""
+        from pyspark.sql import functions as F
+
+        config = self.config_json
+        learned = self.spark.sparkContext.broadcast((chrome, site_chrome))
+        members = (
+            labels.join(docs.select("doc", "id", "text", "published"), "doc")
+            .groupBy("label")
+            .agg(F.collect_list(F.struct("doc", "id", "text", "published")).alias("members"))
+        )
+        links = (
+            pairs.join(labels.withColumnRenamed("doc", "a"), "a")
+            .groupBy("label")
+            .agg(F.collect_list(F.struct("a", "b", "kind", "score")).alias("links"))
+        )
+
+        def records(rows):
+            from reprint import Stages
+
+            stages = Stages(config, *learned.value)
+            for row in rows:
+                yield _cluster_record(stages, row.members, row.links)
+
+        out = members.join(links, "label").rdd.mapPartitions(records).collect()
+        out.sort(key=lambda r: (-r[1]["size"], r[0]))
+        self._lap("clusters")
+        return [record for _, record in out]
+
+
+def _cluster_record(stages, members, links) -> Tuple[int, Dict[str, Any]]:
+    """(canonical's document number, its clusters-file record) of one component."""
+    members = sorted(members, key=lambda m: m.doc)
+    index = {m.doc: i for i, m in enumerate(members)}
+    pairs = [(index[l.a], index[l.b]) for l in links]
+    chosen = stages.cluster([m.text for m in members], [m.published for m in members], pairs)
+    canonical, reason = chosen if chosen is not None else (0, "most_complete")
+    # Each member's pairs in (a, b) order: its link is the pair with the canonical member, else its
+    # strongest pair (the last of equals, as the CLI picks it).
+    own: Dict[int, List[Any]] = {i: [] for i in range(len(members))}
+    for link in sorted(links, key=lambda l: (l.a, l.b)):
+        own[index[link.a]].append((index[link.b], link))
+        own[index[link.b]].append((index[link.a], link))
+    records = []
+    for i, m in enumerate(members):
+        record: Dict[str, Any] = {"id": m.id}
+        if i != canonical and own[i]:
+            direct = [x for x in own[i] if x[0] == canonical]
+            if direct:
+                other, link = direct[0]
+            else:
+                best = max(l.score for _, l in own[i])
+                other, link = [x for x in own[i] if x[1].score == best][-1]
+            record["kind"] = link.kind
+            record["score"] = link.score
+            if other != canonical:
+                record["via"] = members[other].id
+        records.append(record)
+    return members[canonical].doc, {
+        "canonical": members[canonical].id,
+        "reason": reason,
+        "size": len(members),
+        "members": records,
+    }
+
+
+def _pair_line(row) -> str:
+    record: Dict[str, Any] = {"a": row.id_a, "b": row.id_b}
+    for name, _ in VERDICT_FIELDS:
+        value = getattr(row, name)
+        if value is not None:
+            record[name] = value
+    record["stripped_a"] = round(row.stripped_a, 4)
+    record["stripped_b"] = round(row.stripped_b, 4)
+    return json.dumps(record)
+
+
+def _write_atomic(path: str, write) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as out:
+        write(out)
+    os.replace(tmp, path)
+
+
+def run(
+    spark,
+    input_path: str,
+    pairs_path: str,
+    clusters_path: str,
+    config: Optional[str] = None,
+    partitions: Optional[int] = None,
+) -> Dict[str, Any]:
+    """Runs the whole pipeline on `spark`; writes the pairs (JSON Lines, the CLI's `--pairs` format,
+    sorted by input order) and the clusters (the CLI's `--clusters` format). Returns counts and
+    timings."""
+    from pyspark.sql import functions as F
+
+    job = Run(spark, config, partitions)
+    docs = job.read(input_path)
+    chrome, site_chrome = job.learn_chrome(docs)
+    prepared = job.prepare(docs, chrome, site_chrome)
+    candidates = job.candidates(prepared)
+    verified = job.verify(docs, candidates, chrome, site_chrome)
+    pairs = job.expand(prepared, verified)
+    labels = job.components(pairs)
+    clusters = job.clusters(docs, pairs, labels, chrome, site_chrome)
+    ids = docs.select("doc", "id")
+    named = (
+        pairs.join(ids.select(F.col("doc").alias("a"), F.col("id").alias("id_a")), "a")
+        .join(ids.select(F.col("doc").alias("b"), F.col("id").alias("id_b")), "b")
+        .orderBy("a", "b")
+    )
+
+    def write_pairs(out):
+        for row in named.toLocalIterator():
+            out.write(_pair_line(row))
+            out.write("\n")
+
+    _write_atomic(pairs_path, write_pairs)
+    _write_atomic(
+        clusters_path,
+        lambda out: (json.dump({"clusters": clusters}, out, indent=2), out.write("\n")),
+    )
+    job.counts["clusters"] = len(clusters)
+    job._lap("write")
+    return {"counts": job.counts, "seconds": job.timings}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m reprint.distributed",
+        description="Find the copies in a JSON Lines corpus on Spark: fingerprints per partition, "
+        "a shuffle on LSH band keys, verification of candidate pairs, connected components, "
+        "canonical originals.",
+    )
+    parser.add_argument("input", help="JSON Lines: a file, directory or glob Spark can read")
+    parser.add_argument("--pairs", required=True, help="write the pairs here (JSON Lines)")
+    parser.add_argument("--clusters", required=True, help="write the clusters here (JSON)")
+    parser.add_argument(
+        "--engine",
+        choices=["spark"],
+        default="spark",
+        help="the engine (Spark; Ray Data is not implemented)",
+    )
+    parser.add_argument(
+        "--address",
+        help="the Spark master URL (spark://HOST:7077, yarn, k8s://...); default: a local cluster "
+        "of --workers worker processes",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="local workers (default 2)")
+    parser.add_argument("--partitions", type=int, help="partitions of the documents")
+    parser.add_argument("--config", help="a JSON Config file (fields of reprint's Config)")
+    args = parser.parse_args(argv)
+    config = None
+    if args.config:
+        with open(args.config, encoding="utf-8") as f:
+            config = json.dumps(json.load(f))
+    spark = start_spark(args.address, args.workers)
+    try:
+        summary = run(spark, args.input, args.pairs, args.clusters, config, args.partitions)
+    finally:
+        spark.stop()
+    json.dump(summary, sys.stderr)
+    sys.stderr.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
