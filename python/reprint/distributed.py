@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -120,6 +121,7 @@ def start_spark(address: Optional[str], workers: int, app: str = "reprint"):
         .config("spark.sql.shuffle.partitions", str(max(4, 2 * workers)))
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "1000")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "1g")
     )
     if address is None:
@@ -518,14 +520,19 @@ def _cluster_record(stages, members, links) -> Tuple[int, Dict[str, Any]]:
     }
 
 
+def round4(x: float) -> float:
+    """Rounds to four decimals as the CLI does (half away from zero)."""
+    return math.copysign(math.floor(abs(x) * 10_000.0 + 0.5), x) / 10_000.0
+
+
 def _pair_line(row) -> str:
     record: Dict[str, Any] = {"a": row.id_a, "b": row.id_b}
     for name, _ in VERDICT_FIELDS:
         value = getattr(row, name)
         if value is not None:
             record[name] = value
-    record["stripped_a"] = round(row.stripped_a, 4)
-    record["stripped_b"] = round(row.stripped_b, 4)
+    record["stripped_a"] = round4(row.stripped_a)
+    record["stripped_b"] = round4(row.stripped_b)
     return json.dumps(record)
 
 
