@@ -441,12 +441,18 @@ class Run:
                 .groupBy(F.col("dst").alias("doc"))
                 .agg(F.min("label").alias("offered"))
             )
-            joined = labels.join(offered, "doc", "left").persist()
-            changed = joined.where(F.col("offered") < F.col("label")).count()
-            labels = joined.select(
-                "doc", F.least("label", F.coalesce("offered", "label")).alias("label")
-            ).localCheckpoint()
-            joined.unpersist()
+            # One job a round: the new labels, checkpointed, then counted where they changed.
+            updated = (
+                labels.join(offered, "doc", "left")
+                .select(
+                    "doc",
+                    F.least("label", F.coalesce("offered", "label")).alias("label"),
+                    F.coalesce(F.col("offered") < F.col("label"), F.lit(False)).alias("changed"),
+                )
+                .localCheckpoint()
+            )
+            changed = updated.where("changed").count()
+            labels = updated.drop("changed")
             if changed == 0:
                 break
         edges.unpersist()
