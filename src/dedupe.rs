@@ -17,8 +17,8 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::align::{align, Profile};
 use crate::anchor::containment_pairs;
 use crate::boilerplate::{
-    line_ranges, BodyHasher, DocLines, LearnConfig, LearnedChrome, LineFacts, LineKey, Rules,
-    Stripped, Stripper,
+    line_keys, line_ranges, BodyHasher, DocLines, LearnConfig, LearnedChrome, LineFacts, LineKey,
+    Rules, Stripped, Stripper,
 };
 use crate::cluster::{self, Cluster, MemberInfo, Published};
 use crate::config::Config;
@@ -196,6 +196,39 @@ pub struct Comparison {
     pub measures: Measures,
     /// The verdict, if the two are copies.
     pub verdict: Option<Verdict>,
+}
+
+/// One document made ready for comparison by [`Deduper::prepare`]: stripped of boilerplate, its
+/// body fingerprinted and signed. Everything verification needs, and what an index stores of it.
+#[derive(Debug)]
+pub struct Prepared {
+    /// What boilerplate stripping kept and removed.
+    pub stripped: Stripped,
+    /// The body's hashes, word count, shingle and content-word sets.
+    pub print: Fingerprint,
+    /// The MinHash signature of the word shingles.
+    pub shingle_signature: Box<[u32]>,
+    /// The MinHash signature of the content words.
+    pub content_signature: Box<[u32]>,
+    body: String,
+    profile: OnceLock<Profile>,
+}
+
+impl Prepared {
+    /// The stripped body: the kept lines, joined by newlines.
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// The body's sentence profile, for alignment; made the first time it is asked for.
+    pub fn profile(&self) -> &Profile {
+        self.profile.get_or_init(|| Profile::new(&self.body))
+    }
+
+    fn into_profile(self) -> Profile {
+        let Prepared { profile, body, .. } = self;
+        profile.into_inner().unwrap_or_else(|| Profile::new(&body))
+    }
 }
 
 /// Documents with identical stripped, normalised bodies. Only each group's representative (its
@@ -391,8 +424,8 @@ struct StrippedCorpus {
     table: LineTable,
     /// Each stripped body's [`body_hash`](crate::fingerprint::body_hash).
     body_hashes: Vec<Option<u64>>,
-    /// Distinct lines learned as chrome.
-    learned_lines: usize,
+    /// The chrome learned from the corpus (empty if learning is off).
+    chrome: LearnedChrome,
 }
 
 impl StrippedCorpus {
@@ -595,45 +628,93 @@ impl Deduper {
         Candidates { pairs, by_channel }
     }
 
+    /// Strips a document by the boilerplate rules alone, and gives the learning key of each line
+    /// kept: what [`prepare_stripped`](Self::prepare_stripped) needs, and what an index counts to
+    /// learn chrome from a stream of documents.
+    pub fn strip_rules(&self, doc: &Document) -> (Stripped, Vec<LineKey>) {
+        let stripped = self.stripper.strip(&doc.text);
+        let mut keys = Vec::with_capacity(stripped.kept().len());
+        line_keys(&doc.text, &stripped, &mut String::new(), &mut keys);
+        (stripped, keys)
+    }
+
+    /// Prepares one document for comparison: strips it by the rules and by `chrome` (lines learned
+    /// elsewhere: from a corpus, or from an index's line statistics), normalises, fingerprints and
+    /// signs it. This is the one per-document route: [`compare`](Self::compare) and
+    /// [`Index`](crate::Index) take it, and the batch pipeline's fast path (a table of distinct
+    /// lines) is held to it by a test.
+    pub fn prepare(&self, doc: &Document, chrome: Option<&LearnedChrome>) -> Prepared {
+        let (stripped, keys) = self.strip_rules(doc);
+        self.prepare_stripped(doc, stripped, &keys, chrome)
+    }
+
+    /// [`prepare`](Self::prepare) of a document already stripped by the rules, with the keys of its
+    /// kept lines, as [`strip_rules`](Self::strip_rules) gives them.
+    pub fn prepare_stripped(
+        &self,
+        doc: &Document,
+        by_rules: Stripped,
+        keys: &[LineKey],
+        chrome: Option<&LearnedChrome>,
+    ) -> Prepared {
+        let stripped = match chrome {
+            Some(chrome) if self.config.boilerplate.learn => {
+                self.stripper.strip_learned(by_rules, keys, chrome)
+            }
+            _ => by_rules,
+        };
+        let body = stripped.body(&doc.text);
+        let k = self.config.num_perm;
+        let (mut shingle_sig, mut content_sig) = (vec![0u32; k], vec![0u32; k]);
+        let slots = SignatureSlots {
+            shingles: &mut shingle_sig,
+            content: &mut content_sig,
+        };
+        let (size, hasher) = (self.config.shingle_size, &self.hasher);
+        let print = fingerprint(&body, size, hasher, &mut Scratch::default(), slots);
+        Prepared {
+            stripped,
+            print,
+            shingle_signature: shingle_sig.into(),
+            content_signature: content_sig.into(),
+            body,
+            profile: OnceLock::new(),
+        }
+    }
+
+    /// Verifies two prepared documents as the pipeline verifies a candidate pair: the verdict if
+    /// they are copies.
+    pub fn verify(&self, a: &Prepared, b: &Prepared) -> Option<Verdict> {
+        let (pa, pb) = (|| a.profile(), || b.profile());
+        verify(
+            &evidence(&a.print, &pa),
+            &evidence(&b.print, &pb),
+            &self.config,
+        )
+    }
+
     /// Compares two documents on their own and explains the verdict: what was stripped from each,
     /// every measure (with the sentence alignment always made), and the verdict, if they are copies.
     /// Chrome is stripped by the rules only: learning needs a corpus.
     pub fn compare(&self, a: &Document, b: &Document) -> Comparison {
-        let stripped = [self.stripper.strip(&a.text), self.stripper.strip(&b.text)];
-        let bodies = [stripped[0].body(&a.text), stripped[1].body(&b.text)];
-        let mut scratch = Scratch::default();
-        // Signatures are not needed to compare two documents, but fingerprinting writes them.
-        let (mut shingle_sig, mut content_sig) = (
-            vec![0u32; self.config.num_perm],
-            vec![0u32; self.config.num_perm],
-        );
-        let prints = bodies.clone().map(|body| {
-            fingerprint(
-                &body,
-                self.config.shingle_size,
-                &self.hasher,
-                &mut scratch,
-                SignatureSlots {
-                    shingles: &mut shingle_sig,
-                    content: &mut content_sig,
-                },
-            )
-        });
-        let profiles = bodies.map(|body| Profile::new(&body));
-        let (pa, pb) = (|| &profiles[0], || &profiles[1]);
-        let (ea, eb) = (evidence(&prints[0], &pa), evidence(&prints[1], &pb));
-        let verdict = verify(&ea, &eb, &self.config);
+        let prepared = [self.prepare(a, None), self.prepare(b, None)];
+        let verdict = self.verify(&prepared[0], &prepared[1]);
+        let [a, b] = prepared;
+        let (pa, pb) = (|| a.profile(), || b.profile());
+        let (ea, eb) = (evidence(&a.print, &pa), evidence(&b.print, &pb));
         let mut measures = measure(&ea, &eb, &self.config).unwrap_or(Measures {
-            overlap: Overlap::of(&prints[0].shingles, &prints[1].shingles),
-            content: Overlap::of(&prints[0].content, &prints[1].content),
+            overlap: Overlap::of(&a.print.shingles, &b.print.shingles),
+            content: Overlap::of(&a.print.content, &b.print.content),
             alignment: None,
         });
         if measures.alignment.is_none() {
-            measures.alignment = Some(align(&profiles[0], &profiles[1]));
+            measures.alignment = Some(align(a.profile(), b.profile()));
         }
+        let [(stripped_a, profile_a), (stripped_b, profile_b)] =
+            [a, b].map(|p| (p.stripped.clone(), p.into_profile()));
         Comparison {
-            stripped,
-            profiles,
+            stripped: [stripped_a, stripped_b],
+            profiles: [profile_a, profile_b],
             measures,
             verdict,
         }
@@ -649,7 +730,7 @@ impl Deduper {
     /// distinct lines learned as chrome.
     pub fn strip_corpus(&self, corpus: &Corpus, progress: &dyn Progress) -> (Vec<Stripped>, usize) {
         let stripped = self.strip_and_hash(corpus, progress);
-        (stripped.stripped, stripped.learned_lines)
+        (stripped.stripped, stripped.chrome.len())
     }
 
     /// [`strip_corpus`](Self::strip_corpus), with each stripped body's hash as
@@ -672,10 +753,10 @@ impl Deduper {
             })
             .collect();
         progress.finish();
-        let (stripped, learned_lines) = if learn {
+        let (stripped, chrome) = if learn {
             self.learn_and_strip(docs, &table, by_rules)
         } else {
-            (by_rules, 0)
+            (by_rules, LearnedChrome::default())
         };
         // Each body is hashed once stripped of everything: by the rules, and by learning if on.
         let body_hashes = (stripped.par_iter().enumerate())
@@ -685,18 +766,18 @@ impl Deduper {
             stripped,
             table,
             body_hashes,
-            learned_lines,
+            chrome,
         }
     }
 
     /// Learns chrome from the documents as the rules stripped them (`by_rules`), and strips it too.
-    /// Returns each document's stripping and the number of distinct lines learned.
+    /// Returns each document's stripping and the chrome learned.
     fn learn_and_strip(
         &self,
         docs: &[Document],
         table: &LineTable,
         by_rules: Vec<Stripped>,
-    ) -> (Vec<Stripped>, usize) {
+    ) -> (Vec<Stripped>, LearnedChrome) {
         let keys: Vec<Vec<LineKey>> = (by_rules.par_iter().enumerate())
             .map(|(d, stripped)| table.kept(d, stripped).map(|f| f.key).collect())
             .collect();
@@ -721,7 +802,7 @@ impl Deduper {
         let stripped = (by_rules.into_par_iter().zip(&keys))
             .map(|(stripped, keys)| self.stripper.strip_learned(stripped, keys, &chrome))
             .collect();
-        (stripped, chrome.len())
+        (stripped, chrome)
     }
 
     /// The configuration in force.
@@ -772,9 +853,10 @@ impl Deduper {
         let StrippedCorpus {
             stripped,
             table,
-            learned_lines: learned_chrome_lines,
+            chrome,
             ..
         } = stripped_corpus;
+        let learned_chrome_lines = chrome.len();
 
         let candidates = self.candidates(&prints, &shingle_sigs, &content_sigs, &exact);
         drop((shingle_sigs, content_sigs));
@@ -955,7 +1037,41 @@ mod tests {
                 );
                 assert_eq!((s1, c1), (s2, c2));
             }
-            assert_eq!(out.learned_lines > 0, learn);
+            assert_eq!(!out.chrome.is_empty(), learn);
+            // And the one per-document route, given the chrome the corpus taught, prepares each
+            // document as the table did: the same stripping, fingerprint and signatures.
+            let k = deduper.config().num_perm;
+            let (mut s1, mut c1) = (vec![0u32; k], vec![0u32; k]);
+            for (d, (doc, stripped)) in corpus.documents().iter().zip(&out.stripped).enumerate() {
+                let prepared = deduper.prepare(doc, Some(&out.chrome));
+                assert_eq!(prepared.stripped, *stripped, "{}", doc.id);
+                let slots = SignatureSlots {
+                    shingles: &mut s1,
+                    content: &mut c1,
+                };
+                let hasher = &deduper.hasher;
+                let by_table =
+                    out.fingerprint(d, deduper.config().shingle_size, hasher, &mut prints, slots);
+                let p = &prepared.print;
+                assert_eq!(
+                    (p.body_hash, p.title_hash, p.words, &p.shingles, &p.content),
+                    (
+                        by_table.body_hash,
+                        by_table.title_hash,
+                        by_table.words,
+                        &by_table.shingles,
+                        &by_table.content
+                    ),
+                    "{}",
+                    doc.id
+                );
+                if by_table.words > 0 {
+                    assert_eq!(
+                        (&*prepared.shingle_signature, &*prepared.content_signature),
+                        (&s1[..], &c1[..])
+                    );
+                }
+            }
         }
     }
 }

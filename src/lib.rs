@@ -43,7 +43,7 @@
 //! assert_eq!(outcome.clusters.len(), 1);
 //! # Ok::<(), reprint::Error>(())
 //! ```
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod align;
@@ -56,6 +56,7 @@ pub mod dedupe;
 pub mod engine;
 pub mod error;
 pub mod fingerprint;
+pub mod index;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;
@@ -65,6 +66,9 @@ pub mod verify;
 
 pub use config::Config;
 pub use corpus::{Corpus, DocId, Document, Input, ReadOptions};
-pub use dedupe::{Deduper, NoProgress, Outcome, Pair, Progress};
+pub use dedupe::{Deduper, NoProgress, Outcome, Pair, Prepared, Progress};
 pub use error::Error;
+pub use index::{
+    AddOptions, AddResult, AddStatus, ClusterView, Index, IndexError, IndexStats, Match,
+};
 pub use verify::Kind;

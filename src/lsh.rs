@@ -180,6 +180,16 @@ fn ordered(a: u32, b: u32) -> (u32, u32) {
     }
 }
 
+/// The key of each band of one signature, band by band, as [`candidate_pairs`] files it; `salt` is
+/// added to each band's seed, so that two channels' keys never meet (0 gives the pipeline's own
+/// keys). An index files documents under these keys.
+pub fn band_keys(signature: &[u32], banding: Banding, salt: u64) -> impl Iterator<Item = u64> + '_ {
+    (0..banding.bands).map(move |band| {
+        let lo = band * banding.rows;
+        band_key(&signature[lo..lo + banding.rows], band as u64 + salt)
+    })
+}
+
 /// A band's key: the hash of its rows' little-endian bytes, seeded by the band. On a little-endian
 /// machine the bytes are the rows' own memory.
 #[cfg(target_endian = "little")]

@@ -14,6 +14,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+mod index_cmd;
+
 use reprint::report::load::load_outcome;
 use reprint::report::{explain, html};
 use reprint::report::{
@@ -93,6 +95,10 @@ chrome, and each copy is aligned with its original for the side-by-side view. Th
   reprint report feed.jsonl --pairs pairs.jsonl --clusters clusters.json -o report.html"
     )]
     Report(ReportArgs),
+
+    /// An incremental, persistent index: add articles as they arrive, check new ones against it.
+    #[command(subcommand)]
+    Index(index_cmd::IndexCommand),
 }
 
 #[derive(Args)]
@@ -575,6 +581,7 @@ fn main() -> ExitCode {
         Command::Strip(args) => strip(args),
         Command::Compare(args) => compare(args),
         Command::Report(args) => report(args),
+        Command::Index(command) => index_cmd::run(command),
     };
     match result {
         Ok(Status::Done) => ExitCode::SUCCESS,

@@ -164,6 +164,26 @@ impl LearnedChrome {
         }
     }
 
+    /// Chrome given line by line, as `(hash, site)`: the hash of a normalised line and whether it
+    /// is a site's own chrome. An index builds one from its line statistics for each document it
+    /// prepares.
+    pub fn from_lines(
+        lines: impl IntoIterator<Item = (u64, bool)>,
+        short_words: usize,
+    ) -> LearnedChrome {
+        let mut chrome = LearnedChrome {
+            short_words,
+            ..LearnedChrome::default()
+        };
+        for (hash, site) in lines {
+            chrome.lines.insert(hash);
+            if site {
+                chrome.site_lines.insert(hash);
+            }
+        }
+        chrome
+    }
+
     /// Whether a learned line recurs within one source's documents: that site's own chrome, even
     /// where it stands first.
     pub fn is_site_chrome(&self, hash: u64) -> bool {

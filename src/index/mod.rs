@@ -1,0 +1,1525 @@
+//! An incremental, persistent index: "is this new article a copy of one I already hold, and of
+//! which?"
+//!
+//! The batch pipeline ([`Deduper::run`]) compares a whole corpus at once. An [`Index`] holds
+//! documents on disk and compares each new one against them as it arrives, with the same
+//! per-document route ([`Deduper::prepare`]) and the same verification ([`Deduper::verify`]), so its
+//! verdicts are `dedupe`'s: kind, score and every measure.
+//!
+//! # Lifecycle
+//!
+//! [`Index::create`] makes an index in a directory and records in its header everything that makes
+//! signatures comparable (the configuration, seed, boilerplate rules, function words, the
+//! normalisation and fingerprint of a probe text); [`Index::open`] refuses an index whose header
+//! does not match this build. [`check`](Index::check) compares a document without storing it;
+//! [`add`](Index::add) checks and stores it in one write transaction, so two processes adding copies
+//! of one story at the same time still find each other. [`add_batch`](Index::add_batch) prepares
+//! many documents in parallel outside the write lock, then checks and stores them in one
+//! transaction.
+//!
+//! # Storage
+//!
+//! LMDB ([`store::Lmdb`]): several processes may share one index (one writer at a time, readers
+//! never blocked), a transaction is on disk whole or not at all, and a check reads only the posting
+//! lists and records it needs through the memory map, so memory does not grow with the index. Per
+//! document the index stores its record (id, text, metadata, and the learned chrome it was stripped
+//! of), fixed-size facts (body and title hashes, word and anchor counts), its LSH band keys of both
+//! channels, a sparse sample of containment anchors, its body and title hashes as posting lists,
+//! and the statistics of its lines, from which chrome is learned as documents arrive
+//! ([`chrome`]). Verified pairs are stored for [`export`](Index::export) and
+//! [`cluster_of`](Index::cluster_of). Candidates are verified against their stored text, prepared
+//! again: no shingle set is stored.
+//!
+//! # Example
+//!
+//! ```
+//! use reprint::{Config, Document, Index, Kind};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let index = Index::create(dir.path(), Config::default(), None)?;
+//! let story = "The central bank raised its main interest rate by a quarter point on Thursday, \
+//!              citing persistent inflation in services and a tight labour market.";
+//! assert!(index.add(&Document::new("wire", story))?.is_empty());
+//! let copy = Document::new("outlet", format!("{story}\nShare this article"));
+//! let matches = index.check(&copy)?;
+//! assert_eq!(matches.len(), 1);
+//! assert_eq!((matches[0].id.as_str(), matches[0].kind), ("wire", Kind::Exact));
+//! assert_eq!(index.stats()?.documents, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod chrome;
+pub mod store;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::anchor::is_anchor;
+use crate::boilerplate::{LearnedChrome, LineKey, Rules, Stripped};
+use crate::cluster::{self, CanonicalReason, MemberInfo, Published};
+use crate::config::Config;
+use crate::corpus::{Corpus, DocId, Document, Origin};
+use crate::dedupe::{Deduper, DocSummary, Outcome, Pair, Prepared, Stats};
+use crate::lsh::{band_keys, Banding};
+use crate::report::VerdictRecord;
+use crate::verify::{Kind, Measures, Overlap, Verdict, MIN_TITLE_WORDS};
+
+use chrome::{decide, source_line_key, DocChrome, LineStat};
+use store::{Lmdb, Postings, ReadTxn, Store, StoreError, Table, WriteTxn};
+
+/// The on-disk format; bumped whenever what is stored, or how, changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The version of text normalisation and fingerprinting; bumped whenever either changes what it
+/// gives for a text (the header's probe fingerprint catches a change that forgot to bump it).
+pub const NORMALIZATION_VERSION: u32 = 1;
+
+/// Containment anchors are sampled this many times more sparsely in an index than in a batch run
+/// (`Config::anchor_sampling`): one posting per anchor would cost some 4 KB per article.
+const ANCHOR_THINNING: u64 = 2;
+
+/// Salt of the content-word channel's band keys (the shingle channel's is 0).
+const CONTENT_SALT: u64 = 1 << 32;
+
+/// A failure of the index.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// The store failed (I/O, a full disk, a corrupt file).
+    #[error("index {path}: {error}")]
+    Store {
+        /// The index directory.
+        path: PathBuf,
+        /// What failed.
+        error: StoreError,
+    },
+    /// The index was made by a different configuration, rule set or version of reprint.
+    #[error("index {path}: {message}")]
+    Mismatch {
+        /// The index directory.
+        path: PathBuf,
+        /// What differs.
+        message: String,
+    },
+    /// There is no index at the path, or there already is one where one is to be created.
+    #[error("index {path}: {message}")]
+    Location {
+        /// The index directory.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A document with this id is held with a different text, and replacement was not asked for.
+    #[error(
+        "`{id}` is already in the index with a different text (ask for replacement to replace it)"
+    )]
+    Conflict {
+        /// The document's id.
+        id: String,
+    },
+    /// The configuration or the rules are invalid.
+    #[error(transparent)]
+    Setup(#[from] crate::Error),
+}
+
+/// A document already held that a new one copies or is copied by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    /// The held document's id.
+    pub id: String,
+    /// How the two are copies.
+    pub kind: Kind,
+    /// Confidence in `[0, 1]`, as `dedupe` scores the pair.
+    pub score: f64,
+    /// The whole verdict, with every measure `dedupe` keeps.
+    pub verdict: Verdict,
+}
+
+/// A [`Match`] as one JSON object: the id and the fields of a pairs-file line.
+#[derive(Debug, Serialize)]
+pub struct MatchRecord<'a> {
+    /// The held document's id.
+    pub id: &'a str,
+    /// Kind, score and measures.
+    #[serde(flatten)]
+    pub verdict: VerdictRecord,
+}
+
+impl Match {
+    /// The match as one JSON-serialisable record.
+    pub fn record(&self) -> MatchRecord<'_> {
+        MatchRecord {
+            id: &self.id,
+            verdict: VerdictRecord::new(&self.verdict),
+        }
+    }
+}
+
+/// What adding one document did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddStatus {
+    /// It was new and is now held.
+    Added,
+    /// It was held already, with the same text: nothing changed.
+    Unchanged,
+    /// It replaced a held document of the same id and a different text.
+    Replaced,
+    /// It was not added: the reason (an empty text, a conflicting text).
+    Skipped(String),
+}
+
+/// The result of adding one document of a batch.
+#[derive(Debug, Clone)]
+pub struct AddResult {
+    /// The document's id.
+    pub id: String,
+    /// What happened.
+    pub status: AddStatus,
+    /// The held documents it copies or is copied by (empty unless added or replaced).
+    pub matches: Vec<Match>,
+}
+
+/// How [`Index::add_batch`] treats a document whose id is held with a different text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AddOptions {
+    /// Replace the held document (otherwise the new one is skipped and reported).
+    pub replace: bool,
+}
+
+/// Counts of what an index holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexStats {
+    /// Documents held.
+    pub documents: u64,
+    /// Verified pairs held.
+    pub pairs: u64,
+    /// Distinct lines with statistics (for learned chrome).
+    pub lines: u64,
+    /// Bytes the index takes on disk.
+    pub disk_bytes: u64,
+    /// Bytes of the stored texts.
+    pub text_bytes: u64,
+    /// The on-disk format version.
+    pub format: u32,
+    /// Bytes of pages each table and posting list takes, by name.
+    pub tables: Vec<(&'static str, u64)>,
+}
+
+/// A cluster as [`Index::cluster_of`] gives it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterView {
+    /// The document taken as the original.
+    pub canonical: String,
+    /// Why it was chosen.
+    pub reason: CanonicalReason,
+    /// Every member, canonical included, in the order they were added.
+    pub members: Vec<String>,
+}
+
+/// Everything that makes two indexes' signatures comparable; stored at creation, checked on open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Header {
+    format: u32,
+    normalization: u32,
+    config: Config,
+    /// The user rules given at creation, in the rules-file format (the built-in ones are named by
+    /// `config.boilerplate.builtin_rules` and pinned by `rules_hash`).
+    user_rules: Option<String>,
+    rules_hash: u64,
+    function_words: u64,
+    anchor_sampling: u64,
+    /// A hash of a probe text's preparation: catches any change of normalisation or hashing.
+    probe: u64,
+}
+
+/// A stored document: its record and the learned chrome it was stripped of when added.
+#[derive(Debug, Serialize, Deserialize)]
+struct Record {
+    id: String,
+    text: String,
+    #[serde(default)]
+    meta: Map<String, Value>,
+    #[serde(default)]
+    chrome: Vec<(u64, bool)>,
+}
+
+/// Fixed-size facts of a stored document.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Facts {
+    body_hash: u64,
+    title_hash: u64,
+    words: u32,
+    anchors: u32,
+}
+
+impl Facts {
+    fn encode(&self) -> [u8; 24] {
+        let mut out = [0u8; 24];
+        out[..8].copy_from_slice(&self.body_hash.to_be_bytes());
+        out[8..16].copy_from_slice(&self.title_hash.to_be_bytes());
+        out[16..20].copy_from_slice(&self.words.to_be_bytes());
+        out[20..].copy_from_slice(&self.anchors.to_be_bytes());
+        out
+    }
+
+    fn decode(b: &[u8]) -> Option<Facts> {
+        let u64_at = |i: usize| Some(u64::from_be_bytes(b.get(i..i + 8)?.try_into().ok()?));
+        let u32_at = |i: usize| Some(u32::from_be_bytes(b.get(i..i + 4)?.try_into().ok()?));
+        Some(Facts {
+            body_hash: u64_at(0)?,
+            title_hash: u64_at(8)?,
+            words: u32_at(16)?,
+            anchors: u32_at(20)?,
+        })
+    }
+}
+
+/// A verdict as stored with a pair.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredVerdict {
+    kind: Kind,
+    score: f64,
+    overlap: (f64, f64),
+    content: (f64, f64),
+    alignment: Option<StoredAlignment>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredAlignment {
+    pairs: Vec<(usize, usize, f64)>,
+    covered: (f64, f64),
+    in_order: f64,
+    substitution_rate: f64,
+    edit_rate: f64,
+    swapped_sentences: f64,
+    immutables: f64,
+}
+
+impl StoredVerdict {
+    fn new(v: &Verdict) -> StoredVerdict {
+        let m = &v.measures;
+        StoredVerdict {
+            kind: v.kind,
+            score: v.score,
+            overlap: (m.overlap.jaccard, m.overlap.containment),
+            content: (m.content.jaccard, m.content.containment),
+            alignment: m.alignment.as_ref().map(|a| StoredAlignment {
+                pairs: a.pairs.iter().map(|p| (p.a, p.b, p.similarity)).collect(),
+                covered: (a.covered_a, a.covered_b),
+                in_order: a.in_order,
+                substitution_rate: a.substitution_rate,
+                edit_rate: a.edit_rate,
+                swapped_sentences: a.swapped_sentences,
+                immutables: a.immutables,
+            }),
+        }
+    }
+
+    fn verdict(self) -> Verdict {
+        let overlap = |(jaccard, containment)| Overlap {
+            jaccard,
+            containment,
+        };
+        Verdict {
+            kind: self.kind,
+            score: self.score,
+            measures: Measures {
+                overlap: overlap(self.overlap),
+                content: overlap(self.content),
+                alignment: self.alignment.map(|a| crate::align::Alignment {
+                    pairs: a
+                        .pairs
+                        .into_iter()
+                        .map(|(a, b, similarity)| crate::align::SentencePair { a, b, similarity })
+                        .collect(),
+                    covered_a: a.covered.0,
+                    covered_b: a.covered.1,
+                    in_order: a.in_order,
+                    substitution_rate: a.substitution_rate,
+                    edit_rate: a.edit_rate,
+                    swapped_sentences: a.swapped_sentences,
+                    immutables: a.immutables,
+                }),
+            },
+        }
+    }
+}
+
+/// A persistent index of documents, checked and added to one at a time or in batches, shared by
+/// threads (it is `Send + Sync`) and by processes (through its store's locking).
+#[derive(Debug)]
+pub struct Index {
+    path: PathBuf,
+    store: Lmdb,
+    deduper: Deduper,
+    header: Header,
+    content_banding: Banding,
+}
+
+const HEADER_KEY: &[u8] = b"header";
+const NEXT_KEY: &[u8] = b"next";
+const TEXT_BYTES_KEY: &[u8] = b"text_bytes";
+
+/// A document prepared for the index: its preparation, line keys (after the rules), the chrome
+/// decision, its anchors and band keys.
+struct Ready {
+    prepared: Prepared,
+    keys: Vec<LineKey>,
+    chrome: DocChrome,
+    anchors: Vec<u64>,
+    bands: Vec<u64>,
+}
+
+impl Ready {
+    fn facts(&self) -> Facts {
+        Facts {
+            body_hash: self.prepared.print.body_hash,
+            title_hash: self.prepared.print.title_hash,
+            words: u32::try_from(self.prepared.print.words).unwrap_or(u32::MAX),
+            anchors: u32::try_from(self.anchors.len()).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+fn doc_key(d: u32) -> [u8; 4] {
+    d.to_be_bytes()
+}
+
+fn pair_key(a: u32, b: u32) -> [u8; 8] {
+    let mut k = [0u8; 8];
+    k[..4].copy_from_slice(&a.min(b).to_be_bytes());
+    k[4..].copy_from_slice(&a.max(b).to_be_bytes());
+    k
+}
+
+fn read_u64(bytes: Option<Vec<u8>>) -> u64 {
+    bytes
+        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
+fn read_u32(bytes: &[u8]) -> Option<u32> {
+    <[u8; 4]>::try_from(bytes).ok().map(u32::from_be_bytes)
+}
+
+/// The hash pinning a rule set: every rule's scope, name, pattern and line bound.
+fn rules_hash(rules: &Rules) -> u64 {
+    let mut text = String::new();
+    for r in rules.rules() {
+        text.push_str(&format!(
+            "{:?}\t{}\t{}\t{:?}\n",
+            r.scope, r.name, r.pattern, r.max_line
+        ));
+    }
+    xxh3_64(text.as_bytes())
+}
+
+/// A text exercising normalisation (typography, case, Unicode forms), stripping and both channels.
+const PROBE: &str = "Breaking News\nThe \u{201C}Caf\u{00E9}\u{201D} re\u{0301}opened \u{2014} \
+    it\u{2019}s 42% bigger, said Mayor O\u{2019}Neil on Monday.\n\nShare this article\n\
+    Officials in the city of Zürich welcomed the plan; critics were not convinced at all.";
+
+fn probe_hash(deduper: &Deduper) -> u64 {
+    let p = deduper.prepare(&Document::new("probe", PROBE), None);
+    let mut bytes: Vec<u8> = Vec::new();
+    for v in [p.print.body_hash, p.print.title_hash, p.print.words as u64] {
+        bytes.extend(v.to_le_bytes());
+    }
+    for v in p.print.shingles.iter().chain(&p.print.content) {
+        bytes.extend(v.to_le_bytes());
+    }
+    for v in p.shingle_signature.iter().chain(p.content_signature.iter()) {
+        bytes.extend(v.to_le_bytes());
+    }
+    xxh3_64(&bytes)
+}
+
+fn function_words_hash() -> u64 {
+    xxh3_64(include_str!("../stopwords.txt").as_bytes())
+}
+
+impl Index {
+    /// Creates an index in directory `path` (made if missing; it must not hold an index), with this
+    /// configuration, the built-in rules (unless `config.boilerplate.builtin_rules` is off) and
+    /// `user_rules`: more rules in the rules-file format (`reprint strip` documents it).
+    pub fn create(
+        path: impl AsRef<Path>,
+        config: Config,
+        user_rules: Option<&str>,
+    ) -> Result<Index, IndexError> {
+        let path = path.as_ref().to_path_buf();
+        if path.join("data.mdb").exists() {
+            return Err(IndexError::Location {
+                path,
+                message: "an index already exists here".into(),
+            });
+        }
+        let deduper = deduper_for(&config, user_rules)?;
+        let header = Header {
+            format: FORMAT_VERSION,
+            normalization: NORMALIZATION_VERSION,
+            rules_hash: rules_hash(deduper.stripper().rules()),
+            function_words: function_words_hash(),
+            anchor_sampling: config.anchor_sampling * ANCHOR_THINNING,
+            probe: probe_hash(&deduper),
+            user_rules: user_rules.map(str::to_string),
+            config,
+        };
+        let store = Lmdb::open(&path).map_err(|error| IndexError::Store {
+            path: path.clone(),
+            error,
+        })?;
+        let index = Index::assemble(path, store, deduper, header);
+        let mut w = index.write()?;
+        if w.get(Table::Meta, HEADER_KEY)
+            .map_err(index.err())?
+            .is_some()
+        {
+            return Err(IndexError::Location {
+                path: index.path.clone(),
+                message: "an index already exists here".into(),
+            });
+        }
+        let header = serde_json::to_vec(&index.header).expect("a header serialises");
+        w.put(Table::Meta, HEADER_KEY, &header)
+            .map_err(index.err())?;
+        w.commit().map_err(index.err())?;
+        Ok(index)
+    }
+
+    /// Opens the index in directory `path`. An index made by another configuration, rule set,
+    /// format or normalisation is refused with an error naming what differs.
+    pub fn open(path: impl AsRef<Path>) -> Result<Index, IndexError> {
+        let path = path.as_ref().to_path_buf();
+        if !path.join("data.mdb").exists() {
+            return Err(IndexError::Location {
+                path,
+                message: "no index here (make one with `reprint index create`)".into(),
+            });
+        }
+        let err = |error| IndexError::Store {
+            path: path.clone(),
+            error,
+        };
+        let store = Lmdb::open(&path).map_err(err)?;
+        let bytes = {
+            let r = store.read().map_err(err)?;
+            r.get(Table::Meta, HEADER_KEY).map_err(err)?
+        };
+        let mismatch = |message: String| IndexError::Mismatch {
+            path: path.clone(),
+            message,
+        };
+        let Some(bytes) = bytes else {
+            return Err(mismatch("no header: not a reprint index".into()));
+        };
+        let stored: Header = serde_json::from_slice(&bytes).map_err(|e| {
+            mismatch(format!(
+                "unreadable header ({e}): not a reprint index of this version"
+            ))
+        })?;
+        if stored.format != FORMAT_VERSION {
+            return Err(mismatch(format!(
+                "format version {} (this reprint reads version {FORMAT_VERSION})",
+                stored.format
+            )));
+        }
+        if stored.normalization != NORMALIZATION_VERSION {
+            return Err(mismatch(format!(
+                "normalisation version {} (this reprint has version {NORMALIZATION_VERSION})",
+                stored.normalization
+            )));
+        }
+        let deduper = deduper_for(&stored.config, stored.user_rules.as_deref())?;
+        if rules_hash(deduper.stripper().rules()) != stored.rules_hash {
+            return Err(mismatch(
+                "made with other boilerplate rules (the built-in rules changed since)".into(),
+            ));
+        }
+        if function_words_hash() != stored.function_words {
+            return Err(mismatch("made with another list of function words".into()));
+        }
+        if stored.anchor_sampling != stored.config.anchor_sampling * ANCHOR_THINNING {
+            return Err(mismatch("made with another anchor sampling".into()));
+        }
+        if probe_hash(&deduper) != stored.probe {
+            return Err(mismatch(
+                "made by a reprint that normalises or fingerprints text differently".into(),
+            ));
+        }
+        Ok(Index::assemble(path, store, deduper, stored))
+    }
+
+    /// Opens the index in `path`, checking that it was made with `config` (and `user_rules`):
+    /// an error names the first setting that differs.
+    pub fn open_expecting(
+        path: impl AsRef<Path>,
+        config: &Config,
+        user_rules: Option<&str>,
+    ) -> Result<Index, IndexError> {
+        let index = Index::open(path)?;
+        let mismatch = |message: String| IndexError::Mismatch {
+            path: index.path.clone(),
+            message,
+        };
+        if &index.header.config != config {
+            let (held, asked) = (
+                serde_json::to_value(&index.header.config).unwrap_or_default(),
+                serde_json::to_value(config).unwrap_or_default(),
+            );
+            let field = diff_field(&held, &asked).unwrap_or_else(|| "configuration".into());
+            return Err(mismatch(format!(
+                "made with a different `{field}` ({} here, {} asked)",
+                pointer(&held, &field),
+                pointer(&asked, &field)
+            )));
+        }
+        if index.header.user_rules.as_deref() != user_rules {
+            return Err(mismatch(
+                "made with different user boilerplate rules".into(),
+            ));
+        }
+        Ok(index)
+    }
+
+    fn assemble(path: PathBuf, store: Lmdb, deduper: Deduper, header: Header) -> Index {
+        let c = deduper.config();
+        let content_banding = Banding::for_threshold(c.num_perm, c.content_threshold);
+        Index {
+            path,
+            store,
+            deduper,
+            header,
+            content_banding,
+        }
+    }
+
+    /// The configuration the index was made with.
+    pub fn config(&self) -> &Config {
+        self.deduper.config()
+    }
+
+    /// The deduper whose route the index prepares and verifies documents with.
+    pub fn deduper(&self) -> &Deduper {
+        &self.deduper
+    }
+
+    /// The index directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self) -> impl Fn(StoreError) -> IndexError + '_ {
+        move |error| IndexError::Store {
+            path: self.path.clone(),
+            error,
+        }
+    }
+
+    fn read(&self) -> Result<store::LmdbRead<'_>, IndexError> {
+        self.store.read().map_err(self.err())
+    }
+
+    fn write(&self) -> Result<store::LmdbWrite<'_>, IndexError> {
+        self.store.write().map_err(self.err())
+    }
+
+    /// The documents held that `doc` copies or is copied by, best first. Nothing is stored. A held
+    /// document with `doc`'s id is left out.
+    pub fn check(&self, doc: &Document) -> Result<Vec<Match>, IndexError> {
+        let r = self.read()?;
+        let ready = self.ready(&r, doc, None).map_err(self.err())?;
+        let own = self.doc_of(&r, &doc.id).map_err(self.err())?;
+        let mut cache = HashMap::new();
+        let matches = self.matches(&r, &ready, own, &mut cache);
+        Ok(matches
+            .map_err(self.err())?
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect())
+    }
+
+    /// [`check`](Self::check) of many documents against one snapshot, in parallel; results in the
+    /// order of `docs`.
+    pub fn check_batch(&self, docs: &[Document]) -> Result<Vec<Vec<Match>>, IndexError> {
+        // A read snapshot per worker thread: a snapshot is not shared between threads.
+        docs.par_iter()
+            .map_init(
+                || (self.store.read(), HashMap::new()),
+                |(r, cache), doc| {
+                    let r = r.as_ref().map_err(|e| StoreError::new(e.to_string()))?;
+                    let ready = self.ready(r, doc, None)?;
+                    let own = self.doc_of(r, &doc.id)?;
+                    let matches = self.matches(r, &ready, own, cache)?;
+                    Ok(matches.into_iter().map(|(_, m)| m).collect())
+                },
+            )
+            .collect::<Result<_, StoreError>>()
+            .map_err(self.err())
+    }
+
+    /// Checks `doc` and stores it, in one write transaction: the documents held that it copies or
+    /// is copied by, best first. Adding a held id with the same text changes nothing (and gives no
+    /// matches); with a different text it is [`IndexError::Conflict`].
+    pub fn add(&self, doc: &Document) -> Result<Vec<Match>, IndexError> {
+        let mut results = self.add_batch(std::slice::from_ref(doc), AddOptions::default())?;
+        let result = results.pop().expect("one result per document");
+        match result.status {
+            AddStatus::Skipped(reason) if reason == CONFLICT => {
+                Err(IndexError::Conflict { id: result.id })
+            }
+            _ => Ok(result.matches),
+        }
+    }
+
+    /// Adds many documents: each is prepared (in parallel, outside the write lock), then all are
+    /// checked and stored in one transaction, in order, so that each also finds its copies earlier
+    /// in the batch. A document that cannot be added (an empty text, an id held with a different
+    /// text unless `options.replace`) is reported in its result and skipped; the rest are committed.
+    pub fn add_batch(
+        &self,
+        docs: &[Document],
+        options: AddOptions,
+    ) -> Result<Vec<AddResult>, IndexError> {
+        // Outside the lock: rule stripping and line keys of every document, the chrome decision
+        // against a snapshot of the statistics plus the batch's own lines, and the fingerprints.
+        let stripped: Vec<(Stripped, Vec<LineKey>)> = docs
+            .par_iter()
+            .map(|doc| self.deduper.strip_rules(doc))
+            .collect();
+        let snapshot = self.read()?;
+        let mut held: Vec<Option<(u32, bool)>> = Vec::with_capacity(docs.len());
+        for doc in docs {
+            held.push(match self.doc_of(&snapshot, &doc.id).map_err(self.err())? {
+                Some(d) => {
+                    let record = self.record(&snapshot, d).map_err(self.err())?;
+                    Some((d, record.is_some_and(|r| r.text == doc.text)))
+                }
+                None => None,
+            });
+        }
+        let fresh =
+            |i: usize| !docs[i].text.trim().is_empty() && held[i].is_none_or(|(_, same)| !same);
+        let batch_lines = BatchLines::new(docs, &stripped, fresh);
+        drop(snapshot);
+        let ready: Vec<Option<Ready>> = (0..docs.len())
+            .into_par_iter()
+            .map_init(
+                || self.store.read(),
+                |r, i| {
+                    if !fresh(i) {
+                        return Ok(None);
+                    }
+                    let r = r.as_ref().map_err(|e| StoreError::new(e.to_string()))?;
+                    let (by_rules, keys) = stripped[i].clone();
+                    self.ready_with(r, &docs[i], by_rules, keys, Some(&batch_lines))
+                        .map(Some)
+                },
+            )
+            .collect::<Result<_, StoreError>>()
+            .map_err(self.err())?;
+
+        // Under the lock: each document checked against everything held (earlier ones of this
+        // batch included) and stored.
+        let mut w = self.write()?;
+        let mut results = Vec::with_capacity(docs.len());
+        let mut cache = HashMap::new();
+        for (doc, ready) in docs.iter().zip(ready) {
+            let result = self
+                .add_one(&mut w, doc, ready, options, &mut cache)
+                .map_err(self.err())?;
+            results.push(result);
+        }
+        w.commit().map_err(self.err())?;
+        Ok(results)
+    }
+
+    fn add_one(
+        &self,
+        w: &mut store::LmdbWrite<'_>,
+        doc: &Document,
+        ready: Option<Ready>,
+        options: AddOptions,
+        cache: &mut HashMap<u32, Arc<Prepared>>,
+    ) -> Result<AddResult, StoreError> {
+        let result = |status| AddResult {
+            id: doc.id.clone(),
+            status,
+            matches: Vec::new(),
+        };
+        if doc.text.trim().is_empty() {
+            return Ok(result(AddStatus::Skipped("empty text".into())));
+        }
+        // Looked up again under the lock: another process may have added it since.
+        let mut status = AddStatus::Added;
+        if let Some(d) = self.doc_of(w, &doc.id)? {
+            if self.record(w, d)?.is_some_and(|r| r.text == doc.text) {
+                return Ok(result(AddStatus::Unchanged));
+            }
+            if !options.replace {
+                return Ok(result(AddStatus::Skipped(CONFLICT.into())));
+            }
+            self.remove_doc(w, d)?;
+            cache.remove(&d);
+            status = AddStatus::Replaced;
+        }
+        let Some(ready) = ready else {
+            // Held with the same text when the batch was prepared, and since removed: prepared now.
+            let (by_rules, keys) = self.deduper.strip_rules(doc);
+            let ready = self.ready_with(w, doc, by_rules, keys, None)?;
+            return self.add_one(w, doc, Some(ready), options, cache);
+        };
+        let matches = self.matches(w, &ready, None, cache)?;
+        self.insert(w, doc, &ready, &matches)?;
+        Ok(AddResult {
+            id: doc.id.clone(),
+            status,
+            matches: matches.into_iter().map(|(_, m)| m).collect(),
+        })
+    }
+}
+
+/// The reason a document whose id is held with another text is skipped.
+const CONFLICT: &str = "id already held with a different text";
+
+/// The line counts of a batch being added, on top of the snapshot's statistics: chrome is learned
+/// from the batch as the batch pipeline learns it from its corpus.
+struct BatchLines {
+    df: HashMap<u64, u32>,
+    source_df: HashMap<u64, u32>,
+}
+
+impl BatchLines {
+    fn new(
+        docs: &[Document],
+        stripped: &[(Stripped, Vec<LineKey>)],
+        counted: impl Fn(usize) -> bool,
+    ) -> BatchLines {
+        let mut df = HashMap::new();
+        let mut source_df = HashMap::new();
+        for (i, (doc, (_, keys))) in docs.iter().zip(stripped).enumerate() {
+            if !counted(i) {
+                continue;
+            }
+            let distinct: BTreeSet<u64> = keys.iter().map(|k| k.hash).collect();
+            for &h in &distinct {
+                *df.entry(h).or_insert(0) += 1;
+                if let Some(source) = doc.meta_str("source") {
+                    *source_df.entry(source_line_key(source, h)).or_insert(0) += 1;
+                }
+            }
+        }
+        BatchLines { df, source_df }
+    }
+}
+
+fn deduper_for(config: &Config, user_rules: Option<&str>) -> Result<Deduper, IndexError> {
+    let rules = if config.boilerplate.builtin_rules {
+        Rules::builtin()
+    } else {
+        Rules::none()
+    };
+    let rules = match user_rules {
+        Some(text) => rules
+            .with_text(text, "<index rules>")
+            .map_err(|e| IndexError::Setup(e.into()))?,
+        None => rules,
+    };
+    Deduper::with_rules(config.clone(), rules).map_err(IndexError::Setup)
+}
+
+/// The first field (as a JSON pointer) where two JSON values differ.
+fn diff_field(a: &Value, b: &Value) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                let other = y.get(k).unwrap_or(&Value::Null);
+                if v != other {
+                    return Some(match diff_field(v, other) {
+                        Some(inner) => format!("{k}.{inner}"),
+                        None => k.clone(),
+                    });
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn pointer(v: &Value, field: &str) -> String {
+    let path = format!("/{}", field.replace('.', "/"));
+    v.pointer(&path).map_or("none".into(), Value::to_string)
+}
+
+impl Index {
+    /// The document number of a held id.
+    fn doc_of(&self, r: &impl ReadTxn, id: &str) -> Result<Option<u32>, StoreError> {
+        Ok(r.get(Table::Ids, id.as_bytes())?.and_then(|b| read_u32(&b)))
+    }
+
+    fn record(&self, r: &impl ReadTxn, d: u32) -> Result<Option<Record>, StoreError> {
+        let Some(bytes) = r.get(Table::Docs, &doc_key(d))? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| StoreError::corrupt(format!("document {d}: {e}")))
+    }
+
+    fn facts(&self, r: &impl ReadTxn, d: u32) -> Result<Option<Facts>, StoreError> {
+        Ok(r.get(Table::Facts, &doc_key(d))?
+            .and_then(|b| Facts::decode(&b)))
+    }
+
+    fn line_stat(&self, r: &impl ReadTxn, h: u64) -> Result<LineStat, StoreError> {
+        Ok(r.get(Table::Lines, &h.to_be_bytes())?
+            .map_or_else(LineStat::default, |b| LineStat::decode(&b)))
+    }
+
+    fn source_df(&self, r: &impl ReadTxn, key: u64) -> Result<u32, StoreError> {
+        Ok(r.get(Table::SourceLines, &key.to_be_bytes())?
+            .and_then(|b| read_u32(&b))
+            .unwrap_or(0))
+    }
+
+    /// A new document prepared against the statistics of `r` (plus a batch's own lines, which
+    /// include this document; without them, this document is counted once on top of `r`).
+    fn ready(
+        &self,
+        r: &impl ReadTxn,
+        doc: &Document,
+        batch: Option<&BatchLines>,
+    ) -> Result<Ready, StoreError> {
+        let (by_rules, keys) = self.deduper.strip_rules(doc);
+        self.ready_with(r, doc, by_rules, keys, batch)
+    }
+
+    fn ready_with(
+        &self,
+        r: &impl ReadTxn,
+        doc: &Document,
+        by_rules: Stripped,
+        keys: Vec<LineKey>,
+        batch: Option<&BatchLines>,
+    ) -> Result<Ready, StoreError> {
+        let source = doc.meta_str("source");
+        let chrome = if self.config().boilerplate.learn {
+            let mut stats: HashMap<u64, LineStat> = HashMap::new();
+            let mut sdf: HashMap<u64, u32> = HashMap::new();
+            for k in &keys {
+                if stats.contains_key(&k.hash) {
+                    continue;
+                }
+                let mut s = self.line_stat(r, k.hash)?;
+                s.df += batch.map_or(1, |b| b.df.get(&k.hash).copied().unwrap_or(1));
+                stats.insert(k.hash, s);
+                if let Some(source) = source {
+                    let key = source_line_key(source, k.hash);
+                    let own = batch.map_or(1, |b| b.source_df.get(&key).copied().unwrap_or(1));
+                    sdf.insert(k.hash, self.source_df(r, key)? + own);
+                }
+            }
+            decide(
+                &keys,
+                source.is_some(),
+                &|h| stats.get(&h).copied().unwrap_or_default(),
+                &|h| sdf.get(&h).copied().unwrap_or(0),
+                false,
+                &self.config().boilerplate,
+            )
+        } else {
+            DocChrome::default()
+        };
+        let learned = LearnedChrome::from_lines(
+            chrome.lines.iter().copied(),
+            self.config().boilerplate.short_words,
+        );
+        let prepared = self
+            .deduper
+            .prepare_stripped(doc, by_rules, &keys, Some(&learned));
+        Ok(self.finish_ready(prepared, keys, chrome))
+    }
+
+    fn finish_ready(&self, prepared: Prepared, keys: Vec<LineKey>, chrome: DocChrome) -> Ready {
+        let c = self.config();
+        let long = prepared.print.words >= c.min_words;
+        let mut anchors: Vec<u64> = if long {
+            (prepared.print.shingles.iter())
+                .copied()
+                .filter(|&h| is_anchor(h, self.header.anchor_sampling))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        anchors.dedup();
+        let mut bands = Vec::new();
+        if long {
+            bands.extend(band_keys(
+                &prepared.shingle_signature,
+                self.deduper.banding(),
+                0,
+            ));
+            bands.extend(band_keys(
+                &prepared.content_signature,
+                self.content_banding,
+                CONTENT_SALT,
+            ));
+            bands.sort_unstable();
+            bands.dedup();
+        }
+        Ready {
+            prepared,
+            keys,
+            chrome,
+            anchors,
+            bands,
+        }
+    }
+
+    /// A held document prepared again from its stored text, stripped of the chrome it was stripped
+    /// of when added: what it was compared and filed as.
+    fn reprepare(&self, record: &Record) -> Prepared {
+        let doc = record_document(record);
+        let chrome = LearnedChrome::from_lines(
+            record.chrome.iter().copied(),
+            self.config().boilerplate.short_words,
+        );
+        self.deduper.prepare(&doc, Some(&chrome))
+    }
+
+    /// The candidates of a prepared document among the held ones, then each verified: the matches
+    /// with their document numbers, best first.
+    fn matches(
+        &self,
+        r: &impl ReadTxn,
+        ready: &Ready,
+        own: Option<u32>,
+        cache: &mut HashMap<u32, Arc<Prepared>>,
+    ) -> Result<Vec<(u32, Match)>, StoreError> {
+        let c = self.config();
+        let print = &ready.prepared.print;
+        if print.words == 0 {
+            return Ok(Vec::new());
+        }
+        let mut candidates: Vec<u32> = Vec::new();
+        let mut scratch = Vec::new();
+        r.postings(
+            Postings::Bodies,
+            print.body_hash,
+            c.max_bucket,
+            &mut candidates,
+        )?;
+        if print.words >= c.min_words {
+            for &key in &ready.bands {
+                r.postings(Postings::Bands, key, c.max_bucket, &mut candidates)?;
+            }
+            // Headline-only documents whose body is this one's title.
+            scratch.clear();
+            r.postings(
+                Postings::Bodies,
+                print.title_hash,
+                c.max_bucket,
+                &mut scratch,
+            )?;
+            candidates.extend(scratch.iter().copied());
+            // Anchors: documents sharing enough of the sparse sample.
+            let mut shared: HashMap<u32, u32> = HashMap::new();
+            let mut counted = 0u32;
+            for &h in &ready.anchors {
+                scratch.clear();
+                let n = r.postings(Postings::Anchors, h, c.anchor_max_df, &mut scratch)?;
+                if n + 1 > c.anchor_max_df {
+                    continue;
+                }
+                counted += 1;
+                for &d in &scratch {
+                    *shared.entry(d).or_insert(0) += 1;
+                }
+            }
+            for (d, n) in shared {
+                let Some(f) = self.facts(r, d)? else { continue };
+                let fewest = counted.min(f.anchors) as usize;
+                let n = n as usize;
+                if n >= c.min_shared_anchors.min(fewest)
+                    && n as f64 >= c.anchor_containment * fewest as f64
+                {
+                    candidates.push(d);
+                }
+            }
+        } else if print.words >= MIN_TITLE_WORDS {
+            r.postings(
+                Postings::Titles,
+                print.body_hash,
+                c.max_bucket,
+                &mut candidates,
+            )?;
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut out = Vec::new();
+        for d in candidates {
+            if Some(d) == own {
+                continue;
+            }
+            let Some(facts) = self.facts(r, d)? else {
+                continue;
+            };
+            let verdict = if facts.body_hash == print.body_hash {
+                Some(Verdict::exact())
+            } else {
+                let held = match cache.get(&d) {
+                    Some(p) => Arc::clone(p),
+                    None => {
+                        let Some(record) = self.record(r, d)? else {
+                            continue;
+                        };
+                        let p = Arc::new(self.reprepare(&record));
+                        if cache.len() > CACHE_LIMIT {
+                            cache.clear();
+                        }
+                        cache.insert(d, Arc::clone(&p));
+                        p
+                    }
+                };
+                self.deduper.verify(&held, &ready.prepared)
+            };
+            let Some(verdict) = verdict else { continue };
+            let Some(id) = self.id_of(r, d)? else {
+                continue;
+            };
+            out.push((
+                d,
+                Match {
+                    id,
+                    kind: verdict.kind,
+                    score: verdict.score,
+                    verdict,
+                },
+            ));
+        }
+        out.sort_by(|(x, a), (y, b)| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.kind.cmp(&b.kind))
+                .then(x.cmp(y))
+        });
+        Ok(out)
+    }
+
+    fn id_of(&self, r: &impl ReadTxn, d: u32) -> Result<Option<String>, StoreError> {
+        Ok(self.record(r, d)?.map(|rec| rec.id))
+    }
+}
+
+/// Held documents kept prepared within one call (a batch), at most.
+const CACHE_LIMIT: usize = 4096;
+
+impl StoreError {
+    fn corrupt(message: String) -> StoreError {
+        StoreError::new(format!("corrupt index: {message}"))
+    }
+}
+
+impl Index {
+    /// Stores a prepared document and its verified pairs; its document number.
+    fn insert(
+        &self,
+        w: &mut store::LmdbWrite<'_>,
+        doc: &Document,
+        ready: &Ready,
+        matches: &[(u32, Match)],
+    ) -> Result<u32, StoreError> {
+        let d = u32::try_from(read_u64(w.get(Table::Meta, NEXT_KEY)?))
+            .map_err(|_| StoreError::new("more than 4 billion documents added".into()))?;
+        w.put(Table::Meta, NEXT_KEY, &(u64::from(d) + 1).to_be_bytes())?;
+        let text_bytes = read_u64(w.get(Table::Meta, TEXT_BYTES_KEY)?) + doc.text.len() as u64;
+        w.put(Table::Meta, TEXT_BYTES_KEY, &text_bytes.to_be_bytes())?;
+        let record = RecordRef {
+            id: &doc.id,
+            text: &doc.text,
+            meta: &doc.meta,
+            chrome: &ready.chrome.lines,
+        };
+        let record = serde_json::to_vec(&record).expect("a record serialises");
+        w.put(Table::Ids, doc.id.as_bytes(), &doc_key(d))?;
+        w.put(Table::Docs, &doc_key(d), &record)?;
+        let facts = ready.facts();
+        w.put(Table::Facts, &doc_key(d), &facts.encode())?;
+        self.file(w, d, ready, Filing::Add)?;
+        // Line statistics, for the chrome of later documents.
+        let source = doc.meta_str("source");
+        let shares: HashMap<u64, f32> = ready.chrome.shares.iter().copied().collect();
+        let distinct: BTreeSet<u64> = ready.keys.iter().map(|k| k.hash).collect();
+        for h in distinct {
+            let mut s = self.line_stat(w, h)?;
+            s.df += 1;
+            if let Some(&share) = shares.get(&h) {
+                s.share_sum += share;
+                s.share_n += 1;
+            }
+            w.put(Table::Lines, &h.to_be_bytes(), &s.encode())?;
+            if let Some(source) = source {
+                let key = source_line_key(source, h);
+                let n = self.source_df(w, key)? + 1;
+                w.put(Table::SourceLines, &key.to_be_bytes(), &n.to_be_bytes())?;
+            }
+        }
+        for (o, m) in matches {
+            let verdict =
+                serde_json::to_vec(&StoredVerdict::new(&m.verdict)).expect("a verdict serialises");
+            w.put(Table::Pairs, &pair_key(*o, d), &verdict)?;
+            w.add_posting(Postings::Links, u64::from(*o), d)?;
+            w.add_posting(Postings::Links, u64::from(d), *o)?;
+        }
+        Ok(d)
+    }
+
+    /// Files a document under (or removes it from) its body hash, title hash, band keys and anchors.
+    fn file(
+        &self,
+        w: &mut store::LmdbWrite<'_>,
+        d: u32,
+        ready: &Ready,
+        how: Filing,
+    ) -> Result<(), StoreError> {
+        let print = &ready.prepared.print;
+        let mut entries: Vec<(Postings, u64)> = Vec::new();
+        if print.words > 0 {
+            entries.push((Postings::Bodies, print.body_hash));
+        }
+        if print.words >= self.config().min_words {
+            entries.push((Postings::Titles, print.title_hash));
+            entries.extend(ready.bands.iter().map(|&k| (Postings::Bands, k)));
+            entries.extend(ready.anchors.iter().map(|&k| (Postings::Anchors, k)));
+        }
+        for (list, key) in entries {
+            match how {
+                Filing::Add => w.add_posting(list, key, d)?,
+                Filing::Remove => w.remove_posting(list, key, d)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a held document: its record, postings, line statistics and pairs.
+    fn remove_doc(&self, w: &mut store::LmdbWrite<'_>, d: u32) -> Result<(), StoreError> {
+        let Some(record) = self.record(w, d)? else {
+            return Ok(());
+        };
+        let prepared = self.reprepare(&record);
+        let doc = record_document(&record);
+        let (_, keys) = self.deduper.strip_rules(&doc);
+        let chrome = DocChrome {
+            lines: record.chrome.clone(),
+            shares: Vec::new(),
+        };
+        let ready = self.finish_ready(prepared, keys, chrome);
+        self.file(w, d, &ready, Filing::Remove)?;
+        let source = doc.meta_str("source");
+        let distinct: BTreeSet<u64> = ready.keys.iter().map(|k| k.hash).collect();
+        for h in distinct {
+            let mut s = self.line_stat(w, h)?;
+            s.df = s.df.saturating_sub(1);
+            if s.df == 0 {
+                w.delete(Table::Lines, &h.to_be_bytes())?;
+            } else {
+                // Which share this document recorded is not kept: the average one goes with it.
+                if s.share_n > s.df {
+                    s.share_sum *= s.df as f32 / s.share_n as f32;
+                    s.share_n = s.df;
+                }
+                w.put(Table::Lines, &h.to_be_bytes(), &s.encode())?;
+            }
+            if let Some(source) = source {
+                let key = source_line_key(source, h);
+                match self.source_df(w, key)?.saturating_sub(1) {
+                    0 => w.delete(Table::SourceLines, &key.to_be_bytes()).map(drop)?,
+                    n => w.put(Table::SourceLines, &key.to_be_bytes(), &n.to_be_bytes())?,
+                }
+            }
+        }
+        let mut linked = Vec::new();
+        w.postings(Postings::Links, u64::from(d), usize::MAX - 1, &mut linked)?;
+        for o in linked {
+            w.delete(Table::Pairs, &pair_key(o, d))?;
+            w.remove_posting(Postings::Links, u64::from(o), d)?;
+            w.remove_posting(Postings::Links, u64::from(d), o)?;
+        }
+        let text_bytes =
+            read_u64(w.get(Table::Meta, TEXT_BYTES_KEY)?).saturating_sub(record.text.len() as u64);
+        w.put(Table::Meta, TEXT_BYTES_KEY, &text_bytes.to_be_bytes())?;
+        w.delete(Table::Ids, record.id.as_bytes())?;
+        w.delete(Table::Docs, &doc_key(d))?;
+        w.delete(Table::Facts, &doc_key(d))?;
+        Ok(())
+    }
+
+    /// Removes the document with this id; whether it was held.
+    pub fn remove(&self, id: &str) -> Result<bool, IndexError> {
+        Ok(self.remove_batch(&[id])? == 1)
+    }
+
+    /// Removes the documents with these ids, in one transaction; how many were held.
+    pub fn remove_batch(&self, ids: &[&str]) -> Result<usize, IndexError> {
+        let mut w = self.write()?;
+        let mut removed = 0;
+        for id in ids {
+            if let Some(d) = self.doc_of(&w, id).map_err(self.err())? {
+                self.remove_doc(&mut w, d).map_err(self.err())?;
+                removed += 1;
+            }
+        }
+        w.commit().map_err(self.err())?;
+        Ok(removed)
+    }
+
+    /// Removes every document whose `published` field orders before `before` (a date or timestamp
+    /// of the same kind: an ISO-8601 string or a number), in one transaction: news archives keep a
+    /// window. Documents without a comparable date are kept. How many were removed.
+    pub fn remove_published_before(&self, before: &Published) -> Result<usize, IndexError> {
+        let mut w = self.write()?;
+        let mut old = Vec::new();
+        w.for_each(Table::Docs, &mut |k, v| {
+            #[derive(Deserialize)]
+            struct Dated {
+                #[serde(default)]
+                meta: DatedMeta,
+            }
+            #[derive(Deserialize, Default)]
+            struct DatedMeta {
+                published: Option<Value>,
+            }
+            let dated: Dated = serde_json::from_slice(v)
+                .map_err(|e| StoreError::corrupt(format!("document record: {e}")))?;
+            let published = dated.meta.published.as_ref().and_then(Published::from_json);
+            let earlier = published.is_some_and(|p| {
+                p.partial_cmp(before) == Some(std::cmp::Ordering::Less)
+                    && std::mem::discriminant(&p) == std::mem::discriminant(before)
+            });
+            if earlier {
+                old.extend(read_u32(k));
+            }
+            Ok(())
+        })
+        .map_err(self.err())?;
+        for &d in &old {
+            self.remove_doc(&mut w, d).map_err(self.err())?;
+        }
+        w.commit().map_err(self.err())?;
+        Ok(old.len())
+    }
+
+    /// The held document with this id.
+    pub fn get(&self, id: &str) -> Result<Option<Document>, IndexError> {
+        let r = self.read()?;
+        let Some(d) = self.doc_of(&r, id).map_err(self.err())? else {
+            return Ok(None);
+        };
+        Ok(self
+            .record(&r, d)
+            .map_err(self.err())?
+            .map(|rec| record_document(&rec)))
+    }
+
+    /// Counts of what the index holds.
+    pub fn stats(&self) -> Result<IndexStats, IndexError> {
+        let r = self.read()?;
+        let e = self.err();
+        Ok(IndexStats {
+            documents: r.len(Table::Docs).map_err(&e)?,
+            pairs: r.len(Table::Pairs).map_err(&e)?,
+            lines: r.len(Table::Lines).map_err(&e)?,
+            disk_bytes: self.store.disk_size().map_err(&e)?,
+            text_bytes: read_u64(r.get(Table::Meta, TEXT_BYTES_KEY).map_err(&e)?),
+            format: self.header.format,
+            tables: self.store.table_bytes().map_err(&e)?,
+        })
+    }
+
+    /// The cluster of copies the document with this id belongs to, its canonical original chosen
+    /// as `dedupe` chooses it; `None` if the id is not held or has no copy.
+    pub fn cluster_of(&self, id: &str) -> Result<Option<ClusterView>, IndexError> {
+        let r = self.read()?;
+        let e = self.err();
+        let Some(start) = self.doc_of(&r, id).map_err(&e)? else {
+            return Ok(None);
+        };
+        // The connected component of verified pairs around the document.
+        let mut members = BTreeSet::from([start]);
+        let mut queue = vec![start];
+        let mut links = Vec::new();
+        while let Some(d) = queue.pop() {
+            let mut next = Vec::new();
+            r.postings(Postings::Links, u64::from(d), usize::MAX - 1, &mut next)
+                .map_err(&e)?;
+            for o in next {
+                links.push((d.min(o), d.max(o)));
+                if members.insert(o) {
+                    queue.push(o);
+                }
+            }
+        }
+        if members.len() < 2 {
+            return Ok(None);
+        }
+        let members: Vec<u32> = members.into_iter().collect();
+        let records: Vec<Record> = members
+            .iter()
+            .map(|&d| self.record(&r, d))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&e)?
+            .into_iter()
+            .flatten()
+            .collect();
+        drop(r);
+        let cluster = self.clusters_of(&records, &members, &links);
+        let Some(cluster) = cluster.into_iter().next() else {
+            return Ok(None);
+        };
+        let name = |d: DocId| records[d.index()].id.clone();
+        Ok(Some(ClusterView {
+            canonical: name(cluster.canonical),
+            reason: cluster.reason,
+            members: cluster.members.into_iter().map(name).collect(),
+        }))
+    }
+
+    /// Clusters of stored documents (`records[i]` is document `numbers[i]`) linked by `links`
+    /// (document numbers), as `dedupe` makes them.
+    fn clusters_of(
+        &self,
+        records: &[Record],
+        numbers: &[u32],
+        links: &[(u32, u32)],
+    ) -> Vec<cluster::Cluster> {
+        let prepared: Vec<Prepared> = records.par_iter().map(|r| self.reprepare(r)).collect();
+        let info: Vec<MemberInfo> = records
+            .iter()
+            .zip(&prepared)
+            .map(|(rec, p)| MemberInfo {
+                words: p.print.words,
+                published: rec.meta.get("published").and_then(Published::from_json),
+                content: &p.print.content,
+                stripped_share: p.stripped.removed_share(),
+            })
+            .collect();
+        let position = |d: u32| numbers.binary_search(&d).ok().map(|i| DocId(i as u32));
+        let mut pairs: Vec<(DocId, DocId)> = links
+            .iter()
+            .filter_map(|&(a, b)| Some((position(a)?, position(b)?)))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        cluster::clusters(&info, &pairs)
+    }
+
+    /// Everything held as a corpus (in the order added) and the outcome `dedupe` would report for
+    /// it from the stored pairs: feed both to the [`report`](crate::report) writers for the pairs,
+    /// clusters and editors' report files.
+    pub fn export(&self) -> Result<(Corpus, Outcome), IndexError> {
+        let r = self.read()?;
+        let e = self.err();
+        let mut numbers = Vec::new();
+        let mut records = Vec::new();
+        r.for_each(Table::Docs, &mut |k, v| {
+            let record: Record = serde_json::from_slice(v)
+                .map_err(|err| StoreError::corrupt(format!("document record: {err}")))?;
+            numbers.extend(read_u32(k));
+            records.push(record);
+            Ok(())
+        })
+        .map_err(&e)?;
+        let mut stored = Vec::new();
+        r.for_each(Table::Pairs, &mut |k, v| {
+            let (Some(a), Some(b)) = (
+                read_u32(&k[..4.min(k.len())]),
+                read_u32(k.get(4..).unwrap_or(&[])),
+            ) else {
+                return Err(StoreError::corrupt("pair key".into()));
+            };
+            let verdict: StoredVerdict = serde_json::from_slice(v)
+                .map_err(|err| StoreError::corrupt(format!("pair verdict: {err}")))?;
+            stored.push((a, b, verdict));
+            Ok(())
+        })
+        .map_err(&e)?;
+        drop(r);
+        let prepared: Vec<Prepared> = records.par_iter().map(|r| self.reprepare(r)).collect();
+        let position = |d: u32| numbers.binary_search(&d).ok().map(|i| DocId(i as u32));
+        let mut pairs: Vec<Pair> = stored
+            .into_iter()
+            .filter_map(|(a, b, v)| {
+                let (a, b) = (position(a)?, position(b)?);
+                Some(Pair {
+                    a: a.min(b),
+                    b: a.max(b),
+                    verdict: Arc::new(v.verdict()),
+                })
+            })
+            .collect();
+        pairs.sort_by_key(|p| (p.a, p.b));
+        let info: Vec<MemberInfo> = records
+            .iter()
+            .zip(&prepared)
+            .map(|(rec, p)| MemberInfo {
+                words: p.print.words,
+                published: rec.meta.get("published").and_then(Published::from_json),
+                content: &p.print.content,
+                stripped_share: p.stripped.removed_share(),
+            })
+            .collect();
+        let linked: Vec<(DocId, DocId)> = pairs.iter().map(|p| (p.a, p.b)).collect();
+        let clusters = cluster::clusters(&info, &linked);
+        drop(info);
+        let stripped: Vec<Stripped> = prepared.iter().map(|p| p.stripped.clone()).collect();
+        let documents = prepared
+            .into_iter()
+            .map(|p| DocSummary {
+                words: p.print.words,
+                stripped: p.stripped,
+            })
+            .collect();
+        let corpus = Corpus::from_documents(records.iter().map(record_document));
+        let outcome = Outcome {
+            pairs,
+            clusters,
+            documents,
+            stats: Stats::of_stripping(&stripped, 0),
+        };
+        Ok((corpus, outcome))
+    }
+}
+
+/// Whether [`Index::file`] adds or removes.
+#[derive(Clone, Copy)]
+enum Filing {
+    Add,
+    Remove,
+}
+
+/// A record to store, borrowed from the document.
+#[derive(Serialize)]
+struct RecordRef<'a> {
+    id: &'a str,
+    text: &'a str,
+    meta: &'a Map<String, Value>,
+    chrome: &'a [(u64, bool)],
+}
+
+fn record_document(record: &Record) -> Document {
+    Document {
+        id: record.id.clone(),
+        text: record.text.clone(),
+        meta: record.meta.clone(),
+        origin: Origin {
+            source: "<index>".into(),
+            line: None,
+        },
+    }
+}
