@@ -21,12 +21,22 @@ ignored.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from . import _reprint
 from ._reprint import Stages, __version__
 
-__all__ = ["dedupe", "compare", "Outcome", "Comparison", "Stages", "config_json", "__version__"]
+__all__ = [
+    "dedupe",
+    "compare",
+    "Index",
+    "Outcome",
+    "Comparison",
+    "Stages",
+    "config_json",
+    "__version__",
+]
 
 
 def _fields() -> Dict[str, Any]:
@@ -218,3 +228,82 @@ def compare(a: Text, b: Text, **config: Any) -> Comparison:
     (id_a, text_a), (id_b, text_b) = _id_text(a, "a"), _id_text(b, "b")
     record, explanation = _reprint.compare(id_a, text_a, id_b, text_b, config_json(config))
     return Comparison(json.loads(record), explanation)
+
+
+class Index:
+    """An index of documents on disk (LMDB), for corpora that grow: each document added is checked
+    against everything held, as `dedupe` would pair them, and stored.
+
+    `Index(path)` opens the index in `path` or, if there is none, creates it with the settings given
+    (`Config` fields by name, as for `dedupe`); an existing index opened with settings must have been
+    made with them (ValueError names the first that differs). Several processes may use one index.
+
+    >>> index = reprint.Index("/tmp/news-index")                 # doctest: +SKIP
+    >>> index.add({"id": "wire-1", "text": story})               # doctest: +SKIP
+    []
+    >>> index.add({"id": "outlet-7", "text": story + "\\nShare"})  # doctest: +SKIP
+    [{'id': 'wire-1', 'kind': 'exact', 'score': 1.0, ...}]
+    >>> index.cluster_of("outlet-7")["canonical"]                # doctest: +SKIP
+    'wire-1'
+    """
+
+    __slots__ = ("_inner", "path")
+
+    def __init__(self, path: Union[str, "os.PathLike[str]"], **config: Any) -> None:
+        self.path = os.fspath(path)
+        self._inner = _reprint.Index(self.path, config_json(config))
+
+    def add(self, record: Mapping[str, Any]) -> List[Dict[str, Any]]:
+        """Checks a record (`id`, `text`, metadata) and stores it. Returns the held documents it
+        copies or is copied by, best first: `id` and the pair fields (`kind`, `score`, measures).
+        Adding a held id with the same text changes nothing; with a different text it raises
+        ValueError."""
+        rid, text, meta = _record(0, record)
+        return json.loads(self._inner.add(rid, text, meta))
+
+    def add_batch(self, records: Iterable[Mapping[str, Any]], replace: bool = False) -> List[Dict[str, Any]]:
+        """Adds records in one batch (prepared in parallel): per record `id`, `status` (`added`,
+        `unchanged`, `replaced`, `skipped` with a `reason`) and `matches`. With `replace`, a held id
+        with a different text is replaced rather than skipped."""
+        ids, texts, metas = [], [], []
+        for i, record in enumerate(records):
+            rid, text, meta = _record(i, record)
+            ids.append(rid)
+            texts.append(text)
+            metas.append(meta)
+        return json.loads(self._inner.add_batch(ids, texts, metas, replace))
+
+    def check(self, record: Text) -> List[Dict[str, Any]]:
+        """The held documents a record (or a bare text) copies or is copied by, best first;
+        nothing is stored."""
+        if isinstance(record, str):
+            # A bare text gets an id no record is likely to have (the store refuses empty keys).
+            return json.loads(self._inner.check("\x00unsaved", record, None))
+        rid, text, meta = _record(0, record)
+        return json.loads(self._inner.check(rid, text, meta))
+
+    def remove(self, id: str) -> bool:
+        """Removes a document (its pairs too); whether it was held."""
+        return self._inner.remove(id)
+
+    def cluster_of(self, id: str) -> Optional[Dict[str, Any]]:
+        """The cluster of a held document: `canonical`, `reason`, `members` (in the order they
+        were added); None if it has no copy or is not held."""
+        return json.loads(self._inner.cluster_of(id))
+
+    def get(self, id: str) -> Optional[Dict[str, Any]]:
+        """A held record (`id`, `text`, metadata), or None."""
+        return json.loads(self._inner.get(id))
+
+    def stats(self) -> Dict[str, Any]:
+        """Counts: `documents`, `pairs`, `lines`, `disk_bytes`, `text_bytes`, `format`, `tables`."""
+        return json.loads(self._inner.stats())
+
+    def __len__(self) -> int:
+        return int(self.stats()["documents"])
+
+    def __contains__(self, id: object) -> bool:
+        return isinstance(id, str) and self.get(id) is not None
+
+    def __repr__(self) -> str:
+        return f"Index({self.path!r})"

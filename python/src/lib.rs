@@ -20,7 +20,7 @@ use reprint::fingerprint::Scratch;
 use reprint::report::explain::{write_comparison, ComparisonRecord};
 use reprint::report::{write_clusters, write_pairs, VerdictRecord};
 use reprint::verify::Verdict;
-use reprint::{Config, Corpus, Deduper, Document, NoProgress};
+use reprint::{AddOptions, AddStatus, Config, Corpus, Deduper, Document, Index, Match, NoProgress};
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -465,11 +465,134 @@ fn verdict_batch(verified: &[(i64, i64, VerdictRecord)]) -> PyResult<PyRecordBat
     ])
 }
 
+fn matches_json(matches: &[Match]) -> PyResult<String> {
+    let records: Vec<_> = matches.iter().map(Match::record).collect();
+    serde_json::to_string(&records).map_err(value_error)
+}
+
+fn document(id: String, text: String, meta: Option<&str>) -> PyResult<Document> {
+    let mut doc = Document::new(id, text);
+    doc.meta = metadata(meta)?;
+    Ok(doc)
+}
+
+/// An index of documents on disk (`reprint::Index`): documents added over time are checked against
+/// everything held. Results travel as JSON, which the Python wrapper decodes.
+#[pyclass(frozen, module = "reprint._reprint", name = "Index")]
+struct PyIndex {
+    inner: Index,
+}
+
+#[pymethods]
+impl PyIndex {
+    /// Opens the index in `path`, or creates it there (with `config`, JSON) if none is there.
+    /// An existing index opened with a `config` must have been made with it.
+    #[new]
+    #[pyo3(signature = (path, config=None))]
+    fn new(py: Python<'_>, path: std::path::PathBuf, config: Option<String>) -> PyResult<Self> {
+        let exists = path.join("data.mdb").exists();
+        let parsed = config.as_deref().map(|c| config_from_json(Some(c))).transpose()?;
+        let inner = py.detach(|| match (exists, parsed) {
+            (true, None) => Index::open(&path),
+            (true, Some(config)) => Index::open_expecting(&path, &config, None),
+            (false, config) => Index::create(&path, config.unwrap_or_default(), None),
+        });
+        Ok(PyIndex {
+            inner: inner.map_err(value_error)?,
+        })
+    }
+
+    /// Checks a document and stores it; returns the matches as a JSON list.
+    #[pyo3(signature = (id, text, meta=None))]
+    fn add(&self, py: Python<'_>, id: String, text: String, meta: Option<String>) -> PyResult<String> {
+        let doc = document(id, text, meta.as_deref())?;
+        let matches = py.detach(|| self.inner.add(&doc)).map_err(value_error)?;
+        matches_json(&matches)
+    }
+
+    /// Adds documents in one batch: `[{id, status, reason?, matches}]` as JSON.
+    #[pyo3(signature = (ids, texts, metas, replace=false))]
+    fn add_batch(
+        &self,
+        py: Python<'_>,
+        ids: Vec<String>,
+        texts: Vec<String>,
+        metas: Vec<Option<String>>,
+        replace: bool,
+    ) -> PyResult<String> {
+        let docs = (ids.into_iter().zip(texts).zip(metas))
+            .map(|((id, text), meta)| document(id, text, meta.as_deref()))
+            .collect::<PyResult<Vec<_>>>()?;
+        let results = py
+            .detach(|| self.inner.add_batch(&docs, AddOptions { replace }))
+            .map_err(value_error)?;
+        let records: Vec<serde_json::Value> = results
+            .iter()
+            .map(|r| {
+                let (status, reason) = match &r.status {
+                    AddStatus::Added => ("added", None),
+                    AddStatus::Unchanged => ("unchanged", None),
+                    AddStatus::Replaced => ("replaced", None),
+                    AddStatus::Skipped(why) => ("skipped", Some(why.as_str())),
+                };
+                let matches: Vec<_> = r.matches.iter().map(Match::record).collect();
+                let mut record = serde_json::json!({"id": r.id, "status": status, "matches": matches});
+                if let Some(reason) = reason {
+                    record["reason"] = reason.into();
+                }
+                record
+            })
+            .collect();
+        serde_json::to_string(&records).map_err(value_error)
+    }
+
+    /// The held documents a document copies or is copied by, as a JSON list; nothing is stored.
+    #[pyo3(signature = (id, text, meta=None))]
+    fn check(&self, py: Python<'_>, id: String, text: String, meta: Option<String>) -> PyResult<String> {
+        let doc = document(id, text, meta.as_deref())?;
+        let matches = py.detach(|| self.inner.check(&doc)).map_err(value_error)?;
+        matches_json(&matches)
+    }
+
+    /// Removes a document; whether it was held.
+    fn remove(&self, py: Python<'_>, id: String) -> PyResult<bool> {
+        py.detach(|| self.inner.remove(&id)).map_err(value_error)
+    }
+
+    /// The cluster a held document belongs to, as JSON (`null` if none).
+    fn cluster_of(&self, py: Python<'_>, id: String) -> PyResult<String> {
+        let view = py.detach(|| self.inner.cluster_of(&id)).map_err(value_error)?;
+        serde_json::to_string(&view).map_err(value_error)
+    }
+
+    /// A held document as JSON (`{id, text, ...metadata}`), or `null`.
+    fn get(&self, py: Python<'_>, id: String) -> PyResult<String> {
+        let doc = py.detach(|| self.inner.get(&id)).map_err(value_error)?;
+        let record = doc.map(|d| {
+            let mut record = serde_json::Map::new();
+            record.insert("id".into(), d.id.into());
+            record.insert("text".into(), d.text.into());
+            for (k, v) in d.meta {
+                record.entry(k).or_insert(v);
+            }
+            serde_json::Value::Object(record)
+        });
+        serde_json::to_string(&record).map_err(value_error)
+    }
+
+    /// Counts of what the index holds, as JSON.
+    fn stats(&self, py: Python<'_>) -> PyResult<String> {
+        let stats = py.detach(|| self.inner.stats()).map_err(value_error)?;
+        serde_json::to_string(&stats).map_err(value_error)
+    }
+}
+
 #[pymodule]
 fn _reprint(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dedupe, m)?)?;
     m.add_function(wrap_pyfunction!(compare, m)?)?;
     m.add_class::<Stages>()?;
+    m.add_class::<PyIndex>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
