@@ -9,7 +9,7 @@ venv="${REPRINT_VENV:-$PWD/target/venv}"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pytest>=7" "pyspark>=3.5" "pyarrow>=14" "pandas>=2.2"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pytest>=7" "pyspark>=3.5" "pyarrow>=14" "pandas>=2.2,<3"
 # pip builds the wheel in place (python/target keeps the compiled crates between runs).
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps .
 # The CLI whose pairs the package must reproduce.

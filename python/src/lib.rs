@@ -15,8 +15,7 @@ use pyo3::prelude::*;
 use pyo3_arrow::PyRecordBatch;
 use reprint::boilerplate::LineKey;
 use reprint::cluster::Published;
-use reprint::engine::{self, ChromeLines};
-use reprint::fingerprint::Scratch;
+use reprint::engine;
 use reprint::report::explain::{write_comparison, ComparisonRecord};
 use reprint::report::{write_clusters, write_pairs, VerdictRecord};
 use reprint::verify::Verdict;
@@ -63,7 +62,9 @@ fn dedupe(
     config: Option<String>,
 ) -> PyResult<DedupeResult> {
     if ids.len() != texts.len() || ids.len() != metas.len() {
-        return Err(PyValueError::new_err("ids, texts and metas differ in length"));
+        return Err(PyValueError::new_err(
+            "ids, texts and metas differ in length",
+        ));
     }
     let config = config_from_json(config.as_deref())?;
     let deduper = Deduper::new(config).map_err(value_error)?;
@@ -116,7 +117,8 @@ fn compare(
     let (a, b) = (Document::new(id_a, text_a), Document::new(id_b, text_b));
     py.detach(|| {
         let cmp = deduper.compare(&a, &b);
-        let json = serde_json::to_string(&ComparisonRecord::new(&a, &b, &cmp)).map_err(value_error)?;
+        let json =
+            serde_json::to_string(&ComparisonRecord::new(&a, &b, &cmp)).map_err(value_error)?;
         let mut text = Vec::new();
         write_comparison(&mut text, &a, &b, &cmp).map_err(value_error)?;
         Ok((json, String::from_utf8(text).map_err(value_error)?))
@@ -201,7 +203,9 @@ fn batch_of(columns: Vec<(&str, ArrayRef)>) -> PyResult<PyRecordBatch> {
 fn list_of(lists: &[Vec<u64>]) -> ArrayRef {
     let mut builder = ListBuilder::new(Int64Builder::new());
     for list in lists {
-        builder.values().extend(list.iter().map(|&v| Some(v as i64)));
+        builder
+            .values()
+            .extend(list.iter().map(|&v| Some(v as i64)));
         builder.append(true);
     }
     Arc::new(builder.finish())
@@ -220,12 +224,11 @@ impl Stages {
     #[pyo3(signature = (config=None, chrome=Vec::new(), site_chrome=Vec::new()))]
     fn new(config: Option<String>, chrome: Vec<i64>, site_chrome: Vec<i64>) -> PyResult<Self> {
         let config = config_from_json(config.as_deref())?;
-        let chrome = ChromeLines::new(
-            chrome.into_iter().map(|h| h as u64),
-            site_chrome.into_iter().map(|h| h as u64),
-        );
+        let bits =
+            |hashes: Vec<i64>| -> Vec<u64> { hashes.into_iter().map(|h| h as u64).collect() };
+        let (chrome, site_chrome) = (bits(chrome), bits(site_chrome));
         Ok(Stages {
-            inner: engine::Stages::new(config, chrome).map_err(value_error)?,
+            inner: engine::Stages::new(config, &chrome, &site_chrome).map_err(value_error)?,
         })
     }
 
@@ -236,7 +239,7 @@ impl Stages {
 
     /// Learned chrome lines stripped after the rules.
     fn chrome_len(&self) -> usize {
-        self.inner.chrome().len()
+        self.inner.chrome_lines()
     }
 
     /// `{doc, text}` → one row per line the rules keep: `{doc, hash, bytes}`.
@@ -316,11 +319,10 @@ impl Stages {
         let batch = batch.into_inner();
         let (docs, texts) = (ints(&batch, "doc")?, strings(&batch, "text")?);
         let config = self.inner.config();
-        let mut scratch = Scratch::default();
-        let prepared: Vec<engine::Prepared> = (0..docs.len())
-            .map(|i| self.inner.prepare(texts.get(i).unwrap_or(""), &mut scratch))
+        let prepared: Vec<engine::DocKeys> = (0..docs.len())
+            .map(|i| self.inner.prepare(texts.get(i).unwrap_or("")))
             .collect();
-        let column = |f: &dyn Fn(&engine::Prepared) -> Vec<u64>| {
+        let column = |f: &dyn Fn(&engine::DocKeys) -> Vec<u64>| {
             list_of(&prepared.iter().map(f).collect::<Vec<_>>())
         };
         let out = batch_of(vec![
@@ -377,12 +379,11 @@ impl Stages {
         let (a, b) = (ints(&batch, "a")?, ints(&batch, "b")?);
         let (text_a, text_b) = (strings(&batch, "text_a")?, strings(&batch, "text_b")?);
         let channels = ints(&batch, "channels")?;
-        let mut scratch = Scratch::default();
         let mut verified: Vec<(i64, i64, VerdictRecord)> = Vec::new();
         for i in 0..a.len() {
             let (ta, tb) = (text_a.get(i).unwrap_or(""), text_b.get(i).unwrap_or(""));
             let bits = u8::try_from(channels[i] & 0xff).unwrap_or(0);
-            if let Some(v) = self.inner.verify(ta, tb, bits, &mut scratch) {
+            if let Some(v) = self.inner.verify(ta, tb, bits) {
                 verified.push((a[i], b[i], VerdictRecord::new(&v)));
             }
         }
@@ -418,7 +419,10 @@ impl Stages {
         cluster
             .map(|c| {
                 let reason = serde_json::to_value(c.reason).map_err(value_error)?;
-                Ok((c.canonical.index(), reason.as_str().unwrap_or("").to_string()))
+                Ok((
+                    c.canonical.index(),
+                    reason.as_str().unwrap_or("").to_string(),
+                ))
             })
             .transpose()
     }
@@ -446,11 +450,19 @@ fn verdict_batch(verified: &[(i64, i64, VerdictRecord)]) -> PyResult<PyRecordBat
         }
         aligned.append_option(r.aligned_sentences.map(|n| n as i64));
     }
-    let mut floats = floats.into_iter().map(|mut b| Arc::new(b.finish()) as ArrayRef);
+    let mut floats = floats
+        .into_iter()
+        .map(|mut b| Arc::new(b.finish()) as ArrayRef);
     let mut next = || floats.next().expect("nine measures");
     batch_of(vec![
-        ("a", Arc::new(Int64Array::from_iter_values(verified.iter().map(|v| v.0)))),
-        ("b", Arc::new(Int64Array::from_iter_values(verified.iter().map(|v| v.1)))),
+        (
+            "a",
+            Arc::new(Int64Array::from_iter_values(verified.iter().map(|v| v.0))),
+        ),
+        (
+            "b",
+            Arc::new(Int64Array::from_iter_values(verified.iter().map(|v| v.1))),
+        ),
         ("kind", Arc::new(kind.finish())),
         ("score", next()),
         ("jaccard", next()),
@@ -491,7 +503,10 @@ impl PyIndex {
     #[pyo3(signature = (path, config=None))]
     fn new(py: Python<'_>, path: std::path::PathBuf, config: Option<String>) -> PyResult<Self> {
         let exists = path.join("data.mdb").exists();
-        let parsed = config.as_deref().map(|c| config_from_json(Some(c))).transpose()?;
+        let parsed = config
+            .as_deref()
+            .map(|c| config_from_json(Some(c)))
+            .transpose()?;
         let inner = py.detach(|| match (exists, parsed) {
             (true, None) => Index::open(&path),
             (true, Some(config)) => Index::open_expecting(&path, &config, None),
@@ -504,7 +519,13 @@ impl PyIndex {
 
     /// Checks a document and stores it; returns the matches as a JSON list.
     #[pyo3(signature = (id, text, meta=None))]
-    fn add(&self, py: Python<'_>, id: String, text: String, meta: Option<String>) -> PyResult<String> {
+    fn add(
+        &self,
+        py: Python<'_>,
+        id: String,
+        text: String,
+        meta: Option<String>,
+    ) -> PyResult<String> {
         let doc = document(id, text, meta.as_deref())?;
         let matches = py.detach(|| self.inner.add(&doc)).map_err(value_error)?;
         matches_json(&matches)
@@ -536,7 +557,8 @@ impl PyIndex {
                     AddStatus::Skipped(why) => ("skipped", Some(why.as_str())),
                 };
                 let matches: Vec<_> = r.matches.iter().map(Match::record).collect();
-                let mut record = serde_json::json!({"id": r.id, "status": status, "matches": matches});
+                let mut record =
+                    serde_json::json!({"id": r.id, "status": status, "matches": matches});
                 if let Some(reason) = reason {
                     record["reason"] = reason.into();
                 }
@@ -548,7 +570,13 @@ impl PyIndex {
 
     /// The held documents a document copies or is copied by, as a JSON list; nothing is stored.
     #[pyo3(signature = (id, text, meta=None))]
-    fn check(&self, py: Python<'_>, id: String, text: String, meta: Option<String>) -> PyResult<String> {
+    fn check(
+        &self,
+        py: Python<'_>,
+        id: String,
+        text: String,
+        meta: Option<String>,
+    ) -> PyResult<String> {
         let doc = document(id, text, meta.as_deref())?;
         let matches = py.detach(|| self.inner.check(&doc)).map_err(value_error)?;
         matches_json(&matches)
@@ -561,7 +589,9 @@ impl PyIndex {
 
     /// The cluster a held document belongs to, as JSON (`null` if none).
     fn cluster_of(&self, py: Python<'_>, id: String) -> PyResult<String> {
-        let view = py.detach(|| self.inner.cluster_of(&id)).map_err(value_error)?;
+        let view = py
+            .detach(|| self.inner.cluster_of(&id))
+            .map_err(value_error)?;
         serde_json::to_string(&view).map_err(value_error)
     }
 
