@@ -619,6 +619,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--partitions", type=int, help="partitions of the documents")
     parser.add_argument("--config", help="a JSON Config file (fields of reprint's Config)")
     args = parser.parse_args(argv)
+    local = "://" not in args.input and not any(c in args.input for c in "*?[")
+    if local and not os.path.exists(args.input):
+        parser.error(f"{args.input}: no such file or directory")
     config = None
     if args.config:
         with open(args.config, encoding="utf-8") as f:

@@ -61,3 +61,15 @@ def test_python_m_reprint_distributed_on_the_dev_corpus(devset, cli_pairs, tmp_p
     assert abs(ours["f1"] - cli["f1"]) <= 0.005
     assert pair_set(read_jsonl(pairs)) == pair_set(read_jsonl(cli_pairs))
     assert len(json.loads(clusters.read_text())["clusters"]) > 0
+
+
+def test_a_missing_input_is_a_usage_error_before_spark_starts(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "reprint.distributed", str(tmp_path / "absent.jsonl"),
+         "--pairs", str(tmp_path / "p"), "--clusters", str(tmp_path / "c")],
+        capture_output=True,
+        text=True,
+        cwd=PYTHON_DIR.parent,
+    )
+    assert out.returncode == 2
+    assert "absent.jsonl: no such file or directory" in out.stderr
