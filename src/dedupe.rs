@@ -169,7 +169,7 @@ pub struct Deduper {
 
 /// How far below a channel's threshold a candidate's signature estimate may fall: 2.5 standard
 /// errors of a 128-position estimate at worst (J = 0.5).
-const ESTIMATE_MARGIN: f64 = 0.11;
+pub(crate) const ESTIMATE_MARGIN: f64 = 0.11;
 
 fn evidence<'a>(
     print: &'a Fingerprint,

@@ -65,7 +65,7 @@ use crate::boilerplate::{LearnedChrome, LineKey, Rules, Stripped};
 use crate::cluster::{self, CanonicalReason, MemberInfo, Published};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocId, Document, Origin};
-use crate::dedupe::{Deduper, DocSummary, Outcome, Pair, Prepared, Stats};
+use crate::dedupe::{Deduper, DocSummary, Outcome, Pair, Prepared, Stats, ESTIMATE_MARGIN};
 use crate::lsh::{band_keys, Banding};
 use crate::report::VerdictRecord;
 use crate::verify::{Kind, Measures, Overlap, Verdict, MIN_TITLE_WORDS};
@@ -249,21 +249,26 @@ struct Record {
 }
 
 /// Fixed-size facts of a stored document.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Facts {
     body_hash: u64,
     title_hash: u64,
     words: u32,
     anchors: u32,
+    /// The low byte of every position of its two signatures (shingles, then content words): a
+    /// b-bit MinHash sketch, enough to estimate a candidate's similarity as the batch pipeline
+    /// does before verifying it.
+    sketch: Vec<u8>,
 }
 
 impl Facts {
-    fn encode(&self) -> [u8; 24] {
-        let mut out = [0u8; 24];
-        out[..8].copy_from_slice(&self.body_hash.to_be_bytes());
-        out[8..16].copy_from_slice(&self.title_hash.to_be_bytes());
-        out[16..20].copy_from_slice(&self.words.to_be_bytes());
-        out[20..].copy_from_slice(&self.anchors.to_be_bytes());
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(24 + self.sketch.len());
+        out.extend(self.body_hash.to_be_bytes());
+        out.extend(self.title_hash.to_be_bytes());
+        out.extend(self.words.to_be_bytes());
+        out.extend(self.anchors.to_be_bytes());
+        out.extend(&self.sketch);
         out
     }
 
@@ -275,8 +280,32 @@ impl Facts {
             title_hash: u64_at(8)?,
             words: u32_at(16)?,
             anchors: u32_at(20)?,
+            sketch: b.get(24..)?.to_vec(),
         })
     }
+
+    /// The signature-estimated Jaccard similarity of the shingle (`channel` 0) or content-word (1)
+    /// sets of two documents, from their sketches.
+    fn estimate(&self, other: &[u8], channel: usize) -> f64 {
+        let k = self.sketch.len() / 2;
+        if k == 0 || other.len() != self.sketch.len() {
+            return 1.0;
+        }
+        let range = channel * k..(channel + 1) * k;
+        let same = self.sketch[range.clone()]
+            .iter()
+            .zip(&other[range])
+            .filter(|(a, b)| a == b)
+            .count();
+        // Unequal values agree on their low byte one time in 256.
+        let p = same as f64 / k as f64;
+        ((p - 1.0 / 256.0) / (1.0 - 1.0 / 256.0)).max(0.0)
+    }
+}
+
+/// The sketch of two signatures: the low byte of every position.
+fn sketch(shingles: &[u32], content: &[u32]) -> Vec<u8> {
+    shingles.iter().chain(content).map(|&v| v as u8).collect()
 }
 
 /// A verdict as stored with a pair.
@@ -371,17 +400,35 @@ struct Ready {
     prepared: Prepared,
     keys: Vec<LineKey>,
     chrome: DocChrome,
+    /// Its anchors at the pipeline's rate (`Config::anchor_sampling`).
     anchors: Vec<u64>,
+    /// Whether it files all of them (a short document: fewer than [`DENSE_BELOW`] at the index's
+    /// sparser rate), or only those of the sparser rate.
+    dense: bool,
+    /// The band keys of the shingle channel, then of the content-word channel.
     bands: Vec<u64>,
 }
 
 impl Ready {
-    fn facts(&self) -> Facts {
+    /// The anchors it files.
+    fn filed_anchors(&self, sparse_rate: u64) -> impl Iterator<Item = u64> + '_ {
+        let dense = self.dense;
+        self.anchors
+            .iter()
+            .copied()
+            .filter(move |&h| dense || is_anchor(h, sparse_rate))
+    }
+
+    fn facts(&self, sparse_rate: u64) -> Facts {
         Facts {
             body_hash: self.prepared.print.body_hash,
             title_hash: self.prepared.print.title_hash,
             words: u32::try_from(self.prepared.print.words).unwrap_or(u32::MAX),
-            anchors: u32::try_from(self.anchors.len()).unwrap_or(u32::MAX),
+            anchors: u32::try_from(self.filed_anchors(sparse_rate).count()).unwrap_or(u32::MAX),
+            sketch: sketch(
+                &self.prepared.shingle_signature,
+                &self.prepared.content_signature,
+            ),
         }
     }
 }
@@ -636,7 +683,7 @@ impl Index {
         let ready = self.ready(&r, doc, None).map_err(self.err())?;
         let own = self.doc_of(&r, &doc.id).map_err(self.err())?;
         let mut cache = HashMap::new();
-        let matches = self.matches(&r, &ready, own, &mut cache);
+        let matches = self.matches(&r, &ready, own, &mut cache, None);
         Ok(matches
             .map_err(self.err())?
             .into_iter()
@@ -655,7 +702,7 @@ impl Index {
                     let r = r.as_ref().map_err(|e| StoreError::new(e.to_string()))?;
                     let ready = self.ready(r, doc, None)?;
                     let own = self.doc_of(r, &doc.id)?;
-                    let matches = self.matches(r, &ready, own, cache)?;
+                    let matches = self.matches(r, &ready, own, cache, None)?;
                     Ok(matches.into_iter().map(|(_, m)| m).collect())
                 },
             )
@@ -729,11 +776,15 @@ impl Index {
         let mut w = self.write()?;
         let mut results = Vec::with_capacity(docs.len());
         let mut cache = HashMap::new();
+        let mut pending = Pending::default();
         for (doc, ready) in docs.iter().zip(ready) {
             let result = self
-                .add_one(&mut w, doc, ready, options, &mut cache)
+                .add_one(&mut w, doc, ready, options, &mut cache, &mut pending)
                 .map_err(self.err())?;
             results.push(result);
+        }
+        for (list, run) in pending.into_runs() {
+            w.append_run(list, run).map_err(self.err())?;
         }
         w.commit().map_err(self.err())?;
         Ok(results)
@@ -746,6 +797,7 @@ impl Index {
         ready: Option<Ready>,
         options: AddOptions,
         cache: &mut HashMap<u32, Arc<Prepared>>,
+        pending: &mut Pending,
     ) -> Result<AddResult, StoreError> {
         let result = |status| AddResult {
             id: doc.id.clone(),
@@ -772,10 +824,25 @@ impl Index {
             // Held with the same text when the batch was prepared, and since removed: prepared now.
             let (by_rules, keys) = self.deduper.strip_rules(doc);
             let ready = self.ready_with(w, doc, by_rules, keys, None)?;
-            return self.add_one(w, doc, Some(ready), options, cache);
+            return self.add_one(w, doc, Some(ready), options, cache, pending);
         };
-        let matches = self.matches(w, &ready, None, cache)?;
-        self.insert(w, doc, &ready, &matches)?;
+        let matches = self.matches(w, &ready, None, cache, Some(pending))?;
+        let d = self.insert(w, doc, &ready, &matches)?;
+        if ready.prepared.print.words >= self.config().min_words {
+            for &k in &ready.bands {
+                pending.bands.entry(k).or_default().push(d);
+            }
+            let rate = self.header.anchor_sampling;
+            let few = if ready.filed_anchors(rate).count() < self.config().min_shared_anchors {
+                FEW_ANCHORS
+            } else {
+                0
+            };
+            let dense = if ready.dense { DENSE_ANCHORS } else { 0 };
+            for k in ready.filed_anchors(rate) {
+                pending.anchors.entry(k).or_default().push(d | few | dense);
+            }
+        }
         Ok(AddResult {
             id: doc.id.clone(),
             status,
@@ -949,15 +1016,20 @@ impl Index {
     fn finish_ready(&self, prepared: Prepared, keys: Vec<LineKey>, chrome: DocChrome) -> Ready {
         let c = self.config();
         let long = prepared.print.words >= c.min_words;
-        let mut anchors: Vec<u64> = if long {
+        // Anchors at the pipeline's rate: what a check looks up, and what a short document files.
+        let anchors: Vec<u64> = if long {
             (prepared.print.shingles.iter())
                 .copied()
-                .filter(|&h| is_anchor(h, self.header.anchor_sampling))
+                .filter(|&h| is_anchor(h, c.anchor_sampling))
                 .collect()
         } else {
             Vec::new()
         };
-        anchors.dedup();
+        let sparse = anchors
+            .iter()
+            .filter(|&&h| is_anchor(h, self.header.anchor_sampling))
+            .count();
+        let dense = sparse < DENSE_BELOW;
         let mut bands = Vec::new();
         if long {
             bands.extend(band_keys(
@@ -970,14 +1042,13 @@ impl Index {
                 self.content_banding,
                 CONTENT_SALT,
             ));
-            bands.sort_unstable();
-            bands.dedup();
         }
         Ready {
             prepared,
             keys,
             chrome,
             anchors,
+            dense,
             bands,
         }
     }
@@ -1001,6 +1072,7 @@ impl Index {
         ready: &Ready,
         own: Option<u32>,
         cache: &mut HashMap<u32, Arc<Prepared>>,
+        pending: Option<&Pending>,
     ) -> Result<Vec<(u32, Match)>, StoreError> {
         let c = self.config();
         let print = &ready.prepared.print;
@@ -1016,8 +1088,31 @@ impl Index {
             &mut candidates,
         )?;
         if print.words >= c.min_words {
-            for &key in &ready.bands {
-                r.postings(Postings::Bands, key, c.max_bucket, &mut candidates)?;
+            // Band candidates whose sketch estimates them well below the channel's threshold are
+            // dropped, as the batch pipeline drops them by their signatures.
+            let own = sketch(
+                &ready.prepared.shingle_signature,
+                &ready.prepared.content_signature,
+            );
+            let per_channel = self.deduper.banding().bands;
+            let thresholds = [c.candidate_threshold, c.content_threshold];
+            let mut banded: Vec<(u32, usize)> = Vec::new();
+            let found =
+                Pending::postings_many(pending, r, Postings::Bands, &ready.bands, c.max_bucket)?;
+            for (i, (_, docs)) in found.into_iter().enumerate() {
+                let channel = usize::from(i >= per_channel);
+                banded.extend(docs.into_iter().map(|d| (d, channel)));
+            }
+            banded.sort_unstable();
+            banded.dedup();
+            for (d, channel) in banded {
+                if candidates.last() == Some(&d) {
+                    continue;
+                }
+                let Some(f) = self.facts(r, d)? else { continue };
+                if f.estimate(&own, channel) >= thresholds[channel] - ESTIMATE_MARGIN {
+                    candidates.push(d);
+                }
             }
             // Headline-only documents whose body is this one's title.
             scratch.clear();
@@ -1028,21 +1123,44 @@ impl Index {
                 &mut scratch,
             )?;
             candidates.extend(scratch.iter().copied());
-            // Anchors: documents sharing enough of the sparse sample.
-            let mut shared: HashMap<u32, u32> = HashMap::new();
-            let mut counted = 0u32;
-            for &h in &ready.anchors {
-                scratch.clear();
-                let n = r.postings(Postings::Anchors, h, c.anchor_max_df, &mut scratch)?;
+            // Anchors: documents sharing enough of their sample (a short document's is the
+            // pipeline's, a longer one's the index's sparser one, a subset: this document's own
+            // count is taken at the rate of the document it is compared with).
+            let mut shared: HashMap<u32, (u32, u32)> = HashMap::new();
+            let (mut counted_dense, mut counted_sparse) = (0u32, 0u32);
+            let found = Pending::postings_many(
+                pending,
+                r,
+                Postings::Anchors,
+                &ready.anchors,
+                c.anchor_max_df,
+            )?;
+            for (&h, (n, docs)) in ready.anchors.iter().zip(found) {
                 if n + 1 > c.anchor_max_df {
                     continue;
                 }
-                counted += 1;
-                for &d in &scratch {
-                    *shared.entry(d).or_insert(0) += 1;
+                counted_dense += 1;
+                counted_sparse += u32::from(is_anchor(h, self.header.anchor_sampling));
+                for d in docs {
+                    let entry = shared.entry(d & DOC_BITS).or_insert((0, 0));
+                    entry.0 += 1;
+                    entry.1 |= d & !DOC_BITS;
                 }
             }
-            for (d, n) in shared {
+            // A document sharing fewer anchors than `min_shared_anchors` can only qualify if one of
+            // the two has no more anchors than it shares: this one (known), or a held one with
+            // fewer than `min_shared_anchors` (flagged in its postings), so that the facts of
+            // every document sharing one common anchor are not read.
+            for (d, (n, flags)) in shared {
+                let counted = if flags & DENSE_ANCHORS != 0 {
+                    counted_dense
+                } else {
+                    counted_sparse
+                };
+                let least = c.min_shared_anchors.min(counted as usize) as u32;
+                if n < least && flags & FEW_ANCHORS == 0 {
+                    continue;
+                }
                 let Some(f) = self.facts(r, d)? else { continue };
                 let fewest = counted.min(f.anchors) as usize;
                 let n = n as usize;
@@ -1060,8 +1178,17 @@ impl Index {
                 &mut candidates,
             )?;
         }
+        r.postings(
+            Postings::Bodies,
+            print.body_hash,
+            c.max_bucket,
+            &mut candidates,
+        )?;
         candidates.sort_unstable();
         candidates.dedup();
+        if std::env::var_os("REPRINT_DEBUG_CANDIDATES").is_some() {
+            eprintln!("candidates {}", candidates.len());
+        }
         let mut out = Vec::new();
         for d in candidates {
             if Some(d) == own {
@@ -1117,6 +1244,73 @@ impl Index {
     }
 }
 
+/// The band and anchor postings of the documents added so far in a write transaction: filed as one
+/// run each at its end, and searched meanwhile by the batch's later documents.
+#[derive(Default)]
+struct Pending {
+    bands: HashMap<u64, Vec<u32>>,
+    anchors: HashMap<u64, Vec<u32>>,
+}
+
+impl Pending {
+    fn list(&self, list: Postings) -> &HashMap<u64, Vec<u32>> {
+        match list {
+            Postings::Anchors => &self.anchors,
+            _ => &self.bands,
+        }
+    }
+
+    /// [`ReadTxn::postings_many`] of held (`r`) and pending postings together.
+    fn postings_many(
+        pending: Option<&Pending>,
+        r: &impl ReadTxn,
+        list: Postings,
+        keys: &[u64],
+        limit: usize,
+    ) -> Result<Vec<(usize, Vec<u32>)>, StoreError> {
+        let mut found = r.postings_many(list, keys, limit)?;
+        if let Some(p) = pending {
+            for (key, (n, out)) in keys.iter().zip(&mut found) {
+                for &d in p.list(list).get(key).map_or(&[][..], Vec::as_slice) {
+                    if *n < limit {
+                        out.push(d);
+                    }
+                    *n += 1;
+                }
+                *n = (*n).min(limit + 1);
+            }
+        }
+        Ok(found)
+    }
+
+    fn into_runs(self) -> [(Postings, Vec<(u64, u32)>); 2] {
+        let flat = |m: HashMap<u64, Vec<u32>>| {
+            m.into_iter()
+                .flat_map(|(k, ds)| ds.into_iter().map(move |d| (k, d)))
+                .collect()
+        };
+        [
+            (Postings::Bands, flat(self.bands)),
+            (Postings::Anchors, flat(self.anchors)),
+        ]
+    }
+}
+
+/// Set in an anchor posting's document number when that document files fewer than
+/// `min_shared_anchors` anchors.
+const FEW_ANCHORS: u32 = 1 << 31;
+
+/// Set in an anchor posting's document number when that document files its anchors at the
+/// pipeline's rate (it is short).
+const DENSE_ANCHORS: u32 = 1 << 30;
+
+/// The bits of an anchor posting that are the document number (document numbers stay below).
+const DOC_BITS: u32 = DENSE_ANCHORS - 1;
+
+/// A document with fewer anchors than this at the index's sparser rate files them at the
+/// pipeline's rate: a short excerpt would otherwise have none.
+const DENSE_BELOW: usize = 8;
+
 /// Held documents kept prepared within one call (a batch), at most.
 const CACHE_LIMIT: usize = 4096;
 
@@ -1136,7 +1330,9 @@ impl Index {
         matches: &[(u32, Match)],
     ) -> Result<u32, StoreError> {
         let d = u32::try_from(read_u64(w.get(Table::Meta, NEXT_KEY)?))
-            .map_err(|_| StoreError::new("more than 4 billion documents added".into()))?;
+            .ok()
+            .filter(|&d| d <= DOC_BITS)
+            .ok_or_else(|| StoreError::new("more than a billion documents added".into()))?;
         w.put(Table::Meta, NEXT_KEY, &(u64::from(d) + 1).to_be_bytes())?;
         let text_bytes = read_u64(w.get(Table::Meta, TEXT_BYTES_KEY)?) + doc.text.len() as u64;
         w.put(Table::Meta, TEXT_BYTES_KEY, &text_bytes.to_be_bytes())?;
@@ -1149,9 +1345,9 @@ impl Index {
         let record = serde_json::to_vec(&record).expect("a record serialises");
         w.put(Table::Ids, doc.id.as_bytes(), &doc_key(d))?;
         w.put(Table::Docs, &doc_key(d), &record)?;
-        let facts = ready.facts();
+        let facts = ready.facts(self.header.anchor_sampling);
         w.put(Table::Facts, &doc_key(d), &facts.encode())?;
-        self.file(w, d, ready, Filing::Add)?;
+        self.file(w, d, &facts, Filing::Add)?;
         // Line statistics, for the chrome of later documents.
         let source = doc.meta_str("source");
         let shares: HashMap<u64, f32> = ready.chrome.shares.iter().copied().collect();
@@ -1180,29 +1376,30 @@ impl Index {
         Ok(d)
     }
 
-    /// Files a document under (or removes it from) its body hash, title hash, band keys and anchors.
+    /// Files a document under (or removes it from) its body hash and title hash. (Its band keys
+    /// and anchors go into the transaction's run; a removed document's are dropped by merges.)
     fn file(
         &self,
         w: &mut store::LmdbWrite<'_>,
         d: u32,
-        ready: &Ready,
+        facts: &Facts,
         how: Filing,
     ) -> Result<(), StoreError> {
-        let print = &ready.prepared.print;
         let mut entries: Vec<(Postings, u64)> = Vec::new();
-        if print.words > 0 {
-            entries.push((Postings::Bodies, print.body_hash));
+        if facts.words > 0 {
+            entries.push((Postings::Bodies, facts.body_hash));
         }
-        if print.words >= self.config().min_words {
-            entries.push((Postings::Titles, print.title_hash));
-            entries.extend(ready.bands.iter().map(|&k| (Postings::Bands, k)));
-            entries.extend(ready.anchors.iter().map(|&k| (Postings::Anchors, k)));
+        if facts.words as usize >= self.config().min_words {
+            entries.push((Postings::Titles, facts.title_hash));
         }
         for (list, key) in entries {
             match how {
                 Filing::Add => w.add_posting(list, key, d)?,
                 Filing::Remove => w.remove_posting(list, key, d)?,
             }
+        }
+        if let Filing::Remove = how {
+            w.put(Table::Removed, &doc_key(d), &[])?;
         }
         Ok(())
     }
@@ -1212,17 +1409,13 @@ impl Index {
         let Some(record) = self.record(w, d)? else {
             return Ok(());
         };
-        let prepared = self.reprepare(&record);
         let doc = record_document(&record);
         let (_, keys) = self.deduper.strip_rules(&doc);
-        let chrome = DocChrome {
-            lines: record.chrome.clone(),
-            shares: Vec::new(),
-        };
-        let ready = self.finish_ready(prepared, keys, chrome);
-        self.file(w, d, &ready, Filing::Remove)?;
+        if let Some(facts) = self.facts(w, d)? {
+            self.file(w, d, &facts, Filing::Remove)?;
+        }
         let source = doc.meta_str("source");
-        let distinct: BTreeSet<u64> = ready.keys.iter().map(|k| k.hash).collect();
+        let distinct: BTreeSet<u64> = keys.iter().map(|k| k.hash).collect();
         for h in distinct {
             let mut s = self.line_stat(w, h)?;
             s.df = s.df.saturating_sub(1);

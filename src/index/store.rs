@@ -14,7 +14,7 @@
 use std::path::Path;
 
 use heed::types::Bytes;
-use heed::{Database, DatabaseFlags, Env, EnvOpenOptions, RoTxn, RwTxn, WithoutTls};
+use heed::{Database, DatabaseFlags, Env, EnvFlags, EnvOpenOptions, RoTxn, RwTxn, WithoutTls};
 
 /// A failure of the underlying store.
 #[derive(Debug, thiserror::Error)]
@@ -50,14 +50,26 @@ pub enum Table {
     SourceLines,
     /// (document, document) → the verdict on a verified pair.
     Pairs,
+    /// (posting list, segment number) → a sorted run of postings (see [`Postings::Bands`]).
+    Segments,
+    /// Document numbers removed, whose postings in segments are dropped at the next merge.
+    Removed,
 }
 
 /// A posting list family: key → the sorted document numbers filed under it.
+///
+/// The two large families, [`Bands`](Postings::Bands) and [`Anchors`](Postings::Anchors) (some 150
+/// postings per document), are kept in *segments*: each write transaction appends one sorted run
+/// of `(key, document)` records (12 bytes each, no per-entry overhead), and runs are merged as they
+/// accumulate (a run is merged into the one before it while that one is less than four times its
+/// size), so a lookup binary-searches a few runs. A removed document's postings stay in the runs
+/// until a merge drops them; lookups skip documents that are no longer held. The small families
+/// are B-tree posting lists (`DUP_SORT`), where an insert adds one entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Postings {
-    /// LSH band keys of both channels.
+    /// LSH band keys of both channels (segments).
     Bands,
-    /// Containment anchors.
+    /// Containment anchors (segments).
     Anchors,
     /// Body hashes (exact copies; headline-only documents).
     Bodies,
@@ -67,7 +79,7 @@ pub enum Postings {
     Links,
 }
 
-const TABLES: [(Table, &str); 7] = [
+const TABLES: [(Table, &str); 9] = [
     (Table::Meta, "meta"),
     (Table::Ids, "ids"),
     (Table::Docs, "docs"),
@@ -75,7 +87,29 @@ const TABLES: [(Table, &str); 7] = [
     (Table::Lines, "lines"),
     (Table::SourceLines, "source_lines"),
     (Table::Pairs, "pairs"),
+    (Table::Segments, "segments"),
+    (Table::Removed, "removed"),
 ];
+
+impl Postings {
+    /// Whether the family is kept in segments.
+    pub fn segmented(self) -> bool {
+        matches!(self, Postings::Bands | Postings::Anchors)
+    }
+
+    fn tag(self) -> u8 {
+        POSTINGS.iter().position(|&(p, _)| p == self).unwrap_or(0) as u8
+    }
+}
+
+/// Bytes of one segment record: a key (u64) and a document (u32), big-endian.
+const RECORD: usize = 12;
+
+/// A run is merged into the one before it while that one is less than this many times its size.
+const MERGE_FACTOR: usize = 4;
+
+/// Runs are not merged beyond this many records (768 MB).
+const MAX_RUN: usize = 64 << 20;
 
 const POSTINGS: [(Postings, &str); 5] = [
     (Postings::Bands, "bands"),
@@ -101,6 +135,15 @@ pub trait ReadTxn {
         limit: usize,
         out: &mut Vec<u32>,
     ) -> Result<usize, StoreError>;
+    /// [`postings`](Self::postings) of many keys at once (a segmented family's runs are opened
+    /// once): for each key, how many documents are filed there (at most `limit + 1`) and at most
+    /// `limit` of them.
+    fn postings_many(
+        &self,
+        list: Postings,
+        keys: &[u64],
+        limit: usize,
+    ) -> Result<Vec<(usize, Vec<u32>)>, StoreError>;
     /// Calls `f` on every entry of a table, in key order.
     fn for_each(&self, table: Table, f: &mut Visitor<'_>) -> Result<(), StoreError>;
     /// Entries in a table.
@@ -113,10 +156,14 @@ pub trait WriteTxn: ReadTxn {
     fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
     /// Removes `key`; whether it was there.
     fn delete(&mut self, table: Table, key: &[u8]) -> Result<bool, StoreError>;
-    /// Files `doc` under `key`.
+    /// Files `doc` under `key` (in a segmented family, as a run of its own: file batches with
+    /// [`append_run`](Self::append_run)).
     fn add_posting(&mut self, list: Postings, key: u64, doc: u32) -> Result<(), StoreError>;
     /// Removes `doc` from under `key`.
     fn remove_posting(&mut self, list: Postings, key: u64, doc: u32) -> Result<(), StoreError>;
+    /// Files a batch of `(key, document)` postings of a segmented family as one new run (and
+    /// merges runs as they accumulate).
+    fn append_run(&mut self, list: Postings, postings: Vec<(u64, u32)>) -> Result<(), StoreError>;
     /// Makes every change durable at once.
     fn commit(self) -> Result<(), StoreError>;
 }
@@ -146,7 +193,7 @@ type Db = Database<Bytes, Bytes>;
 /// The embedded store: one LMDB environment (a directory holding `data.mdb` and `lock.mdb`).
 pub struct Lmdb {
     env: Env<WithoutTls>,
-    tables: [Db; 7],
+    tables: [Db; 9],
     postings: [Db; 5],
 }
 
@@ -169,6 +216,11 @@ impl Lmdb {
             .map_err(|e| StoreError(format!("{}: {e}", path.display())))?;
         let mut options = EnvOpenOptions::new().read_txn_without_tls();
         options.map_size(MAP_SIZE).max_dbs(16).max_readers(256);
+        // SAFETY: NO_READ_AHEAD only advises the kernel that reads are random (a check reads a
+        // few records of each run, and read-ahead pulled hundreds of megabytes of the file into
+        // memory for one check); it is none of the flags that weaken LMDB's guarantees (NO_LOCK,
+        // NO_SYNC, NO_META_SYNC, WRITE_MAP with MAP_ASYNC).
+        unsafe { options.flags(EnvFlags::NO_READ_AHEAD) };
         // SAFETY: the memory map is only unsafe if the file is changed other than through LMDB
         // (truncated, rewritten) while mapped; reprint only ever opens it through LMDB, with its
         // lock file, and sets none of the unsafe flags (NO_LOCK, NO_SYNC).
@@ -241,6 +293,20 @@ fn postings(
     limit: usize,
     out: &mut Vec<u32>,
 ) -> Result<usize, StoreError> {
+    if list.segmented() {
+        let mut n = 0;
+        for run in store
+            .table(Table::Segments)
+            .prefix_iter(txn, &[list.tag()])?
+        {
+            let (_, run) = run?;
+            n += search_run(run, key, limit.saturating_sub(n), out);
+            if n > limit {
+                break;
+            }
+        }
+        return Ok(n);
+    }
     let Some(iter) = store.list(list).get_duplicates(txn, &key.to_be_bytes())? else {
         return Ok(0);
     };
@@ -258,6 +324,37 @@ fn postings(
     Ok(n)
 }
 
+fn postings_many(
+    store: &Lmdb,
+    txn: &RoTxn,
+    list: Postings,
+    keys: &[u64],
+    limit: usize,
+) -> Result<Vec<(usize, Vec<u32>)>, StoreError> {
+    let mut out: Vec<(usize, Vec<u32>)> = keys.iter().map(|_| (0, Vec::new())).collect();
+    if !list.segmented() {
+        for (&key, (n, docs)) in keys.iter().zip(&mut out) {
+            *n = postings(store, txn, list, key, limit, docs)?;
+        }
+        return Ok(out);
+    }
+    for run in store
+        .table(Table::Segments)
+        .prefix_iter(txn, &[list.tag()])?
+    {
+        let (_, run) = run?;
+        for (&key, (n, docs)) in keys.iter().zip(&mut out) {
+            if *n <= limit {
+                *n += search_run(run, key, limit.saturating_sub(*n), docs);
+            }
+        }
+    }
+    for (n, _) in &mut out {
+        *n = (*n).min(limit + 1);
+    }
+    Ok(out)
+}
+
 fn for_each(
     store: &Lmdb,
     txn: &RoTxn,
@@ -269,6 +366,109 @@ fn for_each(
         f(k, v)?;
     }
     Ok(())
+}
+
+/// The key of a run's `i`-th record.
+fn run_key(run: &[u8], i: usize) -> u64 {
+    let bytes: [u8; 8] = run[i * RECORD..i * RECORD + 8]
+        .try_into()
+        .unwrap_or_default();
+    u64::from_be_bytes(bytes)
+}
+
+/// The first record of a run whose key is not below `key`. Keys are hashes, spread evenly: the
+/// search interpolates where the key should stand (a few probes, where a binary search of a
+/// million-record run takes twenty, each a page of the index read), and finishes by bisection.
+fn lower_bound(run: &[u8], key: u64) -> usize {
+    let (mut lo, mut hi) = (0, run.len() / RECORD);
+    while hi - lo > 32 {
+        let (k_lo, k_hi) = (run_key(run, lo), run_key(run, hi - 1));
+        if key <= k_lo {
+            return lo;
+        }
+        if key > k_hi {
+            return hi;
+        }
+        // k_lo < key <= k_hi: somewhere in (lo, hi - 1].
+        let span = (hi - 1 - lo) as u128;
+        let guess = lo + ((u128::from(key - k_lo) * span) / u128::from(k_hi - k_lo)) as usize;
+        let guess = guess.clamp(lo + 1, hi - 1);
+        if run_key(run, guess) < key {
+            lo = guess + 1;
+            // Probe a little past the guess too: an interpolation alone can creep.
+            let step = ((hi - lo) / 64).max(1);
+            let ahead = (lo + step).min(hi - 1);
+            if run_key(run, ahead) < key {
+                lo = ahead + 1;
+            } else {
+                hi = ahead + 1;
+            }
+        } else {
+            hi = guess + 1;
+            let step = ((hi - lo) / 64).max(1);
+            let behind = hi.saturating_sub(1 + step).max(lo);
+            if run_key(run, behind) < key {
+                lo = behind + 1;
+            } else {
+                hi = behind + 1;
+            }
+        }
+    }
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if run_key(run, mid) < key {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// Appends to `out` at most `limit` documents filed under `key` in one run; returns how many are
+/// there, counting at most `limit + 1`.
+fn search_run(run: &[u8], key: u64, limit: usize, out: &mut Vec<u32>) -> usize {
+    let records = run.len() / RECORD;
+    let lo = lower_bound(run, key);
+    let mut n = 0;
+    let mut i = lo;
+    while i < records && run_key(run, i) == key {
+        if n < limit {
+            out.push(decode_doc(&run[i * RECORD + 8..(i + 1) * RECORD]));
+        }
+        n += 1;
+        if n > limit {
+            break;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// A run's bytes from sorted postings.
+fn encode_run(postings: &[(u64, u32)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(postings.len() * RECORD);
+    for &(key, doc) in postings {
+        out.extend(key.to_be_bytes());
+        out.extend(doc.to_be_bytes());
+    }
+    out
+}
+
+fn decode_run(run: &[u8]) -> impl Iterator<Item = (u64, u32)> + '_ {
+    run.chunks_exact(RECORD).map(|r| {
+        (
+            u64::from_be_bytes(r[..8].try_into().unwrap_or_default()),
+            decode_doc(&r[8..]),
+        )
+    })
+}
+
+fn run_key_of(list: Postings, number: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = list.tag();
+    k[1..].copy_from_slice(&number.to_be_bytes());
+    k
 }
 
 /// A document number as stored in a posting list.
@@ -290,6 +490,14 @@ macro_rules! read_impl {
                 out: &mut Vec<u32>,
             ) -> Result<usize, StoreError> {
                 postings(self.store, &self.txn, list, key, limit, out)
+            }
+            fn postings_many(
+                &self,
+                list: Postings,
+                keys: &[u64],
+                limit: usize,
+            ) -> Result<Vec<(usize, Vec<u32>)>, StoreError> {
+                postings_many(self.store, &self.txn, list, keys, limit)
             }
             fn for_each(&self, table: Table, f: &mut Visitor<'_>) -> Result<(), StoreError> {
                 for_each(self.store, &self.txn, table, f)
@@ -314,19 +522,102 @@ impl WriteTxn for LmdbWrite<'_> {
     }
 
     fn add_posting(&mut self, list: Postings, key: u64, doc: u32) -> Result<(), StoreError> {
+        if list.segmented() {
+            return self.append_run(list, vec![(key, doc)]);
+        }
         let db = self.store.list(list);
         Ok(db.put(&mut self.txn, &key.to_be_bytes(), &doc.to_be_bytes())?)
     }
 
     fn remove_posting(&mut self, list: Postings, key: u64, doc: u32) -> Result<(), StoreError> {
+        if list.segmented() {
+            // Dropped from the runs by the next merges.
+            return self.put(Table::Removed, &doc.to_be_bytes(), &[]);
+        }
         let db = self.store.list(list);
         db.delete_one_duplicate(&mut self.txn, &key.to_be_bytes(), &doc.to_be_bytes())?;
+        Ok(())
+    }
+
+    fn append_run(
+        &mut self,
+        list: Postings,
+        mut postings: Vec<(u64, u32)>,
+    ) -> Result<(), StoreError> {
+        if postings.is_empty() {
+            return Ok(());
+        }
+        postings.sort_unstable();
+        let segments = self.store.table(Table::Segments);
+        // The runs of this family, oldest first: (number, records).
+        let mut runs: Vec<(u64, usize)> = Vec::new();
+        for run in segments.prefix_iter(&self.txn, &[list.tag()])? {
+            let (k, v) = run?;
+            let number = k.get(1..).and_then(|b| <[u8; 8]>::try_from(b).ok());
+            runs.push((number.map_or(0, u64::from_be_bytes), v.len() / RECORD));
+        }
+        let number = runs.last().map_or(0, |&(n, _)| n + 1);
+        let mut merged = postings;
+        // Merge the newest runs into this one while the one before is not much larger.
+        let mut removed: Option<std::collections::HashSet<u32>> = None;
+        while let Some(&(older, size)) = runs.last() {
+            if size >= MERGE_FACTOR * merged.len() || size + merged.len() > MAX_RUN {
+                break;
+            }
+            let removed = match &mut removed {
+                Some(set) => set,
+                None => removed.insert(self.removed()?),
+            };
+            let key = run_key_of(list, older);
+            let bytes = segments.get(&self.txn, &key)?.unwrap_or_default().to_vec();
+            segments.delete(&mut self.txn, &key)?;
+            runs.pop();
+            merged = merge_runs(decode_run(&bytes), merged, removed);
+        }
+        let bytes = encode_run(&merged);
+        segments.put(&mut self.txn, &run_key_of(list, number), &bytes)?;
         Ok(())
     }
 
     fn commit(self) -> Result<(), StoreError> {
         Ok(self.txn.commit()?)
     }
+}
+
+impl LmdbWrite<'_> {
+    /// Every removed document number.
+    fn removed(&self) -> Result<std::collections::HashSet<u32>, StoreError> {
+        let mut set = std::collections::HashSet::new();
+        for entry in self.store.table(Table::Removed).iter(&self.txn)? {
+            let (k, _) = entry?;
+            set.insert(decode_doc(k));
+        }
+        Ok(set)
+    }
+}
+
+/// Two sorted runs merged, the postings of removed documents dropped.
+fn merge_runs(
+    older: impl Iterator<Item = (u64, u32)>,
+    newer: Vec<(u64, u32)>,
+    removed: &std::collections::HashSet<u32>,
+) -> Vec<(u64, u32)> {
+    let mut out = Vec::with_capacity(newer.len() * 2);
+    let mut newer = newer.into_iter().peekable();
+    for x in older {
+        while let Some(&y) = newer.peek() {
+            if y < x {
+                out.push(y);
+                newer.next();
+            } else {
+                break;
+            }
+        }
+        out.push(x);
+    }
+    out.extend(newer);
+    out.retain(|(_, d)| !removed.contains(d));
+    out
 }
 
 impl Store for Lmdb {
@@ -379,33 +670,106 @@ mod tests {
         let store = Lmdb::open(dir.path()).expect("opens");
         let mut w = store.write().expect("writes");
         for doc in [5, 1, 9] {
-            w.add_posting(Postings::Bands, 42, doc).expect("adds");
+            w.add_posting(Postings::Bodies, 42, doc).expect("adds");
         }
         w.put(Table::Meta, b"k", b"v").expect("puts");
         w.commit().expect("commits");
         let r = store.read().expect("reads");
         let mut out = Vec::new();
         assert_eq!(
-            r.postings(Postings::Bands, 42, 10, &mut out)
+            r.postings(Postings::Bodies, 42, 10, &mut out)
                 .expect("lists"),
             3
         );
         assert_eq!(out, vec![1, 5, 9]);
         out.clear();
         assert_eq!(
-            r.postings(Postings::Bands, 42, 1, &mut out).expect("lists"),
+            r.postings(Postings::Bodies, 42, 1, &mut out)
+                .expect("lists"),
             2
         );
         assert_eq!(out, vec![1]);
         assert_eq!(r.get(Table::Meta, b"k").expect("gets"), Some(b"v".to_vec()));
         drop(r);
         let mut w = store.write().expect("writes");
-        w.remove_posting(Postings::Bands, 42, 5).expect("removes");
+        w.remove_posting(Postings::Bodies, 42, 5).expect("removes");
         w.commit().expect("commits");
         let mut out = Vec::new();
         let r = store.read().expect("reads");
-        r.postings(Postings::Bands, 42, 10, &mut out)
+        r.postings(Postings::Bodies, 42, 10, &mut out)
             .expect("lists");
         assert_eq!(out, vec![1, 9]);
+    }
+
+    #[test]
+    fn runs_are_searched_merged_and_purged_of_removed_documents() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Lmdb::open(dir.path()).expect("opens");
+        // Runs of 8, 4, 2, 1 records: each new run is merged while the one before is less than
+        // four times its size.
+        for (round, size) in [8u32, 1, 1, 1, 1].into_iter().enumerate() {
+            let mut w = store.write().expect("writes");
+            let postings = (0..size)
+                .map(|i| (u64::from(i % 3), round as u32 * 100 + i))
+                .collect();
+            w.append_run(Postings::Bands, postings).expect("appends");
+            if round == 2 {
+                w.put(Table::Removed, &1u32.to_be_bytes(), &[])
+                    .expect("puts");
+            }
+            w.commit().expect("commits");
+        }
+        let r = store.read().expect("reads");
+        let mut runs = 0;
+        r.for_each(Table::Segments, &mut |_, _| {
+            runs += 1;
+            Ok(())
+        })
+        .expect("lists");
+        assert!(runs < 5, "{runs} runs");
+        let mut out = Vec::new();
+        let n = r
+            .postings(Postings::Bands, 1, 100, &mut out)
+            .expect("searches");
+        out.sort_unstable();
+        assert_eq!(n, out.len());
+        // Key 1 holds documents 1, 4, 7 of the first run (1 removed once merged) and 101, 201, …
+        // of none (their single posting has key 0).
+        assert!(out.contains(&4) && out.contains(&7));
+        let mut zero = Vec::new();
+        r.postings(Postings::Bands, 0, 100, &mut zero)
+            .expect("searches");
+        for round in 1..5u32 {
+            assert!(zero.contains(&(round * 100)), "{zero:?}");
+        }
+        let mut limited = Vec::new();
+        assert_eq!(
+            r.postings(Postings::Bands, 0, 2, &mut limited)
+                .expect("searches"),
+            3
+        );
+        assert_eq!(limited.len(), 2);
+    }
+
+    proptest::proptest! {
+        /// The interpolating search finds the first record not below the key, as a scan does,
+        /// on evenly spread and on clumped keys.
+        #[test]
+        fn lower_bound_is_the_first_record_not_below_the_key(
+            mut keys in proptest::collection::vec(proptest::prelude::any::<u64>(), 0..400),
+            clumped in proptest::collection::vec(0u64..50, 0..400),
+            probe in proptest::prelude::any::<u64>(),
+            pick in 0usize..400,
+        ) {
+            keys.extend(clumped.iter().map(|c| c * 1000));
+            keys.sort_unstable();
+            let run = encode_run(&keys.iter().map(|&k| (k, 0u32)).collect::<Vec<_>>());
+            let scan = |key: u64| keys.iter().position(|&k| k >= key).unwrap_or(keys.len());
+            proptest::prop_assert_eq!(lower_bound(&run, probe), scan(probe));
+            if let Some(&k) = keys.get(pick % keys.len().max(1)) {
+                proptest::prop_assert_eq!(lower_bound(&run, k), scan(k));
+                proptest::prop_assert_eq!(lower_bound(&run, k.wrapping_add(1)), scan(k.wrapping_add(1)));
+            }
+        }
     }
 }
