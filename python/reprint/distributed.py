@@ -6,7 +6,8 @@ INPUT is JSON Lines (`id`, `text`, other fields kept as metadata; a file, a dire
 anything Spark reads). The pipeline runs as the field's distributed tools run it, each step a Spark
 stage over Arrow record batches handed to reprint's Rust stages (`reprint.Stages`) without copying:
 
-1. read and parse the records per partition (bad lines are counted, duplicate ids keep the first);
+1. read and parse the records per partition (unusable lines are left out and counted, duplicate ids
+   keep the first);
 2. learn chrome: the keys of the lines the rules keep, per partition; documents per line and
    documents per (source, line) by aggregation; those counts joined back to each document's lines to
    give, per document, the share of it that recurs with each frequent line; the mean share per line
@@ -57,53 +58,41 @@ VERDICT_FIELDS = [
 VERDICT_SCHEMA = "a long, b long, " + ", ".join(f"{n} {t}" for n, t in VERDICT_FIELDS)
 
 
-def _parse_partition(rows: Iterator[Tuple[Any, int]]) -> Iterator[Tuple[int, str, str, Optional[str], Optional[str]]]:
-    """(line, index) → (doc, id, text, source, published as JSON) for each usable record."""
-    for (line,), index in rows:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(record, dict):
-            continue
-        rid, text = record.get("id"), record.get("text")
-        if isinstance(rid, int) and not isinstance(rid, bool):
-            rid = str(rid)
-        if not isinstance(rid, str) or not isinstance(text, str) or not text.strip():
-            continue
-        source = record.get("source")
-        published = record.get("published")
-        yield (
-            index,
-            rid,
-            text,
-            source if isinstance(source, str) else None,
-            json.dumps(published) if published is not None else None,
+def _parse_batches(batches):
+    """Arrow batches of `{doc, value}` (an input line and its place) → `{doc, id, text, source,
+    published}` for each usable record (`published` as JSON)."""
+    import pyarrow as pa
+
+    for batch in batches:
+        out: Dict[str, List[Any]] = {k: [] for k in ("doc", "id", "text", "source", "published")}
+        for doc, line in zip(batch.column("doc").to_pylist(), batch.column("value").to_pylist()):
+            try:
+                record = json.loads(line)
+            except (TypeError, ValueError):
+                continue
+            if not isinstance(record, dict):
+                continue
+            rid, text = record.get("id"), record.get("text")
+            if isinstance(rid, int) and not isinstance(rid, bool):
+                rid = str(rid)
+            if not isinstance(rid, str) or not isinstance(text, str) or not text.strip():
+                continue
+            source, published = record.get("source"), record.get("published")
+            out["doc"].append(doc)
+            out["id"].append(rid)
+            out["text"].append(text)
+            out["source"].append(source if isinstance(source, str) else None)
+            out["published"].append(json.dumps(published) if published is not None else None)
+        yield pa.record_batch(
+            [
+                pa.array(out["doc"], pa.int64()),
+                pa.array(out["id"], pa.string()),
+                pa.array(out["text"], pa.string()),
+                pa.array(out["source"], pa.string()),
+                pa.array(out["published"], pa.string()),
+            ],
+            names=["doc", "id", "text", "source", "published"],
         )
-
-
-def _pairs_of_bucket(docs: List[int], max_bucket: int) -> Iterator[Tuple[int, int]]:
-    """A bucket's pairs, as `lsh::candidate_pairs` makes them: every pair, or for a bucket larger
-    than `max_bucket` each member linked to the next."""
-    docs = sorted(docs)
-    if len(docs) > max_bucket:
-        yield from zip(docs, docs[1:])
-    else:
-        for i, x in enumerate(docs):
-            for y in docs[i + 1:]:
-                yield (x, y)
-
-
-def _exact_pairs(docs: List[int], max_group: int) -> Iterator[Tuple[int, int]]:
-    """The pairs inside a group of identical bodies: all of them, or a star around the
-    representative (the lowest) for a group larger than `max_group`."""
-    docs = sorted(docs)
-    if len(docs) > max_group:
-        yield from ((docs[0], d) for d in docs[1:])
-    else:
-        for i, x in enumerate(docs):
-            for y in docs[i + 1:]:
-                yield (x, y)
 
 
 def start_spark(address: Optional[str], workers: int, app: str = "reprint"):
@@ -153,11 +142,10 @@ class Run:
         from pyspark.sql import Window
         from pyspark.sql import functions as F
 
-        lines = self.spark.read.text(path)
-        total = lines.count()
-        rows = lines.rdd.zipWithIndex().mapPartitions(_parse_partition)
-        docs = self.spark.createDataFrame(
-            rows, "doc long, id string, text string, source string, published string"
+        # Increasing ids in input order (partition, then line): the order the CLI numbers documents.
+        lines = self.spark.read.text(path).withColumn("doc", F.monotonically_increasing_id())
+        docs = lines.mapInArrow(
+            _parse_batches, "doc long, id string, text string, source string, published string"
         )
         first = Window.partitionBy("id").orderBy("doc")
         docs = (
@@ -167,7 +155,7 @@ class Run:
             .repartition(self.partitions, "doc")
             .persist()
         )
-        self.counts["records"] = total
+        self.counts["records"] = lines.count()
         self.counts["documents"] = docs.count()
         self._lap("read")
         return docs
@@ -289,6 +277,7 @@ class Run:
 
     # 4. Candidates.
     def candidates(self, prepared):
+        from pyspark.sql import Window
         from pyspark.sql import functions as F
 
         c = self.config
@@ -297,16 +286,28 @@ class Run:
         max_bucket = c["max_bucket"]
 
         def banded(column: str, bit: int):
-            buckets = (
+            # A bucket's pairs, as `lsh::candidate_pairs` makes them: every pair, or for a bucket
+            # larger than max_bucket each member linked to the next.
+            bucket = Window.partitionBy("band", "key")
+            keys = (
                 members.select("doc", F.posexplode(column).alias("band", "key"))
-                .groupBy("band", "key")
-                .agg(F.collect_list("doc").alias("docs"))
-                .where(F.size("docs") > 1)
+                .withColumn("size", F.count("*").over(bucket))
+                .where("size > 1")
             )
-            pairs = buckets.rdd.flatMap(lambda r: _pairs_of_bucket(r.docs, max_bucket))
-            return self.spark.createDataFrame(pairs, "a long, b long").withColumn(
-                "channels", F.lit(bit)
+            normal = keys.where(F.col("size") <= max_bucket)
+            every = (
+                normal.alias("x")
+                .join(normal.alias("y"), ["band", "key"])
+                .where(F.col("x.doc") < F.col("y.doc"))
+                .select(F.col("x.doc").alias("a"), F.col("y.doc").alias("b"))
             )
+            chained = (
+                keys.where(F.col("size") > max_bucket)
+                .withColumn("next", F.lead("doc").over(bucket.orderBy("doc")))
+                .where(F.col("next").isNotNull())
+                .select(F.col("doc").alias("a"), F.col("next").alias("b"))
+            )
+            return every.unionByName(chained).withColumn("channels", F.lit(bit))
 
         # Anchors: documents sharing enough of the anchors of the one with fewer.
         postings = members.select("doc", F.explode("anchors").alias("anchor"))
@@ -390,10 +391,19 @@ class Run:
 
         exact = json.loads(Stages(self.config_json).exact_record())
         max_group = self.config["max_bucket"]
-        grouped = prepared.where("group_size > 1").select("doc", "rep")
-        groups = grouped.groupBy("rep").agg(F.collect_list("doc").alias("docs"))
-        exact_pairs = self.spark.createDataFrame(
-            groups.rdd.flatMap(lambda r: _exact_pairs(r.docs, max_group)), "a long, b long"
+        # The pairs inside each group of identical bodies: all of them, or a star around the
+        # representative for a group larger than max_bucket.
+        grouped = prepared.where("group_size > 1").select("doc", "rep", "group_size")
+        small = grouped.where(F.col("group_size") <= max_group)
+        exact_pairs = (
+            small.alias("x")
+            .join(small.alias("y"), "rep")
+            .where(F.col("x.doc") < F.col("y.doc"))
+            .select(F.col("x.doc").alias("a"), F.col("y.doc").alias("b"))
+            .unionByName(
+                grouped.where((F.col("group_size") > max_group) & (F.col("doc") != F.col("rep")))
+                .select(F.col("rep").alias("a"), F.col("doc").alias("b"))
+            )
         )
         for name, kind in VERDICT_FIELDS:
             value = exact.get(name)
