@@ -549,7 +549,8 @@ def _pair_line(row) -> str:
             record[name] = value
     record["stripped_a"] = round4(row.stripped_a)
     record["stripped_b"] = round4(row.stripped_b)
-    return json.dumps(record)
+    # As serde_json writes it: no spaces, text as it is.
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
 
 
 def _write_atomic(path: str, write) -> None:
@@ -597,7 +598,10 @@ def run(
     _write_atomic(pairs_path, write_pairs)
     _write_atomic(
         clusters_path,
-        lambda out: (json.dump({"clusters": clusters}, out, indent=2), out.write("\n")),
+        lambda out: (
+            json.dump({"clusters": clusters}, out, indent=2, ensure_ascii=False),
+            out.write("\n"),
+        ),
     )
     job.counts["clusters"] = len(clusters)
     job._lap("write")
