@@ -33,7 +33,7 @@ import math
 import os
 import sys
 import time
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 ALL_CHANNELS = 1 | 2 | 4 | 8
 SHINGLES, CONTENT, ANCHORS, HEADLINE = 1, 2, 4, 8
@@ -100,21 +100,24 @@ def start_spark(address: Optional[str], workers: int, app: str = "reprint"):
     processes (one core and 1 GB each)."""
     from pyspark.sql import SparkSession
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    master = address or f"local-cluster[{workers},1,1024]"
     builder = (
-        SparkSession.builder.master(master)
+        SparkSession.builder.master(address or f"local-cluster[{workers},1,1024]")
         .appName(app)
-        .config("spark.pyspark.python", sys.executable)
-        .config("spark.sql.shuffle.partitions", str(max(4, 2 * workers)))
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "1000")
-        .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", "1g")
     )
     if address is None:
-        builder = builder.config("spark.executor.memory", "900m")
+        # Local workers run this interpreter, which has reprint; a real cluster's nodes keep their
+        # own settings (spark-defaults.conf: Python, memory, shuffle partitions).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        builder = (
+            builder.config("spark.pyspark.python", sys.executable)
+            .config("spark.sql.shuffle.partitions", str(max(4, 2 * workers)))
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.memory", "1g")
+            .config("spark.executor.memory", "900m")
+        )
     return builder.getOrCreate()
 
 
