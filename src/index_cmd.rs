@@ -181,13 +181,17 @@ fn feed(args: &FeedArgs, add: bool) -> Result<Status> {
                     AddStatus::Added => ("added", None),
                     AddStatus::Unchanged => ("unchanged", None),
                     AddStatus::Replaced => ("replaced", None),
+                    AddStatus::Conflict => (
+                        "skipped",
+                        Some("id already held with a different text (--replace replaces it)"),
+                    ),
                     AddStatus::Skipped(reason) => ("skipped", Some(reason.as_str())),
                 };
                 counts[match r.status {
                     AddStatus::Added => 0,
                     AddStatus::Unchanged => 1,
                     AddStatus::Replaced => 2,
-                    AddStatus::Skipped(_) => 3,
+                    AddStatus::Conflict | AddStatus::Skipped(_) => 3,
                 }] += 1;
                 if let Some(reason) = reason {
                     eprintln!("warning: skipped `{}`: {reason}", r.id);

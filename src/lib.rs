@@ -17,7 +17,9 @@
 //! 7. [`cluster`]: pairs → clusters, each with a canonical original.
 //! 8. [`report`]: pairs, clusters and the deduplicated corpus, written atomically.
 //!
-//! [`Deduper`] wires them together.
+//! [`Deduper`] wires them together. [`Index`] holds documents on disk and checks new ones against
+//! them as they arrive, with the same per-document preparation ([`Deduper::prepare`]) and
+//! verification ([`Deduper::verify`]): see the [`index`] module.
 //!
 //! # Example
 //!

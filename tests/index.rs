@@ -319,6 +319,18 @@ fn opening_with_another_configuration_is_a_clear_error() {
 }
 
 #[test]
+fn a_second_open_in_one_process_is_an_error_not_a_second_writer() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let index = Index::create(tmp.path(), Config::default(), None).expect("creates");
+    assert!(matches!(
+        Index::open(tmp.path()),
+        Err(IndexError::Store { .. })
+    ));
+    drop(index);
+    assert!(Index::open(tmp.path()).is_ok());
+}
+
+#[test]
 fn the_index_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Index>();
@@ -502,6 +514,21 @@ fn index_cli_prints_a_line_per_document_in_input_order() {
     let removed = run(&["index", "remove", idx_s, "z"]);
     assert!(removed.contains("\"removed\":1"));
     assert!(run(&["index", "add", "-q", idx_s, input_s]).is_empty());
+    // A held id with a different text is skipped and said so, unless --replace.
+    let changed = tmp.path().join("changed.jsonl");
+    let line = serde_json::json!({"id": "x", "text": story(9)}).to_string();
+    std::fs::write(&changed, line).expect("writes");
+    let changed_s = changed.to_str().expect("path");
+    let skipped: serde_json::Value =
+        serde_json::from_str(run(&["index", "add", idx_s, changed_s]).trim()).expect("json");
+    assert_eq!(skipped["status"], "skipped");
+    assert!(skipped["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("different text")));
+    let replaced: serde_json::Value =
+        serde_json::from_str(run(&["index", "add", "--replace", idx_s, changed_s]).trim())
+            .expect("json");
+    assert_eq!(replaced["status"], "replaced");
 }
 
 /// A small corpus from a seed: stories of 40–120 words over a 300-word vocabulary, each published
@@ -584,4 +611,28 @@ proptest::proptest! {
             proptest::prop_assert_eq!(verdict.map(|v| v.kind), Some(*kind));
         }
     }
+}
+
+/// The committed index of format version 1 (two articles of the bundled sample, made by
+/// `reprint index create` and `index add`) opens, and a third copy of their story matches both: a
+/// change of format, normalisation or hashing that forgets to bump a version fails here.
+#[test]
+fn the_committed_format_1_index_opens_and_answers() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/index-v1");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(fixture.join("data.mdb"), tmp.path().join("data.mdb")).expect("copies");
+    let index = Index::open(tmp.path()).expect("the format 1 index opens");
+    assert_eq!(index.stats().expect("stats").documents, 2);
+    let new = read(&fixture.join("new.jsonl"));
+    let matches = index.check(&new.documents()[0]).expect("checks");
+    let ids: Vec<&str> = matches.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["d000011", "d000012"]);
+    assert!(matches.iter().all(|m| m.kind == Kind::Spun));
+    assert_eq!(
+        index
+            .cluster_of("d000012")
+            .expect("clusters")
+            .map(|c| c.members.len()),
+        Some(2)
+    );
 }

@@ -26,7 +26,7 @@
 //! of), fixed-size facts (body and title hashes, word and anchor counts), its LSH band keys of both
 //! channels, a sparse sample of containment anchors, its body and title hashes as posting lists,
 //! and the statistics of its lines, from which chrome is learned as documents arrive
-//! ([`chrome`]). Verified pairs are stored for [`export`](Index::export) and
+//! (DESIGN.md, "The index"). Verified pairs are stored for [`export`](Index::export) and
 //! [`cluster_of`](Index::cluster_of). Candidates are verified against their stored text, prepared
 //! again: no shingle set is stored.
 //!
@@ -169,7 +169,9 @@ pub enum AddStatus {
     Unchanged,
     /// It replaced a held document of the same id and a different text.
     Replaced,
-    /// It was not added: the reason (an empty text, a conflicting text).
+    /// It was not added: its id is held with a different text, and replacement was not asked for.
+    Conflict,
+    /// It was not added: the reason (an empty text).
     Skipped(String),
 }
 
@@ -381,6 +383,9 @@ impl StoredVerdict {
 
 /// A persistent index of documents, checked and added to one at a time or in batches, shared by
 /// threads (it is `Send + Sync`) and by processes (through its store's locking).
+///
+/// Open an index once per process and share that `Index` between threads: LMDB (through heed)
+/// refuses to open one directory twice in one process while the first is open.
 #[derive(Debug)]
 pub struct Index {
     path: PathBuf,
@@ -393,6 +398,9 @@ pub struct Index {
 const HEADER_KEY: &[u8] = b"header";
 const NEXT_KEY: &[u8] = b"next";
 const TEXT_BYTES_KEY: &[u8] = b"text_bytes";
+/// Counts committed write transactions: a check made on a snapshot of the same generation saw
+/// everything held.
+const GENERATION_KEY: &[u8] = b"generation";
 
 /// A document prepared for the index: its preparation, line keys (after the rules), the chrome
 /// decision, its anchors and band keys.
@@ -407,6 +415,18 @@ struct Ready {
     dense: bool,
     /// The band keys of the shingle channel, then of the content-word channel.
     bands: Vec<u64>,
+    /// Its matches among the held documents of a snapshot, with that snapshot's generation.
+    checked: Option<(u64, Vec<(u32, Match)>)>,
+}
+
+/// What [`Index::add_one`] needs to know of its transaction.
+#[derive(Clone, Copy)]
+struct Batch {
+    /// The generation the transaction started from.
+    generation: u64,
+    /// The first document number it gives.
+    first: u32,
+    options: AddOptions,
 }
 
 impl Ready {
@@ -683,7 +703,7 @@ impl Index {
         let ready = self.ready(&r, doc, None).map_err(self.err())?;
         let own = self.doc_of(&r, &doc.id).map_err(self.err())?;
         let mut cache = HashMap::new();
-        let matches = self.matches(&r, &ready, own, &mut cache, None);
+        let matches = self.matches(&r, &ready, own, &mut cache, None, None);
         Ok(matches
             .map_err(self.err())?
             .into_iter()
@@ -702,7 +722,7 @@ impl Index {
                     let r = r.as_ref().map_err(|e| StoreError::new(e.to_string()))?;
                     let ready = self.ready(r, doc, None)?;
                     let own = self.doc_of(r, &doc.id)?;
-                    let matches = self.matches(r, &ready, own, cache, None)?;
+                    let matches = self.matches(r, &ready, own, cache, None, None)?;
                     Ok(matches.into_iter().map(|(_, m)| m).collect())
                 },
             )
@@ -717,9 +737,7 @@ impl Index {
         let mut results = self.add_batch(std::slice::from_ref(doc), AddOptions::default())?;
         let result = results.pop().expect("one result per document");
         match result.status {
-            AddStatus::Skipped(reason) if reason == CONFLICT => {
-                Err(IndexError::Conflict { id: result.id })
-            }
+            AddStatus::Conflict => Err(IndexError::Conflict { id: result.id }),
             _ => Ok(result.matches),
         }
     }
@@ -754,18 +772,25 @@ impl Index {
             |i: usize| !docs[i].text.trim().is_empty() && held[i].is_none_or(|(_, same)| !same);
         let batch_lines = BatchLines::new(docs, &stripped, fresh);
         drop(snapshot);
+        // Each document is also checked here against its snapshot, in parallel: under the lock only
+        // the batch's own documents are left to check, unless another transaction committed since.
         let ready: Vec<Option<Ready>> = (0..docs.len())
             .into_par_iter()
             .map_init(
-                || self.store.read(),
-                |r, i| {
+                || (self.store.read(), HashMap::new()),
+                |(r, cache), i| {
                     if !fresh(i) {
                         return Ok(None);
                     }
                     let r = r.as_ref().map_err(|e| StoreError::new(e.to_string()))?;
                     let (by_rules, keys) = stripped[i].clone();
-                    self.ready_with(r, &docs[i], by_rules, keys, Some(&batch_lines))
-                        .map(Some)
+                    let mut ready =
+                        self.ready_with(r, &docs[i], by_rules, keys, Some(&batch_lines))?;
+                    let generation = read_u64(r.get(Table::Meta, GENERATION_KEY)?);
+                    let held = held[i].map(|(d, _)| d);
+                    let matches = self.matches(r, &ready, held, cache, None, None)?;
+                    ready.checked = Some((generation, matches));
+                    Ok(Some(ready))
                 },
             )
             .collect::<Result<_, StoreError>>()
@@ -777,15 +802,24 @@ impl Index {
         let mut results = Vec::with_capacity(docs.len());
         let mut cache = HashMap::new();
         let mut pending = Pending::default();
+        let generation = read_u64(w.get(Table::Meta, GENERATION_KEY).map_err(self.err())?);
+        let first = read_u64(w.get(Table::Meta, NEXT_KEY).map_err(self.err())?);
+        let first = u32::try_from(first).unwrap_or(u32::MAX);
         for (doc, ready) in docs.iter().zip(ready) {
+            let batch = Batch {
+                generation,
+                first,
+                options,
+            };
             let result = self
-                .add_one(&mut w, doc, ready, options, &mut cache, &mut pending)
+                .add_one(&mut w, doc, ready, batch, &mut cache, &mut pending)
                 .map_err(self.err())?;
             results.push(result);
         }
         for (list, run) in pending.into_runs() {
             w.append_run(list, run).map_err(self.err())?;
         }
+        self.bump_generation(&mut w).map_err(self.err())?;
         w.commit().map_err(self.err())?;
         Ok(results)
     }
@@ -795,10 +829,11 @@ impl Index {
         w: &mut store::LmdbWrite<'_>,
         doc: &Document,
         ready: Option<Ready>,
-        options: AddOptions,
+        batch: Batch,
         cache: &mut HashMap<u32, Arc<Prepared>>,
         pending: &mut Pending,
     ) -> Result<AddResult, StoreError> {
+        let options = batch.options;
         let result = |status| AddResult {
             id: doc.id.clone(),
             status,
@@ -814,19 +849,45 @@ impl Index {
                 return Ok(result(AddStatus::Unchanged));
             }
             if !options.replace {
-                return Ok(result(AddStatus::Skipped(CONFLICT.into())));
+                return Ok(result(AddStatus::Conflict));
             }
             self.remove_doc(w, d)?;
             cache.remove(&d);
             status = AddStatus::Replaced;
         }
-        let Some(ready) = ready else {
+        let Some(mut ready) = ready else {
             // Held with the same text when the batch was prepared, and since removed: prepared now.
             let (by_rules, keys) = self.deduper.strip_rules(doc);
             let ready = self.ready_with(w, doc, by_rules, keys, None)?;
-            return self.add_one(w, doc, Some(ready), options, cache, pending);
+            let batch = Batch {
+                generation: u64::MAX,
+                ..batch
+            };
+            return self.add_one(w, doc, Some(ready), batch, cache, pending);
         };
-        let matches = self.matches(w, &ready, None, cache, Some(pending))?;
+        let matches = match ready.checked.take() {
+            // Checked against the state this transaction started from: only this transaction's
+            // documents are left, and held ones it removed (a replacement) are dropped.
+            Some((generation, mut matches)) if generation == batch.generation => {
+                let mut kept = Vec::with_capacity(matches.len());
+                for m in matches.drain(..) {
+                    if self.facts(w, m.0)?.is_some() {
+                        kept.push(m);
+                    }
+                }
+                kept.extend(self.matches(
+                    w,
+                    &ready,
+                    None,
+                    cache,
+                    Some(pending),
+                    Some(batch.first),
+                )?);
+                best_first(&mut kept);
+                kept
+            }
+            _ => self.matches(w, &ready, None, cache, Some(pending), None)?,
+        };
         let d = self.insert(w, doc, &ready, &matches)?;
         if ready.prepared.print.words >= self.config().min_words {
             for &k in &ready.bands {
@@ -840,7 +901,12 @@ impl Index {
             };
             let dense = if ready.dense { DENSE_ANCHORS } else { 0 };
             for k in ready.filed_anchors(rate) {
-                pending.anchors.entry(k).or_default().push(d | few | dense);
+                let list = if ready.dense {
+                    &mut pending.short_anchors
+                } else {
+                    &mut pending.anchors
+                };
+                list.entry(k).or_default().push(d | few | dense);
             }
         }
         Ok(AddResult {
@@ -851,8 +917,15 @@ impl Index {
     }
 }
 
-/// The reason a document whose id is held with another text is skipped.
-const CONFLICT: &str = "id already held with a different text";
+/// Matches best first: by score, then kind, then document number.
+fn best_first(matches: &mut [(u32, Match)]) {
+    matches.sort_by(|(x, a), (y, b)| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.kind.cmp(&b.kind))
+            .then(x.cmp(y))
+    });
+}
 
 /// The line counts of a batch being added, on top of the snapshot's statistics: chrome is learned
 /// from the batch as the batch pipeline learns it from its corpus.
@@ -1050,6 +1123,7 @@ impl Index {
             anchors,
             dense,
             bands,
+            checked: None,
         }
     }
 
@@ -1073,12 +1147,16 @@ impl Index {
         own: Option<u32>,
         cache: &mut HashMap<u32, Arc<Prepared>>,
         pending: Option<&Pending>,
+        since: Option<u32>,
     ) -> Result<Vec<(u32, Match)>, StoreError> {
         let c = self.config();
         let print = &ready.prepared.print;
         if print.words == 0 {
             return Ok(Vec::new());
         }
+        // With `since`, only the documents numbered from it on (this transaction's) are searched:
+        // those of the segmented families are all pending.
+        let held = (since.is_none()).then_some(r);
         let mut candidates: Vec<u32> = Vec::new();
         let mut scratch = Vec::new();
         r.postings(
@@ -1098,7 +1176,7 @@ impl Index {
             let thresholds = [c.candidate_threshold, c.content_threshold];
             let mut banded: Vec<(u32, usize)> = Vec::new();
             let found =
-                Pending::postings_many(pending, r, Postings::Bands, &ready.bands, c.max_bucket)?;
+                Pending::postings_many(pending, held, Postings::Bands, &ready.bands, c.max_bucket)?;
             for (i, (_, docs)) in found.into_iter().enumerate() {
                 let channel = usize::from(i >= per_channel);
                 banded.extend(docs.into_iter().map(|d| (d, channel)));
@@ -1128,19 +1206,36 @@ impl Index {
             // count is taken at the rate of the document it is compared with).
             let mut shared: HashMap<u32, (u32, u32)> = HashMap::new();
             let (mut counted_dense, mut counted_sparse) = (0u32, 0u32);
-            let found = Pending::postings_many(
+            let rate = self.header.anchor_sampling;
+            let sparse: Vec<u64> = ready
+                .anchors
+                .iter()
+                .copied()
+                .filter(|&h| is_anchor(h, rate))
+                .collect();
+            let max_df = c.anchor_max_df;
+            let mut long =
+                Pending::postings_many(pending, held, Postings::Anchors, &sparse, max_df)?
+                    .into_iter();
+            let short = Pending::postings_many(
                 pending,
-                r,
-                Postings::Anchors,
+                held,
+                Postings::ShortAnchors,
                 &ready.anchors,
-                c.anchor_max_df,
+                max_df,
             )?;
-            for (&h, (n, docs)) in ready.anchors.iter().zip(found) {
-                if n + 1 > c.anchor_max_df {
+            for (&h, (mut n, mut docs)) in ready.anchors.iter().zip(short) {
+                let is_sparse = is_anchor(h, rate);
+                if is_sparse {
+                    let (m, more) = long.next().unwrap_or_default();
+                    n += m;
+                    docs.extend(more);
+                }
+                if n + 1 > max_df {
                     continue;
                 }
                 counted_dense += 1;
-                counted_sparse += u32::from(is_anchor(h, self.header.anchor_sampling));
+                counted_sparse += u32::from(is_sparse);
                 for d in docs {
                     let entry = shared.entry(d & DOC_BITS).or_insert((0, 0));
                     entry.0 += 1;
@@ -1186,8 +1281,8 @@ impl Index {
         )?;
         candidates.sort_unstable();
         candidates.dedup();
-        if std::env::var_os("REPRINT_DEBUG_CANDIDATES").is_some() {
-            eprintln!("candidates {}", candidates.len());
+        if let Some(first) = since {
+            candidates.retain(|&d| d >= first);
         }
         let mut out = Vec::new();
         for d in candidates {
@@ -1230,12 +1325,7 @@ impl Index {
                 },
             ));
         }
-        out.sort_by(|(x, a), (y, b)| {
-            b.score
-                .total_cmp(&a.score)
-                .then(a.kind.cmp(&b.kind))
-                .then(x.cmp(y))
-        });
+        best_first(&mut out);
         Ok(out)
     }
 
@@ -1250,12 +1340,14 @@ impl Index {
 struct Pending {
     bands: HashMap<u64, Vec<u32>>,
     anchors: HashMap<u64, Vec<u32>>,
+    short_anchors: HashMap<u64, Vec<u32>>,
 }
 
 impl Pending {
     fn list(&self, list: Postings) -> &HashMap<u64, Vec<u32>> {
         match list {
             Postings::Anchors => &self.anchors,
+            Postings::ShortAnchors => &self.short_anchors,
             _ => &self.bands,
         }
     }
@@ -1263,12 +1355,15 @@ impl Pending {
     /// [`ReadTxn::postings_many`] of held (`r`) and pending postings together.
     fn postings_many(
         pending: Option<&Pending>,
-        r: &impl ReadTxn,
+        r: Option<&impl ReadTxn>,
         list: Postings,
         keys: &[u64],
         limit: usize,
     ) -> Result<Vec<(usize, Vec<u32>)>, StoreError> {
-        let mut found = r.postings_many(list, keys, limit)?;
+        let mut found = match r {
+            Some(r) => r.postings_many(list, keys, limit)?,
+            None => keys.iter().map(|_| (0, Vec::new())).collect(),
+        };
         if let Some(p) = pending {
             for (key, (n, out)) in keys.iter().zip(&mut found) {
                 for &d in p.list(list).get(key).map_or(&[][..], Vec::as_slice) {
@@ -1283,7 +1378,7 @@ impl Pending {
         Ok(found)
     }
 
-    fn into_runs(self) -> [(Postings, Vec<(u64, u32)>); 2] {
+    fn into_runs(self) -> [(Postings, Vec<(u64, u32)>); 3] {
         let flat = |m: HashMap<u64, Vec<u32>>| {
             m.into_iter()
                 .flat_map(|(k, ds)| ds.into_iter().map(move |d| (k, d)))
@@ -1292,6 +1387,7 @@ impl Pending {
         [
             (Postings::Bands, flat(self.bands)),
             (Postings::Anchors, flat(self.anchors)),
+            (Postings::ShortAnchors, flat(self.short_anchors)),
         ]
     }
 }
@@ -1458,6 +1554,11 @@ impl Index {
         Ok(self.remove_batch(&[id])? == 1)
     }
 
+    fn bump_generation(&self, w: &mut store::LmdbWrite<'_>) -> Result<(), StoreError> {
+        let next = read_u64(w.get(Table::Meta, GENERATION_KEY)?) + 1;
+        w.put(Table::Meta, GENERATION_KEY, &next.to_be_bytes())
+    }
+
     /// Removes the documents with these ids, in one transaction; how many were held.
     pub fn remove_batch(&self, ids: &[&str]) -> Result<usize, IndexError> {
         let mut w = self.write()?;
@@ -1468,6 +1569,7 @@ impl Index {
                 removed += 1;
             }
         }
+        self.bump_generation(&mut w).map_err(self.err())?;
         w.commit().map_err(self.err())?;
         Ok(removed)
     }
@@ -1504,6 +1606,7 @@ impl Index {
         for &d in &old {
             self.remove_doc(&mut w, d).map_err(self.err())?;
         }
+        self.bump_generation(&mut w).map_err(self.err())?;
         w.commit().map_err(self.err())?;
         Ok(old.len())
     }

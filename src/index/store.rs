@@ -69,8 +69,12 @@ pub enum Table {
 pub enum Postings {
     /// LSH band keys of both channels (segments).
     Bands,
-    /// Containment anchors (segments).
+    /// Containment anchors of documents long enough to sample sparsely (segments).
     Anchors,
+    /// Containment anchors of short documents, sampled at the pipeline's rate (segments): kept
+    /// apart so that a check looks up its dense sample only among the (few, small) runs of short
+    /// documents, and its sparse sample among the others.
+    ShortAnchors,
     /// Body hashes (exact copies; headline-only documents).
     Bodies,
     /// Title hashes of documents long enough to compare.
@@ -94,7 +98,10 @@ const TABLES: [(Table, &str); 9] = [
 impl Postings {
     /// Whether the family is kept in segments.
     pub fn segmented(self) -> bool {
-        matches!(self, Postings::Bands | Postings::Anchors)
+        matches!(
+            self,
+            Postings::Bands | Postings::Anchors | Postings::ShortAnchors
+        )
     }
 
     fn tag(self) -> u8 {
@@ -111,9 +118,10 @@ const MERGE_FACTOR: usize = 4;
 /// Runs are not merged beyond this many records (768 MB).
 const MAX_RUN: usize = 64 << 20;
 
-const POSTINGS: [(Postings, &str); 5] = [
+const POSTINGS: [(Postings, &str); 6] = [
     (Postings::Bands, "bands"),
     (Postings::Anchors, "anchors"),
+    (Postings::ShortAnchors, "short_anchors"),
     (Postings::Bodies, "bodies"),
     (Postings::Titles, "titles"),
     (Postings::Links, "links"),
@@ -194,7 +202,7 @@ type Db = Database<Bytes, Bytes>;
 pub struct Lmdb {
     env: Env<WithoutTls>,
     tables: [Db; 9],
-    postings: [Db; 5],
+    postings: [Db; 6],
 }
 
 impl std::fmt::Debug for Lmdb {
