@@ -236,7 +236,8 @@ class Index:
 
     `Index(path)` opens the index in `path` or, if there is none, creates it with the settings given
     (`Config` fields by name, as for `dedupe`); an existing index opened with settings must have been
-    made with them (ValueError names the first that differs). Several processes may use one index.
+    made with them (ValueError names the first that differs). Several processes may use one index;
+    within one process, open a directory once (a second open while the first is alive is refused).
 
     >>> index = reprint.Index("/tmp/news-index")                 # doctest: +SKIP
     >>> index.add({"id": "wire-1", "text": story})               # doctest: +SKIP
@@ -263,8 +264,8 @@ class Index:
 
     def add_batch(self, records: Iterable[Mapping[str, Any]], replace: bool = False) -> List[Dict[str, Any]]:
         """Adds records in one batch (prepared in parallel): per record `id`, `status` (`added`,
-        `unchanged`, `replaced`, `skipped` with a `reason`) and `matches`. With `replace`, a held id
-        with a different text is replaced rather than skipped."""
+        `unchanged`, `replaced`, `conflict`: its id is held with another text, `skipped` with a
+        `reason`) and `matches`. With `replace`, a held id with a different text is replaced."""
         ids, texts, metas = [], [], []
         for i, record in enumerate(records):
             rid, text, meta = _record(i, record)

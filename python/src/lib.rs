@@ -554,6 +554,7 @@ impl PyIndex {
                     AddStatus::Added => ("added", None),
                     AddStatus::Unchanged => ("unchanged", None),
                     AddStatus::Replaced => ("replaced", None),
+                    AddStatus::Conflict => ("conflict", None),
                     AddStatus::Skipped(why) => ("skipped", Some(why.as_str())),
                 };
                 let matches: Vec<_> = r.matches.iter().map(Match::record).collect();

@@ -57,3 +57,13 @@ def test_a_batch_added_after_another_finds_dedupes_pairs_across_them(tmp_path):
     # The index learns chrome incrementally, batch by batch: 151 of the 156 pairs when measured.
     assert across and len(across & found) >= 0.95 * len(across)
     assert index.stats()["documents"] == len(records)
+
+
+def test_a_batch_reports_a_conflicting_id_and_replaces_it_when_asked(tmp_path):
+    index = reprint.Index(tmp_path / "index")
+    index.add({"id": "wire", "text": STORY})
+    other = "Heavy rain flooded several streets in the old town overnight, and cellars filled."
+    (result,) = index.add_batch([{"id": "wire", "text": other}])
+    assert result["status"] == "conflict" and index.get("wire")["text"] == STORY
+    (result,) = index.add_batch([{"id": "wire", "text": other}], replace=True)
+    assert result["status"] == "replaced" and index.get("wire")["text"] == other
