@@ -55,6 +55,7 @@ pub mod cluster;
 pub mod config;
 pub mod corpus;
 pub mod dedupe;
+pub mod engine;
 pub mod error;
 pub mod fingerprint;
 pub mod index;
