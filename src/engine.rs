@@ -92,6 +92,16 @@ pub fn is_learned(share_sum: f64, count: u64, config: &BoilerplateConfig) -> boo
     count > 0 && share_sum / count as f64 <= config.max_block_share
 }
 
+/// Learning, per line learned as chrome: whether it is a story's text after all, kept as the batch
+/// learner keeps it: a paragraph of prose (`prose`, at least
+/// [`PROSE_WORDS`](crate::boilerplate::PROSE_WORDS) `words`) spread across sources
+/// ([`is_spread_across_sources`](crate::boilerplate::is_spread_across_sources)).
+pub fn is_story_line(prose: bool, words: u32, sources: u32, most: u32, df: u32) -> bool {
+    prose
+        && words as usize >= crate::boilerplate::PROSE_WORDS
+        && crate::boilerplate::is_spread_across_sources(sources, most, df)
+}
+
 /// What an engine keeps of one document to find its candidates.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DocKeys {

@@ -40,12 +40,15 @@ class Stages:
     def chrome_len(self) -> int:
         """Number of learned chrome lines stripped."""
     def line_keys(self, batch: pyarrow.RecordBatch) -> pyarrow.RecordBatch:
-        """`{doc, text}` → one row per line the rules keep: `{doc, hash, bytes}`."""
+        """`{doc, text}` → one row per line the rules keep: `{doc, hash, bytes, prose, words}`."""
     def block_shares(self, batch: pyarrow.RecordBatch) -> pyarrow.RecordBatch:
         """`{doc, hash, bytes, df, frequent}` (each document's lines in consecutive rows) →
         `{hash, share}` for each frequent line of each document."""
     def is_learned(self, share_sum: float, count: int) -> bool:
         """Whether a frequent line with these summed block shares is chrome."""
+    def is_story_line(self, prose: bool, words: int, sources: int, most: int, df: int) -> bool:
+        """Whether a line learned as chrome is a story's text after all: a paragraph of prose
+        printed by enough sources, none of them holding half its documents."""
     def prepare(self, batch: pyarrow.RecordBatch) -> pyarrow.RecordBatch:
         """`{doc, text}` → `{doc, body_hash, title_hash, words, removed_share, member, headline,
         shingle_bands, content_bands, anchors}`."""

@@ -182,7 +182,7 @@ class Run:
 
         lines = (
             docs.select("doc", "text")
-            .mapInArrow(line_keys, "doc long, hash long, bytes long")
+            .mapInArrow(line_keys, "doc long, hash long, bytes long, prose boolean, words long")
             .join(docs.select("doc", "source"), "doc")
             .persist()
         )
@@ -228,6 +228,29 @@ class Run:
             .select("hash")
             .persist()
         )
+        # A learned paragraph of prose that many sources print, none of them in half its documents,
+        # is a story's text (a wire paragraph), not a site's: kept, as the batch learner keeps it.
+        spread = (
+            learned.join(
+                source_df.groupBy("hash").agg(
+                    F.count("*").alias("sources"), F.max("source_df").alias("most")
+                ),
+                "hash",
+            )
+            .join(df, "hash")
+            .join(lines.select("hash", "prose", "words").dropDuplicates(["hash"]), "hash")
+            .collect()
+        )
+        from reprint import Stages
+
+        stages = Stages(config)
+        story = {
+            r.hash
+            for r in spread
+            if stages.is_story_line(bool(r.prose), int(r.words), int(r.sources), int(r.most), int(r.df))
+        }
+        if story:
+            learned = learned.where(~F.col("hash").isin(list(story))).persist()
         site = (
             source_df.where(F.col("source_df") >= b["min_source_df"])
             .select("hash")

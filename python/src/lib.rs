@@ -242,22 +242,28 @@ impl Stages {
         self.inner.chrome_lines()
     }
 
-    /// `{doc, text}` → one row per line the rules keep: `{doc, hash, bytes}`.
+    /// `{doc, text}` → one row per line the rules keep: `{doc, hash, bytes, prose, words}`
+    /// (`prose`: the line reads as a paragraph; with `words`, for [`Stages::is_story_line`]).
     fn line_keys(&self, py: Python<'_>, batch: PyRecordBatch) -> PyResult<Py<PyAny>> {
         let batch = batch.into_inner();
         let (docs, texts) = (ints(&batch, "doc")?, strings(&batch, "text")?);
         let (mut doc, mut hash, mut bytes) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut prose, mut words) = (Vec::new(), Vec::new());
         for (i, &d) in docs.iter().enumerate() {
             for key in self.inner.line_keys(texts.get(i).unwrap_or("")) {
                 doc.push(d);
                 hash.push(key.hash as i64);
                 bytes.push(i64::from(key.bytes));
+                prose.push(Some(key.prose));
+                words.push(i64::from(key.words));
             }
         }
         let out = batch_of(vec![
             ("doc", Arc::new(Int64Array::from(doc))),
             ("hash", Arc::new(Int64Array::from(hash))),
             ("bytes", Arc::new(Int64Array::from(bytes))),
+            ("prose", Arc::new(BooleanArray::from_iter(prose))),
+            ("words", Arc::new(Int64Array::from(words))),
         ])?;
         Ok(out.into_pyarrow(py)?.unbind())
     }
@@ -287,6 +293,9 @@ impl Stages {
                     hash: hashes[i] as u64,
                     words: 0,
                     bytes: u32::try_from(bytes[i]).unwrap_or(u32::MAX),
+                    // Block shares need a line's hash and size only.
+                    prose: false,
+                    figures: 0,
                 })
                 .collect();
             let of = |h: u64| rows.clone().find(|&i| hashes[i] as u64 == h);
@@ -311,6 +320,13 @@ impl Stages {
     /// Whether a frequent line whose block shares sum to `share_sum` over `count` documents is chrome.
     fn is_learned(&self, share_sum: f64, count: u64) -> bool {
         engine::is_learned(share_sum, count, &self.inner.config().boilerplate)
+    }
+
+    /// Whether a line learned as chrome is a story's text after all, as the batch learner decides:
+    /// a paragraph of prose (`prose`, `words`) printed by `sources` sources, at most `most`
+    /// documents of one, among `df` documents.
+    fn is_story_line(&self, prose: bool, words: u32, sources: u32, most: u32, df: u32) -> bool {
+        engine::is_story_line(prose, words, sources, most, df)
     }
 
     /// `{doc, text}` → `{doc, body_hash (null: no words), title_hash, words, removed_share, member,

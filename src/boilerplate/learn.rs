@@ -186,9 +186,9 @@ impl LearnedChrome {
                 }
             }
             lines.retain(|h| {
-                !spread.get(h).is_some_and(|&(sources, most)| {
-                    sources as usize >= CROSS_SOURCES && most * 2 <= df[h]
-                })
+                !spread
+                    .get(h)
+                    .is_some_and(|&(sources, most)| is_spread_across_sources(sources, most, df[h]))
             });
         }
         let site_lines = source_df
@@ -254,6 +254,14 @@ impl LearnedChrome {
 /// text. Three: a site's chrome is one source's, or a network's few sister sites'; on the Helsinki
 /// pages, the AP paragraphs the block test learned stand in 7 to 14 outlets each.
 pub const CROSS_SOURCES: usize = 3;
+
+/// Whether a prose line (of [`PROSE_WORDS`](super::PROSE_WORDS) words or more) is a story's text
+/// rather than a site's chrome by how it spreads: printed by [`CROSS_SOURCES`] sources or more, none
+/// of them holding half its `df` documents (`most` is the most documents of one source). The one
+/// definition for the batch learner, the index's incremental chrome and the engine stages.
+pub fn is_spread_across_sources(sources: u32, most: u32, df: u32) -> bool {
+    sources as usize >= CROSS_SOURCES && most.saturating_mul(2) <= df
+}
 
 /// The distinct hashes of some lines, sorted.
 fn distinct(lines: &[LineKey]) -> Vec<u64> {

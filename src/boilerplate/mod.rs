@@ -22,7 +22,9 @@ use std::ops::Range;
 use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
 
-pub use learn::{DocLines, LearnConfig, LearnedChrome, LineKey, CROSS_SOURCES};
+pub use learn::{
+    is_spread_across_sources, DocLines, LearnConfig, LearnedChrome, LineKey, CROSS_SOURCES,
+};
 pub use rules::{Rule, Rules, Scope};
 
 use crate::normalize::{normalize_into, NormalizedLinesHash};

@@ -12,7 +12,7 @@
 
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-use crate::boilerplate::{LineKey, CROSS_SOURCES, PROSE_WORDS};
+use crate::boilerplate::{is_spread_across_sources, LineKey, PROSE_WORDS};
 use crate::config::BoilerplateConfig;
 
 /// What an index knows of one line (by the hash of its normalised text).
@@ -122,8 +122,7 @@ pub(crate) fn decide(
         // `LearnedChrome::learn` keeps it.
         let cross_source_prose = line.prose
             && line.words as usize >= PROSE_WORDS
-            && s.sources as usize >= CROSS_SOURCES
-            && s.most * 2 <= s.df;
+            && is_spread_across_sources(s.sources, s.most, s.df);
         if sum / f64::from(n.max(1)) <= config.max_block_share && !cross_source_prose {
             out.lines
                 .push((line.hash, sdf as usize >= config.min_source_df));
