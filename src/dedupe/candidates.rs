@@ -1,0 +1,193 @@
+//! Which pairs of documents are worth verifying: the candidates of every channel, merged, and cut
+//! into batches of whole connected components so that verification holds only one batch's
+//! documents' profiles and shingle sets at a time.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::exact::ExactGroups;
+use crate::anchor::containment_pairs;
+use crate::cluster;
+use crate::config::Config;
+use crate::fingerprint::Fingerprint;
+use crate::lsh::{candidate_pairs, Banding};
+use crate::verify::MIN_TITLE_WORDS;
+
+/// How far below a channel's threshold a candidate's signature estimate may fall: 2.5 standard
+/// errors of a 128-position estimate at worst (J = 0.5).
+pub(crate) const ESTIMATE_MARGIN: f64 = 0.11;
+
+/// Candidate pairs verified together, at the least (whole components are never split).
+pub(super) const VERIFY_BATCH: usize = 1024;
+
+/// Candidate pairs ordered by the connected component of the candidate graph they belong to, and cut
+/// into batches of whole components: no document of a batch has a candidate pair outside it.
+pub(super) struct ComponentBatches {
+    pub(super) pairs: Vec<(u32, u32)>,
+    /// Where each batch ends in `pairs`.
+    ends: Vec<usize>,
+}
+
+impl ComponentBatches {
+    pub(super) fn new(n: usize, mut pairs: Vec<(u32, u32)>, at_least: usize) -> ComponentBatches {
+        let root = cluster::component_roots(n, pairs.iter().copied());
+        pairs.par_sort_unstable_by_key(|&(a, b)| (root[a as usize], a, b));
+        let mut ends = Vec::new();
+        let mut start = 0;
+        for (i, w) in pairs.windows(2).enumerate() {
+            let component_ends = root[w[0].0 as usize] != root[w[1].0 as usize];
+            if component_ends && i + 1 - start >= at_least {
+                ends.push(i + 1);
+                start = i + 1;
+            }
+        }
+        if start < pairs.len() {
+            ends.push(pairs.len());
+        }
+        ComponentBatches { pairs, ends }
+    }
+
+    pub(super) fn batches(&self) -> impl Iterator<Item = &[(u32, u32)]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| &self.pairs[start..end])
+    }
+}
+
+/// Candidate pairs from every channel, merged.
+pub(super) struct Candidates {
+    pub(super) pairs: Vec<(u32, u32)>,
+    pub(super) by_channel: [usize; 4],
+}
+
+/// Pairs of a headline-only document (too short to compare, at least
+/// [`MIN_TITLE_WORDS`] words) with each longer document whose title it is.
+fn title_pairs(prints: &[Fingerprint], min_words: usize, exact: &ExactGroups) -> Vec<(u32, u32)> {
+    let mut titles: HashMap<u64, Vec<u32>> = HashMap::new();
+    for (d, p) in prints.iter().enumerate() {
+        if p.words >= min_words && exact.is_rep(d as u32) {
+            titles.entry(p.title_hash).or_default().push(d as u32);
+        }
+    }
+    let mut pairs = Vec::new();
+    for (d, p) in prints.iter().enumerate() {
+        if (MIN_TITLE_WORDS..min_words).contains(&p.words) && exact.is_rep(d as u32) {
+            for &other in titles.get(&p.body_hash).map_or(&[][..], Vec::as_slice) {
+                pairs.push((other.min(d as u32), other.max(d as u32)));
+            }
+        }
+    }
+    pairs
+}
+
+/// Candidate pairs from the four channels: LSH over word shingles (verbatim copies), LSH over
+/// content words (reworded copies), shared anchors (excerpts), and headlines (a headline-only
+/// document and the article it heads). `banding` and `content_banding` are the LSH bandings of the
+/// first two; `shingle_sigs` and `content_sigs` hold each document's signatures, `config.num_perm`
+/// positions each.
+pub(super) fn gather(
+    config: &Config,
+    banding: Banding,
+    content_banding: Banding,
+    prints: &[Fingerprint],
+    shingle_sigs: &[u32],
+    content_sigs: &[u32],
+    exact: &ExactGroups,
+) -> Candidates {
+    let c = config;
+    let k = c.num_perm;
+    // One representative per exact-copy group, long enough to compare: exact copies are
+    // grouped already, and headline-only documents have their own channel.
+    let members: Vec<u32> = (0..prints.len() as u32)
+        .filter(|&d| exact.is_rep(d) && prints[d as usize].words >= c.min_words)
+        .collect();
+    let sets: Vec<&[u64]> = prints.iter().map(|p| p.shingles.as_slice()).collect();
+    // Banding lets a few pairs well below the threshold through; their estimate is checked.
+    let floor = |threshold: f64| threshold - ESTIMATE_MARGIN;
+    // The anchors first: their index has serial steps, which the two LSH channels' parallel
+    // work fills in around.
+    let (contained, (verbatim, reworded)) = rayon::join(
+        || {
+            containment_pairs(
+                &sets,
+                &members,
+                c.anchor_sampling,
+                c.min_shared_anchors,
+                c.anchor_containment,
+                c.anchor_max_df,
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    candidate_pairs(
+                        shingle_sigs,
+                        k,
+                        banding,
+                        &members,
+                        c.max_bucket,
+                        floor(c.candidate_threshold),
+                    )
+                },
+                || {
+                    candidate_pairs(
+                        content_sigs,
+                        k,
+                        content_banding,
+                        &members,
+                        c.max_bucket,
+                        floor(c.content_threshold),
+                    )
+                },
+            )
+        },
+    );
+    let headlines = title_pairs(prints, c.min_words, exact);
+    let by_channel = [
+        verbatim.len(),
+        reworded.len(),
+        contained.len(),
+        headlines.len(),
+    ];
+    let mut pairs = verbatim;
+    pairs.extend(reworded);
+    pairs.extend(contained);
+    pairs.extend(headlines);
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    Candidates { pairs, by_channel }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Verification batches hold every candidate pair once, never split a component (no
+        /// document has pairs in two batches), and are as large as asked but for the last.
+        #[test]
+        fn batches_are_whole_components(
+            pairs in proptest::collection::btree_set((0u32..40, 0u32..40), 0..60),
+            at_least in 1usize..8,
+        ) {
+            let pairs: Vec<(u32, u32)> = pairs.into_iter().filter(|(a, b)| a < b).collect();
+            let batches = ComponentBatches::new(40, pairs.clone(), at_least);
+            let mut seen: Vec<(u32, u32)> = batches.batches().flatten().copied().collect();
+            seen.sort_unstable();
+            proptest::prop_assert_eq!(&seen, &pairs);
+            let mut batch_of = [None; 40];
+            let count = batches.batches().count();
+            for (i, batch) in batches.batches().enumerate() {
+                proptest::prop_assert!(batch.len() >= at_least || i + 1 == count);
+                for &(a, b) in batch {
+                    for d in [a, b] {
+                        proptest::prop_assert!(batch_of[d as usize].is_none_or(|j| j == i));
+                        batch_of[d as usize] = Some(i);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! What each document's lines are, and what is known of every distinct line of a corpus: the table
+//! stripping, body hashing and fingerprinting read instead of normalising a reprinted line again in
+//! every copy, and the corpus as stripped through it.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::align::Profile;
+use crate::boilerplate::{line_ranges, BodyHasher, LearnedChrome, LineFacts, Stripped, Stripper};
+use crate::corpus::Document;
+use crate::fingerprint::{
+    fingerprint_hashed_lines, fingerprint_normalized_lines, Fingerprint, Hashes, Scratch,
+    SignatureSlots,
+};
+use crate::minhash::MinHasher;
+
+/// Each document's lines, and the facts of every distinct line. Reprints repeat most of their
+/// lines (a syndicated story's paragraphs, a site's chrome): each distinct line is matched against
+/// the rules and normalised once.
+pub(super) struct LineTable {
+    /// Per document: its lines and the hash of each.
+    pub(super) lines: Vec<DocLineHashes>,
+    /// The facts of each distinct line, by the hash of its text.
+    facts: FxHashMap<u64, LineFacts>,
+}
+
+/// One document's trimmed, non-empty lines and the xxh3 hash of each.
+pub(super) struct DocLineHashes {
+    pub(super) ranges: Vec<std::ops::Range<usize>>,
+    pub(super) hashes: Vec<u64>,
+}
+
+impl LineTable {
+    pub(super) fn new(docs: &[Document], stripper: &Stripper) -> LineTable {
+        let lines: Vec<DocLineHashes> = docs
+            .par_iter()
+            .map(|doc| {
+                // Room for every line, counted first: a vector grown line by line is copied
+                // over and over.
+                let breaks = memchr::memchr_iter(b'\n', doc.text.as_bytes()).count();
+                let mut ranges = Vec::with_capacity(breaks + 1);
+                ranges.extend(line_ranges(&doc.text));
+                let hashes = ranges
+                    .iter()
+                    .map(|r| xxh3_64(doc.text[r.clone()].as_bytes()))
+                    .collect();
+                DocLineHashes { ranges, hashes }
+            })
+            .collect();
+        // A place where each distinct line stands, found by sorting (document, line) by hash: any
+        // one serves, as a line's facts depend on its text alone.
+        let mut first: Vec<(u64, u32, u32)> = lines
+            .iter()
+            .zip(0..)
+            .flat_map(|(l, d)| l.hashes.iter().zip(0..).map(move |(&h, i)| (h, d, i)))
+            .collect();
+        first.par_sort_unstable_by_key(|x| x.0);
+        first.dedup_by_key(|x| x.0);
+        let facts = first
+            .par_iter()
+            .map_init(String::new, |scratch, &(hash, d, i)| {
+                let text = &docs[d as usize].text;
+                let range = lines[d as usize].ranges[i as usize].clone();
+                (hash, stripper.line_facts(&text[range], scratch))
+            })
+            .collect();
+        LineTable { lines, facts }
+    }
+
+    pub(super) fn facts(&self, hash: u64) -> &LineFacts {
+        &self.facts[&hash]
+    }
+
+    /// The facts of the lines `stripped` kept of document `d`, in order.
+    pub(super) fn kept<'a>(
+        &'a self,
+        d: usize,
+        stripped: &'a Stripped,
+    ) -> impl Iterator<Item = &'a LineFacts> + Clone {
+        let lines = &self.lines[d];
+        // The kept lines are some of the document's lines, in order.
+        let mut i = 0;
+        stripped.kept().iter().map(move |kept| {
+            while lines.ranges[i] != *kept {
+                i += 1;
+            }
+            self.facts(lines.hashes[i])
+        })
+    }
+
+    /// The lines `stripped` kept of document `d` (whose text is `text`), each with its normalised
+    /// text, in order.
+    #[cfg(test)]
+    fn kept_normalized<'a>(
+        &'a self,
+        d: usize,
+        text: &'a str,
+        stripped: &'a Stripped,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + Clone {
+        let raw = stripped.kept().iter().map(|r| &text[r.clone()]);
+        raw.zip(self.kept(d, stripped).map(|f| &*f.normalized))
+    }
+
+    /// The hash of the body `stripped` kept of document `d`, as
+    /// [`body_hash`](crate::fingerprint::body_hash) gives it.
+    pub(super) fn body_hash(&self, d: usize, stripped: &Stripped) -> Option<u64> {
+        let mut body = BodyHasher::default();
+        for facts in self.kept(d, stripped) {
+            body.add(&facts.key, &facts.normalized);
+        }
+        body.finish()
+    }
+}
+
+/// A corpus stripped of its boilerplate.
+pub(super) struct StrippedCorpus {
+    /// Each document's stripping, in corpus order.
+    pub(super) stripped: Vec<Stripped>,
+    /// The table the corpus was stripped through: each kept line's normalised text, for later stages.
+    pub(super) table: LineTable,
+    /// Each stripped body's [`body_hash`](crate::fingerprint::body_hash).
+    pub(super) body_hashes: Vec<Option<u64>>,
+    /// The chrome learned from the corpus (empty if learning is off).
+    pub(super) chrome: LearnedChrome,
+}
+
+impl StrippedCorpus {
+    /// The [`fingerprint`](crate::fingerprint::fingerprint) of document `d`'s stripped body, from
+    /// its lines normalised and hashed already and the body's hash.
+    pub(super) fn fingerprint(
+        &self,
+        d: usize,
+        shingle_size: usize,
+        hasher: &MinHasher,
+        scratch: &mut Scratch,
+        slots: SignatureSlots<'_>,
+    ) -> Fingerprint {
+        let lines = self.table.kept(d, &self.stripped[d]);
+        let normalized = lines.clone().map(|facts| &*facts.normalized);
+        // A body without words has no hash from stripping: it is hashed here.
+        let Some(body) = self.body_hashes[d] else {
+            return fingerprint_normalized_lines(normalized, shingle_size, hasher, scratch, slots);
+        };
+        // A line's key hashes its normalised text, as a title's hash does.
+        let title = (lines.clone().next()).map_or_else(|| xxh3_64(b""), |f| f.key.hash);
+        let hashes = Hashes { body, title };
+        fingerprint_hashed_lines(normalized, hashes, shingle_size, hasher, scratch, slots)
+    }
+}
+
+/// The sentence profile of a document's stripped body, for alignment, made from its text.
+pub(super) fn aligned_profile(text: &str, stripped: &Stripped) -> Profile {
+    Profile::new(&stripped.body(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::corpus::Corpus;
+    use crate::dedupe::{Deduper, NoProgress};
+    use crate::fingerprint::{body_hash, fingerprint};
+    use crate::{Input, ReadOptions};
+
+    /// Verification's profiles, made from each document's text once the line table is freed, are
+    /// those the table's normalised lines make.
+    #[test]
+    fn profiles_from_the_text_are_the_line_tables() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/devsample/docs.jsonl");
+        let corpus = Corpus::from_inputs([Input::parse(path)], &ReadOptions::default())
+            .expect("the bundled sample reads");
+        let deduper = Deduper::new(Config::default()).expect("valid config");
+        let out = deduper.strip_and_hash(&corpus, &NoProgress);
+        for (d, (doc, stripped)) in corpus.documents().iter().zip(&out.stripped).enumerate() {
+            let by_table =
+                Profile::from_normalized_lines(out.table.kept_normalized(d, &doc.text, stripped));
+            assert_eq!(aligned_profile(&doc.text, stripped), by_table, "{}", doc.id);
+        }
+    }
+
+    /// Stripping a corpus through its table of distinct lines gives what stripping each document
+    /// alone gives, each body's hash is `body_hash` of the lines kept, and each fingerprint made
+    /// from the table is `fingerprint` of the body, learning on or off.
+    #[test]
+    fn the_line_table_strips_hashes_and_fingerprints_as_each_document_alone() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/devsample/docs.jsonl");
+        let corpus = Corpus::from_inputs([Input::parse(path)], &ReadOptions::default())
+            .expect("the bundled sample reads");
+        let mut scratch = String::new();
+        for learn in [false, true] {
+            let mut config = Config::default();
+            config.boilerplate.learn = learn;
+            let deduper = Deduper::new(config).expect("valid config");
+            let out = deduper.strip_and_hash(&corpus, &NoProgress);
+            assert_eq!(out.stripped.len(), corpus.len());
+            for ((doc, stripped), hash) in corpus
+                .documents()
+                .iter()
+                .zip(&out.stripped)
+                .zip(&out.body_hashes)
+            {
+                if !learn {
+                    assert_eq!(*stripped, deduper.stripper().strip(&doc.text), "{}", doc.id);
+                }
+                assert_eq!(
+                    *hash,
+                    body_hash(stripped.lines(&doc.text), &mut scratch),
+                    "{}",
+                    doc.id
+                );
+            }
+            // And each document's fingerprint from the table is its stripped body's.
+            let (hasher, k) = (MinHasher::new(16, 7), 3);
+            let mut sigs = [[0u32; 16]; 4];
+            let mut prints = Scratch::default();
+            for (d, (doc, stripped)) in corpus.documents().iter().zip(&out.stripped).enumerate() {
+                let [s1, c1, s2, c2] = &mut sigs;
+                let slots = |shingles, content| SignatureSlots { shingles, content };
+                let by_table = out.fingerprint(d, k, &hasher, &mut prints, slots(s1, c1));
+                let body = stripped.body(&doc.text);
+                let alone = fingerprint(&body, k, &hasher, &mut prints, slots(s2, c2));
+                assert_eq!(
+                    (by_table.body_hash, by_table.title_hash, by_table.words),
+                    (alone.body_hash, alone.title_hash, alone.words),
+                    "{}",
+                    doc.id
+                );
+                assert_eq!(
+                    (&by_table.shingles, &by_table.content),
+                    (&alone.shingles, &alone.content)
+                );
+                assert_eq!((s1, c1), (s2, c2));
+            }
+            assert_eq!(!out.chrome.is_empty(), learn);
+            // And the one per-document route, given the chrome the corpus taught, prepares each
+            // document as the table did: the same stripping, fingerprint and signatures.
+            let k = deduper.config().num_perm;
+            let (mut s1, mut c1) = (vec![0u32; k], vec![0u32; k]);
+            for (d, (doc, stripped)) in corpus.documents().iter().zip(&out.stripped).enumerate() {
+                let prepared = deduper.prepare(doc, Some(&out.chrome));
+                assert_eq!(prepared.stripped, *stripped, "{}", doc.id);
+                let slots = SignatureSlots {
+                    shingles: &mut s1,
+                    content: &mut c1,
+                };
+                let hasher = &deduper.hasher;
+                let by_table =
+                    out.fingerprint(d, deduper.config().shingle_size, hasher, &mut prints, slots);
+                let p = &prepared.print;
+                assert_eq!(
+                    (p.body_hash, p.title_hash, p.words, &p.shingles, &p.content),
+                    (
+                        by_table.body_hash,
+                        by_table.title_hash,
+                        by_table.words,
+                        &by_table.shingles,
+                        &by_table.content
+                    ),
+                    "{}",
+                    doc.id
+                );
+                if by_table.words > 0 {
+                    assert_eq!(
+                        (&*prepared.shingle_signature, &*prepared.content_signature),
+                        (&s1[..], &c1[..])
+                    );
+                }
+            }
+        }
+    }
+}
