@@ -2,19 +2,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use reprint::{Config, Corpus, Deduper, Document, Kind, NoProgress};
 use serde_json::Value;
 
-fn reprint(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_reprint"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("reprint runs")
-}
+mod common;
+use common::{fixture, json_lines, reprint, score, stderr, stdout};
 
 fn reprint_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_reprint"))
@@ -29,85 +24,12 @@ fn reprint_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
-
-fn json_lines(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
-}
-
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
-fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(path)
-}
-
-/// Pairwise precision and recall of predicted pairs (closed transitively) against truth groups, as
-/// `../shared/tools/score.py` computes them, plus the number of false pairs.
-fn score(truth: &HashMap<String, String>, pairs: &[(String, String)]) -> (f64, f64, usize) {
-    let ids: Vec<&String> = truth.keys().collect();
-    let index: HashMap<&String, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let mut parent: Vec<usize> = (0..ids.len()).collect();
-    fn find(p: &mut [usize], mut x: usize) -> usize {
-        while p[x] != x {
-            p[x] = p[p[x]];
-            x = p[x];
-        }
-        x
-    }
-    for (a, b) in pairs {
-        let (ra, rb) = (find(&mut parent, index[a]), find(&mut parent, index[b]));
-        parent[ra] = rb;
-    }
-    let pairs_of = |n: usize| n * (n - 1) / 2;
-    let mut predicted: HashMap<usize, Vec<usize>> = HashMap::new();
-    for i in 0..ids.len() {
-        predicted.entry(find(&mut parent, i)).or_default().push(i);
-    }
-    let mut true_groups: HashMap<&String, usize> = HashMap::new();
-    for g in truth.values() {
-        *true_groups.entry(g).or_default() += 1;
-    }
-    let positives: usize = true_groups.values().map(|&n| pairs_of(n)).sum();
-    let (mut predicted_pairs, mut true_pairs) = (0, 0);
-    for members in predicted.values() {
-        predicted_pairs += pairs_of(members.len());
-        let mut by_group: HashMap<&String, usize> = HashMap::new();
-        for &m in members {
-            *by_group.entry(&truth[ids[m]]).or_default() += 1;
-        }
-        true_pairs += by_group.values().map(|&n| pairs_of(n)).sum::<usize>();
-    }
-    (
-        true_pairs as f64 / predicted_pairs.max(1) as f64,
-        true_pairs as f64 / positives.max(1) as f64,
-        predicted_pairs - true_pairs,
-    )
-}
-
 fn dev_truth() -> HashMap<String, String> {
-    std::fs::read_to_string(fixture("devsample/truth.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (
-                v["id"].as_str().unwrap().to_string(),
-                v["group"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    common::truth(&fixture("devsample/truth.jsonl"))
 }
 
 #[test]

@@ -10,31 +10,8 @@ use std::time::{Duration, Instant};
 use reprint::{Config, Corpus, Deduper, Document, NoProgress};
 use serde_json::Value;
 
-fn reprint_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_reprint"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("reprint runs")
-}
-
-fn reprint(args: &[&str]) -> Output {
-    reprint_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
-
-fn json_lines(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
-}
+mod common;
+use common::{json_lines, reprint, reprint_in, stderr, stdout};
 
 fn pair_ids(out: &Output) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> = json_lines(&stdout(out))

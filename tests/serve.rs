@@ -1,6 +1,7 @@
 //! `reprint serve`: a real server process on loopback, over a real index, driven over HTTP.
 
 mod common;
+use common::reprint;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -12,13 +13,6 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "test-token-0123456789abcdef";
-
-fn reprint(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_reprint"))
-        .args(args)
-        .output()
-        .expect("reprint runs")
-}
 
 /// A `reprint serve` child process, killed when dropped.
 struct Server {

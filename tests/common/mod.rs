@@ -3,8 +3,40 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use serde_json::Value;
+
+/// Runs the `reprint` binary in `dir` and waits for it.
+pub fn reprint_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_reprint"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("reprint runs")
+}
+
+/// Runs the `reprint` binary in the project's directory and waits for it.
+pub fn reprint(args: &[&str]) -> Output {
+    reprint_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+/// A finished process's stdout, as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// A finished process's stderr, as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+/// Each line of a text as JSON.
+pub fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
 
 /// A file under `fixtures/`.
 pub fn fixture(path: &str) -> PathBuf {
