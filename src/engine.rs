@@ -61,29 +61,7 @@ pub fn block_shares(
     df: impl Fn(u64) -> u64,
     frequent: impl Fn(u64) -> bool,
 ) -> Vec<(u64, f64)> {
-    let doc_bytes: u64 = lines.iter().map(|l| u64::from(l.bytes)).sum();
-    if doc_bytes == 0 {
-        return Vec::new();
-    }
-    let mut recurring: Vec<(&LineKey, f64)> = lines
-        .iter()
-        .map(|l| (l, df(l.hash) as f64))
-        .filter(|&(_, df)| df >= 2.0)
-        .collect();
-    recurring.sort_by_key(|(l, _)| l.hash);
-    recurring.dedup_by_key(|(l, _)| l.hash);
-    recurring
-        .iter()
-        .filter(|(l, _)| frequent(l.hash))
-        .map(|&(line, own)| {
-            let block: u64 = recurring
-                .iter()
-                .filter(|&&(_, d)| d >= own / 2.0 && d <= own * 2.0)
-                .map(|(o, _)| u64::from(o.bytes))
-                .sum();
-            (line.hash, block as f64 / doc_bytes as f64)
-        })
-        .collect()
+    crate::boilerplate::block_shares(lines, |h| df(h) as f64, frequent)
 }
 
 /// Learning, per line: whether a frequent line whose [`block_shares`] over the documents it stands

@@ -123,34 +123,7 @@ impl LearnedChrome {
             .par_iter()
             .zip(&doc_sources)
             .map(|(doc, &source)| {
-                let doc_bytes: u64 = doc.lines.iter().map(|l| u64::from(l.bytes)).sum();
-                if doc_bytes == 0 {
-                    return Vec::new();
-                }
-                // Each distinct recurring line once, even if a document repeats it, with its
-                // frequency (looked up once: every pair of them is compared). Lines below the
-                // frequency threshold still count as recurring with a frequent one: a story's
-                // paragraphs in three copies recur with its lead paragraph in four.
-                let mut recurring: Vec<(&LineKey, f64)> = doc
-                    .lines
-                    .iter()
-                    .map(|l| (l, f64::from(df[&l.hash])))
-                    .filter(|&(_, df)| df >= 2.0)
-                    .collect();
-                recurring.sort_unstable_by_key(|(l, _)| l.hash);
-                recurring.dedup_by_key(|(l, _)| l.hash);
-                recurring
-                    .iter()
-                    .filter(|(l, _)| frequent(l.hash, source))
-                    .map(|&(line, own)| {
-                        let block: u64 = recurring
-                            .iter()
-                            .filter(|&&(_, d)| d >= own / 2.0 && d <= own * 2.0)
-                            .map(|(o, _)| u64::from(o.bytes))
-                            .sum();
-                        (line.hash, block as f64 / doc_bytes as f64)
-                    })
-                    .collect()
+                block_shares(doc.lines, |h| f64::from(df[&h]), |h| frequent(h, source))
             })
             .collect();
         // ...summed per line in document order, so the sums do not depend on the thread count.
@@ -254,6 +227,43 @@ impl LearnedChrome {
 /// text. Three: a site's chrome is one source's, or a network's few sister sites'; on the Helsinki
 /// pages, the AP paragraphs the block test learned stand in 7 to 14 outlets each.
 pub const CROSS_SOURCES: usize = 3;
+
+/// For every frequent line of one document, the share of the document (in bytes) that recurs along
+/// with it: its distinct recurring lines (in two documents or more, by `df`) whose frequency is
+/// within a factor of two of the line's own. Lines below the frequency threshold still count as
+/// recurring with a frequent one: a story's paragraphs in three copies recur with its lead
+/// paragraph in four. The step the batch learner runs per document, and distributed engines too.
+pub fn block_shares(
+    lines: &[LineKey],
+    df: impl Fn(u64) -> f64,
+    frequent: impl Fn(u64) -> bool,
+) -> Vec<(u64, f64)> {
+    let doc_bytes: u64 = lines.iter().map(|l| u64::from(l.bytes)).sum();
+    if doc_bytes == 0 {
+        return Vec::new();
+    }
+    // Each distinct recurring line once, even if a document repeats it, with its frequency
+    // (looked up once: every pair of them is compared).
+    let mut recurring: Vec<(&LineKey, f64)> = lines
+        .iter()
+        .map(|l| (l, df(l.hash)))
+        .filter(|&(_, df)| df >= 2.0)
+        .collect();
+    recurring.sort_unstable_by_key(|(l, _)| l.hash);
+    recurring.dedup_by_key(|(l, _)| l.hash);
+    recurring
+        .iter()
+        .filter(|(l, _)| frequent(l.hash))
+        .map(|&(line, own)| {
+            let block: u64 = recurring
+                .iter()
+                .filter(|&&(_, d)| d >= own / 2.0 && d <= own * 2.0)
+                .map(|(o, _)| u64::from(o.bytes))
+                .sum();
+            (line.hash, block as f64 / doc_bytes as f64)
+        })
+        .collect()
+}
 
 /// Whether a prose line (of [`PROSE_WORDS`](super::PROSE_WORDS) words or more) is a story's text
 /// rather than a site's chrome by how it spreads: printed by [`CROSS_SOURCES`] sources or more, none

@@ -23,7 +23,8 @@ use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
 
 pub use learn::{
-    is_spread_across_sources, DocLines, LearnConfig, LearnedChrome, LineKey, CROSS_SOURCES,
+    block_shares, is_spread_across_sources, DocLines, LearnConfig, LearnedChrome, LineKey,
+    CROSS_SOURCES,
 };
 pub use rules::{Rule, Rules, Scope};
 
