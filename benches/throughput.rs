@@ -8,12 +8,11 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use reprint::align::{align, Profile};
 use reprint::boilerplate::{Rules, Stripper};
-use reprint::fingerprint::{fingerprint, Scratch, SignatureSlots};
-use reprint::minhash::MinHasher;
-use reprint::normalize::normalize_into;
-use reprint::shingle::{intersection_size, word_hashes_into};
+use reprint::stages::{
+    align, fingerprint, intersection_size, normalize, normalize_into, word_hashes_into, MinHasher,
+    Profile, Scratch, SignatureSlots,
+};
 use reprint::{Config, Corpus, Deduper, Input, NoProgress, ReadOptions};
 
 fn corpus() -> Corpus {
@@ -41,10 +40,7 @@ fn stages(c: &mut Criterion) {
             }
         })
     });
-    let normalized_texts: Vec<String> = texts
-        .iter()
-        .map(|t| reprint::normalize::normalize(t))
-        .collect();
+    let normalized_texts: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
     let mut hashes = Vec::new();
     group.bench_function("word hashes (of normalised text)", |b| {
         b.iter(|| {

@@ -590,7 +590,7 @@ pub struct Alignment {
 }
 
 /// A passage two texts share: consecutive sentences of each, aligned pairwise at a similarity of at
-/// least [`PASSAGE_SIMILARITY`], each next pair at most [`PASSAGE_STEP`] sentences on from the last
+/// least `PASSAGE_SIMILARITY` (0.8), each next pair at most `PASSAGE_STEP` sentences on from the last
 /// in both texts (an editor may insert or drop a sentence between shared ones). A run of quotes
 /// two articles both report is short; several paragraphs of one wire story are long.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]

@@ -9,10 +9,12 @@
 //!
 //! 1. [`corpus`]: read documents (a directory, JSONL, stdin) into a [`Corpus`]; unusable records are
 //!    [`Skip`](corpus::Skip)s naming file and line.
-//! 2. [`normalize`]: NFKC, lower case, folded quotes and dashes, collapsed white space.
-//! 3. [`shingle`]: words → xxh3 word shingles.
-//! 4. [`minhash`]: shingles → MinHash signatures (one-permutation hashing, optimal densification).
-//! 5. [`lsh`]: signatures → candidate pairs (bands × rows derived from the threshold).
+//! 2. [`boilerplate`]: site chrome stripped by rules and by what recurs across the corpus.
+//! 3. Normalising and shingling ([`stages::normalize`], [`stages::word_hashes_into`]): NFKC, lower
+//!    case, folded quotes and dashes; words → xxh3 word shingles.
+//! 4. [`stages::MinHasher`]: shingles → MinHash signatures (one-permutation hashing, optimal
+//!    densification).
+//! 5. Candidates: LSH over both signatures ([`stages::Banding`]), anchors for excerpts, headlines.
 //! 6. [`verify`]: candidates → verified pairs with a [`Kind`] and a score, from the real shingle sets.
 //! 7. [`cluster`]: pairs → clusters, each with a canonical original.
 //! 8. [`report`]: pairs, clusters and the deduplicated corpus, written atomically.
@@ -48,29 +50,44 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod align;
-pub mod anchor;
+mod align;
+mod anchor;
 pub mod boilerplate;
 pub mod cluster;
-pub mod config;
+mod config;
 pub mod corpus;
-pub mod dedupe;
+mod dedupe;
 pub mod engine;
 pub mod error;
-pub mod fingerprint;
+mod fingerprint;
 pub mod index;
-pub mod lsh;
-pub mod minhash;
-pub mod normalize;
+mod lsh;
+mod minhash;
+mod normalize;
 pub mod report;
 #[cfg(feature = "server")]
 pub mod server;
-pub mod shingle;
+mod shingle;
 pub mod verify;
 
-pub use config::Config;
+/// The pipeline's per-document stages one at a time, for benchmarks and for engines that run them
+/// apart: normalising, word hashing and shingling, MinHash signatures and their LSH band keys,
+/// fingerprints, sentence profiles and their alignment. [`Deduper`] and [`Index`] run them all;
+/// most callers need nothing here.
+pub mod stages {
+    pub use crate::align::{align, Alignment, Passage, Profile, SentencePair};
+    pub use crate::fingerprint::{body_hash, fingerprint, Fingerprint, Scratch, SignatureSlots};
+    pub use crate::lsh::{band_keys, Banding};
+    pub use crate::minhash::{estimate_jaccard, MinHasher, Signature};
+    pub use crate::normalize::{normalize, normalize_into};
+    pub use crate::shingle::{count_words, intersection_size, shingles_into, word_hashes_into};
+}
+
+pub use config::{BoilerplateConfig, Config};
 pub use corpus::{Corpus, DocId, Document, Input, ReadOptions};
-pub use dedupe::{Deduper, NoProgress, Outcome, Pair, Prepared, Progress, Stats};
+pub use dedupe::{
+    Comparison, Deduper, DocSummary, NoProgress, Outcome, Pair, Prepared, Progress, Stats,
+};
 pub use error::Error;
 pub use index::{
     AddOptions, AddResult, AddStatus, ClusterView, Index, IndexError, IndexStats, Match,

@@ -274,7 +274,7 @@ fn ordered(a: u32, b: u32) -> (u32, u32) {
     }
 }
 
-/// The key of each band of one signature, band by band, as [`candidate_pairs`] files it; `salt` is
+/// The key of each band of one signature, band by band, as `candidate_pairs` files it; `salt` is
 /// added to each band's seed, so that two channels' keys never meet (0 gives the pipeline's own
 /// keys). An index files documents under these keys.
 pub fn band_keys(signature: &[u32], banding: Banding, salt: u64) -> impl Iterator<Item = u64> + '_ {

@@ -249,7 +249,7 @@ pub fn word_spans(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     std::iter::from_fn(move || words.next_span())
 }
 
-/// The number of words in `text` (as [`words`] counts them): the word starts in each block's mask.
+/// The number of words in `text` (as `words` counts them): the word starts in each block's mask.
 pub fn count_words(text: &str) -> usize {
     words(text)
         .blocks
@@ -279,7 +279,7 @@ pub fn word_hashes_into(text: &str, out: &mut Vec<u64>) {
 /// deduplicates `out`. A sequence shorter than `k` (but not empty) yields one shingle of all of it.
 ///
 /// # Panics
-/// If `k` is 0 or more than [`MAX_SHINGLE`]; [`Config::validate`](crate::Config::validate) rules
+/// If `k` is 0 or more than `MAX_SHINGLE`; [`Config::validate`](crate::Config::validate) rules
 /// both out before any text is read.
 pub fn shingles_into(tokens: &[u64], k: usize, out: &mut Vec<u64>) {
     assert!(

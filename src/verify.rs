@@ -3,7 +3,7 @@
 //! Verification works on the real texts, never on signature estimates, so no LSH false positive
 //! reaches the output. The cheap checks come first: equal normalised bodies are `exact`; a merge of
 //! two sorted lists gives the shingle and content-word overlaps; only pairs that share enough to be
-//! copies are aligned sentence by sentence ([`crate::align`]). [`measure`] takes the measurements and
+//! copies are aligned sentence by sentence ([`crate::stages::align`]). [`measure`] takes the measurements and
 //! [`judge`] applies the thresholds of the [`Config`]:
 //! - a pair is a copy if its shingle Jaccard reaches `near_duplicate`, or the shorter text's shingles
 //!   are mostly contained in the longer one (`excerpt`), or its sentences align: both texts covered

@@ -1129,3 +1129,14 @@ fn a_report_opens_groups_left_out_by_number_or_article() {
         stderr(&out)
     );
 }
+
+/// The engines a pipeline shares between threads (a server's handlers, a worker pool) can be.
+#[test]
+fn the_public_engines_are_send_and_sync() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Deduper>();
+    shared::<reprint::Index>();
+    shared::<Corpus>();
+    shared::<Config>();
+    shared::<reprint::boilerplate::Rules>();
+}

@@ -430,7 +430,7 @@ pub struct LineFacts {
     pub normalized: Box<str>,
 }
 
-/// Hashes a body from its normalised lines as they come ([`NormalizedLinesHash`]), and counts their
+/// Hashes a body from its normalised lines as they come (`NormalizedLinesHash`), and counts their
 /// words: the same hash as [`body_hash`](crate::fingerprint::body_hash) gives.
 #[derive(Default)]
 pub struct BodyHasher {
