@@ -1,6 +1,8 @@
 //! The incremental index: the same verdicts as the batch pipeline, safe across a killed process and
 //! two writing processes, refusing a mismatched configuration, idempotent adds.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -32,72 +34,13 @@ fn read(path: &Path) -> Corpus {
 
 /// Truth groups: id → group.
 fn truth(dir: &Path) -> HashMap<String, String> {
-    std::fs::read_to_string(dir.join("truth.jsonl"))
-        .expect("truth reads")
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("truth line");
-            (
-                v["id"].as_str().expect("id").to_string(),
-                v["group"].as_str().expect("group").to_string(),
-            )
-        })
-        .collect()
+    common::truth(&dir.join("truth.jsonl"))
 }
 
 /// Pairwise F1 over co-membership of the clusters the pairs close into, as
 /// `shared/tools/score.py` computes it.
 fn f1(truth: &HashMap<String, String>, pairs: &[(String, String)]) -> f64 {
-    let ids: Vec<&String> = truth.keys().collect();
-    let index: HashMap<&String, usize> = ids.iter().enumerate().map(|(i, &d)| (d, i)).collect();
-    let mut parent: Vec<usize> = (0..ids.len()).collect();
-    fn find(p: &mut [usize], mut x: usize) -> usize {
-        while p[x] != x {
-            p[x] = p[p[x]];
-            x = p[x];
-        }
-        x
-    }
-    for (a, b) in pairs {
-        let (Some(&a), Some(&b)) = (index.get(a), index.get(b)) else {
-            continue;
-        };
-        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-        parent[ra] = rb;
-    }
-    let choose2 = |n: usize| n * n.saturating_sub(1) / 2;
-    let mut predicted: HashMap<usize, Vec<usize>> = HashMap::new();
-    for i in 0..ids.len() {
-        predicted.entry(find(&mut parent, i)).or_default().push(i);
-    }
-    let mut true_sizes: HashMap<&String, usize> = HashMap::new();
-    for g in truth.values() {
-        *true_sizes.entry(g).or_default() += 1;
-    }
-    let pos: usize = true_sizes.values().map(|&n| choose2(n)).sum();
-    let pred: usize = predicted.values().map(|m| choose2(m.len())).sum();
-    let tp: usize = predicted
-        .values()
-        .map(|members| {
-            let mut c: HashMap<&String, usize> = HashMap::new();
-            for &m in members {
-                *c.entry(&truth[ids[m]]).or_default() += 1;
-            }
-            c.values().map(|&n| choose2(n)).sum::<usize>()
-        })
-        .sum();
-    let p = if pred > 0 {
-        tp as f64 / pred as f64
-    } else {
-        1.0
-    };
-    let r = if pos > 0 { tp as f64 / pos as f64 } else { 1.0 };
-    if p + r > 0.0 {
-        2.0 * p * r / (p + r)
-    } else {
-        0.0
-    }
+    common::f1(common::score(truth, pairs))
 }
 
 fn batch_pairs(corpus: &Corpus) -> Vec<(String, String)> {
