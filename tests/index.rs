@@ -579,3 +579,34 @@ fn the_committed_format_1_index_opens_and_answers() {
         Some(2)
     );
 }
+
+/// Real Helsinki articles: two editions of a story each (versions) and an AP brief inside another
+/// article (partial). The index reports the partial pair as `dedupe` does, and, as `dedupe` does,
+/// never lets it join a cluster: not in `cluster_of`, not in the exported clusters.
+#[test]
+fn a_partial_pair_is_reported_but_joins_no_cluster() {
+    let corpus = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/realnews/kinds.jsonl"));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let index = Index::create(tmp.path(), Config::default(), None).expect("creates");
+    index
+        .add_batch(corpus.documents(), AddOptions::default())
+        .expect("adds");
+    let (held, outcome) = index.export().expect("exports");
+    let kind_of = |a: &str, b: &str| {
+        outcome.pairs.iter().find_map(|p| {
+            let (x, y) = (&held.get(p.a).id, &held.get(p.b).id);
+            ((x == a && y == b) || (x == b && y == a)).then_some(p.verdict.kind)
+        })
+    };
+    assert_eq!(kind_of("h2165", "h14088"), Some(Kind::Partial));
+    assert_eq!(outcome.clusters.len(), 2, "{:?}", outcome.clusters);
+    assert!(outcome.clusters.iter().all(|c| c.members.len() == 2));
+    for id in ["h2165", "h14088"] {
+        let cluster = index.cluster_of(id).expect("reads");
+        assert!(
+            cluster.is_none_or(|c| !c.members.iter().any(|m| m == "h2165")
+                || !c.members.iter().any(|m| m == "h14088")),
+            "{id}: a partial pair joined a cluster"
+        );
+    }
+}

@@ -1056,6 +1056,16 @@ impl Index {
             .and_then(|b| Facts::decode(&b)))
     }
 
+    /// Whether the stored pair of `a` and `b` is of a kind that joins clusters (not `partial`).
+    fn joins_clusters(&self, r: &impl ReadTxn, a: u32, b: u32) -> Result<bool, StoreError> {
+        let Some(bytes) = r.get(Table::Pairs, &pair_key(a, b))? else {
+            return Ok(false);
+        };
+        let verdict: StoredVerdict = serde_json::from_slice(&bytes)
+            .map_err(|err| StoreError::corrupt(format!("pair verdict: {err}")))?;
+        Ok(verdict.kind.joins_clusters())
+    }
+
     fn line_stat(&self, r: &impl ReadTxn, h: u64) -> Result<LineStat, StoreError> {
         Ok(r.get(Table::Lines, &h.to_be_bytes())?
             .map_or_else(LineStat::default, |b| LineStat::decode(&b)))
@@ -1705,6 +1715,10 @@ impl Index {
             r.postings(Postings::Links, u64::from(d), usize::MAX - 1, &mut next)
                 .map_err(&e)?;
             for o in next {
+                // Partial pairs (different articles sharing a passage) do not join clusters.
+                if !self.joins_clusters(&r, d, o).map_err(&e)? {
+                    continue;
+                }
                 links.push((d.min(o), d.max(o)));
                 if members.insert(o) {
                     queue.push(o);
@@ -1745,16 +1759,7 @@ impl Index {
         links: &[(u32, u32)],
     ) -> Vec<cluster::Cluster> {
         let prepared: Vec<Prepared> = records.par_iter().map(|r| self.reprepare(r)).collect();
-        let info: Vec<MemberInfo> = records
-            .iter()
-            .zip(&prepared)
-            .map(|(rec, p)| MemberInfo {
-                words: p.print.words,
-                published: rec.meta.get("published").and_then(Published::from_json),
-                content: &p.print.content,
-                stripped_share: p.stripped.removed_share(),
-            })
-            .collect();
+        let info = member_infos(records, &prepared);
         let position = |d: u32| numbers.binary_search(&d).ok().map(|i| DocId(i as u32));
         let mut pairs: Vec<(DocId, DocId)> = links
             .iter()
@@ -1810,17 +1815,13 @@ impl Index {
             })
             .collect();
         pairs.sort_by_key(|p| (p.a, p.b));
-        let info: Vec<MemberInfo> = records
+        let info = member_infos(&records, &prepared);
+        // Partial pairs (different articles sharing a passage) are reported, never clustered.
+        let linked: Vec<(DocId, DocId)> = pairs
             .iter()
-            .zip(&prepared)
-            .map(|(rec, p)| MemberInfo {
-                words: p.print.words,
-                published: rec.meta.get("published").and_then(Published::from_json),
-                content: &p.print.content,
-                stripped_share: p.stripped.removed_share(),
-            })
+            .filter(|p| p.verdict.kind.joins_clusters())
+            .map(|p| (p.a, p.b))
             .collect();
-        let linked: Vec<(DocId, DocId)> = pairs.iter().map(|p| (p.a, p.b)).collect();
         let clusters = cluster::clusters(&info, &linked);
         drop(info);
         let stripped: Vec<Stripped> = prepared.iter().map(|p| p.stripped.clone()).collect();
@@ -1840,6 +1841,20 @@ impl Index {
         };
         Ok((corpus, outcome))
     }
+}
+
+/// What the cluster module weighs of each member, from its stored record and its preparation.
+fn member_infos<'a>(records: &'a [Record], prepared: &'a [Prepared]) -> Vec<MemberInfo<'a>> {
+    records
+        .iter()
+        .zip(prepared)
+        .map(|(rec, p)| MemberInfo {
+            words: p.print.words,
+            published: rec.meta.get("published").and_then(Published::from_json),
+            content: &p.print.content,
+            stripped_share: p.stripped.removed_share(),
+        })
+        .collect()
 }
 
 /// Whether [`Index::file`] adds or removes.
