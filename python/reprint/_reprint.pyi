@@ -44,6 +44,9 @@ class Stages:
     def block_shares(self, batch: pyarrow.RecordBatch) -> pyarrow.RecordBatch:
         """`{doc, hash, bytes, df, frequent}` (each document's lines in consecutive rows) →
         `{hash, share}` for each frequent line of each document."""
+    @staticmethod
+    def kinds_joining_clusters() -> List[str]:
+        """The kinds of pair that join clusters: every kind but `partial`."""
     def is_learned(self, share_sum: float, count: int) -> bool:
         """Whether a frequent line with these summed block shares is chrome."""
     def is_story_line(self, prose: bool, words: int, sources: int, most: int, df: int) -> bool:

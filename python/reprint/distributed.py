@@ -607,8 +607,12 @@ def run(
     candidates = job.candidates(prepared)
     verified = job.verify(docs, candidates, chrome, site_chrome)
     pairs = job.expand(prepared, verified)
-    labels = job.components(pairs)
-    clusters = job.clusters(docs, pairs, labels, chrome, site_chrome)
+    # Partial pairs (different articles sharing a passage) are reported but join no cluster.
+    from reprint import Stages
+
+    clustered = pairs.where(F.col("kind").isin(Stages.kinds_joining_clusters()))
+    labels = job.components(clustered)
+    clusters = job.clusters(docs, clustered, labels, chrome, site_chrome)
     ids = docs.select("doc", "id")
     named = (
         pairs.join(ids.select(F.col("doc").alias("a"), F.col("id").alias("id_a")), "a")

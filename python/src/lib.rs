@@ -317,6 +317,17 @@ impl Stages {
         Ok(out.into_pyarrow(py)?.unbind())
     }
 
+    /// The kinds of pair that join clusters (every kind but `partial`: two different articles that
+    /// share a passage are reported, never clustered).
+    #[staticmethod]
+    fn kinds_joining_clusters() -> Vec<&'static str> {
+        reprint::Kind::ALL
+            .iter()
+            .filter(|k| k.joins_clusters())
+            .map(|k| k.as_str())
+            .collect()
+    }
+
     /// Whether a frequent line whose block shares sum to `share_sum` over `count` documents is chrome.
     fn is_learned(&self, share_sum: f64, count: u64) -> bool {
         engine::is_learned(share_sum, count, &self.inner.config().boilerplate)

@@ -45,6 +45,23 @@ def test_the_sample_distributed_gives_the_pairs_and_clusters_of_dedupe(spark, tm
     assert json.loads(clusters.read_text())["clusters"] == expected.clusters
 
 
+def test_a_partial_pair_is_reported_but_joins_no_cluster(spark, tmp_path):
+    """Real Helsinki articles: two pairs of editions (versions) and an AP brief inside another
+    article (partial). The partial pair is in the pairs file, as dedupe has it, but in no cluster."""
+    kinds = PYTHON_DIR.parent / "fixtures" / "realnews" / "kinds.jsonl"
+    pairs, clusters = tmp_path / "pairs.jsonl", tmp_path / "clusters.json"
+    run(spark, str(kinds), str(pairs), str(clusters))
+    expected = reprint.dedupe(read_jsonl(kinds))
+    got = read_jsonl(pairs)
+    assert {(p["a"], p["b"], p["kind"]) for p in got} == {
+        (p["a"], p["b"], p["kind"]) for p in expected.pairs
+    }
+    assert any(p["kind"] == "partial" for p in got)
+    found = json.loads(clusters.read_text())["clusters"]
+    assert found == expected.clusters
+    assert all(c["size"] == 2 for c in found) and len(found) == 2
+
+
 def test_python_m_reprint_distributed_on_the_dev_corpus(devset, cli_pairs, tmp_path):
     """The judged command: F1 at least 0.99 and within 0.005 of the CLI's."""
     pairs, clusters = tmp_path / "pairs.jsonl", tmp_path / "clusters.json"
