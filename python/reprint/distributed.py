@@ -54,6 +54,8 @@ VERDICT_FIELDS = [
     ("edit_rate", "double"),
     ("swapped_sentences", "double"),
     ("immutables", "double"),
+    # A version's or partial pair's shared passage, as JSON (null for other kinds).
+    ("passage", "string"),
 ]
 VERDICT_SCHEMA = "a long, b long, " + ", ".join(f"{n} {t}" for n, t in VERDICT_FIELDS)
 
@@ -572,7 +574,7 @@ def _pair_line(row) -> str:
     for name, _ in VERDICT_FIELDS:
         value = getattr(row, name)
         if value is not None:
-            record[name] = value
+            record[name] = json.loads(value) if name == "passage" else value
     record["stripped_a"] = round4(row.stripped_a)
     record["stripped_b"] = round4(row.stripped_b)
     # As serde_json writes it: no spaces, text as it is.

@@ -459,8 +459,12 @@ fn verdict_batch(verified: &[(i64, i64, VerdictRecord)]) -> PyResult<PyRecordBat
     let mut kind = StringBuilder::new();
     let mut floats: Vec<Float64Builder> = (0..9).map(|_| Float64Builder::new()).collect();
     let mut aligned = Int64Builder::new();
+    let mut passage = StringBuilder::new();
     for (_, _, r) in verified {
         kind.append_value(r.kind.as_str());
+        // A version's or partial pair's shared passage, as the pairs file writes it.
+        let json = r.passage.as_ref().map(serde_json::to_string).transpose();
+        passage.append_option(json.map_err(value_error)?);
         let values = [
             Some(r.score),
             Some(r.jaccard),
@@ -501,6 +505,7 @@ fn verdict_batch(verified: &[(i64, i64, VerdictRecord)]) -> PyResult<PyRecordBat
         ("edit_rate", next()),
         ("swapped_sentences", next()),
         ("immutables", next()),
+        ("passage", Arc::new(passage.finish())),
     ])
 }
 
