@@ -30,49 +30,9 @@ use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-/// Sites that reprint (and wrap articles in their chrome).
-const SITES: [&str; 40] = [
-    "Daily Planet",
-    "Metro Wire",
-    "NewsBreak Hub",
-    "The Courier",
-    "Evening Post",
-    "World Digest",
-    "Global Times Online",
-    "Capital Report",
-    "Northern Echo Online",
-    "Harbor Herald",
-    "Pacific Ledger",
-    "Valley News Network",
-    "City Chronicle",
-    "Morning Dispatch",
-    "Coastal Observer",
-    "Prairie Gazette",
-    "The Sentinel",
-    "Riverside Times",
-    "Summit Daily",
-    "Independent Record",
-    "Metro Today",
-    "Channel Nine News",
-    "The Examiner",
-    "National Tribune",
-    "Lakeside Journal",
-    "Desert Sun Online",
-    "Eastern Standard",
-    "The Beacon",
-    "Union Leader Web",
-    "Frontier Post",
-    "Bay Area Wire",
-    "Heartland Press",
-    "Island Voice",
-    "Midland Mirror",
-    "Canyon Courier",
-    "Highland Herald",
-    "Delta Daily",
-    "Granite State Gazette",
-    "Twin Cities Now",
-    "Gulf Coast Register",
-];
+#[path = "support/sites.rs"]
+mod sites;
+use sites::SITES;
 
 /// Publishers of originals: 12 × 12 names.
 const FIRST: [&str; 12] = [

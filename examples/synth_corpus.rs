@@ -17,48 +17,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 
-const SITES: [&str; 40] = [
-    "Daily Planet",
-    "Metro Wire",
-    "NewsBreak Hub",
-    "The Courier",
-    "Evening Post",
-    "World Digest",
-    "Global Times Online",
-    "Capital Report",
-    "Northern Echo Online",
-    "Harbor Herald",
-    "Pacific Ledger",
-    "Valley News Network",
-    "City Chronicle",
-    "Morning Dispatch",
-    "Coastal Observer",
-    "Prairie Gazette",
-    "The Sentinel",
-    "Riverside Times",
-    "Summit Daily",
-    "Independent Record",
-    "Metro Today",
-    "Channel Nine News",
-    "The Examiner",
-    "National Tribune",
-    "Lakeside Journal",
-    "Desert Sun Online",
-    "Eastern Standard",
-    "The Beacon",
-    "Union Leader Web",
-    "Frontier Post",
-    "Bay Area Wire",
-    "Heartland Press",
-    "Island Voice",
-    "Midland Mirror",
-    "Canyon Courier",
-    "Highland Herald",
-    "Delta Daily",
-    "Granite State Gazette",
-    "Twin Cities Now",
-    "Gulf Coast Register",
-];
+#[path = "support/sites.rs"]
+mod sites;
+use sites::SITES;
 
 fn header(site: &str, rng: &mut ChaCha8Rng) -> Vec<String> {
     let mut lines = vec![format!("{site} | Home | World | Business | Sport")];
