@@ -32,7 +32,7 @@ use serde::Serialize;
 
 #[path = "support/sites.rs"]
 mod sites;
-use sites::SITES;
+use sites::{footer, header, typo, SITES};
 
 /// Publishers of originals: 12 × 12 names.
 const FIRST: [&str; 12] = [
@@ -174,42 +174,6 @@ fn article(chain: &Chain, n: u64, published: u64, rng: &mut ChaCha8Rng) -> Artic
         published,
         reprints: 0,
     }
-}
-
-fn header(site: &str, rng: &mut ChaCha8Rng) -> Vec<String> {
-    let mut lines = vec![format!("{site} | Home | World | Business | Sport")];
-    if rng.random_bool(0.5) {
-        lines.push("Advertisement".into());
-    }
-    if rng.random_bool(0.6) {
-        lines.push(format!("By {site} staff"));
-    }
-    lines.push(format!("Updated {} hours ago", rng.random_range(1..23)));
-    lines
-}
-
-fn footer(site: &str, related: &[&str], rng: &mut ChaCha8Rng) -> Vec<String> {
-    let mut lines = vec!["Share this article".into()];
-    if rng.random_bool(0.7) {
-        lines.push("Related stories".into());
-        lines.extend(related.iter().map(|t| t.to_string()));
-    }
-    lines.push(format!(
-        "Sign up for the {site} newsletter and get the day's top stories in your inbox."
-    ));
-    lines.push(format!("Copyright 2024 {site}. All rights reserved."));
-    lines
-}
-
-fn typo(word: &str, rng: &mut ChaCha8Rng) -> String {
-    let chars: Vec<char> = word.chars().collect();
-    if chars.len() < 4 {
-        return word.to_string();
-    }
-    let i = rng.random_range(1..chars.len() - 1);
-    let mut out = chars;
-    out.swap(i, i - 1);
-    out.into_iter().collect()
 }
 
 /// A light edit of one paragraph: a typo in some words, a number changed now and then.

@@ -19,43 +19,7 @@ use serde_json::{json, Value};
 
 #[path = "support/sites.rs"]
 mod sites;
-use sites::SITES;
-
-fn header(site: &str, rng: &mut ChaCha8Rng) -> Vec<String> {
-    let mut lines = vec![format!("{site} | Home | World | Business | Sport")];
-    if rng.random_bool(0.5) {
-        lines.push("Advertisement".into());
-    }
-    if rng.random_bool(0.6) {
-        lines.push(format!("By {site} staff"));
-    }
-    lines.push(format!("Updated {} hours ago", rng.random_range(1..23)));
-    lines
-}
-
-fn footer(site: &str, related: &[&str], rng: &mut ChaCha8Rng) -> Vec<String> {
-    let mut lines = vec!["Share this article".into()];
-    if rng.random_bool(0.7) {
-        lines.push("Related stories".into());
-        lines.extend(related.iter().map(|t| t.to_string()));
-    }
-    lines.push(format!(
-        "Sign up for the {site} newsletter and get the day's top stories in your inbox."
-    ));
-    lines.push(format!("Copyright 2024 {site}. All rights reserved."));
-    lines
-}
-
-fn typo(word: &str, rng: &mut ChaCha8Rng) -> String {
-    let chars: Vec<char> = word.chars().collect();
-    if chars.len() < 4 {
-        return word.to_string();
-    }
-    let i = rng.random_range(1..chars.len() - 1);
-    let mut out = chars.clone();
-    out.swap(i, i - 1);
-    out.into_iter().collect()
-}
+use sites::{footer, header, typo, SITES};
 
 fn edit(body: &str, rng: &mut ChaCha8Rng) -> String {
     let mut sentences: Vec<String> = body.split_inclusive(". ").map(str::to_string).collect();
