@@ -42,6 +42,20 @@ pub struct LineKey {
     pub figures: u32,
 }
 
+#[cfg(test)]
+impl LineKey {
+    /// A test line of `words` words (six bytes each), neither prose nor figures.
+    pub(crate) fn of_words(hash: u64, words: u32) -> LineKey {
+        LineKey {
+            hash,
+            words,
+            bytes: words * 6,
+            prose: false,
+            figures: 0,
+        }
+    }
+}
+
 /// Thresholds for learning chrome; see the module docs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LearnConfig {
@@ -301,13 +315,7 @@ mod tests {
     }
 
     fn line(hash: u64, words: u32) -> LineKey {
-        LineKey {
-            hash,
-            words,
-            bytes: words * 6,
-            prose: false,
-            figures: 0,
-        }
+        LineKey::of_words(hash, words)
     }
 
     #[test]

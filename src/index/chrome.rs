@@ -136,13 +136,7 @@ mod tests {
     use super::*;
 
     fn key(hash: u64, words: u32) -> LineKey {
-        LineKey {
-            hash,
-            words,
-            bytes: words * 6,
-            prose: false,
-            figures: 0,
-        }
+        LineKey::of_words(hash, words)
     }
 
     #[test]
