@@ -13,7 +13,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::align::is_stopword;
 use crate::minhash::MinHasher;
 use crate::normalize::{normalize_into, normalize_lines_into, NormalizedLinesHash};
-use crate::shingle::{shingles_into, word_hashes_into, words};
+use crate::shingle::{shingles_with, word_hashes_into, words};
 
 /// Per-thread buffers for [`fingerprint`].
 #[derive(Debug, Default)]
@@ -23,6 +23,8 @@ pub struct Scratch {
     words: Vec<u64>,
     shingles: Vec<u64>,
     bins: Vec<u64>,
+    /// Scratch for sorting shingle hashes.
+    spare: Vec<u64>,
 }
 
 /// What the pipeline keeps of one document.
@@ -141,12 +143,17 @@ fn sign(
     scratch: &mut Scratch,
     slots: SignatureSlots<'_>,
 ) -> Fingerprint {
-    shingles_into(&scratch.words, shingle_size, &mut scratch.shingles);
+    shingles_with(
+        &scratch.words,
+        shingle_size,
+        &mut scratch.shingles,
+        &mut scratch.spare,
+    );
     hasher.sign_into(&scratch.shingles, &mut scratch.bins, slots.shingles);
     let shingles = scratch.shingles.clone();
     let words = scratch.words.len();
     scratch.words.retain(|&w| !is_stopword(w));
-    shingles_into(&scratch.words, 1, &mut scratch.shingles);
+    shingles_with(&scratch.words, 1, &mut scratch.shingles, &mut scratch.spare);
     hasher.sign_into(&scratch.shingles, &mut scratch.bins, slots.content);
     Fingerprint {
         title_hash: hashes.title,

@@ -18,6 +18,9 @@ mod learn;
 mod rules;
 
 use std::ops::Range;
+use std::sync::OnceLock;
+
+use memchr::memmem;
 
 use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
@@ -397,25 +400,40 @@ fn reads_as_prose(line: &str, words: usize) -> bool {
     // share button's label run on after its last stop) still holds sentences: two stops, or one in
     // a line of paragraph length; and a long run of words is text whatever its punctuation
     // (extracted text that lost its stops).
-    let stops = line.matches(". ").take(2).count();
+    // Substrings are found by memchr's vectorised search: this runs on every distinct line of a
+    // corpus, and `str::matches` and `str::contains` took 4% of a run.
+    let bytes = line.as_bytes();
+    let stops = finders().stop.find_iter(bytes).take(2).count();
     let holds_sentences =
         stops == 2 || (stops == 1 && words >= PROSE_WORDS) || words >= 3 * PROSE_WORDS;
-    if !(ends_sentence || holds_sentences)
-        || line.contains("http")
-        || line.contains("www.")
-        || line.contains(" | ")
+    if !(ends_sentence || holds_sentences) || finders().not_prose.iter().any(|f| f.find(bytes).is_some())
     {
         return false;
     }
     // Title case marks headlines and link text; scripts without case are not title case. A word
     // is capitalised if it begins the line or follows a space with an ASCII capital (found by
     // memchr: this runs on every distinct line of a corpus).
-    let bytes = line.as_bytes();
     let capitalised = usize::from(bytes.first().is_some_and(u8::is_ascii_uppercase))
         + memchr::memchr_iter(b' ', bytes)
             .filter(|&i| bytes.get(i + 1).is_some_and(u8::is_ascii_uppercase))
             .count();
     words >= SENTENCE_WORDS && capitalised * 5 <= words * 3
+}
+
+/// The substrings [`reads_as_prose`] looks for, each searched for with a prepared finder.
+struct ProseFinders {
+    /// A full stop before a space: a sentence ends inside the line.
+    stop: memmem::Finder<'static>,
+    /// A web address or a menu separator: not prose.
+    not_prose: [memmem::Finder<'static>; 3],
+}
+
+fn finders() -> &'static ProseFinders {
+    static FINDERS: OnceLock<ProseFinders> = OnceLock::new();
+    FINDERS.get_or_init(|| ProseFinders {
+        stop: memmem::Finder::new(". "),
+        not_prose: ["http", "www.", " | "].map(memmem::Finder::new),
+    })
 }
 
 /// What stripping needs to know of one line, wherever it stands: the rule it matches, its learning

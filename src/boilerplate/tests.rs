@@ -376,6 +376,50 @@ fn prose_lines_are_told_from_chrome_lines() {
     }
 }
 
+/// [`reads_as_prose`] as it was written with `str::matches` and `str::contains`, before its
+/// substrings were searched for with memchr: the two must agree on every line.
+fn reads_as_prose_by_str(line: &str, words: usize) -> bool {
+    let ends_sentence = line
+        .trim_end()
+        .trim_end_matches(['"', '\'', '\u{201D}', '\u{2019}', ')'])
+        .ends_with(['.', '!', '?', '\u{2026}', '\u{3002}', '\u{FF01}', '\u{FF1F}']);
+    let stops = line.matches(". ").take(2).count();
+    let holds_sentences =
+        stops == 2 || (stops == 1 && words >= PROSE_WORDS) || words >= 3 * PROSE_WORDS;
+    if !(ends_sentence || holds_sentences)
+        || line.contains("http")
+        || line.contains("www.")
+        || line.contains(" | ")
+    {
+        return false;
+    }
+    let capitalised = usize::from(line.starts_with(|c: char| c.is_ascii_uppercase()))
+        + line
+            .as_bytes()
+            .windows(2)
+            .filter(|w| w[0] == b' ' && w[1].is_ascii_uppercase())
+            .count();
+    words >= SENTENCE_WORDS && capitalised * 5 <= words * 3
+}
+
+proptest! {
+    /// Prose is told by memchr's substring search as by `str`'s: stops before spaces (one, two,
+    /// several, run together), web addresses and menu separators anywhere in the line.
+    #[test]
+    fn prose_is_read_as_by_str_search(
+        parts in proptest::collection::vec(prop_oneof![
+            Just("The".to_string()), Just("talks".to_string()), Just(". ".to_string()),
+            Just(".".to_string()), Just(" ".to_string()), Just("http".to_string()),
+            Just("www.".to_string()), Just(" | ".to_string()), Just("|".to_string()),
+            Just("\u{201D}".to_string()), Just("!".to_string()), "[a-zA-Z .|]{0,12}",
+        ], 0..40),
+        words in 0usize..60,
+    ) {
+        let line = parts.concat();
+        prop_assert_eq!(reads_as_prose(&line, words), reads_as_prose_by_str(&line, words), "{:?}", line);
+    }
+}
+
 /// Real pages (Helsinki, 2018): a gallery of AP captions (the captions are chrome by the rules,
 /// the headline and dateline left are no article), beside an AP story and a Reuters earnings table
 /// with no prose at all, which stay whole.
