@@ -411,12 +411,14 @@ fn reads_as_prose(line: &str, words: usize) -> bool {
         return false;
     }
     // Title case marks headlines and link text; scripts without case are not title case. A word
-    // is capitalised if it begins the line or follows a space with an ASCII capital (found by
-    // memchr: this runs on every distinct line of a corpus).
+    // is capitalised if it begins the line or follows a space with an ASCII capital: counted over
+    // each byte and the next without a branch, which the compiler vectorises (this runs on every
+    // distinct line of a corpus; a search for each space took 3% of a run, spaces being frequent).
+    let next = bytes.get(1..).unwrap_or_default();
     let capitalised = usize::from(bytes.first().is_some_and(u8::is_ascii_uppercase))
-        + memchr::memchr_iter(b' ', bytes)
-            .filter(|&i| bytes.get(i + 1).is_some_and(u8::is_ascii_uppercase))
-            .count();
+        + (bytes.iter().zip(next))
+            .map(|(&b, &c)| usize::from((b == b' ') & c.is_ascii_uppercase()))
+            .sum::<usize>();
     words >= SENTENCE_WORDS && capitalised * 5 <= words * 3
 }
 
