@@ -160,8 +160,8 @@ fn sorted_postings(shingles: &[&[u64]], members: &[u32], sampling: u64) -> Vec<V
             for piece in pieces {
                 postings.extend_from_slice(&piece);
             }
-            // A part's anchors share their top byte and are spread evenly by the next.
-            sort_spread(&mut postings, |&(h, _)| (h >> 48) as u8);
+            // A part's anchors share their top byte and are spread evenly from the next bit.
+            sort_spread(&mut postings, |&(h, _)| h << 8);
             postings
         })
         .collect()

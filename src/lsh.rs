@@ -159,8 +159,8 @@ fn split_candidate_pairs(
             let mut list: Vec<(u64, u32)> = (0..members.len() as u32)
                 .map(|m| (key(m, band), m))
                 .collect();
-            // Band keys are hashes: spread evenly by their top byte.
-            sort_spread(&mut list, |&(key, _)| (key >> 56) as u8);
+            // Band keys are hashes: spread evenly from their top bit.
+            sort_spread(&mut list, |&(key, _)| key);
             let mut oversized = vec![false; members.len()];
             for bucket in list.chunk_by(|x, y| x.0 == y.0) {
                 if buckets.not_plain(bucket.len()) {

@@ -325,17 +325,36 @@ fn le_bytes<'a>(words: &'a [u64], buf: &'a mut [u8; 8 * MAX_SHINGLE]) -> &'a [u8
     &buf[..8 * words.len()]
 }
 
-/// Sorts hash values, using `spare` as scratch. Hashes are spread evenly, so one pass that puts
-/// each among values of the same top bits, with about as many such buckets as values, leaves them
-/// all but sorted: a value has a neighbour or two to pass, and one pass of insertion sort finishes.
-/// That is about half the work of a comparison sort, for the shingle sets every document makes,
-/// and 35% less than sorting buckets of the top byte one by one (a loop over 256 buckets a set).
-/// Values that crowd into few buckets (crafted, or not hashes) would make insertion quadratic: past
-/// a budget of moves, the standard sort takes over.
+/// Sorts hash values, using `spare` as scratch: [`sort_spread_with`], the hashes being their own
+/// evenly spread keys.
 pub fn sort_hashes_with(values: &mut [u64], spare: &mut Vec<u64>) {
+    sort_spread_with(values, spare, |&v| v);
+}
+
+/// Sorts `values` by buckets of their keys' top bits (see [`sort_spread_with`]).
+pub fn sort_spread<T: Ord + Copy>(values: &mut [T], key: impl Fn(&T) -> u64) {
+    sort_spread_with(values, &mut Vec::new(), key);
+}
+
+/// Sorts `values` whose `key` agrees with their order (a value of a smaller key is smaller) and is
+/// spread evenly from its top bit (a hash, or a hash shifted past bits that all values share),
+/// using `spare` as scratch. One pass puts each value among those of the same top bits of the key,
+/// with about as many such buckets as values, which leaves them all but sorted: a value has a
+/// neighbour or two to pass, and one pass of insertion sort finishes. That is about half the work
+/// of a comparison sort (shingle sets, LSH band lists, anchor postings), and a third less than
+/// sorting buckets of the top byte one by one (a loop over 256 buckets a set, each a call). Any
+/// such values sort correctly, however the buckets fill; values crowded into few buckets (copies
+/// sharing a band key, a common anchor, or crafted input) would make insertion quadratic: the
+/// bucket sizes tell, and the standard sort takes those.
+pub fn sort_spread_with<T: Ord + Copy>(
+    values: &mut [T],
+    spare: &mut Vec<T>,
+    key: impl Fn(&T) -> u64,
+) {
     // Below this many, the buckets cost more than they save.
     const SMALL: usize = 64;
-    // Buckets by the top 6 to 12 bits: one bucket per value, or 4,096 for larger sets.
+    // Buckets by the top 6 to 12 bits: one bucket per value, or 4,096 for larger sets. (Counted
+    // in an array on the stack: counts in a vector sized to the set measured slower.)
     const MAX_BITS: u32 = 12;
     let n = values.len();
     if n < SMALL {
@@ -343,24 +362,32 @@ pub fn sort_hashes_with(values: &mut [u64], spare: &mut Vec<u64>) {
         return;
     }
     let bits = (usize::BITS - (n - 1).leading_zeros()).min(MAX_BITS);
-    let shift = u64::BITS - bits;
+    let (shift, buckets) = (u64::BITS - bits, 1usize << bits);
+    let bucket = |v: &T| (key(v) >> shift) as usize;
     let mut next = [0u32; (1 << MAX_BITS) + 1];
-    for &v in values.iter() {
-        next[(v >> shift) as usize + 1] += 1;
+    for v in values.iter() {
+        next[bucket(v) + 1] += 1;
     }
-    for b in 0..1usize << bits {
+    // Insertion moves each value past the larger ones of its bucket: about the sum of the squares
+    // of the bucket sizes in all. Evenly spread, that is twice the values.
+    let crowding: usize = (next[..=buckets].iter())
+        .map(|&c| c as usize * c as usize)
+        .sum();
+    if crowding > 16 * n {
+        values.sort_unstable();
+        return;
+    }
+    for b in 0..buckets {
         next[b + 1] += next[b];
     }
     spare.clear();
-    spare.resize(n, 0);
-    for &v in values.iter() {
-        let slot = &mut next[(v >> shift) as usize];
-        spare[*slot as usize] = v;
+    spare.resize(n, values[0]);
+    for v in values.iter() {
+        let slot = &mut next[bucket(v)];
+        spare[*slot as usize] = *v;
         *slot += 1;
     }
-    // Insertion sort from `spare` into `values`: each value moves past the larger ones of its
-    // bucket only, as every earlier bucket holds smaller values.
-    let mut budget = 8 * n;
+    // Insertion sort from `spare` into `values`: every earlier bucket holds smaller values.
     for (i, &v) in spare.iter().enumerate() {
         let mut j = i;
         while j > 0 && values[j - 1] > v {
@@ -368,47 +395,7 @@ pub fn sort_hashes_with(values: &mut [u64], spare: &mut Vec<u64>) {
             j -= 1;
         }
         values[j] = v;
-        budget = budget.saturating_sub(i - j);
-        if budget == 0 {
-            values.copy_from_slice(spare);
-            values.sort_unstable();
-            return;
-        }
     }
-}
-
-/// Sorts `values` whose `bucket` byte agrees with their order (a value in a lower bucket is
-/// smaller): one pass puts each value in its bucket, then each bucket is sorted on its own. Any
-/// such values sort correctly, however the buckets fill; when the byte is spread evenly (a hash's),
-/// in about half the time of a comparison sort.
-pub fn sort_spread<T: Ord + Copy>(values: &mut [T], bucket: impl Fn(&T) -> u8) {
-    // Below this many, the buckets cost more than they save.
-    const SMALL: usize = 64;
-    if values.len() < SMALL {
-        values.sort_unstable();
-        return;
-    }
-    let mut starts = [0u32; 257];
-    for v in values.iter() {
-        starts[usize::from(bucket(v)) + 1] += 1;
-    }
-    for b in 0..256 {
-        starts[b + 1] += starts[b];
-    }
-    let mut placed = values.to_vec();
-    let mut next = starts;
-    for v in values.iter() {
-        let slot = &mut next[usize::from(bucket(v))];
-        placed[*slot as usize] = *v;
-        *slot += 1;
-    }
-    for b in 0..256 {
-        let run = &mut placed[starts[b] as usize..starts[b + 1] as usize];
-        if run.len() > 1 {
-            run.sort_unstable();
-        }
-    }
-    values.copy_from_slice(&placed);
 }
 
 /// Size of the intersection of two sorted, deduplicated slices.
@@ -491,14 +478,15 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Sorting pairs by a byte of their first member first is sorting, equal hashes included.
+        /// Sorting pairs by buckets of their first member's bits is sorting, equal hashes
+        /// included.
         #[test]
         fn pairs_sort_as_the_standard_sort_sorts(
             mut values in proptest::collection::vec((0u64..1 << 12, proptest::prelude::any::<u32>()), 0..300),
         ) {
             let mut want = values.clone();
             want.sort_unstable();
-            sort_spread(&mut values, |&(h, _)| (h >> 4) as u8);
+            sort_spread(&mut values, |&(h, _)| h << 52);
             proptest::prop_assert_eq!(values, want);
         }
 
@@ -516,8 +504,8 @@ mod tests {
         }
 
         /// Sorting hashes through buckets of their top bits is sorting, for sets of every size
-        /// (the number of buckets follows the size), many equal or crowded values included, as
-        /// when the insertion pass runs out of its budget and the standard sort takes over.
+        /// (the number of buckets follows the size), many equal or crowded values included (then
+        /// the standard sort takes over).
         #[test]
         fn hashes_sort_as_the_standard_sort_sorts_at_every_size(
             mut values in proptest::collection::vec(proptest::prelude::any::<u64>(), 0..9000),
@@ -534,8 +522,8 @@ mod tests {
         }
     }
 
-    /// Values all in one bucket (here ascending in reverse) exhaust the insertion budget: the
-    /// standard sort finishes them, rather than insertion taking quadratic time.
+    /// Values all in one bucket (here descending, insertion's worst case) go to the standard sort,
+    /// rather than insertion taking quadratic time.
     #[test]
     fn crowded_hashes_fall_back_to_the_standard_sort() {
         let mut values: Vec<u64> = (0..5000u64).rev().collect();
