@@ -8,10 +8,10 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use reprint::boilerplate::{Rules, Stripper};
+use reprint::boilerplate::{line_ranges, Rules, Stripper};
 use reprint::stages::{
-    align, fingerprint, intersection_size, normalize, normalize_into, word_hashes_into, MinHasher,
-    Profile, Scratch, SignatureSlots,
+    align, fingerprint, intersection_size, normalize, normalize_into, shingles_into,
+    word_hashes_into, MinHasher, Profile, Scratch, SignatureSlots,
 };
 use reprint::{Config, Corpus, Deduper, Input, NoProgress, ReadOptions};
 
@@ -60,6 +60,20 @@ fn stages(c: &mut Criterion) {
             }
         })
     });
+    // What a corpus learns of each distinct line once: the rule it matches, its learning key (its
+    // words, whether it reads as prose, its figures) and its normalised text. Here every line.
+    let lines: Vec<&str> = texts
+        .iter()
+        .flat_map(|t| line_ranges(t).map(|r| &t[r]))
+        .collect();
+    let mut line_scratch = String::new();
+    group.bench_function("line facts (rule, learning key, normalised text)", |b| {
+        b.iter(|| {
+            for line in &lines {
+                black_box(stripper.line_facts(line, &mut line_scratch));
+            }
+        })
+    });
 
     let hasher = MinHasher::new(config.num_perm, config.seed);
     let mut scratch = Scratch::default();
@@ -81,6 +95,26 @@ fn stages(c: &mut Criterion) {
         b.iter(|| {
             for t in &texts {
                 black_box(print(t));
+            }
+        })
+    });
+
+    // Shingle sets alone (hashing word triples, sorting, deduplicating), from each article's
+    // word hashes.
+    let words: Vec<Vec<u64>> = normalized_texts
+        .iter()
+        .map(|t| {
+            let mut hashes = Vec::new();
+            word_hashes_into(t, &mut hashes);
+            hashes
+        })
+        .collect();
+    let mut set = Vec::new();
+    group.bench_function("shingle sets (word 3-grams, sorted)", |b| {
+        b.iter(|| {
+            for w in &words {
+                shingles_into(w, config.shingle_size, &mut set);
+                black_box(&set);
             }
         })
     });

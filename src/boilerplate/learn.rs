@@ -106,9 +106,6 @@ impl LearnedChrome {
         // multiply spreads them well enough as keys.
         let distinct_lines: Vec<Vec<u64>> =
             docs.par_iter().map(|doc| distinct(doc.lines)).collect();
-        let mut all: Vec<u64> = distinct_lines.concat();
-        all.par_sort_unstable();
-        let df = counts(&all);
         let mut source_ids: FxHashMap<&str, u32> = FxHashMap::default();
         let doc_sources: Vec<Option<u32>> = docs
             .iter()
@@ -118,14 +115,24 @@ impl LearnedChrome {
                     .map(|source| *source_ids.entry(source).or_insert(next))
             })
             .collect();
-        let mut by_source: Vec<(u32, u64)> = distinct_lines
-            .par_iter()
-            .zip(&doc_sources)
-            .filter_map(|(lines, source)| source.map(|s| (lines, s)))
-            .flat_map_iter(|(lines, s)| lines.iter().map(move |&h| (s, h)))
-            .collect();
-        by_source.par_sort_unstable();
-        let source_df = counts(&by_source);
+        // The two counts side by side: each ends in a map built on one thread.
+        let (df, source_df) = rayon::join(
+            || {
+                let mut all: Vec<u64> = distinct_lines.concat();
+                all.par_sort_unstable();
+                counts(&all)
+            },
+            || {
+                let mut by_source: Vec<(u32, u64)> = distinct_lines
+                    .par_iter()
+                    .zip(&doc_sources)
+                    .filter_map(|(lines, source)| source.map(|s| (lines, s)))
+                    .flat_map_iter(|(lines, s)| lines.iter().map(move |&h| (s, h)))
+                    .collect();
+                by_source.par_sort_unstable();
+                counts(&by_source)
+            },
+        );
         let frequent = |h: u64, source: Option<u32>| {
             df[&h] as usize >= config.min_df
                 || source.is_some_and(|s| source_df[&(s, h)] as usize >= config.min_source_df)

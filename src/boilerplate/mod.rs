@@ -406,7 +406,8 @@ fn reads_as_prose(line: &str, words: usize) -> bool {
     let stops = finders().stop.find_iter(bytes).take(2).count();
     let holds_sentences =
         stops == 2 || (stops == 1 && words >= PROSE_WORDS) || words >= 3 * PROSE_WORDS;
-    if !(ends_sentence || holds_sentences) || finders().not_prose.iter().any(|f| f.find(bytes).is_some())
+    if !(ends_sentence || holds_sentences)
+        || finders().not_prose.iter().any(|f| f.find(bytes).is_some())
     {
         return false;
     }

@@ -382,7 +382,9 @@ fn reads_as_prose_by_str(line: &str, words: usize) -> bool {
     let ends_sentence = line
         .trim_end()
         .trim_end_matches(['"', '\'', '\u{201D}', '\u{2019}', ')'])
-        .ends_with(['.', '!', '?', '\u{2026}', '\u{3002}', '\u{FF01}', '\u{FF1F}']);
+        .ends_with([
+            '.', '!', '?', '\u{2026}', '\u{3002}', '\u{FF01}', '\u{FF1F}',
+        ]);
     let stops = line.matches(". ").take(2).count();
     let holds_sentences =
         stops == 2 || (stops == 1 && words >= PROSE_WORDS) || words >= 3 * PROSE_WORDS;
