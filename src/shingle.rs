@@ -522,10 +522,10 @@ mod tests {
         }
     }
 
-    /// Values all in one bucket (here descending, insertion's worst case) go to the standard sort,
-    /// rather than insertion taking quadratic time.
+    /// Values all in one bucket, descending (insertion's worst case, which the sort hands to the
+    /// standard sort rather than take quadratic time), come out sorted.
     #[test]
-    fn crowded_hashes_fall_back_to_the_standard_sort() {
+    fn hashes_crowded_into_one_bucket_sort() {
         let mut values: Vec<u64> = (0..5000u64).rev().collect();
         sort_hashes_with(&mut values, &mut Vec::new());
         assert!(values.windows(2).all(|w| w[0] < w[1]));
