@@ -337,7 +337,8 @@ class Run:
             )
             return every.unionByName(chained).withColumn("channels", F.lit(bit))
 
-        # Anchors: documents sharing enough of the anchors of the one with fewer.
+        # Anchors: documents sharing enough of the anchors of the one with fewer, or a passage's
+        # worth of anchors (`passage_anchors`) whatever share that is.
         postings = members.select("doc", F.explode("anchors").alias("anchor"))
         common = postings.groupBy("anchor").agg(F.count("*").alias("df"))
         kept = postings.join(common.where(F.col("df") <= c["anchor_max_df"]), "anchor")
@@ -355,8 +356,11 @@ class Run:
             .join(per_doc.withColumnRenamed("doc", "b").withColumnRenamed("anchors", "nb"), "b")
             .withColumn("fewest", F.least("na", "nb"))
             .where(
-                (F.col("shared") >= F.least(F.lit(c["min_shared_anchors"]), F.col("fewest")))
-                & (F.col("shared") >= F.lit(c["anchor_containment"]) * F.col("fewest"))
+                (F.col("shared") >= F.lit(c["passage_anchors"]))
+                | (
+                    (F.col("shared") >= F.least(F.lit(c["min_shared_anchors"]), F.col("fewest")))
+                    & (F.col("shared") >= F.lit(c["anchor_containment"]) * F.col("fewest"))
+                )
             )
             .select("a", "b", F.lit(ANCHORS).alias("channels"))
         )
