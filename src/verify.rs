@@ -168,6 +168,17 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// This pair judged `partial`: two documents that share a passage but are not to be grouped
+    /// (see [`crate::cluster::guard_hubs`]), scored as a partial pair is, by the passage's share
+    /// of the shorter text.
+    pub fn as_partial(&self) -> Verdict {
+        Verdict {
+            kind: Kind::Partial,
+            score: score_of(Kind::Partial, &self.measures),
+            measures: self.measures.clone(),
+        }
+    }
+
     /// The verdict on two identical bodies.
     pub fn exact() -> Verdict {
         Verdict {
