@@ -354,6 +354,8 @@ struct StoredAlignment {
     immutables: f64,
     #[serde(default)]
     passage: crate::align::Passage,
+    #[serde(default)]
+    filled_rate: f64,
 }
 
 impl StoredVerdict {
@@ -373,6 +375,7 @@ impl StoredVerdict {
                 swapped_sentences: a.swapped_sentences,
                 immutables: a.immutables,
                 passage: a.passage,
+                filled_rate: a.filled_rate,
             }),
         }
     }
@@ -402,6 +405,7 @@ impl StoredVerdict {
                     swapped_sentences: a.swapped_sentences,
                     immutables: a.immutables,
                     passage: a.passage,
+                    filled_rate: a.filled_rate,
                 }),
             },
         }
