@@ -812,7 +812,7 @@ mod corpus_tests {
         for line in labels.lines() {
             let v: serde_json::Value = serde_json::from_str(line).expect("label line");
             let (a, b) = (v["a"].as_str().expect("a"), v["b"].as_str().expect("b"));
-            let together = cluster_of.get(a).is_some() && cluster_of.get(a) == cluster_of.get(b);
+            let together = cluster_of.contains_key(a) && cluster_of.get(a) == cluster_of.get(b);
             if v["label"] == "copy" {
                 assert!(together, "copy {a} {b} missed");
                 copies += 1;
