@@ -30,14 +30,18 @@ pub fn is_anchor(hash: u64, sampling: u64) -> bool {
 /// Candidate pairs `(a, b)`, `a < b`, of documents sharing at least `min_shared` anchors (or all
 /// anchors of one with fewer: a one-sentence excerpt has only a handful), where the shared anchors
 /// are at least `min_share` of the anchors of the document with fewer: an estimate of how much of
-/// the smaller document the larger one contains. `shingles[d]` is document `d`'s sorted shingle
-/// set; documents not in `members` are ignored. The result is sorted and deduplicated.
+/// the smaller document the larger one contains. Documents sharing `passage` anchors or more are
+/// candidates whatever share of either that is: two different articles that share several
+/// paragraphs (a digest holding a story's first five) contain little of each other.
+/// `shingles[d]` is document `d`'s sorted shingle set; documents not in `members` are ignored. The
+/// result is sorted and deduplicated.
 pub fn containment_pairs(
     shingles: &[&[u64]],
     members: &[u32],
     sampling: u64,
     min_shared: usize,
     min_share: f64,
+    passage: usize,
     max_df: usize,
 ) -> Vec<(u32, u32)> {
     let parts = sorted_postings(shingles, members, sampling);
@@ -103,7 +107,9 @@ pub fn containment_pairs(
                     .filter(|&&o| {
                         let n = std::mem::take(&mut shared_with[o as usize]) as usize;
                         let fewest = anchors[d as usize].min(anchors[o as usize]);
-                        n >= min_shared.min(fewest) && n as f64 >= min_share * fewest as f64
+                        n >= passage
+                            || (n >= min_shared.min(fewest)
+                                && n as f64 >= min_share * fewest as f64)
                     })
                     .map(|&o| (d, o))
                     .collect();
@@ -196,6 +202,7 @@ mod tests {
         fn pairs_are_those_of_comparing_every_two(
             sets in proptest::collection::vec(proptest::collection::btree_set(0u64..30, 0..12), 1..14),
             min_shared in 1usize..4,
+            passage in 1usize..8,
             max_df in 2usize..8,
         ) {
             let sets: Vec<Vec<u64>> = sets.into_iter().map(|s| s.into_iter().map(|h| h << 40).collect()).collect();
@@ -208,12 +215,13 @@ mod tests {
                 for o in d + 1..sets.len() {
                     let n = sets[d].iter().filter(|&&h| df(h) <= max_df && sets[o].contains(&h)).count();
                     let fewest = counted(d).min(counted(o));
-                    if n > 0 && n >= min_shared.min(fewest) && n as f64 >= 0.5 * fewest as f64 {
+                    let contained = n >= min_shared.min(fewest) && n as f64 >= 0.5 * fewest as f64;
+                    if n > 0 && (n >= passage || contained) {
                         want.push((d as u32, o as u32));
                     }
                 }
             }
-            let mut got = containment_pairs(&views, &members, 1, min_shared, 0.5, max_df);
+            let mut got = containment_pairs(&views, &members, 1, min_shared, 0.5, passage, max_df);
             got.sort_unstable();
             prop_assert_eq!(got, want);
         }
@@ -241,7 +249,7 @@ mod tests {
         let excerpt = anchors(20, 0);
         let other = anchors(20, 5000);
         let sets: Vec<&[u64]> = vec![&long, &excerpt, &other];
-        let pairs = containment_pairs(&sets, &[0, 1, 2], 1, 2, 0.5, 10);
+        let pairs = containment_pairs(&sets, &[0, 1, 2], 1, 2, 0.5, usize::MAX, 10);
         assert_eq!(pairs, vec![(0, 1)]);
     }
 
@@ -251,7 +259,7 @@ mod tests {
         let tiny = anchors(1, 50);
         let sets: Vec<&[u64]> = vec![&long, &tiny];
         assert_eq!(
-            containment_pairs(&sets, &[0, 1], 1, 2, 0.5, 10),
+            containment_pairs(&sets, &[0, 1], 1, 2, 0.5, usize::MAX, 10),
             vec![(0, 1)]
         );
     }
@@ -262,11 +270,28 @@ mod tests {
         let a = anchors(100, 0);
         let b: Vec<u64> = anchors(10, 0).into_iter().chain(anchors(30, 500)).collect();
         let sets: Vec<&[u64]> = vec![&a, &b];
-        assert!(containment_pairs(&sets, &[0, 1], 1, 2, 0.5, 10).is_empty());
+        assert!(containment_pairs(&sets, &[0, 1], 1, 2, 0.5, usize::MAX, 10).is_empty());
         assert_eq!(
-            containment_pairs(&sets, &[0, 1], 1, 2, 0.2, 10),
+            containment_pairs(&sets, &[0, 1], 1, 2, 0.2, usize::MAX, 10),
             vec![(0, 1)]
         );
+    }
+
+    #[test]
+    fn a_shared_passage_is_a_candidate_however_little_of_either_it_makes() {
+        // 200 anchors each, 30 shared: 15% of either, a passage of about 120 words.
+        let a = anchors(200, 0);
+        let b: Vec<u64> = anchors(30, 170)
+            .into_iter()
+            .chain(anchors(170, 1000))
+            .collect();
+        let sets: Vec<&[u64]> = vec![&a, &b];
+        assert!(containment_pairs(&sets, &[0, 1], 1, 2, 0.5, usize::MAX, 10).is_empty());
+        assert_eq!(
+            containment_pairs(&sets, &[0, 1], 1, 2, 0.5, 30, 10),
+            vec![(0, 1)]
+        );
+        assert!(containment_pairs(&sets, &[0, 1], 1, 2, 0.5, 31, 10).is_empty());
     }
 
     #[test]
@@ -274,13 +299,13 @@ mod tests {
         let a = anchors(10, 0);
         let b: Vec<u64> = anchors(1, 9).into_iter().chain(anchors(10, 100)).collect();
         let sets: Vec<&[u64]> = vec![&a, &b];
-        assert!(containment_pairs(&sets, &[0, 1], 1, 2, 0.5, 10).is_empty());
+        assert!(containment_pairs(&sets, &[0, 1], 1, 2, 0.5, usize::MAX, 10).is_empty());
         // Every document shares everything, but every anchor is in more than max_df documents.
         let same = anchors(10, 0);
         let sets: Vec<&[u64]> = vec![&same; 5];
-        assert!(containment_pairs(&sets, &[0, 1, 2, 3, 4], 1, 2, 0.5, 4).is_empty());
+        assert!(containment_pairs(&sets, &[0, 1, 2, 3, 4], 1, 2, 0.5, usize::MAX, 4).is_empty());
         assert_eq!(
-            containment_pairs(&sets, &[0, 1, 2, 3, 4], 1, 2, 0.5, 5).len(),
+            containment_pairs(&sets, &[0, 1, 2, 3, 4], 1, 2, 0.5, usize::MAX, 5).len(),
             10
         );
     }

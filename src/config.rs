@@ -70,6 +70,11 @@ pub struct Config {
     /// Share of the smaller document's anchors two documents must share to be containment candidates:
     /// an estimate of containment, which an excerpt has near 1. Default 0.5.
     pub anchor_containment: f64,
+    /// Documents sharing at least this many anchors are containment candidates whatever share of
+    /// either they make: two different articles sharing several paragraphs (a digest holding the
+    /// first five of a story, a live file holding a brief) contain little of each other, and
+    /// verification looks for the shared passage. Default 24, about a hundred shared word 3-grams.
+    pub passage_anchors: usize,
     /// Anchors found in more documents than this are ignored (common phrases). Default 100.
     pub anchor_max_df: usize,
     /// Documents with fewer words than this (after boilerplate stripping) can only match exactly.
@@ -142,6 +147,7 @@ impl Default for Config {
             anchor_sampling: 4,
             min_shared_anchors: 2,
             anchor_containment: 0.5,
+            passage_anchors: 24,
             anchor_max_df: 100,
             min_words: 8,
             max_bucket: 2_000,
@@ -201,10 +207,14 @@ impl Config {
                 "a line must recur in at least 2 documents to be learned",
             ));
         }
-        if self.anchor_sampling == 0 || self.min_shared_anchors == 0 || self.anchor_max_df < 2 {
+        if self.anchor_sampling == 0
+            || self.min_shared_anchors == 0
+            || self.passage_anchors == 0
+            || self.anchor_max_df < 2
+        {
             return Err(ConfigError::new(
                 "anchor_sampling",
-                "anchor_sampling and min_shared_anchors must be at least 1, anchor_max_df at least 2",
+                "anchor_sampling, min_shared_anchors and passage_anchors must be at least 1, anchor_max_df at least 2",
             ));
         }
         if self.max_bucket < 2 {

@@ -26,14 +26,14 @@ use rustc_hash::FxHashSet;
 
 use crate::anchor::is_anchor;
 use crate::boilerplate::{LearnedChrome, LineKey, Stripped};
-use crate::cluster::{clusters, Cluster, MemberInfo, Published};
+use crate::cluster::{self, clusters, Cluster, MemberInfo, Published};
 use crate::config::{BoilerplateConfig, Config};
 use crate::corpus::{DocId, Document};
 use crate::dedupe::{self, Deduper};
 use crate::error::Error;
 use crate::lsh::{band_keys, Banding};
 use crate::minhash::estimate_jaccard;
-use crate::verify::{Verdict, MIN_TITLE_WORDS};
+use crate::verify::{Kind, Verdict, MIN_TITLE_WORDS};
 
 /// How far below a channel's threshold a candidate's signature estimate may fall, as in
 /// [`Deduper::run`](crate::Deduper::run): 2.5 standard errors of a 128-position estimate at worst.
@@ -223,6 +223,23 @@ impl Stages {
                 c.content_threshold,
             );
         proposed.then(|| self.deduper.verify(&pa, &pb)).flatten()
+    }
+
+    /// The pairs of one connected component (of the pairs that join clusters) that a hub would
+    /// cluster by and must not, as `Deduper::run` finds them ([`crate::cluster::hub_cuts`]):
+    /// `links` are `(a, b, kind, score)` over members `0..n`. Returns their indices; an engine
+    /// reports those pairs as `partial` ([`Verdict::as_partial`]: the passage's share as the
+    /// score) and clusters the components of the others.
+    pub fn hub_cuts(n: usize, links: &[(u32, u32, Kind, f64)]) -> Vec<usize> {
+        let links: Vec<(u32, u32, bool, f64)> = links
+            .iter()
+            .map(|&(a, b, kind, score)| (a, b, cluster::is_weak(kind), score))
+            .collect();
+        // Members named beyond `n` are members too.
+        let n = (links.iter())
+            .map(|&(a, b, _, _)| a.max(b) as usize + 1)
+            .fold(n, usize::max);
+        cluster::hub_cuts(n, &links)
     }
 
     /// The cluster of one connected component of verified pairs: `texts` and `published` (each

@@ -47,6 +47,10 @@ class Stages:
     @staticmethod
     def kinds_joining_clusters() -> List[str]:
         """The kinds of pair that join clusters: every kind but `partial`."""
+    @staticmethod
+    def hub_cuts(n: int, links: List[Tuple[int, int, str, float]]) -> List[int]:
+        """Indices of the links (a, b, kind, score) of one component that a hub must not cluster by:
+        reported `partial`, scored by their passage's share."""
     def is_learned(self, share_sum: float, count: int) -> bool:
         """Whether a frequent line with these summed block shares is chrome."""
     def is_story_line(self, prose: bool, words: int, sources: int, most: int, df: int) -> bool:

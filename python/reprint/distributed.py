@@ -337,7 +337,8 @@ class Run:
             )
             return every.unionByName(chained).withColumn("channels", F.lit(bit))
 
-        # Anchors: documents sharing enough of the anchors of the one with fewer.
+        # Anchors: documents sharing enough of the anchors of the one with fewer, or a passage's
+        # worth of anchors (`passage_anchors`) whatever share that is.
         postings = members.select("doc", F.explode("anchors").alias("anchor"))
         common = postings.groupBy("anchor").agg(F.count("*").alias("df"))
         kept = postings.join(common.where(F.col("df") <= c["anchor_max_df"]), "anchor")
@@ -355,8 +356,11 @@ class Run:
             .join(per_doc.withColumnRenamed("doc", "b").withColumnRenamed("anchors", "nb"), "b")
             .withColumn("fewest", F.least("na", "nb"))
             .where(
-                (F.col("shared") >= F.least(F.lit(c["min_shared_anchors"]), F.col("fewest")))
-                & (F.col("shared") >= F.lit(c["anchor_containment"]) * F.col("fewest"))
+                (F.col("shared") >= F.lit(c["passage_anchors"]))
+                | (
+                    (F.col("shared") >= F.least(F.lit(c["min_shared_anchors"]), F.col("fewest")))
+                    & (F.col("shared") >= F.lit(c["anchor_containment"]) * F.col("fewest"))
+                )
             )
             .select("a", "b", F.lit(ANCHORS).alias("channels"))
         )
@@ -498,6 +502,49 @@ class Run:
         self._lap("components")
         return labels
 
+    def guard_hubs(self, pairs, labels):
+        """The pairs with the links a hub must not cluster by judged `partial` (scored by their
+        passage's share), as `dedupe` judges them: each component of the clustered pairs is
+        searched once (`Stages.hub_cuts`). Returns the pairs and whether any changed."""
+        from pyspark.sql import functions as F
+        from reprint import Stages
+
+        links = (
+            pairs.where(F.col("kind").isin(Stages.kinds_joining_clusters()))
+            .join(labels.withColumnRenamed("doc", "a"), "a")
+            .groupBy("label")
+            .agg(F.collect_list(F.struct("a", "b", "kind", "score")).alias("links"))
+        )
+
+        def cuts(rows):
+            from reprint import Stages
+
+            for row in rows:
+                # In pair order, over members in document order, as `dedupe` searches them.
+                ordered = sorted(row.links, key=lambda l: (l.a, l.b))
+                docs = sorted({l.a for l in ordered} | {l.b for l in ordered})
+                index = {d: i for i, d in enumerate(docs)}
+                local = [(index[l.a], index[l.b], l.kind, l.score) for l in ordered]
+                for i in Stages.hub_cuts(len(docs), local):
+                    yield (ordered[i].a, ordered[i].b)
+
+        cut = links.rdd.mapPartitions(cuts).collect()
+        self.counts["hub_cuts"] = len(cut)
+        self._lap("hubs")
+        if not cut:
+            return pairs, False
+        flagged = self.spark.createDataFrame(cut, "a long, b long").withColumn("hub", F.lit(True))
+        hub = F.coalesce(F.col("hub"), F.lit(False))
+        share = F.get_json_object("passage", "$.share").cast("double")
+        guarded = (
+            pairs.join(flagged, ["a", "b"], "left")
+            .withColumn("kind", F.when(hub, F.lit("partial")).otherwise(F.col("kind")))
+            .withColumn("score", F.when(hub, share).otherwise(F.col("score")))
+            .drop("hub")
+            .persist()
+        )
+        return guarded, True
+
     def clusters(self, docs, pairs, labels, chrome: List[int], site_chrome: List[int]):
         """Each component's cluster record, as the CLI's clusters file has it."""
         from pyspark.sql import functions as F
@@ -614,6 +661,11 @@ def run(
 
     clustered = pairs.where(F.col("kind").isin(Stages.kinds_joining_clusters()))
     labels = job.components(clustered)
+    # Nor do the weak links by which a hub would join two groups that nothing else links.
+    pairs, changed = job.guard_hubs(pairs, labels)
+    if changed:
+        clustered = pairs.where(F.col("kind").isin(Stages.kinds_joining_clusters()))
+        labels = job.components(clustered)
     clusters = job.clusters(docs, clustered, labels, chrome, site_chrome)
     ids = docs.select("doc", "id")
     named = (

@@ -328,6 +328,23 @@ impl Stages {
             .collect()
     }
 
+    /// The links of one connected component (of the pairs that join clusters) that a hub would
+    /// cluster by and must not, as `dedupe` finds them: `links` as `(a, b, kind, score)` over
+    /// members `0..n`. Returns their indices; such pairs are reported `partial`, scored by their
+    /// passage's share.
+    #[staticmethod]
+    fn hub_cuts(n: usize, links: Vec<(u32, u32, String, f64)>) -> PyResult<Vec<usize>> {
+        let links: Vec<(u32, u32, reprint::Kind, f64)> = links
+            .into_iter()
+            .map(|(a, b, kind, score)| {
+                let kind = serde_json::from_value(serde_json::Value::String(kind))
+                    .map_err(value_error)?;
+                Ok((a, b, kind, score))
+            })
+            .collect::<PyResult<_>>()?;
+        Ok(engine::Stages::hub_cuts(n, &links))
+    }
+
     /// Whether a frequent line whose block shares sum to `share_sum` over `count` documents is chrome.
     fn is_learned(&self, share_sum: f64, count: u64) -> bool {
         engine::is_learned(share_sum, count, &self.inner.config().boilerplate)

@@ -116,6 +116,7 @@ pub(super) fn gather(
                 c.anchor_sampling,
                 c.min_shared_anchors,
                 c.anchor_containment,
+                c.passage_anchors,
                 c.anchor_max_df,
             )
         },

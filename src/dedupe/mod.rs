@@ -539,7 +539,10 @@ impl Deduper {
                 }
             })
             .collect();
-        // A `partial` pair is two different stories sharing a passage: reported, never grouped.
+        // A `partial` pair is two different stories sharing a passage: reported, never grouped;
+        // so is a weak link by which a hub would join two groups that nothing else links.
+        let mut pairs = pairs;
+        cluster::guard_hubs(docs.len(), &mut pairs);
         let linked: Vec<(DocId, DocId)> = (pairs.iter())
             .filter(|p| p.verdict.kind.joins_clusters())
             .map(|p| (p.a, p.b))

@@ -354,6 +354,8 @@ struct StoredAlignment {
     immutables: f64,
     #[serde(default)]
     passage: crate::align::Passage,
+    #[serde(default)]
+    filled_rate: f64,
 }
 
 impl StoredVerdict {
@@ -373,6 +375,7 @@ impl StoredVerdict {
                 swapped_sentences: a.swapped_sentences,
                 immutables: a.immutables,
                 passage: a.passage,
+                filled_rate: a.filled_rate,
             }),
         }
     }
@@ -402,6 +405,7 @@ impl StoredVerdict {
                     swapped_sentences: a.swapped_sentences,
                     immutables: a.immutables,
                     passage: a.passage,
+                    filled_rate: a.filled_rate,
                 }),
             },
         }
@@ -1056,14 +1060,23 @@ impl Index {
             .and_then(|b| Facts::decode(&b)))
     }
 
-    /// Whether the stored pair of `a` and `b` is of a kind that joins clusters (not `partial`).
-    fn joins_clusters(&self, r: &impl ReadTxn, a: u32, b: u32) -> Result<bool, StoreError> {
+    /// The stored pair of `a` and `b` as a cluster link, `(weak, score)` (see
+    /// [`cluster::hub_cuts`]), or `None` if it is of a kind that joins no cluster (`partial`).
+    fn cluster_link(
+        &self,
+        r: &impl ReadTxn,
+        a: u32,
+        b: u32,
+    ) -> Result<Option<(bool, f64)>, StoreError> {
         let Some(bytes) = r.get(Table::Pairs, &pair_key(a, b))? else {
-            return Ok(false);
+            return Ok(None);
         };
         let verdict: StoredVerdict = serde_json::from_slice(&bytes)
             .map_err(|err| StoreError::corrupt(format!("pair verdict: {err}")))?;
-        Ok(verdict.kind.joins_clusters())
+        Ok(verdict
+            .kind
+            .joins_clusters()
+            .then_some((cluster::is_weak(verdict.kind), verdict.score)))
     }
 
     fn line_stat(&self, r: &impl ReadTxn, h: u64) -> Result<LineStat, StoreError> {
@@ -1709,26 +1722,47 @@ impl Index {
         // The connected component of verified pairs around the document.
         let mut members = BTreeSet::from([start]);
         let mut queue = vec![start];
-        let mut links = Vec::new();
+        let mut found = Vec::new();
         while let Some(d) = queue.pop() {
             let mut next = Vec::new();
             r.postings(Postings::Links, u64::from(d), usize::MAX - 1, &mut next)
                 .map_err(&e)?;
             for o in next {
                 // Partial pairs (different articles sharing a passage) do not join clusters.
-                if !self.joins_clusters(&r, d, o).map_err(&e)? {
+                let Some((weak, score)) = self.cluster_link(&r, d, o).map_err(&e)? else {
                     continue;
-                }
-                links.push((d.min(o), d.max(o)));
+                };
+                found.push((d.min(o), d.max(o), weak, score));
                 if members.insert(o) {
                     queue.push(o);
                 }
             }
         }
+        // Nor do the weak links by which a hub would join two groups that nothing else links,
+        // as in `dedupe`: the cluster is the document's part of the component without them.
+        found.sort_unstable_by_key(|&(a, b, _, _)| (a, b));
+        found.dedup_by_key(|&mut (a, b, _, _)| (a, b));
+        let component: Vec<u32> = members.into_iter().collect();
+        let at = |d: u32| component.binary_search(&d).map_or(0, |i| i as u32);
+        let local: Vec<(u32, u32, bool, f64)> = found
+            .iter()
+            .map(|&(a, b, weak, score)| (at(a), at(b), weak, score))
+            .collect();
+        let cuts = cluster::hub_cuts(component.len(), &local);
+        let links: Vec<(u32, u32)> = (found.iter().enumerate())
+            .filter(|(i, _)| cuts.binary_search(i).is_err())
+            .map(|(_, &(a, b, _, _))| (a, b))
+            .collect();
+        let roots =
+            cluster::component_roots(component.len(), links.iter().map(|&(a, b)| (at(a), at(b))));
+        let root = roots[at(start) as usize];
+        let members: Vec<u32> = (component.iter().zip(&roots))
+            .filter(|&(_, &r)| r == root)
+            .map(|(&d, _)| d)
+            .collect();
         if members.len() < 2 {
             return Ok(None);
         }
-        let members: Vec<u32> = members.into_iter().collect();
         let records: Vec<Record> = members
             .iter()
             .map(|&d| self.record(&r, d))
@@ -1816,7 +1850,9 @@ impl Index {
             .collect();
         pairs.sort_by_key(|p| (p.a, p.b));
         let info = member_infos(&records, &prepared);
-        // Partial pairs (different articles sharing a passage) are reported, never clustered.
+        // Partial pairs (different articles sharing a passage) are reported, never clustered; so
+        // are a hub's weak links, judged partial as `dedupe` judges them.
+        cluster::guard_hubs(records.len(), &mut pairs);
         let linked: Vec<(DocId, DocId)> = pairs
             .iter()
             .filter(|p| p.verdict.kind.joins_clusters())
