@@ -8,6 +8,7 @@
 
 mod decode;
 mod read;
+mod texts;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -52,7 +53,8 @@ impl fmt::Display for Origin {
 pub struct Document {
     /// The external id, unique within the corpus.
     pub id: String,
-    /// The article text, as read.
+    /// The article text, as read. Empty in a corpus whose texts went to a temporary file
+    /// ([`Corpus::with_text_budget`]): [`Corpus::text`] reads it back.
     pub text: String,
     /// Every other field of the input record (e.g. `source`, `published`, `url`, `title`).
     pub meta: Map<String, Value>,
@@ -167,12 +169,36 @@ impl fmt::Display for ReadWarning {
 }
 
 /// The documents of one run, plus every record that was skipped while reading them.
-#[derive(Debug, Default)]
+///
+/// A corpus made with [`with_text_budget`](Self::with_text_budget) moves its texts to a temporary
+/// file once they pass the budget; read them with [`text`](Self::text), which every stage of a run
+/// does.
+#[derive(Debug)]
 pub struct Corpus {
     docs: Vec<Document>,
     ids: HashMap<String, DocId>,
     skipped: Vec<Skip>,
     warnings: Vec<ReadWarning>,
+    /// Bytes of text held before they go to `spill`.
+    text_budget: usize,
+    /// Bytes of text of every document.
+    text_bytes: usize,
+    /// The texts of the first documents, once over budget.
+    spill: Option<texts::TextSpill>,
+}
+
+impl Default for Corpus {
+    fn default() -> Self {
+        Corpus {
+            docs: Vec::new(),
+            ids: HashMap::new(),
+            skipped: Vec::new(),
+            warnings: Vec::new(),
+            text_budget: usize::MAX,
+            text_bytes: 0,
+            spill: None,
+        }
+    }
 }
 
 impl Corpus {
@@ -212,7 +238,9 @@ impl Corpus {
         }
         let id = DocId(u32::try_from(self.docs.len()).expect("more than 4 billion documents"));
         self.ids.insert(doc.id.clone(), id);
+        self.text_bytes += doc.text.len();
         self.docs.push(doc);
+        self.spill_last_text();
         Ok(id)
     }
 

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::exact::ExactGroups;
-use crate::anchor::containment_pairs;
+use super::spill::ReadyParts;
+use crate::anchor::containment_pairs_of_parts;
 use crate::cluster;
 use crate::config::Config;
 use crate::fingerprint::Fingerprint;
@@ -86,7 +87,8 @@ fn title_pairs(prints: &[Fingerprint], min_words: usize, exact: &ExactGroups) ->
 /// content words (reworded copies), shared anchors (excerpts), and headlines (a headline-only
 /// document and the article it heads). `banding` and `content_banding` are the LSH bandings of the
 /// first two; `shingle_sigs` and `content_sigs` hold each document's signatures, `config.num_perm`
-/// positions each.
+/// positions each; `anchors` holds the anchors of the documents that go on to candidates.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn gather(
     config: &Config,
     banding: Banding,
@@ -95,6 +97,7 @@ pub(super) fn gather(
     shingle_sigs: &[u32],
     content_sigs: &[u32],
     exact: &ExactGroups,
+    anchors: ReadyParts,
 ) -> Candidates {
     let c = config;
     let k = c.num_perm;
@@ -103,17 +106,17 @@ pub(super) fn gather(
     let members: Vec<u32> = (0..prints.len() as u32)
         .filter(|&d| exact.is_rep(d) && prints[d as usize].words >= c.min_words)
         .collect();
-    let sets: Vec<&[u64]> = prints.iter().map(|p| p.shingles.as_slice()).collect();
     // Banding lets a few pairs well below the threshold through; their estimate is checked.
     let floor = |threshold: f64| threshold - ESTIMATE_MARGIN;
     // The anchors first: their index has serial steps, which the two LSH channels' parallel
     // work fills in around.
     let (contained, (verbatim, reworded)) = rayon::join(
         || {
-            containment_pairs(
-                &sets,
-                &members,
-                c.anchor_sampling,
+            // A part that cannot be read back (the disk failed under the run) gives no
+            // candidates.
+            containment_pairs_of_parts(
+                prints.len(),
+                |p| anchors.take(p).unwrap_or_default(),
                 c.min_shared_anchors,
                 c.anchor_containment,
                 c.anchor_max_df,
