@@ -10,8 +10,12 @@ mod decode;
 mod read;
 mod texts;
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fmt;
+
+use rustc_hash::FxHashMap;
+use xxhash_rust::xxh3::xxh3_64;
 
 use serde_json::{Map, Value};
 
@@ -176,7 +180,10 @@ impl fmt::Display for ReadWarning {
 #[derive(Debug)]
 pub struct Corpus {
     docs: Vec<Document>,
-    ids: HashMap<String, DocId>,
+    /// Each document by the xxh3 hash of its external id (the first of a hash; the others are in
+    /// `colliding_ids`): 12 bytes a document, where a map by the id itself would copy every id.
+    ids: FxHashMap<u64, u32>,
+    colliding_ids: HashMap<String, DocId>,
     skipped: Vec<Skip>,
     warnings: Vec<ReadWarning>,
     /// Bytes of text held before they go to `spill`.
@@ -191,7 +198,8 @@ impl Default for Corpus {
     fn default() -> Self {
         Corpus {
             docs: Vec::new(),
-            ids: HashMap::new(),
+            ids: FxHashMap::default(),
+            colliding_ids: HashMap::new(),
             skipped: Vec::new(),
             warnings: Vec::new(),
             text_budget: usize::MAX,
@@ -223,7 +231,7 @@ impl Corpus {
         let reason = if doc.text.trim().is_empty() {
             Some(SkipReason::EmptyText)
         } else {
-            self.ids.get(&doc.id).map(|first| SkipReason::DuplicateId {
+            self.lookup(&doc.id).map(|first| SkipReason::DuplicateId {
                 id: doc.id.clone(),
                 first: self.docs[first.index()].origin.clone(),
             })
@@ -237,7 +245,15 @@ impl Corpus {
             return Err(skip);
         }
         let id = DocId(u32::try_from(self.docs.len()).expect("more than 4 billion documents"));
-        self.ids.insert(doc.id.clone(), id);
+        match self.ids.entry(xxh3_64(doc.id.as_bytes())) {
+            Entry::Vacant(slot) => {
+                slot.insert(id.0);
+            }
+            // Two ids of one hash: the later ones are kept by name.
+            Entry::Occupied(_) => {
+                self.colliding_ids.insert(doc.id.clone(), id);
+            }
+        }
         self.text_bytes += doc.text.len();
         self.docs.push(doc);
         self.spill_last_text();
@@ -272,7 +288,11 @@ impl Corpus {
 
     /// The dense id of an external id.
     pub fn lookup(&self, external: &str) -> Option<DocId> {
-        self.ids.get(external).copied()
+        let &d = self.ids.get(&xxh3_64(external.as_bytes()))?;
+        match self.docs[d as usize].id == external {
+            true => Some(DocId(d)),
+            false => self.colliding_ids.get(external).copied(),
+        }
     }
 
     /// Number of documents.
@@ -317,6 +337,21 @@ mod tests {
         assert_eq!(corpus.len(), 1);
         assert_eq!(corpus.skipped().len(), 1);
         assert!(skip.to_string().contains("first seen at <api>"));
+    }
+
+    /// Documents are found by the hash of their id; two ids of one hash are told apart by name.
+    #[test]
+    fn ids_of_one_hash_are_told_apart_by_name() {
+        let mut corpus = Corpus::new();
+        assert_eq!(corpus.push(Document::new("a", "one")), Ok(DocId(0)));
+        // As if "b" hashed as "a" does.
+        corpus.ids.insert(xxh3_64(b"b"), 0);
+        assert_eq!(corpus.lookup("b"), None);
+        assert_eq!(corpus.push(Document::new("b", "two")), Ok(DocId(1)));
+        assert_eq!(corpus.lookup("b"), Some(DocId(1)));
+        assert_eq!(corpus.lookup("a"), Some(DocId(0)));
+        let again = corpus.push(Document::new("b", "again")).unwrap_err();
+        assert!(matches!(again.reason, SkipReason::DuplicateId { .. }));
     }
 
     #[test]

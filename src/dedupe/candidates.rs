@@ -94,8 +94,8 @@ pub(super) fn gather(
     banding: Banding,
     content_banding: Banding,
     prints: &[Fingerprint],
-    shingle_sigs: &[u32],
-    content_sigs: &[u32],
+    shingle_sigs: Vec<u32>,
+    content_sigs: Vec<u32>,
     exact: &ExactGroups,
     anchors: ReadyParts,
 ) -> Candidates {
@@ -108,44 +108,34 @@ pub(super) fn gather(
         .collect();
     // Banding lets a few pairs well below the threshold through; their estimate is checked.
     let floor = |threshold: f64| threshold - ESTIMATE_MARGIN;
-    // The anchors first: their index has serial steps, which the two LSH channels' parallel
-    // work fills in around.
-    let (contained, (verbatim, reworded)) = rayon::join(
-        || {
-            // A part that cannot be read back (the disk failed under the run) gives no
-            // candidates.
-            containment_pairs_of_parts(
-                prints.len(),
-                |p| anchors.take(p).unwrap_or_default(),
-                c.min_shared_anchors,
-                c.anchor_containment,
-                c.anchor_max_df,
-            )
-        },
-        || {
-            rayon::join(
-                || {
-                    candidate_pairs(
-                        shingle_sigs,
-                        k,
-                        banding,
-                        &members,
-                        c.max_bucket,
-                        floor(c.candidate_threshold),
-                    )
-                },
-                || {
-                    candidate_pairs(
-                        content_sigs,
-                        k,
-                        content_banding,
-                        &members,
-                        c.max_bucket,
-                        floor(c.content_threshold),
-                    )
-                },
-            )
-        },
+    // One channel at a time, each parallel within, and each signature array freed once its
+    // channel is done: a channel's band tables take about as much memory as its signatures, and at
+    // a million articles the two channels' tables and signatures at once would be 3 GB.
+    let verbatim = candidate_pairs(
+        &shingle_sigs,
+        k,
+        banding,
+        &members,
+        c.max_bucket,
+        floor(c.candidate_threshold),
+    );
+    drop(shingle_sigs);
+    let reworded = candidate_pairs(
+        &content_sigs,
+        k,
+        content_banding,
+        &members,
+        c.max_bucket,
+        floor(c.content_threshold),
+    );
+    drop(content_sigs);
+    // A part that cannot be read back (the disk failed under the run) gives no candidates.
+    let contained = containment_pairs_of_parts(
+        prints.len(),
+        |p| anchors.take(p).unwrap_or_default(),
+        c.min_shared_anchors,
+        c.anchor_containment,
+        c.anchor_max_df,
     );
     let headlines = title_pairs(prints, c.min_words, exact);
     let by_channel = [

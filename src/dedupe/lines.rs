@@ -21,8 +21,9 @@ use crate::minhash::MinHasher;
 
 /// Documents of at most this many bytes of text together are stripped and fingerprinted through
 /// one table of lines (a larger corpus in several chunks, its texts read back for each): a chunk's
-/// texts and table take some three times its text.
-pub(super) const CHUNK_BYTES: usize = 128 << 20;
+/// texts and table take some three times its text. A reprint is most often of a recent article:
+/// its lines are mostly in its own chunk.
+pub(super) const CHUNK_BYTES: usize = 32 << 20;
 
 /// The corpus's documents cut, in order, into chunks of at most `max_bytes` of text (or one
 /// document, if longer).

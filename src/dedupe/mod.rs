@@ -291,7 +291,7 @@ impl Deduper {
         let chunks = lines::chunks(corpus, CHUNK_BYTES);
         let ByRules {
             stripped, mut keys, ..
-        } = self.strip_by_rules(corpus, &chunks, progress);
+        } = self.strip_by_rules(corpus, &chunks, true, progress);
         if !self.config.boilerplate.learn {
             return (stripped, 0);
         }
@@ -303,38 +303,30 @@ impl Deduper {
     }
 
     /// Strips every document by the rules, a chunk of documents at a time (each through its own
-    /// table of lines), and gives the learning keys of the lines each kept (if learning is on).
-    /// A corpus of one chunk keeps its texts and table for fingerprinting.
+    /// table of lines), and gives the learning keys of the lines each kept (if learning is on),
+    /// and each document's stripping if `keep` (else the next pass strips each chunk again, through
+    /// its table: a stripping is some 350 bytes an article, held for every one). A corpus of one
+    /// chunk keeps its texts and table for fingerprinting.
     fn strip_by_rules<'c>(
         &self,
         corpus: &'c Corpus,
         chunks: &[Range<usize>],
+        keep: bool,
         progress: &dyn Progress,
     ) -> ByRules<'c> {
         let learn = self.config.boilerplate.learn;
         progress.start("stripping", corpus.len() as u64);
-        let mut stripped: Vec<Stripped> = Vec::with_capacity(corpus.len());
+        let mut stripped: Vec<Stripped> = Vec::with_capacity(if keep { corpus.len() } else { 0 });
         let mut keys: Vec<Vec<LineKey>> = Vec::with_capacity(if learn { corpus.len() } else { 0 });
         let mut held = None;
         for chunk in chunks {
             let texts = lines::texts(corpus, chunk.clone());
             let table = LineTable::new(&texts, &self.stripper);
-            let by_rules: Vec<Stripped> = (texts.par_iter().zip(&table.lines))
-                .map(|(text, lines)| {
-                    let stripped = self
-                        .stripper
-                        .strip_lines(text, &lines.ranges, |i| table.facts(lines.hashes[i]).rule);
-                    progress.advance(1);
-                    stripped
-                })
-                .collect();
-            if learn {
-                keys.par_extend(
-                    (by_rules.par_iter().enumerate())
-                        .map(|(d, stripped)| table.kept(d, stripped).map(|f| f.key).collect()),
-                );
+            let by_rules = self.strip_chunk_by_rules(&texts, &table, progress);
+            keys.extend(self.keys_of_chunk(&table, &by_rules));
+            if keep {
+                stripped.extend(by_rules);
             }
-            stripped.extend(by_rules);
             if chunks.len() == 1 {
                 held = Some((texts, table));
             }
@@ -345,6 +337,35 @@ impl Deduper {
             keys,
             held,
         }
+    }
+
+    /// A chunk's documents (`texts`, through their `table`) stripped by the rules.
+    fn strip_chunk_by_rules<T: AsRef<str> + Sync>(
+        &self,
+        texts: &[T],
+        table: &LineTable,
+        progress: &dyn Progress,
+    ) -> Vec<Stripped> {
+        (texts.par_iter().zip(&table.lines))
+            .map(|(text, lines)| {
+                let stripped = (self.stripper).strip_lines(text.as_ref(), &lines.ranges, |i| {
+                    table.facts(lines.hashes[i]).rule
+                });
+                progress.advance(1);
+                stripped
+            })
+            .collect()
+    }
+
+    /// The learning keys of the lines each of a chunk's documents kept (through its `table`), if
+    /// learning is on; else none.
+    fn keys_of_chunk(&self, table: &LineTable, by_rules: &[Stripped]) -> Vec<Vec<LineKey>> {
+        if !self.config.boilerplate.learn {
+            return Vec::new();
+        }
+        (by_rules.par_iter().enumerate())
+            .map(|(d, stripped)| table.kept(d, stripped).map(|f| f.key).collect())
+            .collect()
     }
 
     /// The chrome learned from the documents as the rules stripped them (each one's kept lines'
@@ -399,7 +420,7 @@ impl Deduper {
             stripped,
             mut keys,
             held,
-        } = self.strip_by_rules(corpus, &chunks, &NoProgress);
+        } = self.strip_by_rules(corpus, &chunks, true, &NoProgress);
         let (_, table) = held.expect("one chunk");
         let chrome = self.learn(corpus, &keys);
         keys.resize_with(stripped.len(), Vec::new);
@@ -445,7 +466,12 @@ impl Deduper {
 
     /// Runs the whole pipeline on a corpus.
     pub fn run(&self, corpus: &Corpus, progress: &dyn Progress) -> Outcome {
-        self.run_with(corpus, progress, SPILL_BYTES, CHUNK_BYTES)
+        // A corpus that holds its texts is one chunk: its table of lines serves both passes.
+        let chunk_bytes = match corpus.texts_spilled() {
+            true => CHUNK_BYTES,
+            false => usize::MAX,
+        };
+        self.run_with(corpus, progress, SPILL_BYTES, chunk_bytes)
     }
 
     /// [`run`](Self::run), the documents' sets spilled to disk if the corpus's texts take more than
@@ -461,13 +487,17 @@ impl Deduper {
         let n = corpus.len();
         let mut watch = Stopwatch::new();
         let chunks = lines::chunks(corpus, chunk_bytes);
+        // A corpus of one chunk keeps its stripping by the rules and its table for the next pass;
+        // a larger one keeps only the keys learning needs, and strips each chunk again.
         let ByRules {
-            stripped: by_rules,
+            stripped: mut by_rules,
             mut keys,
             mut held,
-        } = self.strip_by_rules(corpus, &chunks, progress);
+        } = self.strip_by_rules(corpus, &chunks, chunks.len() == 1, progress);
         let chrome = self.learn(corpus, &keys);
-        keys.resize_with(n, Vec::new);
+        if held.is_none() {
+            keys = Vec::new();
+        }
         watch.lap("boilerplate");
 
         // Each chunk of documents is stripped of its learned chrome, and each body hashed: exact
@@ -488,20 +518,26 @@ impl Deduper {
         let mut prints: Vec<Fingerprint> = Vec::with_capacity(n);
         let mut spans: Vec<Option<SetSpan>> = Vec::new();
         let mut first_with: FxHashMap<u64, u32> = FxHashMap::default();
-        let mut by_rules = by_rules.into_iter();
         for chunk in &chunks {
-            let (texts, table) = held.take().unwrap_or_else(|| {
-                let texts = lines::texts(corpus, chunk.clone());
-                let table = LineTable::new(&texts, &self.stripper);
-                (texts, table)
-            });
-            drop(texts);
-            let chunk_stripped: Vec<Stripped> = (by_rules.by_ref().take(chunk.len()))
-                .zip(&mut keys[chunk.clone()])
-                .collect::<Vec<_>>()
-                .into_par_iter()
+            let (table, chunk_rules, mut chunk_keys) = match held.take() {
+                Some((_, table)) => (
+                    table,
+                    std::mem::take(&mut by_rules),
+                    std::mem::take(&mut keys),
+                ),
+                None => {
+                    let texts = lines::texts(corpus, chunk.clone());
+                    let table = LineTable::new(&texts, &self.stripper);
+                    let by_rules = self.strip_chunk_by_rules(&texts, &table, &NoProgress);
+                    let keys = self.keys_of_chunk(&table, &by_rules);
+                    (table, by_rules, keys)
+                }
+            };
+            chunk_keys.resize_with(chunk.len(), Vec::new);
+            let chunk_stripped: Vec<Stripped> = (chunk_rules.into_par_iter().zip(&mut chunk_keys))
                 .map(|(by_rules, keys)| self.strip_learned(by_rules, keys, &chrome))
                 .collect();
+            drop(chunk_keys);
             let hashes: Vec<Option<u64>> = (chunk_stripped.par_iter().enumerate())
                 .map(|(i, s)| table.body_hash(i, s))
                 .collect();
@@ -546,7 +582,7 @@ impl Deduper {
             body_hashes.extend(hashes);
             prints.extend(chunk_prints);
         }
-        drop((first_with, keys));
+        drop(first_with);
         let spilled = set_spill.map(|spill| spill.finish(spans));
         let exact = ExactGroups::new(&body_hashes);
         drop(body_hashes);
@@ -560,13 +596,12 @@ impl Deduper {
             self.banding,
             self.content_banding,
             &prints,
-            &shingle_sigs,
-            &content_sigs,
+            shingle_sigs,
+            content_sigs,
             &exact,
             anchors.finish(),
         );
         progress.finish();
-        drop((shingle_sigs, content_sigs));
         let (candidate_count, by_channel) = (candidates.pairs.len(), candidates.by_channel);
         watch.lap("candidates");
 
