@@ -139,6 +139,9 @@ pub(super) struct AnchorParts {
     spans: Vec<Vec<(u64, usize)>>,
 }
 
+/// An anchor and a document that has it.
+type Posting = (u64, u32);
+
 /// The bytes of one posting on disk: the anchor, then the document.
 const POSTING_BYTES: usize = 12;
 
@@ -212,7 +215,7 @@ impl AnchorParts {
 
 /// The anchors' parts, each taken once by the containment channel.
 pub(super) struct ReadyParts {
-    held: Vec<std::sync::Mutex<Vec<Vec<(u64, u32)>>>>,
+    held: Vec<std::sync::Mutex<Vec<Vec<Posting>>>>,
     spans: Vec<Vec<(u64, usize)>>,
     file: Option<std::fs::File>,
 }
