@@ -990,6 +990,35 @@ mod tests {
         assert_eq!(title(&d, &d.text, &stripped), "From the field");
     }
 
+    /// A corpus whose texts went to a temporary file writes the same kept corpus, CSV pairs (with
+    /// titles from the texts) and summary as one that holds them: the writers read texts back.
+    #[test]
+    fn writers_read_spilled_texts_back() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/devsample/docs.jsonl");
+        let read = |budget| {
+            let mut corpus = Corpus::with_text_budget(budget);
+            corpus
+                .read(&crate::Input::parse(path), &crate::ReadOptions::default())
+                .unwrap();
+            corpus
+        };
+        let (held, spilled) = (read(usize::MAX), read(0));
+        assert!(spilled.texts_spilled() && spilled.documents()[0].text.is_empty());
+        let deduper = Deduper::new(Config::default()).unwrap();
+        let written = |corpus: &Corpus| {
+            let outcome = deduper.run(corpus, &crate::NoProgress);
+            let (mut keep, mut csv, mut summary) = (Vec::new(), Vec::new(), Vec::new());
+            write_keep(&mut keep, corpus, &outcome).unwrap();
+            write_pairs_csv(&mut csv, corpus, &outcome).unwrap();
+            write_top_clusters(&mut summary, corpus, &outcome, 3, 100).unwrap();
+            (keep, csv, summary)
+        };
+        let (want, got) = (written(&held), written(&spilled));
+        assert!(String::from_utf8_lossy(&want.0).contains("\"text\""));
+        assert!(!want.1.is_empty() && !want.2.is_empty());
+        assert_eq!(got, want);
+    }
+
     /// The pairs file puts lines together from pieces; each line is what serialising its
     /// `PairRecord` gives. The fixtures have exact-copy groups (verdicts shared by many pairs),
     /// aligned and unaligned verdicts, and ids that JSON must escape (quotes, markup, non-ASCII).
