@@ -43,7 +43,7 @@ use candidates::{ComponentBatches, VERIFY_BATCH};
 use exact::ExactGroups;
 use lines::{aligned_profile, LineTable, CHUNK_BYTES};
 use outcome::Stopwatch;
-use spill::{AnchorParts, SetSpan, SetSpill, SPILL_BYTES};
+use spill::{AnchorParts, SPILL_BYTES};
 
 /// Every document of a corpus stripped by the rules, and what the next stages need of that pass.
 struct ByRules<'c> {
@@ -474,8 +474,9 @@ impl Deduper {
         self.run_with(corpus, progress, SPILL_BYTES, chunk_bytes)
     }
 
-    /// [`run`](Self::run), the documents' sets spilled to disk if the corpus's texts take more than
-    /// `spill_bytes`, and documents stripped and fingerprinted in chunks of `chunk_bytes` of text.
+    /// [`run`](Self::run), the documents' anchors spilled to disk and their sets made again when
+    /// needed if the corpus's texts take more than `spill_bytes`, and documents stripped and
+    /// fingerprinted in chunks of `chunk_bytes` of text.
     fn run_with(
         &self,
         corpus: &Corpus,
@@ -509,14 +510,14 @@ impl Deduper {
         // fingerprint is its representative's (`prints[exact.rep(d)]`).
         let mut shingle_sigs = vec![0u32; n * k];
         let mut content_sigs = vec![0u32; n * k];
-        // A large corpus's sets and anchors go to disk as they are made.
+        // A large corpus's anchors go to disk as they are made, and its sets are not kept: the few
+        // documents verification and the canonical choice need are fingerprinted again from their
+        // text (some 7 KB of sets an article, where the text is 3.5 KB).
         let spill = corpus.text_bytes() > spill_bytes;
-        let set_spill = spill.then(SetSpill::new).flatten();
         let mut anchors = AnchorParts::new(spill);
         let mut stripped: Vec<Stripped> = Vec::with_capacity(n);
         let mut body_hashes: Vec<Option<u64>> = Vec::with_capacity(n);
         let mut prints: Vec<Fingerprint> = Vec::with_capacity(n);
-        let mut spans: Vec<Option<SetSpan>> = Vec::new();
         let mut first_with: FxHashMap<u64, u32> = FxHashMap::default();
         for chunk in &chunks {
             let (table, chunk_rules, mut chunk_keys) = match held.take() {
@@ -572,18 +573,17 @@ impl Deduper {
                 .map(|(p, d)| (d, p.shingles.as_slice()));
             let expected = chunk_prints.iter().map(|p| p.shingles.len()).sum();
             anchors.add(members, self.config.anchor_sampling, expected);
-            if let Some(spill) = &set_spill {
-                spans.par_extend(chunk_prints.par_iter_mut().map(|print| {
-                    let written = !print.shingles.is_empty() || !print.content.is_empty();
-                    written.then(|| spill.write(print)).flatten()
-                }));
+            if spill {
+                chunk_prints.par_iter_mut().for_each(|print| {
+                    print.shingles = Vec::new();
+                    print.content = Vec::new();
+                });
             }
             stripped.extend(chunk_stripped);
             body_hashes.extend(hashes);
             prints.extend(chunk_prints);
         }
         drop(first_with);
-        let spilled = set_spill.map(|spill| spill.finish(spans));
         let exact = ExactGroups::new(&body_hashes);
         drop(body_hashes);
         progress.finish();
@@ -610,33 +610,34 @@ impl Deduper {
         // components at a time, so only the profiles of those components are kept at once (not one
         // per document of the corpus), and their memory serves the next ones.
         let mut profiles: Vec<OnceLock<Profile>> = (0..n).map(|_| OnceLock::new()).collect();
-        // Spilled sets are read back, like profiles, for one batch at a time.
-        let mut sets: Vec<OnceLock<(Vec<u64>, Vec<u64>)>> = match spilled {
-            Some(_) => (0..n).map(|_| OnceLock::new()).collect(),
-            None => Vec::new(),
+        // Sets not kept are made again, like profiles, for one batch at a time.
+        let mut sets: Vec<OnceLock<(Vec<u64>, Vec<u64>)>> = match spill {
+            true => (0..n).map(|_| OnceLock::new()).collect(),
+            false => Vec::new(),
+        };
+        // The content sets made again for a verified pair that joins a group are kept for the
+        // canonical choice.
+        let mut kept_content: Vec<Vec<u64>> = match spill {
+            true => vec![Vec::new(); n],
+            false => Vec::new(),
         };
         let by_component = ComponentBatches::new(n, candidates.pairs, VERIFY_BATCH);
         progress.start("verifying", by_component.pairs.len() as u64);
         let mut verified: Vec<Pair> = Vec::new();
         for batch in by_component.batches() {
+            let batch_start = verified.len();
             let profile = |d: u32| {
                 profiles[d as usize]
                     .get_or_init(|| aligned_profile(&corpus.text(DocId(d)), &stripped[d as usize]))
             };
             let sets_of = |d: u32| -> (&[u64], &[u64]) {
                 let d = d as usize;
-                match &spilled {
-                    None => (&prints[d].shingles, &prints[d].content),
-                    Some(spilled) => {
-                        let (shingles, content) = sets[d].get_or_init(|| {
-                            // Should the file fail, the sets are made again from the text.
-                            spilled.read(d).unwrap_or_else(|_| {
-                                self.sets_of(&corpus.text(DocId(d as u32)), &stripped[d])
-                            })
-                        });
-                        (shingles, content)
-                    }
+                if !spill {
+                    return (&prints[d].shingles, &prints[d].content);
                 }
+                let (shingles, content) = sets[d]
+                    .get_or_init(|| self.sets_of(&corpus.text(DocId(d as u32)), &stripped[d]));
+                (shingles, content)
             };
             verified.par_extend(batch.par_iter().filter_map(|&(a, b)| {
                 let (profile_a, profile_b) = (|| profile(a), || profile(b));
@@ -653,9 +654,19 @@ impl Deduper {
                     verdict: Arc::new(verdict),
                 })
             }));
+            if spill {
+                let joined = verified[batch_start..]
+                    .iter()
+                    .filter(|p| p.verdict.kind.joins_clusters());
+                for d in joined.flat_map(|p| [p.a.index(), p.b.index()]) {
+                    if let Some((_, content)) = sets[d].take() {
+                        kept_content[d] = content;
+                    }
+                }
+            }
             for &(a, b) in batch {
                 drop((profiles[a as usize].take(), profiles[b as usize].take()));
-                if spilled.is_some() {
+                if spill {
                     drop((sets[a as usize].take(), sets[b as usize].take()));
                 }
             }
@@ -672,27 +683,25 @@ impl Deduper {
             .filter(|p| p.verdict.kind.joins_clusters())
             .map(|p| (p.a, p.b))
             .collect();
-        // Choosing a group's original reads its members' content sets: spilled ones are read back
-        // for the representatives of the documents in a group, and no others.
-        let contents: Vec<Vec<u64>> = match &spilled {
-            None => Vec::new(),
-            Some(spilled) => {
+        // Choosing a group's original reads its members' content sets: those not kept (of a group
+        // of exact copies with no other copy) are made again, for the representatives of the
+        // documents in a group, and no others.
+        let contents: Vec<Vec<u64>> = match spill {
+            false => Vec::new(),
+            true => {
                 let mut grouped = vec![false; n];
                 for &(a, b) in &linked {
                     grouped[exact.rep(a.index())] = true;
                     grouped[exact.rep(b.index())] = true;
                 }
-                (grouped.into_par_iter().enumerate())
-                    .map(|(d, grouped)| match grouped {
-                        false => Vec::new(),
-                        true => spilled.read_content(d).unwrap_or_else(|_| {
-                            self.sets_of(&corpus.text(DocId(d as u32)), &stripped[d]).1
-                        }),
+                (kept_content.into_par_iter().zip(grouped).enumerate())
+                    .map(|(d, (kept, grouped))| match grouped && kept.is_empty() {
+                        false => kept,
+                        true => self.sets_of(&corpus.text(DocId(d as u32)), &stripped[d]).1,
                     })
                     .collect()
             }
         };
-        drop(spilled);
         let info: Vec<MemberInfo> = (corpus.documents().par_iter().zip(&stripped))
             .enumerate()
             .map(|(d, (doc, stripped))| {

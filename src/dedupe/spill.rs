@@ -1,116 +1,16 @@
-//! Where a large corpus's per-document sets wait between fingerprinting and the stages that read
-//! them: each document's word-shingle and content-word sets (read back to verify a candidate pair,
-//! and to choose a group's original), and the anchors of every document (read back a part at a
-//! time to find containment candidates). Below [`SPILL_BYTES`] of text they are held in memory;
-//! above, they go to temporary files (deleted when closed), read by offset.
+//! Where a large corpus's anchors wait between fingerprinting and the containment channel: read
+//! back a part at a time. Below [`SPILL_BYTES`] of text they are held in memory; above, they go to
+//! a temporary file (deleted when closed), read by offset. (A large corpus's shingle and
+//! content-word sets are not kept at all: verification and the canonical choice make the few they
+//! need again from the text, 7 KB of sets an article against 3.5 KB of text.)
 
 use std::io::Write;
 
 use crate::anchor::{postings_in_parts, PARTS};
-use crate::fingerprint::Fingerprint;
 
-/// A corpus of more than this many bytes of text has its documents' sets spilled to disk (see
-/// [`SpilledSets`] and [`AnchorParts`]); held, its sets would take about as much again.
+/// A corpus of more than this many bytes of text has its anchors spilled to disk (see
+/// [`AnchorParts`]), and its documents' sets made again when needed rather than kept.
 pub(super) const SPILL_BYTES: usize = 256 << 20;
-
-/// Every document's word-shingle and content-word sets, written to a temporary file (deleted when
-/// closed) as they are made. Verification reads back the sets of the documents of one batch. The
-/// sets are the largest thing a run holds for every document (some 7 KB an article of news length).
-pub(super) struct SpilledSets {
-    file: std::fs::File,
-    /// Each document's sets: where they start in the file, in hashes, and the length of each; `None`
-    /// if they were not written (a copy's, or after a failed write).
-    spans: Vec<Option<SetSpan>>,
-}
-
-/// Where one document's two sets lie in the spill file: the shingles, then the content words.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct SetSpan {
-    start: u64,
-    shingles: u32,
-    content: u32,
-}
-
-/// Writes sets to the spill file from worker threads, in the order they come.
-pub(super) struct SetSpill {
-    file: std::fs::File,
-    /// The writer and the number of hashes written (`None` once a write failed).
-    out: std::sync::Mutex<(std::io::BufWriter<std::fs::File>, Option<u64>)>,
-}
-
-impl SetSpill {
-    /// A spill file, if the system can make one and read it by offset.
-    pub(super) fn new() -> Option<SetSpill> {
-        let (file, writer) = temporary()?;
-        Some(SetSpill {
-            file,
-            out: std::sync::Mutex::new((writer, Some(0))),
-        })
-    }
-
-    /// Writes `print`'s shingle and content sets and leaves it neither; where they lie, if written.
-    pub(super) fn write(&self, print: &mut Fingerprint) -> Option<SetSpan> {
-        let span = self.out.lock().ok().and_then(|mut out| {
-            let (writer, at) = &mut *out;
-            let start = (*at)?;
-            let written = writer
-                .write_all(bytemuck::cast_slice(&print.shingles))
-                .and_then(|()| writer.write_all(bytemuck::cast_slice(&print.content)));
-            let (shingles, content) = (print.shingles.len() as u32, print.content.len() as u32);
-            // After a failed write the file's length is unknown: nothing more is written.
-            *at = written
-                .ok()
-                .map(|()| start + u64::from(shingles) + u64::from(content));
-            at.map(|_| SetSpan {
-                start,
-                shingles,
-                content,
-            })
-        });
-        print.shingles = Vec::new();
-        print.content = Vec::new();
-        span
-    }
-
-    /// The spilled sets, their spans given by document.
-    pub(super) fn finish(self, mut spans: Vec<Option<SetSpan>>) -> SpilledSets {
-        let flushed = match self.out.into_inner() {
-            Ok((mut writer, Some(_))) => writer.flush().is_ok(),
-            _ => false,
-        };
-        if !flushed {
-            spans.iter_mut().for_each(|span| *span = None);
-        }
-        SpilledSets {
-            file: self.file,
-            spans,
-        }
-    }
-}
-
-impl SpilledSets {
-    /// Document `d`'s shingle and content sets, read back.
-    pub(super) fn read(&self, d: usize) -> std::io::Result<(Vec<u64>, Vec<u64>)> {
-        let span = self.spans[d].ok_or(std::io::ErrorKind::NotFound)?;
-        let mut both = vec![0u64; span.shingles as usize + span.content as usize];
-        read_exact_at(
-            &self.file,
-            bytemuck::cast_slice_mut(&mut both),
-            span.start * 8,
-        )?;
-        let content = both.split_off(span.shingles as usize);
-        Ok((both, content))
-    }
-
-    /// Document `d`'s content set alone, read back.
-    pub(super) fn read_content(&self, d: usize) -> std::io::Result<Vec<u64>> {
-        let span = self.spans[d].ok_or(std::io::ErrorKind::NotFound)?;
-        let mut content = vec![0u64; span.content as usize];
-        let at = (span.start + u64::from(span.shingles)) * 8;
-        read_exact_at(&self.file, bytemuck::cast_slice_mut(&mut content), at)?;
-        Ok(content)
-    }
-}
 
 /// A temporary file (deleted when closed) and a writer to it, if the system can make one and read
 /// it by offset.
@@ -269,7 +169,7 @@ mod tests {
     use crate::dedupe::{Deduper, NoProgress};
     use crate::{Input, ReadOptions};
 
-    /// A run whose sets and anchors are spilled to disk, and whose documents are stripped and
+    /// A run whose anchors are spilled to disk and sets made again, and whose documents are stripped and
     /// fingerprinted in chunks of a few documents (each chunk's texts read back, through its own
     /// table of lines), finds the pairs, candidates, clusters and strippings of one that holds
     /// everything and takes the corpus as one chunk; and so does one whose texts were spilled too.
@@ -299,24 +199,9 @@ mod tests {
         }
     }
 
-    /// Sets read back are those fingerprinting made, and anchors read back from disk are those
-    /// added, in their parts.
+    /// Anchors read back from disk are those added, in their parts, as held ones are.
     #[test]
-    fn sets_and_anchors_read_back_as_written() {
-        let spill = SetSpill::new().expect("a spill file");
-        let mut print = Fingerprint {
-            shingles: vec![1 << 40, 3, 9 << 40],
-            content: vec![5, 7],
-            ..Fingerprint::default()
-        };
-        let span = spill.write(&mut print);
-        assert!(print.shingles.is_empty() && print.content.is_empty());
-        let file = spill.finish(vec![None, span]);
-        let sets = (vec![1 << 40, 3, 9 << 40], vec![5, 7]);
-        assert_eq!(file.read(1).expect("read back"), sets);
-        assert_eq!(file.read_content(1).expect("read back"), vec![5, 7]);
-        assert!(file.read(0).is_err());
-
+    fn anchors_read_back_as_written() {
         let sets: [&[u64]; 3] = [&[1, 2 << 56, 3 << 56], &[2 << 56, 7], &[]];
         let docs = || sets.iter().enumerate().map(|(d, set)| (d as u32, *set));
         let (mut on_disk, mut held) = (AnchorParts::new(true), AnchorParts::new(false));
