@@ -5,9 +5,14 @@
 //! stage, so a run is deterministic whatever the thread count.
 //!
 //! [`Deduper`]'s methods read as the list of stages; the parts they wire live in submodules, each
-//! answering one question: what is known of every distinct line (`lines`), which documents are
-//! exact copies (`exact`), where a large corpus's shingle sets wait (`spill`), which pairs are
-//! worth verifying (`candidates`), and what a run gives back (`outcome`).
+//! answering one question: what is known of every distinct line of a chunk of documents (`lines`),
+//! which documents are exact copies (`exact`), where a large corpus's anchors wait (`spill`), which
+//! pairs are worth verifying (`candidates`), and what a run gives back (`outcome`).
+//!
+//! Memory grows with per-document fixed-size data, not texts: a corpus whose texts wait on disk
+//! ([`Corpus::with_text_budget`]) is stripped and fingerprinted a chunk of documents at a time, in
+//! two passes (the first gives the lines chrome is learned from), and the sets a stage needs are
+//! made again from the texts read back.
 
 mod candidates;
 mod exact;
