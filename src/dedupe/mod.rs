@@ -605,6 +605,7 @@ impl Deduper {
             content_sigs,
             &exact,
             anchors.finish(),
+            spill,
         );
         progress.finish();
         let (candidate_count, by_channel) = (candidates.pairs.len(), candidates.by_channel);
