@@ -189,6 +189,93 @@ fn a_bad_record_in_a_batch_is_skipped_and_the_rest_committed() {
 }
 
 #[test]
+fn an_empty_or_overlong_id_is_a_clear_error_or_a_skipped_record_never_a_store_error() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let index = Index::create(tmp.path(), Config::default(), None).expect("creates");
+    let long = "x".repeat(reprint::index::MAX_ID_BYTES + 1);
+    for id in ["", long.as_str()] {
+        let doc = Document::new(id, story(1));
+        for result in [index.check(&doc), index.add(&doc)] {
+            match result {
+                Err(IndexError::InvalidId { origin, reason }) => {
+                    assert!(reason.contains("id"), "{reason}");
+                    assert!(!origin.is_empty());
+                }
+                other => panic!("{id:?}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            index.check_batch(std::slice::from_ref(&doc)),
+            Err(IndexError::InvalidId { .. })
+        ));
+        assert!(index.get(id).expect("gets").is_none());
+        assert!(!index.remove(id).expect("removes"));
+    }
+    let results = index
+        .add_batch(
+            &[
+                Document::new("a", story(1)),
+                Document::new("", story(2)),
+                Document::new(long.as_str(), story(3)),
+                Document::new("b", story(4)),
+            ],
+            AddOptions::default(),
+        )
+        .expect("adds the rest");
+    let statuses: Vec<&str> = results.iter().map(|r| r.status.name()).collect();
+    assert_eq!(statuses, ["added", "skipped", "skipped", "added"]);
+    assert!(results[1]
+        .status
+        .reason()
+        .is_some_and(|r| r.contains("empty id")));
+    assert_eq!(index.stats().expect("stats").documents, 2);
+
+    // The CLI reports the record (file and line) and goes on, for `add` and `check` alike.
+    let idx = tmp.path().join("cli");
+    let input = tmp.path().join("in.jsonl");
+    let lines = [
+        serde_json::json!({"id": "", "text": story(5)}).to_string(),
+        serde_json::json!({"id": "c", "text": story(5)}).to_string(),
+    ];
+    std::fs::write(&input, lines.join("\n")).expect("writes");
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args).arg(&idx).arg(&input);
+        cmd.output().expect("runs")
+    };
+    let created = Command::new(BIN)
+        .args(["index", "create", "-q"])
+        .arg(&idx)
+        .output()
+        .expect("runs");
+    assert!(created.status.success());
+    for sub in ["check", "add"] {
+        let out = run(&["index", sub]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{sub}: {stderr}");
+        assert!(
+            stderr.contains("in.jsonl:1") && stderr.contains("empty id"),
+            "{sub}: {stderr}"
+        );
+        assert!(!stderr.contains("MDB_"), "{sub}: {stderr}");
+        let printed: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json"))
+            .collect();
+        assert_eq!(printed.len(), 2, "{sub}");
+        assert_eq!(printed[0]["status"], "skipped", "{sub}");
+        assert_eq!(printed[1]["id"], "c", "{sub}");
+    }
+    let stats = Command::new(BIN)
+        .args(["index", "stats"])
+        .arg(&idx)
+        .output()
+        .expect("runs");
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).expect("json");
+    assert_eq!(stats["documents"], 1);
+}
+
+#[test]
 fn check_stores_nothing_and_remove_forgets() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let index = Index::create(tmp.path(), Config::default(), None).expect("creates");

@@ -125,6 +125,42 @@ pub enum IndexError {
     /// The configuration or the rules are invalid.
     #[error(transparent)]
     Setup(#[from] crate::Error),
+    /// A document's id cannot be held: it is empty, or longer than [`MAX_ID_BYTES`].
+    #[error("record {origin}: {reason}")]
+    InvalidId {
+        /// Where the document came from (file and line, or `<api>`).
+        origin: String,
+        /// What is wrong with the id.
+        reason: String,
+    },
+}
+
+/// The longest id an index holds, in bytes of UTF-8 (LMDB's limit on a key).
+pub const MAX_ID_BYTES: usize = 511;
+
+/// Why an id cannot be held, if it cannot: an empty one, or one over [`MAX_ID_BYTES`].
+pub fn id_problem(id: &str) -> Option<String> {
+    if id.is_empty() {
+        Some("empty id (an index names every document it holds)".into())
+    } else if id.len() > MAX_ID_BYTES {
+        Some(format!(
+            "id of {} bytes (an index holds ids of at most {MAX_ID_BYTES} bytes)",
+            id.len()
+        ))
+    } else {
+        None
+    }
+}
+
+/// An error for a document whose id cannot be held.
+fn check_id(doc: &Document) -> Result<(), IndexError> {
+    match id_problem(&doc.id) {
+        Some(reason) => Err(IndexError::InvalidId {
+            origin: doc.origin.to_string(),
+            reason,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// A document already held that a new one copies or is copied by.
@@ -171,7 +207,7 @@ pub enum AddStatus {
     Replaced,
     /// It was not added: its id is held with a different text, and replacement was not asked for.
     Conflict,
-    /// It was not added: the reason (an empty text).
+    /// It was not added: the reason (an empty text, an id an index cannot hold).
     Skipped(String),
 }
 
@@ -724,8 +760,10 @@ impl Index {
     }
 
     /// The documents held that `doc` copies or is copied by, best first. Nothing is stored. A held
-    /// document with `doc`'s id is left out.
+    /// document with `doc`'s id is left out. An id the index could not hold (empty, or over
+    /// [`MAX_ID_BYTES`]) is [`IndexError::InvalidId`].
     pub fn check(&self, doc: &Document) -> Result<Vec<Match>, IndexError> {
+        check_id(doc)?;
         let r = self.read()?;
         let ready = self.ready(&r, doc, None).map_err(self.err())?;
         let own = self.doc_of(&r, &doc.id).map_err(self.err())?;
@@ -739,8 +777,10 @@ impl Index {
     }
 
     /// [`check`](Self::check) of many documents against one snapshot, in parallel; results in the
-    /// order of `docs`.
+    /// order of `docs`. A document whose id the index could not hold fails the whole call
+    /// ([`IndexError::InvalidId`]): leave such documents out first ([`id_problem`]).
     pub fn check_batch(&self, docs: &[Document]) -> Result<Vec<Vec<Match>>, IndexError> {
+        docs.iter().try_for_each(check_id)?;
         // A read snapshot per worker thread: a snapshot is not shared between threads.
         docs.par_iter()
             .map_init(
@@ -759,8 +799,10 @@ impl Index {
 
     /// Checks `doc` and stores it, in one write transaction: the documents held that it copies or
     /// is copied by, best first. Adding a held id with the same text changes nothing (and gives no
-    /// matches); with a different text it is [`IndexError::Conflict`].
+    /// matches); with a different text it is [`IndexError::Conflict`]; an id the index cannot hold
+    /// is [`IndexError::InvalidId`].
     pub fn add(&self, doc: &Document) -> Result<Vec<Match>, IndexError> {
+        check_id(doc)?;
         let mut results = self.add_batch(std::slice::from_ref(doc), AddOptions::default())?;
         let result = results.pop().expect("one result per document");
         match result.status {
@@ -771,8 +813,9 @@ impl Index {
 
     /// Adds many documents: each is prepared (in parallel, outside the write lock), then all are
     /// checked and stored in one transaction, in order, so that each also finds its copies earlier
-    /// in the batch. A document that cannot be added (an empty text, an id held with a different
-    /// text unless `options.replace`) is reported in its result and skipped; the rest are committed.
+    /// in the batch. A document that cannot be added (an empty text, an empty or overlong id, an id
+    /// held with a different text unless `options.replace`) is reported in its result and skipped;
+    /// the rest are committed.
     pub fn add_batch(
         &self,
         docs: &[Document],
@@ -795,8 +838,11 @@ impl Index {
                 None => None,
             });
         }
-        let fresh =
-            |i: usize| !docs[i].text.trim().is_empty() && held[i].is_none_or(|(_, same)| !same);
+        let fresh = |i: usize| {
+            !docs[i].text.trim().is_empty()
+                && id_problem(&docs[i].id).is_none()
+                && held[i].is_none_or(|(_, same)| !same)
+        };
         let batch_lines = BatchLines::new(docs, &stripped, fresh);
         drop(snapshot);
         // Each document is also checked here against its snapshot, in parallel: under the lock only
@@ -866,6 +912,9 @@ impl Index {
             status,
             matches: Vec::new(),
         };
+        if let Some(reason) = id_problem(&doc.id) {
+            return Ok(result(AddStatus::Skipped(reason)));
+        }
         if doc.text.trim().is_empty() {
             return Ok(result(AddStatus::Skipped("empty text".into())));
         }
@@ -1039,6 +1088,10 @@ fn pointer(v: &Value, field: &str) -> String {
 impl Index {
     /// The document number of a held id.
     fn doc_of(&self, r: &impl ReadTxn, id: &str) -> Result<Option<u32>, StoreError> {
+        if id_problem(id).is_some() {
+            // Never held: the store could not even look it up.
+            return Ok(None);
+        }
         Ok(r.get(Table::Ids, id.as_bytes())?.and_then(|b| read_u32(&b)))
     }
 
