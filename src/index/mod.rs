@@ -345,15 +345,21 @@ impl Facts {
         })
     }
 
+    /// The anchor count of encoded facts, read without decoding the rest.
+    fn anchors_of(b: &[u8]) -> Option<u32> {
+        Some(u32::from_be_bytes(b.get(20..24)?.try_into().ok()?))
+    }
+
     /// The signature-estimated Jaccard similarity of the shingle (`channel` 0) or content-word (1)
-    /// sets of two documents, from their sketches.
-    fn estimate(&self, other: &[u8], channel: usize) -> f64 {
-        let k = self.sketch.len() / 2;
-        if k == 0 || other.len() != self.sketch.len() {
+    /// sets of two documents, from encoded facts and a sketch.
+    fn estimate_of(b: &[u8], other: &[u8], channel: usize) -> f64 {
+        let sketch = b.get(24..).unwrap_or_default();
+        let k = sketch.len() / 2;
+        if k == 0 || other.len() != sketch.len() {
             return 1.0;
         }
         let range = channel * k..(channel + 1) * k;
-        let same = self.sketch[range.clone()]
+        let same = sketch[range.clone()]
             .iter()
             .zip(&other[range])
             .filter(|(a, b)| a == b)
@@ -456,6 +462,52 @@ pub struct Index {
     deduper: Deduper,
     header: Header,
     content_banding: Banding,
+    facts_cache: FactsCache,
+}
+
+/// Held documents' facts kept in memory between checks, at most this many (some 90 MB).
+const FACTS_CACHE_LIMIT: usize = 1 << 18;
+
+/// Encoded facts of held documents read from committed snapshots, by document number. A document
+/// number is given once and its facts never change, so an entry stays true while its document is
+/// held; a removed document's may linger, which is harmless: they only pre-select candidates (by
+/// estimated similarity and anchor count), and every candidate is then read from the store.
+#[derive(Default)]
+struct FactsCache(std::sync::RwLock<rustc_hash::FxHashMap<u32, Box<[u8]>>>);
+
+impl std::fmt::Debug for FactsCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = self.0.read().map_or(0, |m| m.len());
+        f.debug_struct("FactsCache").field("held", &held).finish()
+    }
+}
+
+impl FactsCache {
+    /// `f` of document `d`'s encoded facts, from memory or else from `r` (kept if `keep`).
+    fn with<T>(
+        &self,
+        r: &impl ReadTxn,
+        d: u32,
+        keep: bool,
+        f: impl Fn(&[u8]) -> T,
+    ) -> Result<Option<T>, StoreError> {
+        if let Some(value) = self.0.read().ok().and_then(|m| m.get(&d).map(|b| f(b))) {
+            return Ok(Some(value));
+        }
+        let found = r.get_with(Table::Facts, &doc_key(d), |b| {
+            (f(b), keep.then(|| Box::<[u8]>::from(b)))
+        })?;
+        let Some((value, copy)) = found else {
+            return Ok(None);
+        };
+        if let (Some(copy), Ok(mut map)) = (copy, self.0.write()) {
+            if map.len() >= FACTS_CACHE_LIMIT {
+                map.clear();
+            }
+            map.insert(d, copy);
+        }
+        Ok(Some(value))
+    }
 }
 
 const HEADER_KEY: &[u8] = b"header";
@@ -726,6 +778,7 @@ impl Index {
             deduper,
             header,
             content_banding,
+            facts_cache: FactsCache::default(),
         }
     }
 
@@ -1092,7 +1145,7 @@ impl Index {
             // Never held: the store could not even look it up.
             return Ok(None);
         }
-        Ok(r.get(Table::Ids, id.as_bytes())?.and_then(|b| read_u32(&b)))
+        Ok(r.get_with(Table::Ids, id.as_bytes(), read_u32)?.flatten())
     }
 
     fn record(&self, r: &impl ReadTxn, d: u32) -> Result<Option<Record>, StoreError> {
@@ -1105,8 +1158,8 @@ impl Index {
     }
 
     fn facts(&self, r: &impl ReadTxn, d: u32) -> Result<Option<Facts>, StoreError> {
-        Ok(r.get(Table::Facts, &doc_key(d))?
-            .and_then(|b| Facts::decode(&b)))
+        Ok(r.get_with(Table::Facts, &doc_key(d), Facts::decode)?
+            .flatten())
     }
 
     /// Whether the stored pair of `a` and `b` is of a kind that joins clusters (not `partial`).
@@ -1120,14 +1173,18 @@ impl Index {
     }
 
     fn line_stat(&self, r: &impl ReadTxn, h: u64) -> Result<LineStat, StoreError> {
-        Ok(r.get(Table::Lines, &h.to_be_bytes())?
-            .map_or_else(LineStat::default, |b| LineStat::decode(&b)))
+        Ok(
+            r.get_with(Table::Lines, &h.to_be_bytes(), LineStat::decode)?
+                .unwrap_or_default(),
+        )
     }
 
     fn source_df(&self, r: &impl ReadTxn, key: u64) -> Result<u32, StoreError> {
-        Ok(r.get(Table::SourceLines, &key.to_be_bytes())?
-            .and_then(|b| read_u32(&b))
-            .unwrap_or(0))
+        Ok(
+            r.get_with(Table::SourceLines, &key.to_be_bytes(), read_u32)?
+                .flatten()
+                .unwrap_or(0),
+        )
     }
 
     /// A new document prepared against the statistics of `r` (plus a batch's own lines, which
@@ -1262,6 +1319,9 @@ impl Index {
         if print.words == 0 {
             return Ok(Vec::new());
         }
+        // Facts read from a read snapshot are committed ones, and may be kept; a write
+        // transaction's (`pending`) may yet be rolled back.
+        let cached = pending.is_none();
         // With `since`, only the documents numbered from it on (this transaction's) are searched:
         // those of the segmented families are all pending.
         let held = (since.is_none()).then_some(r);
@@ -1295,8 +1355,11 @@ impl Index {
                 if candidates.last() == Some(&d) {
                     continue;
                 }
-                let Some(f) = self.facts(r, d)? else { continue };
-                if f.estimate(&own, channel) >= thresholds[channel] - ESTIMATE_MARGIN {
+                let estimate = self
+                    .facts_cache
+                    .with(r, d, cached, |b| Facts::estimate_of(b, &own, channel))?;
+                let Some(estimate) = estimate else { continue };
+                if estimate >= thresholds[channel] - ESTIMATE_MARGIN {
                     candidates.push(d);
                 }
             }
@@ -1364,8 +1427,11 @@ impl Index {
                 if n < least && flags & FEW_ANCHORS == 0 {
                     continue;
                 }
-                let Some(f) = self.facts(r, d)? else { continue };
-                let fewest = counted.min(f.anchors) as usize;
+                let anchors = self.facts_cache.with(r, d, cached, Facts::anchors_of)?;
+                let Some(anchors) = anchors.flatten() else {
+                    continue;
+                };
+                let fewest = counted.min(anchors) as usize;
                 let n = n as usize;
                 if n >= c.min_shared_anchors.min(fewest)
                     && n as f64 >= c.anchor_containment * fewest as f64

@@ -134,6 +134,13 @@ pub type Visitor<'f> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'f;
 pub trait ReadTxn {
     /// The value under `key`, if any.
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// `f` of the value under `key`, if any, read in place (not copied).
+    fn get_with<T>(
+        &self,
+        table: Table,
+        key: &[u8],
+        f: impl FnOnce(&[u8]) -> T,
+    ) -> Result<Option<T>, StoreError>;
     /// Appends to `out` at most `limit` documents filed under `key`, in order; returns how many are
     /// filed there, counting at most `limit + 1` (so a caller can tell a list is longer).
     fn postings(
@@ -489,6 +496,14 @@ macro_rules! read_impl {
         impl ReadTxn for $t {
             fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
                 get(self.store, &self.txn, table, key)
+            }
+            fn get_with<T>(
+                &self,
+                table: Table,
+                key: &[u8],
+                f: impl FnOnce(&[u8]) -> T,
+            ) -> Result<Option<T>, StoreError> {
+                Ok(self.store.table(table).get(&self.txn, key)?.map(f))
             }
             fn postings(
                 &self,
