@@ -51,11 +51,12 @@
 mod chrome;
 pub mod store;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use xxhash_rust::xxh3::xxh3_64;
@@ -820,7 +821,7 @@ impl Index {
         let r = self.read()?;
         let ready = self.ready(&r, doc, None).map_err(self.err())?;
         let own = self.doc_of(&r, &doc.id).map_err(self.err())?;
-        let mut cache = HashMap::new();
+        let mut cache = HashMap::default();
         let matches = self.matches(&r, &ready, own, &mut cache, None, None);
         Ok(matches
             .map_err(self.err())?
@@ -837,7 +838,7 @@ impl Index {
         // A read snapshot per worker thread: a snapshot is not shared between threads.
         docs.par_iter()
             .map_init(
-                || (self.store.read(), HashMap::new()),
+                || (self.store.read(), HashMap::default()),
                 |(r, cache), doc| {
                     let r = r.as_ref().map_err(|e| StoreError::new(e.to_string()))?;
                     let ready = self.ready(r, doc, None)?;
@@ -903,7 +904,7 @@ impl Index {
         let ready: Vec<Option<Ready>> = (0..docs.len())
             .into_par_iter()
             .map_init(
-                || (self.store.read(), HashMap::new()),
+                || (self.store.read(), HashMap::default()),
                 |(r, cache), i| {
                     if !fresh(i) {
                         return Ok(None);
@@ -926,7 +927,7 @@ impl Index {
         // batch included) and stored.
         let mut w = self.write()?;
         let mut results = Vec::with_capacity(docs.len());
-        let mut cache = HashMap::new();
+        let mut cache = HashMap::default();
         let mut pending = Pending::default();
         let generation = read_u64(w.get(Table::Meta, GENERATION_KEY).map_err(self.err())?);
         let first = read_u64(w.get(Table::Meta, NEXT_KEY).map_err(self.err())?);
@@ -1072,9 +1073,9 @@ impl BatchLines {
         stripped: &[(Stripped, Vec<LineKey>)],
         counted: impl Fn(usize) -> bool,
     ) -> BatchLines {
-        let mut df = HashMap::new();
-        let mut source_df = HashMap::new();
-        let mut sources = HashMap::new();
+        let mut df = HashMap::default();
+        let mut source_df = HashMap::default();
+        let mut sources = HashMap::default();
         for (i, (doc, (_, keys))) in docs.iter().zip(stripped).enumerate() {
             if !counted(i) {
                 continue;
@@ -1209,8 +1210,8 @@ impl Index {
     ) -> Result<Ready, StoreError> {
         let source = doc.meta_str("source");
         let chrome = if self.config().boilerplate.learn {
-            let mut stats: HashMap<u64, LineStat> = HashMap::new();
-            let mut sdf: HashMap<u64, u32> = HashMap::new();
+            let mut stats: HashMap<u64, LineStat> = HashMap::default();
+            let mut sdf: HashMap<u64, u32> = HashMap::default();
             for k in &keys {
                 if stats.contains_key(&k.hash) {
                     continue;
@@ -1375,7 +1376,7 @@ impl Index {
             // Anchors: documents sharing enough of their sample (a short document's is the
             // pipeline's, a longer one's the index's sparser one, a subset: this document's own
             // count is taken at the rate of the document it is compared with).
-            let mut shared: HashMap<u32, (u32, u32)> = HashMap::new();
+            let mut shared: HashMap<u32, (u32, u32)> = HashMap::default();
             let (mut counted_dense, mut counted_sparse) = (0u32, 0u32);
             let rate = self.header.anchor_sampling;
             let sparse: Vec<u64> = ready

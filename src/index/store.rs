@@ -405,8 +405,8 @@ fn lower_bound(run: &[u8], key: u64) -> usize {
             return hi;
         }
         // k_lo < key <= k_hi: somewhere in (lo, hi - 1].
-        let span = (hi - 1 - lo) as u128;
-        let guess = lo + ((u128::from(key - k_lo) * span) / u128::from(k_hi - k_lo)) as usize;
+        let span = (hi - 1 - lo) as f64;
+        let guess = lo + ((key - k_lo) as f64 / (k_hi - k_lo) as f64 * span) as usize;
         let guess = guess.clamp(lo + 1, hi - 1);
         if run_key(run, guess) < key {
             lo = guess + 1;
