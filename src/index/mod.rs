@@ -74,8 +74,9 @@ use crate::verify::{Kind, Measures, Overlap, Verdict, MIN_TITLE_WORDS};
 use chrome::{decide, source_line_key, DocChrome, LineStat};
 use store::{Lmdb, Postings, ReadTxn, Store, StoreError, Table, WriteTxn};
 
-/// The on-disk format; bumped whenever what is stored, or how, changes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The on-disk format; bumped whenever what is stored, or how, changes. Format 2 packs records,
+/// each compressed, into blocks (format 1 kept one uncompressed record per document).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The version of text normalisation and fingerprinting; bumped whenever either changes what it
 /// gives for a text (the header's probe fingerprint catches a change that forgot to bump it).
@@ -512,6 +513,62 @@ impl FactsCache {
 }
 
 const HEADER_KEY: &[u8] = b"header";
+/// The block new records are appended to.
+const OPEN_BLOCK_KEY: &[u8] = b"open_block";
+
+/// Records are packed into blocks of about this many bytes: stored one to a value, a record of
+/// over 2 KB took whole 4 KB pages, some 2 KB per article lost to padding.
+const BLOCK_BYTES: usize = 32 * 1024;
+
+/// The zstd level records are compressed at.
+const RECORD_LEVEL: i32 = 3;
+
+/// The key, in the meta table, of a block's count of held records.
+fn live_key(block: u32) -> [u8; 8] {
+    let mut k = *b"live\0\0\0\0";
+    k[4..].copy_from_slice(&block.to_be_bytes());
+    k
+}
+
+/// Where a stored record is: in which block, from which byte, how many bytes.
+#[derive(Debug, Clone, Copy)]
+struct Location {
+    block: u32,
+    offset: u32,
+    len: u32,
+}
+
+impl Location {
+    fn encode(self) -> [u8; 12] {
+        let mut out = [0u8; 12];
+        out[..4].copy_from_slice(&self.block.to_be_bytes());
+        out[4..8].copy_from_slice(&self.offset.to_be_bytes());
+        out[8..].copy_from_slice(&self.len.to_be_bytes());
+        out
+    }
+
+    fn decode(b: &[u8]) -> Option<Location> {
+        Some(Location {
+            block: read_u32(b.get(..4)?)?,
+            offset: read_u32(b.get(4..8)?)?,
+            len: read_u32(b.get(8..12)?)?,
+        })
+    }
+}
+
+/// A document's record as stored: its JSON (id, text, metadata, the chrome it was stripped of),
+/// compressed.
+fn pack_record(doc: &Document, chrome: &[(u64, bool)]) -> Result<Vec<u8>, StoreError> {
+    let record = RecordRef {
+        id: &doc.id,
+        text: &doc.text,
+        meta: &doc.meta,
+        chrome,
+    };
+    let json = serde_json::to_vec(&record).expect("a record serialises");
+    zstd::bulk::compress(&json, RECORD_LEVEL)
+        .map_err(|e| StoreError::new(format!("compressing a record: {e}")))
+}
 const NEXT_KEY: &[u8] = b"next";
 const TEXT_BYTES_KEY: &[u8] = b"text_bytes";
 /// Counts committed write transactions: a check made on a snapshot of the same generation saw
@@ -533,6 +590,8 @@ struct Ready {
     bands: Vec<u64>,
     /// Its matches among the held documents of a snapshot, with that snapshot's generation.
     checked: Option<(u64, Vec<(u32, Match)>)>,
+    /// Its record packed for storing (made before the write lock is taken), if it is to be added.
+    packed: Option<Vec<u8>>,
 }
 
 /// What [`Index::add_one`] needs to know of its transaction.
@@ -917,6 +976,7 @@ impl Index {
                     let held = held[i].map(|(d, _)| d);
                     let matches = self.matches(r, &ready, held, cache, None, None)?;
                     ready.checked = Some((generation, matches));
+                    ready.packed = Some(pack_record(&docs[i], &ready.chrome.lines)?);
                     Ok(Some(ready))
                 },
             )
@@ -1150,12 +1210,85 @@ impl Index {
     }
 
     fn record(&self, r: &impl ReadTxn, d: u32) -> Result<Option<Record>, StoreError> {
-        let Some(bytes) = r.get(Table::Docs, &doc_key(d))? else {
+        let Some(at) = self.location(r, d)? else {
             return Ok(None);
         };
-        serde_json::from_slice(&bytes)
+        let corrupt = |e: &dyn std::fmt::Display| StoreError::corrupt(format!("document {d}: {e}"));
+        let json = r
+            .get_with(Table::Blocks, &at.block.to_be_bytes(), |b| {
+                let packed = b.get(at.offset as usize..at.offset as usize + at.len as usize)?;
+                Some(zstd::stream::decode_all(packed))
+            })?
+            .flatten()
+            .ok_or_else(|| corrupt(&"its record is missing"))?
+            .map_err(|e| corrupt(&e))?;
+        serde_json::from_slice(&json)
             .map(Some)
-            .map_err(|e| StoreError::corrupt(format!("document {d}: {e}")))
+            .map_err(|e| corrupt(&e))
+    }
+
+    /// The numbers of the held documents, in order.
+    fn numbers(&self, r: &impl ReadTxn) -> Result<Vec<u32>, StoreError> {
+        let mut numbers = Vec::new();
+        r.for_each(Table::Docs, &mut |k, _| {
+            numbers.extend(read_u32(k));
+            Ok(())
+        })?;
+        Ok(numbers)
+    }
+
+    /// Where a held document's record is.
+    fn location(&self, r: &impl ReadTxn, d: u32) -> Result<Option<Location>, StoreError> {
+        Ok(r.get_with(Table::Docs, &doc_key(d), Location::decode)?
+            .flatten())
+    }
+
+    /// Appends a packed record to the open block (starting a new one when it is full): where it is.
+    fn store_record(
+        &self,
+        w: &mut store::LmdbWrite<'_>,
+        packed: &[u8],
+    ) -> Result<Location, StoreError> {
+        let mut block = u32::try_from(read_u64(w.get(Table::Meta, OPEN_BLOCK_KEY)?))
+            .map_err(|_| StoreError::corrupt("block number".into()))?;
+        let mut bytes = w
+            .get_with(Table::Blocks, &block.to_be_bytes(), |b| {
+                let mut v = Vec::with_capacity(b.len() + packed.len());
+                v.extend_from_slice(b);
+                v
+            })?
+            .unwrap_or_default();
+        if !bytes.is_empty() && bytes.len() + packed.len() > BLOCK_BYTES {
+            block = block
+                .checked_add(1)
+                .ok_or_else(|| StoreError::new("more than 4 billion record blocks".into()))?;
+            w.put(Table::Meta, OPEN_BLOCK_KEY, &u64::from(block).to_be_bytes())?;
+            bytes.clear();
+        }
+        let at = Location {
+            block,
+            offset: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+            len: u32::try_from(packed.len())
+                .map_err(|_| StoreError::new("a record over 4 GB".into()))?,
+        };
+        bytes.extend_from_slice(packed);
+        w.put(Table::Blocks, &block.to_be_bytes(), &bytes)?;
+        let live = read_u64(w.get(Table::Meta, &live_key(block))?) + 1;
+        w.put(Table::Meta, &live_key(block), &live.to_be_bytes())?;
+        Ok(at)
+    }
+
+    /// Forgets a record: its block goes once none of its records is held.
+    fn drop_record(&self, w: &mut store::LmdbWrite<'_>, at: Location) -> Result<(), StoreError> {
+        let key = live_key(at.block);
+        match read_u64(w.get(Table::Meta, &key)?).saturating_sub(1) {
+            0 => {
+                w.delete(Table::Meta, &key)?;
+                w.delete(Table::Blocks, &at.block.to_be_bytes())?;
+            }
+            live => w.put(Table::Meta, &key, &live.to_be_bytes())?,
+        }
+        Ok(())
     }
 
     fn facts(&self, r: &impl ReadTxn, d: u32) -> Result<Option<Facts>, StoreError> {
@@ -1290,6 +1423,7 @@ impl Index {
             dense,
             bands,
             checked: None,
+            packed: None,
         }
     }
 
@@ -1607,15 +1741,12 @@ impl Index {
         w.put(Table::Meta, NEXT_KEY, &(u64::from(d) + 1).to_be_bytes())?;
         let text_bytes = read_u64(w.get(Table::Meta, TEXT_BYTES_KEY)?) + doc.text.len() as u64;
         w.put(Table::Meta, TEXT_BYTES_KEY, &text_bytes.to_be_bytes())?;
-        let record = RecordRef {
-            id: &doc.id,
-            text: &doc.text,
-            meta: &doc.meta,
-            chrome: &ready.chrome.lines,
+        let at = match &ready.packed {
+            Some(packed) => self.store_record(w, packed)?,
+            None => self.store_record(w, &pack_record(doc, &ready.chrome.lines)?)?,
         };
-        let record = serde_json::to_vec(&record).expect("a record serialises");
         w.put(Table::Ids, doc.id.as_bytes(), &doc_key(d))?;
-        w.put(Table::Docs, &doc_key(d), &record)?;
+        w.put(Table::Docs, &doc_key(d), &at.encode())?;
         let facts = ready.facts(self.header.anchor_sampling);
         w.put(Table::Facts, &doc_key(d), &facts.encode())?;
         self.file(w, d, &facts, Filing::Add)?;
@@ -1724,6 +1855,9 @@ impl Index {
             read_u64(w.get(Table::Meta, TEXT_BYTES_KEY)?).saturating_sub(record.text.len() as u64);
         w.put(Table::Meta, TEXT_BYTES_KEY, &text_bytes.to_be_bytes())?;
         w.delete(Table::Ids, record.id.as_bytes())?;
+        if let Some(at) = self.location(w, d)? {
+            self.drop_record(w, at)?;
+        }
         w.delete(Table::Docs, &doc_key(d))?;
         w.delete(Table::Facts, &doc_key(d))?;
         Ok(())
@@ -1760,29 +1894,19 @@ impl Index {
     pub fn remove_published_before(&self, before: &Published) -> Result<usize, IndexError> {
         let mut w = self.write()?;
         let mut old = Vec::new();
-        w.for_each(Table::Docs, &mut |k, v| {
-            #[derive(Deserialize)]
-            struct Dated {
-                #[serde(default)]
-                meta: DatedMeta,
-            }
-            #[derive(Deserialize, Default)]
-            struct DatedMeta {
-                published: Option<Value>,
-            }
-            let dated: Dated = serde_json::from_slice(v)
-                .map_err(|e| StoreError::corrupt(format!("document record: {e}")))?;
-            let published = dated.meta.published.as_ref().and_then(Published::from_json);
+        for d in self.numbers(&w).map_err(self.err())? {
+            let Some(record) = self.record(&w, d).map_err(self.err())? else {
+                continue;
+            };
+            let published = record.meta.get("published").and_then(Published::from_json);
             let earlier = published.is_some_and(|p| {
                 p.partial_cmp(before) == Some(std::cmp::Ordering::Less)
                     && std::mem::discriminant(&p) == std::mem::discriminant(before)
             });
             if earlier {
-                old.extend(read_u32(k));
+                old.push(d);
             }
-            Ok(())
-        })
-        .map_err(self.err())?;
+        }
         for &d in &old {
             self.remove_doc(&mut w, d).map_err(self.err())?;
         }
@@ -1898,14 +2022,12 @@ impl Index {
         let e = self.err();
         let mut numbers = Vec::new();
         let mut records = Vec::new();
-        r.for_each(Table::Docs, &mut |k, v| {
-            let record: Record = serde_json::from_slice(v)
-                .map_err(|err| StoreError::corrupt(format!("document record: {err}")))?;
-            numbers.extend(read_u32(k));
-            records.push(record);
-            Ok(())
-        })
-        .map_err(&e)?;
+        for d in self.numbers(&r).map_err(&e)? {
+            if let Some(record) = self.record(&r, d).map_err(&e)? {
+                numbers.push(d);
+                records.push(record);
+            }
+        }
         let mut stored = Vec::new();
         r.for_each(Table::Pairs, &mut |k, v| {
             let (Some(a), Some(b)) = (

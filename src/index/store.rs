@@ -40,8 +40,11 @@ pub enum Table {
     Meta,
     /// External id → document number.
     Ids,
-    /// Document number → the stored record (id, text, metadata, the chrome it was stripped of).
+    /// Document number → where its record is: a block, an offset and a length.
     Docs,
+    /// Block number → stored records (id, text, metadata, the chrome each was stripped of), each
+    /// compressed on its own, packed end to end.
+    Blocks,
     /// Document number → fixed-size facts (hashes, word and anchor counts).
     Facts,
     /// Line hash → line statistics (documents, block shares).
@@ -83,10 +86,11 @@ pub enum Postings {
     Links,
 }
 
-const TABLES: [(Table, &str); 9] = [
+const TABLES: [(Table, &str); 10] = [
     (Table::Meta, "meta"),
     (Table::Ids, "ids"),
     (Table::Docs, "docs"),
+    (Table::Blocks, "blocks"),
     (Table::Facts, "facts"),
     (Table::Lines, "lines"),
     (Table::SourceLines, "source_lines"),
@@ -208,7 +212,7 @@ type Db = Database<Bytes, Bytes>;
 /// The embedded store: one LMDB environment (a directory holding `data.mdb` and `lock.mdb`).
 pub struct Lmdb {
     env: Env<WithoutTls>,
-    tables: [Db; 9],
+    tables: [Db; 10],
     postings: [Db; 6],
 }
 
