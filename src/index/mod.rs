@@ -23,7 +23,7 @@
 //! never blocked), a transaction is on disk whole or not at all, and a check reads only the posting
 //! lists and records it needs through the memory map, so memory does not grow with the index. Per
 //! document the index stores its record (id, text, metadata, and the learned chrome it was stripped
-//! of), fixed-size facts (body and title hashes, word and anchor counts), its LSH band keys of both
+//! of; compressed, packed with others into blocks), fixed-size facts (body and title hashes, word and anchor counts), its LSH band keys of both
 //! channels, a sparse sample of containment anchors, its body and title hashes as posting lists,
 //! and the statistics of its lines, from which chrome is learned as documents arrive
 //! (DESIGN.md, "The index"). Verified pairs are stored for [`export`](Index::export) and
