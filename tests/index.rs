@@ -710,6 +710,18 @@ fn records_packed_in_blocks_read_back_whole_and_a_block_goes_when_its_records_do
     }
     let (corpus, _) = index.export().expect("exports");
     assert_eq!(corpus.len(), 30);
+    // Every record gone, the open block's too: later records still go after its bytes.
+    let ids: Vec<&str> = docs[30..].iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(index.remove_batch(&ids).expect("removes"), 30);
+    for doc in &docs[..3] {
+        index.add(doc).expect("adds again");
+    }
+    for doc in &docs[..3] {
+        assert_eq!(
+            index.get(&doc.id).expect("gets").map(|d| d.text),
+            Some(doc.text.clone())
+        );
+    }
 }
 
 /// A committed index of format `version`, copied to a temporary directory (opening one writes its

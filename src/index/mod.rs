@@ -513,7 +513,7 @@ impl FactsCache {
 }
 
 const HEADER_KEY: &[u8] = b"header";
-/// The block new records are appended to.
+/// The block new records are appended to (high 32 bits) and the bytes of it they fill (low 32).
 const OPEN_BLOCK_KEY: &[u8] = b"open_block";
 
 /// Records are packed into blocks of about this many bytes: stored one to a value, a record of
@@ -1244,35 +1244,45 @@ impl Index {
     }
 
     /// Appends a packed record to the open block (starting a new one when it is full): where it is.
+    ///
+    /// A block is stored at its full size from the start, zeros after its records: the insert
+    /// that rewrites it then overwrites the same pages (LMDB writes a value in place when it is
+    /// already dirty in the transaction and not larger), where a block grown record by record took
+    /// new pages at each growth and left the old ones free, some 2 KB per article.
     fn store_record(
         &self,
         w: &mut store::LmdbWrite<'_>,
         packed: &[u8],
     ) -> Result<Location, StoreError> {
-        let mut block = u32::try_from(read_u64(w.get(Table::Meta, OPEN_BLOCK_KEY)?))
-            .map_err(|_| StoreError::corrupt("block number".into()))?;
-        let mut bytes = w
-            .get_with(Table::Blocks, &block.to_be_bytes(), |b| {
-                let mut v = Vec::with_capacity(b.len() + packed.len());
-                v.extend_from_slice(b);
-                v
-            })?
-            .unwrap_or_default();
-        if !bytes.is_empty() && bytes.len() + packed.len() > BLOCK_BYTES {
+        let open = read_u64(w.get(Table::Meta, OPEN_BLOCK_KEY)?);
+        let (mut block, mut used) = ((open >> 32) as u32, (open & u64::from(u32::MAX)) as usize);
+        if used > 0 && used + packed.len() > BLOCK_BYTES {
             block = block
                 .checked_add(1)
                 .ok_or_else(|| StoreError::new("more than 4 billion record blocks".into()))?;
-            w.put(Table::Meta, OPEN_BLOCK_KEY, &u64::from(block).to_be_bytes())?;
-            bytes.clear();
+            used = 0;
         }
+        let size = BLOCK_BYTES.max(used + packed.len());
+        let mut bytes = Vec::with_capacity(size);
+        if used > 0 {
+            w.get_with(Table::Blocks, &block.to_be_bytes(), |b| {
+                bytes.extend_from_slice(&b[..used.min(b.len())]);
+            })?;
+        }
+        if bytes.len() != used {
+            return Err(StoreError::corrupt(format!("record block {block}")));
+        }
+        bytes.extend_from_slice(packed);
+        bytes.resize(size, 0);
         let at = Location {
             block,
-            offset: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+            offset: u32::try_from(used).unwrap_or(u32::MAX),
             len: u32::try_from(packed.len())
                 .map_err(|_| StoreError::new("a record over 4 GB".into()))?,
         };
-        bytes.extend_from_slice(packed);
         w.put(Table::Blocks, &block.to_be_bytes(), &bytes)?;
+        let open = (u64::from(block) << 32) | (used + packed.len()) as u64;
+        w.put(Table::Meta, OPEN_BLOCK_KEY, &open.to_be_bytes())?;
         let live = read_u64(w.get(Table::Meta, &live_key(block))?) + 1;
         w.put(Table::Meta, &live_key(block), &live.to_be_bytes())?;
         Ok(at)
@@ -1281,8 +1291,10 @@ impl Index {
     /// Forgets a record: its block goes once none of its records is held.
     fn drop_record(&self, w: &mut store::LmdbWrite<'_>, at: Location) -> Result<(), StoreError> {
         let key = live_key(at.block);
+        // The open block stays, to be filled: the next record goes after the bytes it holds.
+        let open = (read_u64(w.get(Table::Meta, OPEN_BLOCK_KEY)?) >> 32) as u32;
         match read_u64(w.get(Table::Meta, &key)?).saturating_sub(1) {
-            0 => {
+            0 if at.block != open => {
                 w.delete(Table::Meta, &key)?;
                 w.delete(Table::Blocks, &at.block.to_be_bytes())?;
             }
