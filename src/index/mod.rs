@@ -516,9 +516,10 @@ const HEADER_KEY: &[u8] = b"header";
 /// The block new records are appended to (high 32 bits) and the bytes of it they fill (low 32).
 const OPEN_BLOCK_KEY: &[u8] = b"open_block";
 
-/// Records are packed into blocks of about this many bytes: stored one to a value, a record of
-/// over 2 KB took whole 4 KB pages, some 2 KB per article lost to padding.
-const BLOCK_BYTES: usize = 32 * 1024;
+/// Records are packed into blocks of this many bytes: stored one to a value, a record of over 2 KB
+/// took whole 4 KB pages, some 2 KB per article lost to padding. Eight 4 KB pages less LMDB's
+/// 16-byte page header: a block of 32 KB took a ninth page.
+const BLOCK_BYTES: usize = 32 * 1024 - 16;
 
 /// The zstd level records are compressed at.
 const RECORD_LEVEL: i32 = 3;
