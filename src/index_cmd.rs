@@ -8,9 +8,9 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use reprint::cluster::Published;
-use reprint::index::MatchRecord;
+use reprint::index::{id_problem, MatchRecord};
 use reprint::report::{html, write_atomic, write_clusters, write_pairs};
-use reprint::{AddOptions, AddStatus, Corpus, Index, Input};
+use reprint::{AddOptions, AddStatus, Corpus, Document, Index, Input};
 
 use super::{report_skips, RunArgs, Status};
 
@@ -172,7 +172,7 @@ fn feed(args: &FeedArgs, add: bool) -> Result<Status> {
                     replace: args.replace,
                 },
             )?;
-            for r in &results {
+            for (doc, r) in chunk.iter().zip(&results) {
                 let (status, reason) = (r.status.name(), r.status.reason());
                 counts[match r.status {
                     AddStatus::Added => 0,
@@ -181,7 +181,7 @@ fn feed(args: &FeedArgs, add: bool) -> Result<Status> {
                     AddStatus::Conflict | AddStatus::Skipped(_) => 3,
                 }] += 1;
                 if let Some(reason) = reason {
-                    eprintln!("warning: skipped `{}`: {reason}", r.id);
+                    eprintln!("warning: skipped {} `{}`: {reason}", doc.origin, r.id);
                 }
                 if !quiet {
                     let line = Line {
@@ -194,13 +194,31 @@ fn feed(args: &FeedArgs, add: bool) -> Result<Status> {
                 }
             }
         } else {
-            let results = index.check_batch(chunk)?;
-            if !quiet {
-                for (doc, matches) in chunk.iter().zip(&results) {
+            // A document whose id an index cannot hold is reported and skipped, as `add` does.
+            let problems: Vec<Option<String>> = chunk.iter().map(|d| id_problem(&d.id)).collect();
+            let results = if problems.iter().all(Option::is_none) {
+                index.check_batch(chunk)?
+            } else {
+                let valid: Vec<Document> = (chunk.iter().zip(&problems))
+                    .filter(|(_, p)| p.is_none())
+                    .map(|(d, _)| d.clone())
+                    .collect();
+                index.check_batch(&valid)?
+            };
+            let mut results = results.into_iter();
+            for (doc, problem) in chunk.iter().zip(&problems) {
+                let matches = match problem {
+                    Some(reason) => {
+                        eprintln!("warning: skipped {} `{}`: {reason}", doc.origin, doc.id);
+                        Vec::new()
+                    }
+                    None => results.next().unwrap_or_default(),
+                };
+                if !quiet {
                     let line = Line {
                         id: &doc.id,
-                        status: None,
-                        reason: None,
+                        status: problem.as_ref().map(|_| "skipped"),
+                        reason: problem.as_deref(),
                         matches: matches.iter().map(|m| m.record()).collect(),
                     };
                     write_line(&mut out, &line)?;

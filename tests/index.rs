@@ -189,6 +189,93 @@ fn a_bad_record_in_a_batch_is_skipped_and_the_rest_committed() {
 }
 
 #[test]
+fn an_empty_or_overlong_id_is_a_clear_error_or_a_skipped_record_never_a_store_error() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let index = Index::create(tmp.path(), Config::default(), None).expect("creates");
+    let long = "x".repeat(reprint::index::MAX_ID_BYTES + 1);
+    for id in ["", long.as_str()] {
+        let doc = Document::new(id, story(1));
+        for result in [index.check(&doc), index.add(&doc)] {
+            match result {
+                Err(IndexError::InvalidId { origin, reason }) => {
+                    assert!(reason.contains("id"), "{reason}");
+                    assert!(!origin.is_empty());
+                }
+                other => panic!("{id:?}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            index.check_batch(std::slice::from_ref(&doc)),
+            Err(IndexError::InvalidId { .. })
+        ));
+        assert!(index.get(id).expect("gets").is_none());
+        assert!(!index.remove(id).expect("removes"));
+    }
+    let results = index
+        .add_batch(
+            &[
+                Document::new("a", story(1)),
+                Document::new("", story(2)),
+                Document::new(long.as_str(), story(3)),
+                Document::new("b", story(4)),
+            ],
+            AddOptions::default(),
+        )
+        .expect("adds the rest");
+    let statuses: Vec<&str> = results.iter().map(|r| r.status.name()).collect();
+    assert_eq!(statuses, ["added", "skipped", "skipped", "added"]);
+    assert!(results[1]
+        .status
+        .reason()
+        .is_some_and(|r| r.contains("empty id")));
+    assert_eq!(index.stats().expect("stats").documents, 2);
+
+    // The CLI reports the record (file and line) and goes on, for `add` and `check` alike.
+    let idx = tmp.path().join("cli");
+    let input = tmp.path().join("in.jsonl");
+    let lines = [
+        serde_json::json!({"id": "", "text": story(5)}).to_string(),
+        serde_json::json!({"id": "c", "text": story(5)}).to_string(),
+    ];
+    std::fs::write(&input, lines.join("\n")).expect("writes");
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args).arg(&idx).arg(&input);
+        cmd.output().expect("runs")
+    };
+    let created = Command::new(BIN)
+        .args(["index", "create", "-q"])
+        .arg(&idx)
+        .output()
+        .expect("runs");
+    assert!(created.status.success());
+    for sub in ["check", "add"] {
+        let out = run(&["index", sub]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{sub}: {stderr}");
+        assert!(
+            stderr.contains("in.jsonl:1") && stderr.contains("empty id"),
+            "{sub}: {stderr}"
+        );
+        assert!(!stderr.contains("MDB_"), "{sub}: {stderr}");
+        let printed: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json"))
+            .collect();
+        assert_eq!(printed.len(), 2, "{sub}");
+        assert_eq!(printed[0]["status"], "skipped", "{sub}");
+        assert_eq!(printed[1]["id"], "c", "{sub}");
+    }
+    let stats = Command::new(BIN)
+        .args(["index", "stats"])
+        .arg(&idx)
+        .output()
+        .expect("runs");
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).expect("json");
+    assert_eq!(stats["documents"], 1);
+}
+
+#[test]
 fn check_stores_nothing_and_remove_forgets() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let index = Index::create(tmp.path(), Config::default(), None).expect("creates");
@@ -560,11 +647,96 @@ proptest::proptest! {
 /// `reprint index create` and `index add`) opens, and a third copy of their story matches both: a
 /// change of format, normalisation or hashing that forgets to bump a version fails here.
 #[test]
-fn the_committed_format_1_index_opens_and_answers() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/index-v1");
+fn records_packed_in_blocks_read_back_whole_and_a_block_goes_when_its_records_do() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let index = Index::create(tmp.path(), Config::default(), None).expect("creates");
+    // 60 documents of some 5 KB: several blocks of records, the first ones full.
+    let docs: Vec<Document> = (0..60)
+        .map(|n| {
+            // Words that hardly repeat, so that compression leaves some 2 KB a record.
+            let text = (0..600u64)
+                .map(|i| format!("w{}", (i * 2_654_435_761 + n as u64 * 40_503) % 1_000_003))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let mut doc = Document::new(format!("d{n}"), text);
+            let year = if n < 30 { 2020 } else { 2024 };
+            doc.meta.insert(
+                "published".into(),
+                serde_json::json!(format!("{year}-01-01")),
+            );
+            doc
+        })
+        .collect();
+    index
+        .add_batch(&docs[..45], AddOptions::default())
+        .expect("adds");
+    for doc in &docs[45..] {
+        index.add(doc).expect("adds one at a time");
+    }
+    let blocks = |index: &Index| {
+        let stats = index.stats().expect("stats");
+        stats
+            .tables
+            .iter()
+            .find(|(n, _)| *n == "blocks")
+            .map_or(0, |t| t.1)
+    };
+    let before = blocks(&index);
+    for doc in &docs {
+        let held = index.get(&doc.id).expect("gets").expect("held");
+        assert_eq!(held.text, doc.text);
+        assert_eq!(held.meta["published"], doc.meta["published"]);
+    }
+    // Records are compressed: the blocks take less than the texts.
+    let text: usize = docs.iter().map(|d| d.text.len()).sum();
+    assert!(
+        before < text as u64,
+        "{before} bytes of blocks for {text} of text"
+    );
+    let before_date =
+        reprint::cluster::Published::from_json(&serde_json::json!("2022-01-01")).expect("a date");
+    assert_eq!(
+        index
+            .remove_published_before(&before_date)
+            .expect("removes"),
+        30
+    );
+    assert!(blocks(&index) < before, "{} of {before}", blocks(&index));
+    for doc in &docs[30..] {
+        assert_eq!(
+            index.get(&doc.id).expect("gets").map(|d| d.text),
+            Some(doc.text.clone())
+        );
+    }
+    let (corpus, _) = index.export().expect("exports");
+    assert_eq!(corpus.len(), 30);
+    // Every record gone, the open block's too: later records still go after its bytes.
+    let ids: Vec<&str> = docs[30..].iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(index.remove_batch(&ids).expect("removes"), 30);
+    for doc in &docs[..3] {
+        index.add(doc).expect("adds again");
+    }
+    for doc in &docs[..3] {
+        assert_eq!(
+            index.get(&doc.id).expect("gets").map(|d| d.text),
+            Some(doc.text.clone())
+        );
+    }
+}
+
+/// A committed index of format `version`, copied to a temporary directory (opening one writes its
+/// lock file, and may add a table).
+fn committed_index(version: u32) -> (tempfile::TempDir, PathBuf) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/index-v{version}"));
     let tmp = tempfile::tempdir().expect("temp dir");
     std::fs::copy(fixture.join("data.mdb"), tmp.path().join("data.mdb")).expect("copies");
-    let index = Index::open(tmp.path()).expect("the format 1 index opens");
+    (tmp, fixture)
+}
+
+#[test]
+fn the_committed_format_2_index_opens_and_answers() {
+    let (tmp, fixture) = committed_index(2);
+    let index = Index::open(tmp.path()).expect("the format 2 index opens");
     assert_eq!(index.stats().expect("stats").documents, 2);
     let new = read(&fixture.join("new.jsonl"));
     let matches = index.check(&new.documents()[0]).expect("checks");
@@ -578,6 +750,19 @@ fn the_committed_format_1_index_opens_and_answers() {
             .map(|c| c.members.len()),
         Some(2)
     );
+    let held = index.get("d000011").expect("gets").expect("held");
+    assert!(held.text.len() > 500);
+}
+
+#[test]
+fn the_committed_format_1_index_is_refused_with_its_version() {
+    let (tmp, _) = committed_index(1);
+    match Index::open(tmp.path()) {
+        Err(IndexError::Mismatch { message, .. }) => {
+            assert!(message.contains("format version 1"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 /// Real Helsinki articles: two editions of a story each (versions) and an AP brief inside another

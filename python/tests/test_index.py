@@ -67,3 +67,15 @@ def test_a_batch_reports_a_conflicting_id_and_replaces_it_when_asked(tmp_path):
     assert result["status"] == "conflict" and index.get("wire")["text"] == STORY
     (result,) = index.add_batch([{"id": "wire", "text": other}], replace=True)
     assert result["status"] == "replaced" and index.get("wire")["text"] == other
+
+
+def test_an_empty_id_is_a_value_error_and_a_skipped_record_in_a_batch(tmp_path):
+    index = reprint.Index(tmp_path / "index")
+    with pytest.raises(ValueError, match="empty id"):
+        index.add({"id": "", "text": STORY})
+    with pytest.raises(ValueError, match="empty id"):
+        index.check({"id": "", "text": STORY})
+    results = index.add_batch([{"id": "", "text": STORY}, {"id": "wire", "text": STORY}])
+    assert [r["status"] for r in results] == ["skipped", "added"]
+    assert "empty id" in results[0]["reason"]
+    assert len(index) == 1 and "" not in index

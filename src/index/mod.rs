@@ -23,7 +23,7 @@
 //! never blocked), a transaction is on disk whole or not at all, and a check reads only the posting
 //! lists and records it needs through the memory map, so memory does not grow with the index. Per
 //! document the index stores its record (id, text, metadata, and the learned chrome it was stripped
-//! of), fixed-size facts (body and title hashes, word and anchor counts), its LSH band keys of both
+//! of; compressed, packed with others into blocks), fixed-size facts (body and title hashes, word and anchor counts), its LSH band keys of both
 //! channels, a sparse sample of containment anchors, its body and title hashes as posting lists,
 //! and the statistics of its lines, from which chrome is learned as documents arrive
 //! (DESIGN.md, "The index"). Verified pairs are stored for [`export`](Index::export) and
@@ -51,11 +51,12 @@
 mod chrome;
 pub mod store;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use xxhash_rust::xxh3::xxh3_64;
@@ -73,8 +74,9 @@ use crate::verify::{Kind, Measures, Overlap, Verdict, MIN_TITLE_WORDS};
 use chrome::{decide, source_line_key, DocChrome, LineStat};
 use store::{Lmdb, Postings, ReadTxn, Store, StoreError, Table, WriteTxn};
 
-/// The on-disk format; bumped whenever what is stored, or how, changes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The on-disk format; bumped whenever what is stored, or how, changes. Format 2 packs records,
+/// each compressed, into blocks (format 1 kept one uncompressed record per document).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The version of text normalisation and fingerprinting; bumped whenever either changes what it
 /// gives for a text (the header's probe fingerprint catches a change that forgot to bump it).
@@ -125,6 +127,42 @@ pub enum IndexError {
     /// The configuration or the rules are invalid.
     #[error(transparent)]
     Setup(#[from] crate::Error),
+    /// A document's id cannot be held: it is empty, or longer than [`MAX_ID_BYTES`].
+    #[error("record {origin}: {reason}")]
+    InvalidId {
+        /// Where the document came from (file and line, or `<api>`).
+        origin: String,
+        /// What is wrong with the id.
+        reason: String,
+    },
+}
+
+/// The longest id an index holds, in bytes of UTF-8 (LMDB's limit on a key).
+pub const MAX_ID_BYTES: usize = 511;
+
+/// Why an id cannot be held, if it cannot: an empty one, or one over [`MAX_ID_BYTES`].
+pub fn id_problem(id: &str) -> Option<String> {
+    if id.is_empty() {
+        Some("empty id (an index names every document it holds)".into())
+    } else if id.len() > MAX_ID_BYTES {
+        Some(format!(
+            "id of {} bytes (an index holds ids of at most {MAX_ID_BYTES} bytes)",
+            id.len()
+        ))
+    } else {
+        None
+    }
+}
+
+/// An error for a document whose id cannot be held.
+fn check_id(doc: &Document) -> Result<(), IndexError> {
+    match id_problem(&doc.id) {
+        Some(reason) => Err(IndexError::InvalidId {
+            origin: doc.origin.to_string(),
+            reason,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// A document already held that a new one copies or is copied by.
@@ -171,7 +209,7 @@ pub enum AddStatus {
     Replaced,
     /// It was not added: its id is held with a different text, and replacement was not asked for.
     Conflict,
-    /// It was not added: the reason (an empty text).
+    /// It was not added: the reason (an empty text, an id an index cannot hold).
     Skipped(String),
 }
 
@@ -309,15 +347,21 @@ impl Facts {
         })
     }
 
+    /// The anchor count of encoded facts, read without decoding the rest.
+    fn anchors_of(b: &[u8]) -> Option<u32> {
+        Some(u32::from_be_bytes(b.get(20..24)?.try_into().ok()?))
+    }
+
     /// The signature-estimated Jaccard similarity of the shingle (`channel` 0) or content-word (1)
-    /// sets of two documents, from their sketches.
-    fn estimate(&self, other: &[u8], channel: usize) -> f64 {
-        let k = self.sketch.len() / 2;
-        if k == 0 || other.len() != self.sketch.len() {
+    /// sets of two documents, from encoded facts and a sketch.
+    fn estimate_of(b: &[u8], other: &[u8], channel: usize) -> f64 {
+        let sketch = b.get(24..).unwrap_or_default();
+        let k = sketch.len() / 2;
+        if k == 0 || other.len() != sketch.len() {
             return 1.0;
         }
         let range = channel * k..(channel + 1) * k;
-        let same = self.sketch[range.clone()]
+        let same = sketch[range.clone()]
             .iter()
             .zip(&other[range])
             .filter(|(a, b)| a == b)
@@ -424,9 +468,112 @@ pub struct Index {
     deduper: Deduper,
     header: Header,
     content_banding: Banding,
+    facts_cache: FactsCache,
+}
+
+/// Held documents' facts kept in memory between checks, at most this many (some 90 MB).
+const FACTS_CACHE_LIMIT: usize = 1 << 18;
+
+/// Encoded facts of held documents read from committed snapshots, by document number. A document
+/// number is given once and its facts never change, so an entry stays true while its document is
+/// held; a removed document's may linger, which is harmless: they only pre-select candidates (by
+/// estimated similarity and anchor count), and every candidate is then read from the store.
+#[derive(Default)]
+struct FactsCache(std::sync::RwLock<rustc_hash::FxHashMap<u32, Box<[u8]>>>);
+
+impl std::fmt::Debug for FactsCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = self.0.read().map_or(0, |m| m.len());
+        f.debug_struct("FactsCache").field("held", &held).finish()
+    }
+}
+
+impl FactsCache {
+    /// `f` of document `d`'s encoded facts, from memory or else from `r` (kept if `keep`).
+    fn with<T>(
+        &self,
+        r: &impl ReadTxn,
+        d: u32,
+        keep: bool,
+        f: impl Fn(&[u8]) -> T,
+    ) -> Result<Option<T>, StoreError> {
+        if let Some(value) = self.0.read().ok().and_then(|m| m.get(&d).map(|b| f(b))) {
+            return Ok(Some(value));
+        }
+        let found = r.get_with(Table::Facts, &doc_key(d), |b| {
+            (f(b), keep.then(|| Box::<[u8]>::from(b)))
+        })?;
+        let Some((value, copy)) = found else {
+            return Ok(None);
+        };
+        if let (Some(copy), Ok(mut map)) = (copy, self.0.write()) {
+            if map.len() >= FACTS_CACHE_LIMIT {
+                map.clear();
+            }
+            map.insert(d, copy);
+        }
+        Ok(Some(value))
+    }
 }
 
 const HEADER_KEY: &[u8] = b"header";
+/// The block new records are appended to (high 32 bits) and the bytes of it they fill (low 32).
+const OPEN_BLOCK_KEY: &[u8] = b"open_block";
+
+/// Records are packed into blocks of this many bytes: stored one to a value, a record of over 2 KB
+/// took whole 4 KB pages, some 2 KB per article lost to padding. Eight 4 KB pages less LMDB's
+/// 16-byte page header: a block of 32 KB took a ninth page.
+const BLOCK_BYTES: usize = 32 * 1024 - 16;
+
+/// The zstd level records are compressed at.
+const RECORD_LEVEL: i32 = 3;
+
+/// The key, in the meta table, of a block's count of held records.
+fn live_key(block: u32) -> [u8; 8] {
+    let mut k = *b"live\0\0\0\0";
+    k[4..].copy_from_slice(&block.to_be_bytes());
+    k
+}
+
+/// Where a stored record is: in which block, from which byte, how many bytes.
+#[derive(Debug, Clone, Copy)]
+struct Location {
+    block: u32,
+    offset: u32,
+    len: u32,
+}
+
+impl Location {
+    fn encode(self) -> [u8; 12] {
+        let mut out = [0u8; 12];
+        out[..4].copy_from_slice(&self.block.to_be_bytes());
+        out[4..8].copy_from_slice(&self.offset.to_be_bytes());
+        out[8..].copy_from_slice(&self.len.to_be_bytes());
+        out
+    }
+
+    fn decode(b: &[u8]) -> Option<Location> {
+        Some(Location {
+            block: read_u32(b.get(..4)?)?,
+            offset: read_u32(b.get(4..8)?)?,
+            len: read_u32(b.get(8..12)?)?,
+        })
+    }
+}
+
+/// A document's record as stored: its JSON (id, text, metadata, the chrome it was stripped of),
+/// compressed.
+fn pack_record(doc: &Document, chrome: &[(u64, bool)]) -> Result<Vec<u8>, StoreError> {
+    let record = RecordRef {
+        id: &doc.id,
+        text: &doc.text,
+        meta: &doc.meta,
+        chrome,
+    };
+    let json = serde_json::to_vec(&record).expect("a record serialises");
+    zstd::bulk::compress(&json, RECORD_LEVEL)
+        .map_err(|e| StoreError::new(format!("compressing a record: {e}")))
+}
 const NEXT_KEY: &[u8] = b"next";
 const TEXT_BYTES_KEY: &[u8] = b"text_bytes";
 /// Counts committed write transactions: a check made on a snapshot of the same generation saw
@@ -448,6 +595,8 @@ struct Ready {
     bands: Vec<u64>,
     /// Its matches among the held documents of a snapshot, with that snapshot's generation.
     checked: Option<(u64, Vec<(u32, Match)>)>,
+    /// Its record packed for storing (made before the write lock is taken), if it is to be added.
+    packed: Option<Vec<u8>>,
 }
 
 /// What [`Index::add_one`] needs to know of its transaction.
@@ -694,6 +843,7 @@ impl Index {
             deduper,
             header,
             content_banding,
+            facts_cache: FactsCache::default(),
         }
     }
 
@@ -728,12 +878,14 @@ impl Index {
     }
 
     /// The documents held that `doc` copies or is copied by, best first. Nothing is stored. A held
-    /// document with `doc`'s id is left out.
+    /// document with `doc`'s id is left out. An id the index could not hold (empty, or over
+    /// [`MAX_ID_BYTES`]) is [`IndexError::InvalidId`].
     pub fn check(&self, doc: &Document) -> Result<Vec<Match>, IndexError> {
+        check_id(doc)?;
         let r = self.read()?;
         let ready = self.ready(&r, doc, None).map_err(self.err())?;
         let own = self.doc_of(&r, &doc.id).map_err(self.err())?;
-        let mut cache = HashMap::new();
+        let mut cache = HashMap::default();
         let matches = self.matches(&r, &ready, own, &mut cache, None, None);
         Ok(matches
             .map_err(self.err())?
@@ -743,12 +895,14 @@ impl Index {
     }
 
     /// [`check`](Self::check) of many documents against one snapshot, in parallel; results in the
-    /// order of `docs`.
+    /// order of `docs`. A document whose id the index could not hold fails the whole call
+    /// ([`IndexError::InvalidId`]): leave such documents out first ([`id_problem`]).
     pub fn check_batch(&self, docs: &[Document]) -> Result<Vec<Vec<Match>>, IndexError> {
+        docs.iter().try_for_each(check_id)?;
         // A read snapshot per worker thread: a snapshot is not shared between threads.
         docs.par_iter()
             .map_init(
-                || (self.store.read(), HashMap::new()),
+                || (self.store.read(), HashMap::default()),
                 |(r, cache), doc| {
                     let r = r.as_ref().map_err(|e| StoreError::new(e.to_string()))?;
                     let ready = self.ready(r, doc, None)?;
@@ -763,8 +917,10 @@ impl Index {
 
     /// Checks `doc` and stores it, in one write transaction: the documents held that it copies or
     /// is copied by, best first. Adding a held id with the same text changes nothing (and gives no
-    /// matches); with a different text it is [`IndexError::Conflict`].
+    /// matches); with a different text it is [`IndexError::Conflict`]; an id the index cannot hold
+    /// is [`IndexError::InvalidId`].
     pub fn add(&self, doc: &Document) -> Result<Vec<Match>, IndexError> {
+        check_id(doc)?;
         let mut results = self.add_batch(std::slice::from_ref(doc), AddOptions::default())?;
         let result = results.pop().expect("one result per document");
         match result.status {
@@ -775,8 +931,9 @@ impl Index {
 
     /// Adds many documents: each is prepared (in parallel, outside the write lock), then all are
     /// checked and stored in one transaction, in order, so that each also finds its copies earlier
-    /// in the batch. A document that cannot be added (an empty text, an id held with a different
-    /// text unless `options.replace`) is reported in its result and skipped; the rest are committed.
+    /// in the batch. A document that cannot be added (an empty text, an empty or overlong id, an id
+    /// held with a different text unless `options.replace`) is reported in its result and skipped;
+    /// the rest are committed.
     pub fn add_batch(
         &self,
         docs: &[Document],
@@ -799,8 +956,11 @@ impl Index {
                 None => None,
             });
         }
-        let fresh =
-            |i: usize| !docs[i].text.trim().is_empty() && held[i].is_none_or(|(_, same)| !same);
+        let fresh = |i: usize| {
+            !docs[i].text.trim().is_empty()
+                && id_problem(&docs[i].id).is_none()
+                && held[i].is_none_or(|(_, same)| !same)
+        };
         let batch_lines = BatchLines::new(docs, &stripped, fresh);
         drop(snapshot);
         // Each document is also checked here against its snapshot, in parallel: under the lock only
@@ -808,7 +968,7 @@ impl Index {
         let ready: Vec<Option<Ready>> = (0..docs.len())
             .into_par_iter()
             .map_init(
-                || (self.store.read(), HashMap::new()),
+                || (self.store.read(), HashMap::default()),
                 |(r, cache), i| {
                     if !fresh(i) {
                         return Ok(None);
@@ -821,6 +981,7 @@ impl Index {
                     let held = held[i].map(|(d, _)| d);
                     let matches = self.matches(r, &ready, held, cache, None, None)?;
                     ready.checked = Some((generation, matches));
+                    ready.packed = Some(pack_record(&docs[i], &ready.chrome.lines)?);
                     Ok(Some(ready))
                 },
             )
@@ -831,7 +992,7 @@ impl Index {
         // batch included) and stored.
         let mut w = self.write()?;
         let mut results = Vec::with_capacity(docs.len());
-        let mut cache = HashMap::new();
+        let mut cache = HashMap::default();
         let mut pending = Pending::default();
         let generation = read_u64(w.get(Table::Meta, GENERATION_KEY).map_err(self.err())?);
         let first = read_u64(w.get(Table::Meta, NEXT_KEY).map_err(self.err())?);
@@ -870,6 +1031,9 @@ impl Index {
             status,
             matches: Vec::new(),
         };
+        if let Some(reason) = id_problem(&doc.id) {
+            return Ok(result(AddStatus::Skipped(reason)));
+        }
         if doc.text.trim().is_empty() {
             return Ok(result(AddStatus::Skipped("empty text".into())));
         }
@@ -974,9 +1138,9 @@ impl BatchLines {
         stripped: &[(Stripped, Vec<LineKey>)],
         counted: impl Fn(usize) -> bool,
     ) -> BatchLines {
-        let mut df = HashMap::new();
-        let mut source_df = HashMap::new();
-        let mut sources = HashMap::new();
+        let mut df = HashMap::default();
+        let mut source_df = HashMap::default();
+        let mut sources = HashMap::default();
         for (i, (doc, (_, keys))) in docs.iter().zip(stripped).enumerate() {
             if !counted(i) {
                 continue;
@@ -1043,21 +1207,110 @@ fn pointer(v: &Value, field: &str) -> String {
 impl Index {
     /// The document number of a held id.
     fn doc_of(&self, r: &impl ReadTxn, id: &str) -> Result<Option<u32>, StoreError> {
-        Ok(r.get(Table::Ids, id.as_bytes())?.and_then(|b| read_u32(&b)))
+        if id_problem(id).is_some() {
+            // Never held: the store could not even look it up.
+            return Ok(None);
+        }
+        Ok(r.get_with(Table::Ids, id.as_bytes(), read_u32)?.flatten())
     }
 
     fn record(&self, r: &impl ReadTxn, d: u32) -> Result<Option<Record>, StoreError> {
-        let Some(bytes) = r.get(Table::Docs, &doc_key(d))? else {
+        let Some(at) = self.location(r, d)? else {
             return Ok(None);
         };
-        serde_json::from_slice(&bytes)
+        let corrupt = |e: &dyn std::fmt::Display| StoreError::corrupt(format!("document {d}: {e}"));
+        let json = r
+            .get_with(Table::Blocks, &at.block.to_be_bytes(), |b| {
+                let packed = b.get(at.offset as usize..at.offset as usize + at.len as usize)?;
+                Some(zstd::stream::decode_all(packed))
+            })?
+            .flatten()
+            .ok_or_else(|| corrupt(&"its record is missing"))?
+            .map_err(|e| corrupt(&e))?;
+        serde_json::from_slice(&json)
             .map(Some)
-            .map_err(|e| StoreError::corrupt(format!("document {d}: {e}")))
+            .map_err(|e| corrupt(&e))
+    }
+
+    /// The numbers of the held documents, in order.
+    fn numbers(&self, r: &impl ReadTxn) -> Result<Vec<u32>, StoreError> {
+        let mut numbers = Vec::new();
+        r.for_each(Table::Docs, &mut |k, _| {
+            numbers.extend(read_u32(k));
+            Ok(())
+        })?;
+        Ok(numbers)
+    }
+
+    /// Where a held document's record is.
+    fn location(&self, r: &impl ReadTxn, d: u32) -> Result<Option<Location>, StoreError> {
+        Ok(r.get_with(Table::Docs, &doc_key(d), Location::decode)?
+            .flatten())
+    }
+
+    /// Appends a packed record to the open block (starting a new one when it is full): where it is.
+    ///
+    /// A block is stored at its full size from the start, zeros after its records: the insert
+    /// that rewrites it then overwrites the same pages (LMDB writes a value in place when it is
+    /// already dirty in the transaction and not larger), where a block grown record by record took
+    /// new pages at each growth and left the old ones free, some 2 KB per article.
+    fn store_record(
+        &self,
+        w: &mut store::LmdbWrite<'_>,
+        packed: &[u8],
+    ) -> Result<Location, StoreError> {
+        let open = read_u64(w.get(Table::Meta, OPEN_BLOCK_KEY)?);
+        let (mut block, mut used) = ((open >> 32) as u32, (open & u64::from(u32::MAX)) as usize);
+        if used > 0 && used + packed.len() > BLOCK_BYTES {
+            block = block
+                .checked_add(1)
+                .ok_or_else(|| StoreError::new("more than 4 billion record blocks".into()))?;
+            used = 0;
+        }
+        let size = BLOCK_BYTES.max(used + packed.len());
+        let mut bytes = Vec::with_capacity(size);
+        if used > 0 {
+            w.get_with(Table::Blocks, &block.to_be_bytes(), |b| {
+                bytes.extend_from_slice(&b[..used.min(b.len())]);
+            })?;
+        }
+        if bytes.len() != used {
+            return Err(StoreError::corrupt(format!("record block {block}")));
+        }
+        bytes.extend_from_slice(packed);
+        bytes.resize(size, 0);
+        let at = Location {
+            block,
+            offset: u32::try_from(used).unwrap_or(u32::MAX),
+            len: u32::try_from(packed.len())
+                .map_err(|_| StoreError::new("a record over 4 GB".into()))?,
+        };
+        w.put(Table::Blocks, &block.to_be_bytes(), &bytes)?;
+        let open = (u64::from(block) << 32) | (used + packed.len()) as u64;
+        w.put(Table::Meta, OPEN_BLOCK_KEY, &open.to_be_bytes())?;
+        let live = read_u64(w.get(Table::Meta, &live_key(block))?) + 1;
+        w.put(Table::Meta, &live_key(block), &live.to_be_bytes())?;
+        Ok(at)
+    }
+
+    /// Forgets a record: its block goes once none of its records is held.
+    fn drop_record(&self, w: &mut store::LmdbWrite<'_>, at: Location) -> Result<(), StoreError> {
+        let key = live_key(at.block);
+        // The open block stays, to be filled: the next record goes after the bytes it holds.
+        let open = (read_u64(w.get(Table::Meta, OPEN_BLOCK_KEY)?) >> 32) as u32;
+        match read_u64(w.get(Table::Meta, &key)?).saturating_sub(1) {
+            0 if at.block != open => {
+                w.delete(Table::Meta, &key)?;
+                w.delete(Table::Blocks, &at.block.to_be_bytes())?;
+            }
+            live => w.put(Table::Meta, &key, &live.to_be_bytes())?,
+        }
+        Ok(())
     }
 
     fn facts(&self, r: &impl ReadTxn, d: u32) -> Result<Option<Facts>, StoreError> {
-        Ok(r.get(Table::Facts, &doc_key(d))?
-            .and_then(|b| Facts::decode(&b)))
+        Ok(r.get_with(Table::Facts, &doc_key(d), Facts::decode)?
+            .flatten())
     }
 
     /// The stored pair of `a` and `b` as a cluster link, `(weak, score)` (see
@@ -1080,14 +1333,18 @@ impl Index {
     }
 
     fn line_stat(&self, r: &impl ReadTxn, h: u64) -> Result<LineStat, StoreError> {
-        Ok(r.get(Table::Lines, &h.to_be_bytes())?
-            .map_or_else(LineStat::default, |b| LineStat::decode(&b)))
+        Ok(
+            r.get_with(Table::Lines, &h.to_be_bytes(), LineStat::decode)?
+                .unwrap_or_default(),
+        )
     }
 
     fn source_df(&self, r: &impl ReadTxn, key: u64) -> Result<u32, StoreError> {
-        Ok(r.get(Table::SourceLines, &key.to_be_bytes())?
-            .and_then(|b| read_u32(&b))
-            .unwrap_or(0))
+        Ok(
+            r.get_with(Table::SourceLines, &key.to_be_bytes(), read_u32)?
+                .flatten()
+                .unwrap_or(0),
+        )
     }
 
     /// A new document prepared against the statistics of `r` (plus a batch's own lines, which
@@ -1112,8 +1369,8 @@ impl Index {
     ) -> Result<Ready, StoreError> {
         let source = doc.meta_str("source");
         let chrome = if self.config().boilerplate.learn {
-            let mut stats: HashMap<u64, LineStat> = HashMap::new();
-            let mut sdf: HashMap<u64, u32> = HashMap::new();
+            let mut stats: HashMap<u64, LineStat> = HashMap::default();
+            let mut sdf: HashMap<u64, u32> = HashMap::default();
             for k in &keys {
                 if stats.contains_key(&k.hash) {
                     continue;
@@ -1192,6 +1449,7 @@ impl Index {
             dense,
             bands,
             checked: None,
+            packed: None,
         }
     }
 
@@ -1222,6 +1480,9 @@ impl Index {
         if print.words == 0 {
             return Ok(Vec::new());
         }
+        // Facts read from a read snapshot are committed ones, and may be kept; a write
+        // transaction's (`pending`) may yet be rolled back.
+        let cached = pending.is_none();
         // With `since`, only the documents numbered from it on (this transaction's) are searched:
         // those of the segmented families are all pending.
         let held = (since.is_none()).then_some(r);
@@ -1255,8 +1516,11 @@ impl Index {
                 if candidates.last() == Some(&d) {
                     continue;
                 }
-                let Some(f) = self.facts(r, d)? else { continue };
-                if f.estimate(&own, channel) >= thresholds[channel] - ESTIMATE_MARGIN {
+                let estimate = self
+                    .facts_cache
+                    .with(r, d, cached, |b| Facts::estimate_of(b, &own, channel))?;
+                let Some(estimate) = estimate else { continue };
+                if estimate >= thresholds[channel] - ESTIMATE_MARGIN {
                     candidates.push(d);
                 }
             }
@@ -1272,7 +1536,7 @@ impl Index {
             // Anchors: documents sharing enough of their sample (a short document's is the
             // pipeline's, a longer one's the index's sparser one, a subset: this document's own
             // count is taken at the rate of the document it is compared with).
-            let mut shared: HashMap<u32, (u32, u32)> = HashMap::new();
+            let mut shared: HashMap<u32, (u32, u32)> = HashMap::default();
             let (mut counted_dense, mut counted_sparse) = (0u32, 0u32);
             let rate = self.header.anchor_sampling;
             let sparse: Vec<u64> = ready
@@ -1324,8 +1588,11 @@ impl Index {
                 if n < least && flags & FEW_ANCHORS == 0 {
                     continue;
                 }
-                let Some(f) = self.facts(r, d)? else { continue };
-                let fewest = counted.min(f.anchors) as usize;
+                let anchors = self.facts_cache.with(r, d, cached, Facts::anchors_of)?;
+                let Some(anchors) = anchors.flatten() else {
+                    continue;
+                };
+                let fewest = counted.min(anchors) as usize;
                 let n = n as usize;
                 if n >= c.min_shared_anchors.min(fewest)
                     && n as f64 >= c.anchor_containment * fewest as f64
@@ -1500,15 +1767,12 @@ impl Index {
         w.put(Table::Meta, NEXT_KEY, &(u64::from(d) + 1).to_be_bytes())?;
         let text_bytes = read_u64(w.get(Table::Meta, TEXT_BYTES_KEY)?) + doc.text.len() as u64;
         w.put(Table::Meta, TEXT_BYTES_KEY, &text_bytes.to_be_bytes())?;
-        let record = RecordRef {
-            id: &doc.id,
-            text: &doc.text,
-            meta: &doc.meta,
-            chrome: &ready.chrome.lines,
+        let at = match &ready.packed {
+            Some(packed) => self.store_record(w, packed)?,
+            None => self.store_record(w, &pack_record(doc, &ready.chrome.lines)?)?,
         };
-        let record = serde_json::to_vec(&record).expect("a record serialises");
         w.put(Table::Ids, doc.id.as_bytes(), &doc_key(d))?;
-        w.put(Table::Docs, &doc_key(d), &record)?;
+        w.put(Table::Docs, &doc_key(d), &at.encode())?;
         let facts = ready.facts(self.header.anchor_sampling);
         w.put(Table::Facts, &doc_key(d), &facts.encode())?;
         self.file(w, d, &facts, Filing::Add)?;
@@ -1617,6 +1881,9 @@ impl Index {
             read_u64(w.get(Table::Meta, TEXT_BYTES_KEY)?).saturating_sub(record.text.len() as u64);
         w.put(Table::Meta, TEXT_BYTES_KEY, &text_bytes.to_be_bytes())?;
         w.delete(Table::Ids, record.id.as_bytes())?;
+        if let Some(at) = self.location(w, d)? {
+            self.drop_record(w, at)?;
+        }
         w.delete(Table::Docs, &doc_key(d))?;
         w.delete(Table::Facts, &doc_key(d))?;
         Ok(())
@@ -1653,29 +1920,19 @@ impl Index {
     pub fn remove_published_before(&self, before: &Published) -> Result<usize, IndexError> {
         let mut w = self.write()?;
         let mut old = Vec::new();
-        w.for_each(Table::Docs, &mut |k, v| {
-            #[derive(Deserialize)]
-            struct Dated {
-                #[serde(default)]
-                meta: DatedMeta,
-            }
-            #[derive(Deserialize, Default)]
-            struct DatedMeta {
-                published: Option<Value>,
-            }
-            let dated: Dated = serde_json::from_slice(v)
-                .map_err(|e| StoreError::corrupt(format!("document record: {e}")))?;
-            let published = dated.meta.published.as_ref().and_then(Published::from_json);
+        for d in self.numbers(&w).map_err(self.err())? {
+            let Some(record) = self.record(&w, d).map_err(self.err())? else {
+                continue;
+            };
+            let published = record.meta.get("published").and_then(Published::from_json);
             let earlier = published.is_some_and(|p| {
                 p.partial_cmp(before) == Some(std::cmp::Ordering::Less)
                     && std::mem::discriminant(&p) == std::mem::discriminant(before)
             });
             if earlier {
-                old.extend(read_u32(k));
+                old.push(d);
             }
-            Ok(())
-        })
-        .map_err(self.err())?;
+        }
         for &d in &old {
             self.remove_doc(&mut w, d).map_err(self.err())?;
         }
@@ -1812,14 +2069,12 @@ impl Index {
         let e = self.err();
         let mut numbers = Vec::new();
         let mut records = Vec::new();
-        r.for_each(Table::Docs, &mut |k, v| {
-            let record: Record = serde_json::from_slice(v)
-                .map_err(|err| StoreError::corrupt(format!("document record: {err}")))?;
-            numbers.extend(read_u32(k));
-            records.push(record);
-            Ok(())
-        })
-        .map_err(&e)?;
+        for d in self.numbers(&r).map_err(&e)? {
+            if let Some(record) = self.record(&r, d).map_err(&e)? {
+                numbers.push(d);
+                records.push(record);
+            }
+        }
         let mut stored = Vec::new();
         r.for_each(Table::Pairs, &mut |k, v| {
             let (Some(a), Some(b)) = (

@@ -40,8 +40,11 @@ pub enum Table {
     Meta,
     /// External id → document number.
     Ids,
-    /// Document number → the stored record (id, text, metadata, the chrome it was stripped of).
+    /// Document number → where its record is: a block, an offset and a length.
     Docs,
+    /// Block number → stored records (id, text, metadata, the chrome each was stripped of), each
+    /// compressed on its own, packed end to end.
+    Blocks,
     /// Document number → fixed-size facts (hashes, word and anchor counts).
     Facts,
     /// Line hash → line statistics (documents, block shares).
@@ -83,10 +86,11 @@ pub enum Postings {
     Links,
 }
 
-const TABLES: [(Table, &str); 9] = [
+const TABLES: [(Table, &str); 10] = [
     (Table::Meta, "meta"),
     (Table::Ids, "ids"),
     (Table::Docs, "docs"),
+    (Table::Blocks, "blocks"),
     (Table::Facts, "facts"),
     (Table::Lines, "lines"),
     (Table::SourceLines, "source_lines"),
@@ -134,6 +138,13 @@ pub type Visitor<'f> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'f;
 pub trait ReadTxn {
     /// The value under `key`, if any.
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// `f` of the value under `key`, if any, read in place (not copied).
+    fn get_with<T>(
+        &self,
+        table: Table,
+        key: &[u8],
+        f: impl FnOnce(&[u8]) -> T,
+    ) -> Result<Option<T>, StoreError>;
     /// Appends to `out` at most `limit` documents filed under `key`, in order; returns how many are
     /// filed there, counting at most `limit + 1` (so a caller can tell a list is longer).
     fn postings(
@@ -201,7 +212,7 @@ type Db = Database<Bytes, Bytes>;
 /// The embedded store: one LMDB environment (a directory holding `data.mdb` and `lock.mdb`).
 pub struct Lmdb {
     env: Env<WithoutTls>,
-    tables: [Db; 9],
+    tables: [Db; 10],
     postings: [Db; 6],
 }
 
@@ -398,8 +409,8 @@ fn lower_bound(run: &[u8], key: u64) -> usize {
             return hi;
         }
         // k_lo < key <= k_hi: somewhere in (lo, hi - 1].
-        let span = (hi - 1 - lo) as u128;
-        let guess = lo + ((u128::from(key - k_lo) * span) / u128::from(k_hi - k_lo)) as usize;
+        let span = (hi - 1 - lo) as f64;
+        let guess = lo + ((key - k_lo) as f64 / (k_hi - k_lo) as f64 * span) as usize;
         let guess = guess.clamp(lo + 1, hi - 1);
         if run_key(run, guess) < key {
             lo = guess + 1;
@@ -489,6 +500,14 @@ macro_rules! read_impl {
         impl ReadTxn for $t {
             fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
                 get(self.store, &self.txn, table, key)
+            }
+            fn get_with<T>(
+                &self,
+                table: Table,
+                key: &[u8],
+                f: impl FnOnce(&[u8]) -> T,
+            ) -> Result<Option<T>, StoreError> {
+                Ok(self.store.table(table).get(&self.txn, key)?.map(f))
             }
             fn postings(
                 &self,
