@@ -168,72 +168,130 @@ pub fn is_weak(kind: Kind) -> bool {
 /// unless no side is reached strongly, and then the side with the highest sum of weak scores stays
 /// (ties to the side of the lowest neighbour). So no document joins two groups that nothing
 /// else links by weak evidence alone, and every document still joins the group its strongest
-/// evidence names. Linear in the links: the sides are those of an articulation point, found in
-/// one depth-first search of each component.
+/// evidence names. Leaving links out can make a new hub (a document that hung from two by weak
+/// links now hangs from one, which has a strong side too), so the rule is applied again to the
+/// links left until it leaves out nothing more; each round leaves out one link at least. A round
+/// is one depth-first search of each component (the sides are those of an articulation point) and
+/// a sort of each hub's links: O(m log m) in the m links.
 pub fn hub_cuts(n: usize, links: &[(u32, u32, bool, f64)]) -> Vec<usize> {
-    // Adjacency lists, as (neighbour, link index), in link order.
-    let mut start = vec![0usize; n + 1];
-    for &(a, b, _, _) in links {
-        start[a as usize + 1] += 1;
-        start[b as usize + 1] += 1;
-    }
-    for x in 0..n {
-        start[x + 1] += start[x];
-    }
-    let mut next = start.clone();
-    let mut adj = vec![(0u32, 0usize); start[n]];
-    for (i, &(a, b, _, _)) in links.iter().enumerate() {
-        adj[next[a as usize]] = (b, i);
-        next[a as usize] += 1;
-        adj[next[b as usize]] = (a, i);
-        next[b as usize] += 1;
-    }
-    let edges = |x: u32| &adj[start[x as usize]..start[x as usize + 1]];
-    // Depth-first search: discovery order, lowest discovery reachable through a subtree by one
-    // back edge, the end of each subtree's discovery range, and the tree's parent link.
-    const UNSEEN: u32 = u32::MAX;
-    let mut disc = vec![UNSEEN; n];
-    let mut low = vec![0u32; n];
-    let mut end = vec![0u32; n];
-    let mut parent_link = vec![usize::MAX; n];
-    let mut order: Vec<u32> = Vec::with_capacity(n);
-    let mut stack: Vec<(u32, usize)> = Vec::new();
-    for root in 0..n as u32 {
-        if disc[root as usize] != UNSEEN || edges(root).is_empty() {
-            continue;
+    let mut cut = vec![false; links.len()];
+    let mut left: Vec<usize> = (0..links.len()).collect();
+    let mut remaining: Vec<(u32, u32, bool, f64)> = links.to_vec();
+    loop {
+        let round = hub_cuts_once(n, &remaining);
+        if round.is_empty() {
+            break;
         }
-        disc[root as usize] = order.len() as u32;
-        low[root as usize] = disc[root as usize];
-        order.push(root);
-        stack.push((root, 0));
-        while let Some(&mut (x, ref mut k)) = stack.last_mut() {
-            if let Some(&(y, link)) = edges(x).get(*k) {
-                *k += 1;
-                if disc[y as usize] == UNSEEN {
-                    disc[y as usize] = order.len() as u32;
-                    low[y as usize] = disc[y as usize];
-                    parent_link[y as usize] = link;
-                    order.push(y);
-                    stack.push((y, 0));
-                } else if link != parent_link[x as usize] {
-                    low[x as usize] = low[x as usize].min(disc[y as usize]);
-                }
-            } else {
-                stack.pop();
-                end[x as usize] = order.len() as u32;
-                if let Some(&(up, _)) = stack.last() {
-                    low[up as usize] = low[up as usize].min(low[x as usize]);
+        for &r in &round {
+            cut[left[r]] = true;
+        }
+        left.retain(|&i| !cut[i]);
+        remaining.clear();
+        remaining.extend(left.iter().map(|&i| links[i]));
+    }
+    (0..links.len()).filter(|&i| cut[i]).collect()
+}
+
+/// Links by document: each document's (neighbour, link index), in link order.
+struct Adjacency {
+    start: Vec<usize>,
+    adj: Vec<(u32, usize)>,
+}
+
+impl Adjacency {
+    fn new(n: usize, links: &[(u32, u32, bool, f64)]) -> Adjacency {
+        let mut start = vec![0usize; n + 1];
+        for &(a, b, _, _) in links {
+            start[a as usize + 1] += 1;
+            start[b as usize + 1] += 1;
+        }
+        for x in 0..n {
+            start[x + 1] += start[x];
+        }
+        let mut next = start.clone();
+        let mut adj = vec![(0u32, 0usize); start[n]];
+        for (i, &(a, b, _, _)) in links.iter().enumerate() {
+            adj[next[a as usize]] = (b, i);
+            next[a as usize] += 1;
+            adj[next[b as usize]] = (a, i);
+            next[b as usize] += 1;
+        }
+        Adjacency { start, adj }
+    }
+
+    fn edges(&self, x: u32) -> &[(u32, usize)] {
+        &self.adj[self.start[x as usize]..self.start[x as usize + 1]]
+    }
+}
+
+/// A depth-first search of every component: per document, its discovery order, the lowest
+/// discovery its subtree reaches by one back edge, the end of its subtree's discovery range, and
+/// its tree parent's link.
+struct Search {
+    disc: Vec<u32>,
+    low: Vec<u32>,
+    end: Vec<u32>,
+    parent_link: Vec<usize>,
+}
+
+/// Not discovered: a document with no link.
+const UNSEEN: u32 = u32::MAX;
+
+impl Search {
+    fn new(n: usize, graph: &Adjacency) -> Search {
+        let mut s = Search {
+            disc: vec![UNSEEN; n],
+            low: vec![0u32; n],
+            end: vec![0u32; n],
+            parent_link: vec![usize::MAX; n],
+        };
+        let mut discovered = 0u32;
+        let mut stack: Vec<(u32, usize)> = Vec::new();
+        for root in 0..n as u32 {
+            if s.disc[root as usize] != UNSEEN || graph.edges(root).is_empty() {
+                continue;
+            }
+            s.disc[root as usize] = discovered;
+            s.low[root as usize] = discovered;
+            discovered += 1;
+            stack.push((root, 0));
+            while let Some(&mut (x, ref mut k)) = stack.last_mut() {
+                if let Some(&(y, link)) = graph.edges(x).get(*k) {
+                    *k += 1;
+                    if s.disc[y as usize] == UNSEEN {
+                        s.disc[y as usize] = discovered;
+                        s.low[y as usize] = discovered;
+                        discovered += 1;
+                        s.parent_link[y as usize] = link;
+                        stack.push((y, 0));
+                    } else if link != s.parent_link[x as usize] {
+                        s.low[x as usize] = s.low[x as usize].min(s.disc[y as usize]);
+                    }
+                } else {
+                    stack.pop();
+                    s.end[x as usize] = discovered;
+                    if let Some(&(up, _)) = stack.last() {
+                        s.low[up as usize] = s.low[up as usize].min(s.low[x as usize]);
+                    }
                 }
             }
         }
+        s
     }
+}
+
+/// One round of [`hub_cuts`]: the links the hubs of `links` leave out, by the sides [`Search`]
+/// finds, sorted.
+fn hub_cuts_once(n: usize, links: &[(u32, u32, bool, f64)]) -> Vec<usize> {
+    let graph = Adjacency::new(n, links);
+    let search = Search::new(n, &graph);
     let mut cuts = Vec::new();
     // Per document: its neighbours' sides, as (side, link index); a side is named by the tree
     // child whose subtree it is, or by the document itself for the rest of the component.
     let mut sides: Vec<(u32, usize)> = Vec::new();
     let mut children: Vec<(u32, u32, u32)> = Vec::new();
     for h in 0..n as u32 {
-        let hd = disc[h as usize];
+        let hd = search.disc[h as usize];
         if hd == UNSEEN {
             continue;
         }
@@ -241,18 +299,21 @@ pub fn hub_cuts(n: usize, links: &[(u32, u32, bool, f64)]) -> Vec<usize> {
         // discovery ranges are disjoint; a neighbour inside one is on that child's side.
         children.clear();
         children.extend(
-            edges(h)
+            graph
+                .edges(h)
                 .iter()
-                .filter(|&&(c, link)| parent_link[c as usize] == link && low[c as usize] >= hd)
-                .map(|&(c, _)| (disc[c as usize], end[c as usize], c)),
+                .filter(|&&(c, link)| {
+                    search.parent_link[c as usize] == link && search.low[c as usize] >= hd
+                })
+                .map(|&(c, _)| (search.disc[c as usize], search.end[c as usize], c)),
         );
         if children.is_empty() {
             continue;
         }
         children.sort_unstable();
         sides.clear();
-        for &(y, link) in edges(h) {
-            let yd = disc[y as usize];
+        for &(y, link) in graph.edges(h) {
+            let yd = search.disc[y as usize];
             let i = children.partition_point(|&(d, _, _)| d <= yd);
             let side = match i.checked_sub(1).map(|i| children[i]) {
                 Some((_, e, c)) if yd < e => c,
@@ -261,34 +322,11 @@ pub fn hub_cuts(n: usize, links: &[(u32, u32, bool, f64)]) -> Vec<usize> {
             sides.push((side, link));
         }
         sides.sort_unstable();
-        let distinct = sides.chunk_by(|x, y| x.0 == y.0).count();
-        if distinct < 2 {
+        let groups: Vec<&[(u32, usize)]> = sides.chunk_by(|x, y| x.0 == y.0).collect();
+        if groups.len() < 2 {
             continue;
         }
-        let strong = |group: &[(u32, usize)]| group.iter().any(|&(_, l)| !links[l].2);
-        let groups: Vec<&[(u32, usize)]> = sides.chunk_by(|x, y| x.0 == y.0).collect();
-        let kept: Vec<bool> = if groups.iter().any(|g| strong(g)) {
-            groups.iter().map(|g| strong(g)).collect()
-        } else {
-            let weight = |g: &[(u32, usize)]| g.iter().map(|&(_, l)| links[l].3).sum::<f64>();
-            let other = |l: usize| {
-                if links[l].0 == h {
-                    links[l].1
-                } else {
-                    links[l].0
-                }
-            };
-            let lowest = |g: &[(u32, usize)]| g.iter().map(|&(_, l)| other(l)).min();
-            let best = (0..groups.len())
-                .max_by(|&i, &j| {
-                    weight(groups[i])
-                        .total_cmp(&weight(groups[j]))
-                        .then(lowest(groups[j]).cmp(&lowest(groups[i])))
-                })
-                .unwrap_or(0);
-            (0..groups.len()).map(|i| i == best).collect()
-        };
-        for (g, keep) in groups.iter().zip(kept) {
+        for (g, keep) in groups.iter().zip(kept_sides(h, &groups, links)) {
             if !keep {
                 cuts.extend(g.iter().map(|&(_, l)| l));
             }
@@ -297,6 +335,33 @@ pub fn hub_cuts(n: usize, links: &[(u32, u32, bool, f64)]) -> Vec<usize> {
     cuts.sort_unstable();
     cuts.dedup();
     cuts
+}
+
+/// Which of hub `h`'s sides (each its links, as (side, link index)) stay linked to it: those it
+/// reaches strongly, or if none, the one with the most weak evidence (ties to the side of the
+/// lowest neighbour).
+fn kept_sides(h: u32, groups: &[&[(u32, usize)]], links: &[(u32, u32, bool, f64)]) -> Vec<bool> {
+    let strong = |group: &[(u32, usize)]| group.iter().any(|&(_, l)| !links[l].2);
+    if groups.iter().any(|g| strong(g)) {
+        return groups.iter().map(|g| strong(g)).collect();
+    }
+    let weight = |g: &[(u32, usize)]| g.iter().map(|&(_, l)| links[l].3).sum::<f64>();
+    let other = |l: usize| {
+        if links[l].0 == h {
+            links[l].1
+        } else {
+            links[l].0
+        }
+    };
+    let lowest = |g: &[(u32, usize)]| g.iter().map(|&(_, l)| other(l)).min();
+    let best = (0..groups.len())
+        .max_by(|&i, &j| {
+            weight(groups[i])
+                .total_cmp(&weight(groups[j]))
+                .then(lowest(groups[j]).cmp(&lowest(groups[i])))
+        })
+        .unwrap_or(0);
+    (0..groups.len()).map(|i| i == best).collect()
 }
 
 /// Pairs of documents `0..n` with the links [`hub_cuts`] leaves out (of the pairs that join
@@ -514,9 +579,39 @@ mod tests {
         assert!(cut(3, &links).is_empty());
     }
 
+    #[test]
+    fn cutting_a_hubs_links_can_make_a_new_hub_and_that_is_cut_too() {
+        // h (0) is a near-duplicate of D (1) and a version of p1 (2) and p2 (3); x (4) is a
+        // version of p1 and a near-duplicate of p2. h's versions go; then p1 hangs from x by a
+        // version while x has a strong side (p2), so that goes too.
+        let links = [
+            (0, 1, false, 0.9),
+            (0, 2, true, 0.6),
+            (0, 3, true, 0.6),
+            (2, 4, true, 0.6),
+            (3, 4, false, 0.9),
+        ];
+        assert_eq!(cut(5, &links), [(0, 2), (0, 3), (2, 4)]);
+    }
+
     /// The same rule, by brute force: each document removed in turn, its neighbours' parts found
-    /// by a search of what is left.
+    /// by a search of what is left; again over the links left until none is left out.
     fn cut_by_brute_force(n: usize, links: &[(u32, u32, bool, f64)]) -> Vec<usize> {
+        let mut cut: Vec<usize> = Vec::new();
+        loop {
+            let left: Vec<usize> = (0..links.len()).filter(|i| !cut.contains(i)).collect();
+            let remaining: Vec<(u32, u32, bool, f64)> = left.iter().map(|&i| links[i]).collect();
+            let round = cut_once_by_brute_force(n, &remaining);
+            if round.is_empty() {
+                cut.sort_unstable();
+                return cut;
+            }
+            cut.extend(round.iter().map(|&r| left[r]));
+        }
+    }
+
+    /// One round of the rule, by brute force.
+    fn cut_once_by_brute_force(n: usize, links: &[(u32, u32, bool, f64)]) -> Vec<usize> {
         let mut cuts = Vec::new();
         for h in 0..n as u32 {
             let without: Vec<(u32, u32)> = links
