@@ -716,7 +716,8 @@ mod tests {
     }
 
     /// The index clusters the same real hubs as `dedupe` does: `cluster_of` and `export` leave the
-    /// hub's version link out and report it `partial`.
+    /// hub's version link out and report it `partial`, while `add`, judging one pair at a time,
+    /// lists it as the version it is (as README's "Index" and `index add --help` say).
     #[test]
     fn the_index_does_not_chain_through_the_real_hubs_either() {
         use crate::{AddOptions, Config, Document, Index, Kind};
@@ -732,7 +733,12 @@ mod tests {
             .collect();
         let tmp = tempfile::tempdir().expect("a temporary directory");
         let index = Index::create(tmp.path(), Config::default(), None).expect("creates");
-        index.add_batch(&docs, AddOptions::default()).expect("adds");
+        let added = index.add_batch(&docs, AddOptions::default()).expect("adds");
+        let commentary = added.iter().find(|r| r.id == "h7036").expect("added");
+        let listed: Vec<(&str, Kind)> = (commentary.matches.iter())
+            .map(|m| (m.id.as_str(), m.kind))
+            .collect();
+        assert!(listed.contains(&("h11580", Kind::Version)), "{listed:?}");
         let members = |id: &str| {
             index
                 .cluster_of(id)
