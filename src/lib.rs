@@ -80,7 +80,9 @@ pub mod stages {
     pub use crate::lsh::{band_keys, Banding};
     pub use crate::minhash::{estimate_jaccard, MinHasher, Signature};
     pub use crate::normalize::{normalize, normalize_into};
-    pub use crate::shingle::{count_words, intersection_size, shingles_into, word_hashes_into};
+    pub use crate::shingle::{
+        count_words, intersection_size, shingles_into, shingles_with, word_hashes_into,
+    };
 }
 
 pub use config::{BoilerplateConfig, Config};
