@@ -673,18 +673,8 @@ mod tests {
     /// the group its strong link names, and its version link to the other is reported `partial`.
     #[test]
     fn a_hub_does_not_chain_a_different_article_by_a_version_link_on_real_text() {
-        use crate::{Config, Corpus, Deduper, Document, Kind, NoProgress};
-        let jsonl = include_str!("../fixtures/realnews/hubs.jsonl");
-        let docs: Vec<Document> = jsonl
-            .lines()
-            .map(|line| {
-                let v: serde_json::Value = serde_json::from_str(line).expect("fixture line");
-                Document::new(
-                    v["id"].as_str().expect("id"),
-                    v["text"].as_str().expect("text"),
-                )
-            })
-            .collect();
+        use crate::{Config, Corpus, Deduper, Kind, NoProgress};
+        let docs = crate::test_fixtures::documents(include_str!("../fixtures/realnews/hubs.jsonl"));
         let deduper = Deduper::new(Config::default()).expect("default config");
         // Alone, each hub link is a version.
         for (a, b) in [(0, 2), (3, 5)] {
@@ -721,16 +711,8 @@ mod tests {
     #[test]
     fn the_index_does_not_chain_through_the_real_hubs_either() {
         use crate::{AddOptions, Config, Document, Index, Kind};
-        let docs: Vec<Document> = include_str!("../fixtures/realnews/hubs.jsonl")
-            .lines()
-            .map(|line| {
-                let v: serde_json::Value = serde_json::from_str(line).expect("fixture line");
-                Document::new(
-                    v["id"].as_str().expect("id"),
-                    v["text"].as_str().expect("text"),
-                )
-            })
-            .collect();
+        let docs: Vec<Document> =
+            crate::test_fixtures::documents(include_str!("../fixtures/realnews/hubs.jsonl"));
         let tmp = tempfile::tempdir().expect("a temporary directory");
         let index = Index::create(tmp.path(), Config::default(), None).expect("creates");
         let added = index.add_batch(&docs, AddOptions::default()).expect("adds");
@@ -767,16 +749,8 @@ mod tests {
     fn the_engine_cuts_the_real_hubs_links_as_dedupe_does() {
         use crate::engine::{channel, Stages};
         use crate::{Config, Corpus, Deduper, Document, Kind, NoProgress};
-        let docs: Vec<Document> = include_str!("../fixtures/realnews/hubs.jsonl")
-            .lines()
-            .map(|line| {
-                let v: serde_json::Value = serde_json::from_str(line).expect("fixture line");
-                Document::new(
-                    v["id"].as_str().expect("id"),
-                    v["text"].as_str().expect("text"),
-                )
-            })
-            .collect();
+        let docs: Vec<Document> =
+            crate::test_fixtures::documents(include_str!("../fixtures/realnews/hubs.jsonl"));
         // The fixture's bodies are stripped already and too few to learn from: no learned lines.
         let mut config = Config::default();
         config.boilerplate.learn = false;

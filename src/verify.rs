@@ -669,13 +669,7 @@ mod corpus_tests {
 
     /// A fixture's corpus (JSONL) and what `dedupe` makes of it.
     fn run(jsonl: &str) -> (Corpus, Outcome) {
-        let corpus = Corpus::from_documents(jsonl.lines().map(|line| {
-            let v: serde_json::Value = serde_json::from_str(line).expect("fixture line");
-            Document::new(
-                v["id"].as_str().expect("id"),
-                v["text"].as_str().expect("text"),
-            )
-        }));
+        let corpus = Corpus::from_documents(crate::test_fixtures::documents(jsonl));
         let outcome = Deduper::new(Config::default())
             .expect("default config")
             .run(&corpus, &NoProgress);
@@ -788,17 +782,11 @@ mod corpus_tests {
         let passage = record.passage.expect("a partial pair's passage");
         assert_eq!((passage.sentences, passage.words), (5, 118));
         // `compare` says so too: not copies, but a shared passage.
-        let docs: Vec<Document> = include_str!("../fixtures/realnews/kinds.jsonl")
-            .lines()
-            .map(|line| {
-                let v: serde_json::Value = serde_json::from_str(line).expect("fixture line");
-                Document::new(
-                    v["id"].as_str().expect("id"),
-                    v["text"].as_str().expect("text"),
-                )
-            })
-            .filter(|d| d.id == "h2165" || d.id == "h14088")
-            .collect();
+        let docs: Vec<Document> =
+            crate::test_fixtures::documents(include_str!("../fixtures/realnews/kinds.jsonl"))
+                .into_iter()
+                .filter(|d| d.id == "h2165" || d.id == "h14088")
+                .collect();
         let deduper = Deduper::new(Config::default()).expect("default config");
         let cmp = deduper.compare(&docs[0], &docs[1]);
         let record = crate::report::explain::ComparisonRecord::new(&docs[0], &docs[1], &cmp);
