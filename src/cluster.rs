@@ -683,6 +683,7 @@ mod tests {
         }
         let corpus = Corpus::from_documents(docs);
         let outcome = deduper.run(&corpus, &NoProgress);
+        assert_eq!(outcome.stats.hub_links_cut, 2);
         let name = |d: DocId| corpus.get(d).id.as_str();
         let kinds: Vec<(&str, &str, Kind)> = outcome
             .pairs

@@ -236,6 +236,11 @@ const PASSAGE_NARRATIVE_WORDS: usize = 20;
 /// a third of its vocabulary (see [`edition_or_passage`]).
 const VERSION_CONTAINMENT: f64 = 0.5;
 
+/// Content-word Jaccard from which a `version` is alike as a whole without `VERSION_CONTAINMENT`
+/// (see [`edition_or_passage`]): a third of the vocabulary, as `Config::align_content` defaults
+/// to, but not tied to it, so that aligning more pairs does not loosen what a version is.
+const VERSION_CONTENT: f64 = 0.3;
+
 /// Sentences in a partial pair's shared passage, at the least.
 const PARTIAL_PASSAGE_SENTENCES: usize = 3;
 
@@ -249,7 +254,7 @@ const PARTIAL_PASSAGE_SENTENCES: usize = 3;
 /// items filled in from one template share long runs of wording but not their figures and issuers.
 ///
 /// A version is also alike as a whole, not only along its passage: at least `VERSION_CONTAINMENT`
-/// of the shorter text's word 3-grams in the longer, or a content-word Jaccard of `align_content`.
+/// of the shorter text's word 3-grams in the longer, or a content-word Jaccard of `VERSION_CONTENT`.
 /// A live file or digest holding a condensed entry of a story aligns with half the story's
 /// sentences, loosely, but twenty other entries dilute its vocabulary, and it holds less than half
 /// of the story's 3-grams: on the Helsinki corpus such pairs chained AP's live files to the stories
@@ -261,7 +266,7 @@ fn edition_or_passage(m: &Measures, al: &Alignment, config: &Config) -> Option<K
     );
     let passage = &al.passage;
     let alike =
-        m.overlap.containment >= VERSION_CONTAINMENT || m.content.jaccard >= config.align_content;
+        m.overlap.containment >= VERSION_CONTAINMENT || m.content.jaccard >= VERSION_CONTENT;
     if shorter >= config.version_shorter
         && longer >= config.version_longer
         && alike
@@ -559,6 +564,17 @@ mod tests {
         assert_eq!(entry(0.32, 0.19), Some(Kind::Partial));
         assert_eq!(entry(0.52, 0.19), Some(Kind::Version));
         assert_eq!(entry(0.32, 0.31), Some(Kind::Version));
+        // Aligning more pairs (a lower `align_content`) does not loosen what a version is.
+        let aligning_more = Config {
+            align_content: 0.1,
+            ..Config::default()
+        };
+        let mut m = measures(0.09, 0.32, Some(al.clone()));
+        m.content.jaccard = 0.19;
+        assert_eq!(
+            judge(m, &aligning_more).map(|v| v.kind),
+            Some(Kind::Partial)
+        );
     }
 
     #[test]
