@@ -459,11 +459,11 @@ mod tests {
     }
 
     /// An alignment of everything, agreeing on immutables, with these shares of words filled in
-    /// (a number or name for another) and swapped, and eight words filled in.
-    fn filled(filled_rate: f64, substitution_rate: f64) -> Option<Alignment> {
+    /// (a number or name for another) and swapped, and this many words filled in.
+    fn filled(filled_rate: f64, substitution_rate: f64, words: usize) -> Option<Alignment> {
         let mut al = aligned(1.0, substitution_rate, 0.8)?;
         al.filled_rate = filled_rate;
-        al.filled = 8;
+        al.filled = words;
         Some(al)
     }
 
@@ -493,21 +493,17 @@ mod tests {
             // A template's look-alikes: the wording agrees, the numbers and names do not.
             (measures(0.6, 0.7, aligned(1.0, 0.1, 0.4)), None),
             // ... even where most names agree: a tenth of the words filled in, no word swapped.
-            (measures(0.6, 0.7, filled(0.1, 0.0)), None),
+            (measures(0.6, 0.7, filled(0.1, 0.0, 8)), None),
             // A spinner that swapped capitalised words too swapped more common words.
-            (measures(0.6, 0.7, filled(0.06, 0.1)), Some(Kind::Spun)),
+            (measures(0.6, 0.7, filled(0.06, 0.1, 8)), Some(Kind::Spun)),
             // A short update: two figures filled in, a tenth of its words.
             (
-                measures(0.6, 0.7, {
-                    let mut al = filled(0.1, 0.0);
-                    al.as_mut().map(|al| al.filled = 2);
-                    al
-                }),
+                measures(0.6, 0.7, filled(0.1, 0.0, 2)),
                 Some(Kind::NearDuplicate),
             ),
             // A corrected figure.
             (
-                measures(0.8, 0.9, filled(0.02, 0.0)),
+                measures(0.8, 0.9, filled(0.02, 0.0, 8)),
                 Some(Kind::NearDuplicate),
             ),
             (
