@@ -174,9 +174,12 @@ pub fn is_weak(kind: Kind) -> bool {
 /// is one depth-first search of each component (the sides are those of an articulation point) and
 /// a sort of each hub's links: O(m log m) in the m links.
 pub fn hub_cuts(n: usize, links: &[(u32, u32, bool, f64)]) -> Vec<usize> {
+    let links: Vec<Link> = (links.iter())
+        .map(|&(a, b, weak, score)| Link { a, b, weak, score })
+        .collect();
     let mut cut = vec![false; links.len()];
     let mut left: Vec<usize> = (0..links.len()).collect();
-    let mut remaining: Vec<(u32, u32, bool, f64)> = links.to_vec();
+    let mut remaining: Vec<Link> = links.clone();
     loop {
         let round = hub_cuts_once(n, &remaining);
         if round.is_empty() {
@@ -192,6 +195,16 @@ pub fn hub_cuts(n: usize, links: &[(u32, u32, bool, f64)]) -> Vec<usize> {
     (0..links.len()).filter(|&i| cut[i]).collect()
 }
 
+/// A link of [`hub_cuts`], its `(a, b, weak, score)` named.
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    a: u32,
+    b: u32,
+    /// Weak evidence ([`is_weak`]).
+    weak: bool,
+    score: f64,
+}
+
 /// Links by document: each document's (neighbour, link index), in link order.
 struct Adjacency {
     start: Vec<usize>,
@@ -199,22 +212,22 @@ struct Adjacency {
 }
 
 impl Adjacency {
-    fn new(n: usize, links: &[(u32, u32, bool, f64)]) -> Adjacency {
+    fn new(n: usize, links: &[Link]) -> Adjacency {
         let mut start = vec![0usize; n + 1];
-        for &(a, b, _, _) in links {
-            start[a as usize + 1] += 1;
-            start[b as usize + 1] += 1;
+        for l in links {
+            start[l.a as usize + 1] += 1;
+            start[l.b as usize + 1] += 1;
         }
         for x in 0..n {
             start[x + 1] += start[x];
         }
         let mut next = start.clone();
         let mut adj = vec![(0u32, 0usize); start[n]];
-        for (i, &(a, b, _, _)) in links.iter().enumerate() {
-            adj[next[a as usize]] = (b, i);
-            next[a as usize] += 1;
-            adj[next[b as usize]] = (a, i);
-            next[b as usize] += 1;
+        for (i, l) in links.iter().enumerate() {
+            adj[next[l.a as usize]] = (l.b, i);
+            next[l.a as usize] += 1;
+            adj[next[l.b as usize]] = (l.a, i);
+            next[l.b as usize] += 1;
         }
         Adjacency { start, adj }
     }
@@ -282,7 +295,7 @@ impl Search {
 
 /// One round of [`hub_cuts`]: the links the hubs of `links` leave out, by the sides [`Search`]
 /// finds, sorted.
-fn hub_cuts_once(n: usize, links: &[(u32, u32, bool, f64)]) -> Vec<usize> {
+fn hub_cuts_once(n: usize, links: &[Link]) -> Vec<usize> {
     let graph = Adjacency::new(n, links);
     let search = Search::new(n, &graph);
     let mut cuts = Vec::new();
@@ -340,17 +353,17 @@ fn hub_cuts_once(n: usize, links: &[(u32, u32, bool, f64)]) -> Vec<usize> {
 /// Which of hub `h`'s sides (each its links, as (side, link index)) stay linked to it: those it
 /// reaches strongly, or if none, the one with the most weak evidence (ties to the side of the
 /// lowest neighbour).
-fn kept_sides(h: u32, groups: &[&[(u32, usize)]], links: &[(u32, u32, bool, f64)]) -> Vec<bool> {
-    let strong = |group: &[(u32, usize)]| group.iter().any(|&(_, l)| !links[l].2);
+fn kept_sides(h: u32, groups: &[&[(u32, usize)]], links: &[Link]) -> Vec<bool> {
+    let strong = |group: &[(u32, usize)]| group.iter().any(|&(_, l)| !links[l].weak);
     if groups.iter().any(|g| strong(g)) {
         return groups.iter().map(|g| strong(g)).collect();
     }
-    let weight = |g: &[(u32, usize)]| g.iter().map(|&(_, l)| links[l].3).sum::<f64>();
+    let weight = |g: &[(u32, usize)]| g.iter().map(|&(_, l)| links[l].score).sum::<f64>();
     let other = |l: usize| {
-        if links[l].0 == h {
-            links[l].1
+        if links[l].a == h {
+            links[l].b
         } else {
-            links[l].0
+            links[l].a
         }
     };
     let lowest = |g: &[(u32, usize)]| g.iter().map(|&(_, l)| other(l)).min();
