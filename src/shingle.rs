@@ -285,8 +285,8 @@ pub fn shingles_into(tokens: &[u64], k: usize, out: &mut Vec<u64>) {
     shingles_with(tokens, k, out, &mut Vec::new());
 }
 
-/// [`shingles_into`], with `spare` as scratch for the sort (see [`sort_hashes_with`]): callers that
-/// shingle document after document keep one, as the pipeline's fingerprints do.
+/// [`shingles_into`], with `spare` as scratch for the sort (a bucket sort of the hashes): callers
+/// that shingle document after document keep one, as the pipeline's fingerprints do.
 pub fn shingles_with(tokens: &[u64], k: usize, out: &mut Vec<u64>, spare: &mut Vec<u64>) {
     assert!(
         (1..=MAX_SHINGLE).contains(&k),
