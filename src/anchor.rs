@@ -9,6 +9,8 @@
 //! one posting list cannot produce a quadratic number of pairs. Like MOSS-style fingerprint sampling,
 //! this is linear in corpus size plus the pairs it emits.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use rayon::prelude::*;
 
 use crate::shingle::sort_spread;
@@ -34,7 +36,9 @@ pub fn is_anchor(hash: u64, sampling: u64) -> bool {
 /// candidates whatever share of either that is: two different articles that share several
 /// paragraphs (a digest holding a story's first five) contain little of each other.
 /// `shingles[d]` is document `d`'s sorted shingle set; documents not in `members` are ignored. The
-/// result is sorted and deduplicated.
+/// result is sorted and deduplicated. (The pipeline adds anchors as it fingerprints:
+/// [`containment_pairs_of_parts`].)
+#[cfg(test)]
 pub fn containment_pairs(
     shingles: &[&[u64]],
     members: &[u32],
@@ -45,45 +49,86 @@ pub fn containment_pairs(
     max_df: usize,
 ) -> Vec<(u32, u32)> {
     let parts = sorted_postings(shingles, members, sampling);
+    let parts: Vec<std::sync::Mutex<Vec<(u64, u32)>>> =
+        parts.into_iter().map(std::sync::Mutex::new).collect();
+    let take = |p: usize| {
+        parts[p]
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
+    };
+    containment_pairs_of_parts(shingles.len(), take, min_shared, min_share, passage, max_df)
+}
+
+/// [`containment_pairs`] of `n` documents whose `(anchor, document)` postings come in [`PARTS`]
+/// parts by the anchor's top byte: `part(p)` gives part `p` (in any order). Parts are taken a few at
+/// a time (one per thread) and dropped once their shared anchors are noted, so a large corpus's
+/// postings can wait on disk and never be in memory all at once.
+pub(crate) fn containment_pairs_of_parts(
+    n: usize,
+    part: impl Fn(usize) -> Vec<(u64, u32)> + Sync,
+    min_shared: usize,
+    min_share: f64,
+    passage: usize,
+    max_df: usize,
+) -> Vec<(u32, u32)> {
     // Each document's anchors, too-common ones left out, are the base of its containment estimate.
     // (An anchor's postings all lie in one part.)
-    let lists: Vec<&[(u64, u32)]> = parts
-        .iter()
-        .flat_map(|part| part.chunk_by(|x, y| x.0 == y.0))
-        .filter(|list| list.len() <= max_df)
+    let anchors: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(0)).collect();
+    // The documents of each anchor shared by two or more (each list in id order), part by part;
+    // and where each list ends.
+    let shared: Vec<(Vec<u32>, Vec<usize>)> = (0..PARTS)
+        .into_par_iter()
+        .map(|p| {
+            let mut postings = part(p);
+            // A part's anchors share their top byte and are spread evenly from the bit after it.
+            sort_spread(&mut postings, |&(h, _)| h << 8);
+            let (mut docs, mut ends) = (Vec::new(), Vec::new());
+            for list in postings.chunk_by(|x, y| x.0 == y.0) {
+                if list.len() > max_df {
+                    continue;
+                }
+                for &(_, d) in list {
+                    anchors[d as usize].fetch_add(1, Ordering::Relaxed);
+                }
+                if list.len() > 1 {
+                    docs.extend(list.iter().map(|&(_, d)| d));
+                    ends.push(docs.len());
+                }
+            }
+            (docs, ends)
+        })
         .collect();
-    let mut anchors = vec![0usize; shingles.len()];
-    for &(_, d) in lists.iter().flat_map(|l| l.iter()) {
-        anchors[d as usize] += 1;
+    let anchors: Vec<u32> = anchors.into_iter().map(AtomicU32::into_inner).collect();
+    let mut list_docs: Vec<u32> = Vec::with_capacity(shared.iter().map(|(d, _)| d.len()).sum());
+    let mut list_ends: Vec<usize> = Vec::new();
+    for (docs, ends) in shared {
+        let base = list_docs.len();
+        list_docs.extend_from_slice(&docs);
+        list_ends.extend(ends.into_iter().map(|end| base + end));
     }
-    // The documents of each anchor shared by two or more, list after list (each in id order).
-    let shared: Vec<&[(u64, u32)]> = lists.into_iter().filter(|l| l.len() > 1).collect();
-    let list_docs: Vec<u32> = shared
-        .iter()
-        .flat_map(|l| l.iter().map(|&(_, d)| d))
-        .collect();
     // For each document, where the documents after it in each of its lists are in `list_docs`, in
     // list order (a counting sort by document): each document then counts, in parallel and in its
     // own small buffer, how many anchors it shares with each later document.
-    let mut starts = vec![0u32; shingles.len() + 1];
+    let mut starts = vec![0u32; n + 1];
     for &d in &list_docs {
         starts[d as usize + 1] += 1;
     }
-    for d in 0..shingles.len() {
+    for d in 0..n {
         starts[d + 1] += starts[d];
     }
     let mut next = starts.clone();
     let mut later: Vec<std::ops::Range<u32>> = vec![0..0; list_docs.len()];
     let mut list_start = 0;
-    for list in &shared {
-        let list_end = list_start + list.len();
+    for &list_end in &list_ends {
         for (k, &d) in (list_start..).zip(&list_docs[list_start..list_end]) {
             later[next[d as usize] as usize] = k as u32 + 1..list_end as u32;
             next[d as usize] += 1;
         }
         list_start = list_end;
     }
-    let by_doc: Vec<(u32, &[std::ops::Range<u32>])> = (0..shingles.len())
+    drop(next);
+    let by_doc: Vec<(u32, &[std::ops::Range<u32>])> = (0..n)
         .filter(|&d| starts[d] < starts[d + 1])
         .map(|d| (d as u32, &later[starts[d] as usize..starts[d + 1] as usize]))
         .collect();
@@ -91,7 +136,7 @@ pub fn containment_pairs(
         .par_iter()
         .map_init(
             // Per thread: anchors shared with each document, and the documents counted.
-            || (vec![0u32; shingles.len()], Vec::new()),
+            || (vec![0u32; n], Vec::new()),
             |(shared_with, others): &mut (Vec<u32>, Vec<u32>), &(d, later_of_doc)| {
                 for range in later_of_doc {
                     for &o in &list_docs[range.start as usize..range.end as usize] {
@@ -106,7 +151,7 @@ pub fn containment_pairs(
                     .iter()
                     .filter(|&&o| {
                         let n = std::mem::take(&mut shared_with[o as usize]) as usize;
-                        let fewest = anchors[d as usize].min(anchors[o as usize]);
+                        let fewest = anchors[d as usize].min(anchors[o as usize]) as usize;
                         n >= passage
                             || (n >= min_shared.min(fewest)
                                 && n as f64 >= min_share * fewest as f64)
@@ -124,30 +169,44 @@ pub fn containment_pairs(
 
 /// Parts of the postings, by the top byte of the anchor: sorted one by one, in order, they are
 /// sorted, and each part is small enough to sort in cache.
-const PARTS: usize = 256;
+pub(crate) const PARTS: usize = 256;
+
+/// The part of [`PARTS`] an anchor's postings go to.
+#[inline]
+pub(crate) fn part_of(anchor: u64) -> usize {
+    (anchor >> 56) as usize
+}
+
+/// The `(anchor, document)` postings of some documents' shingle sets, in [`PARTS`] parts (see
+/// [`part_of`]), unsorted: `docs` gives each document's id and sorted shingle set.
+pub(crate) fn postings_in_parts<'a>(
+    docs: impl Iterator<Item = (u32, &'a [u64])>,
+    sampling: u64,
+    expected: usize,
+) -> Vec<Vec<(u64, u32)>> {
+    // Anchors are spread evenly over the parts: room for a few more than each's share.
+    let share = expected / sampling as usize / PARTS;
+    let mut parts: Vec<Vec<(u64, u32)>> = (0..PARTS)
+        .map(|_| Vec::with_capacity(share + share / 4 + 4))
+        .collect();
+    for (d, set) in docs {
+        for &h in set.iter().filter(|&&h| is_anchor(h, sampling)) {
+            parts[part_of(h)].push((h, d));
+        }
+    }
+    parts
+}
 
 /// Every `(anchor, document)` of the members, sorted, in parts by the anchor's top byte (the parts
 /// in order: concatenated, they are sorted).
+#[cfg(test)]
 fn sorted_postings(shingles: &[&[u64]], members: &[u32], sampling: u64) -> Vec<Vec<(u64, u32)>> {
-    let part = |h: u64| (h >> 56) as usize;
     let chunks: Vec<Vec<Vec<(u64, u32)>>> = members
         .par_chunks(members.len().div_ceil(64).max(1))
         .map(|chunk| {
-            // Anchors are spread evenly over the parts: room for a few more than each's share.
             let expected: usize = chunk.iter().map(|&d| shingles[d as usize].len()).sum();
-            let share = expected / sampling as usize / PARTS;
-            let mut parts: Vec<Vec<(u64, u32)>> = (0..PARTS)
-                .map(|_| Vec::with_capacity(share + share / 4 + 4))
-                .collect();
-            for &d in chunk {
-                for &h in shingles[d as usize]
-                    .iter()
-                    .filter(|&&h| is_anchor(h, sampling))
-                {
-                    parts[part(h)].push((h, d));
-                }
-            }
-            parts
+            let docs = chunk.iter().map(|&d| (d, shingles[d as usize]));
+            postings_in_parts(docs, sampling, expected)
         })
         .collect();
     // Each part's pieces, moved (not copied) out of the chunks: a part's pieces are freed as soon as

@@ -409,7 +409,13 @@ impl RunArgs {
         bar.spin("reading");
         let (deduper, corpus) = std::thread::scope(|s| {
             let deduper = s.spawn(|| Deduper::with_user_rules(config, self.boilerplate.as_deref()));
-            let corpus = Corpus::from_inputs(inputs.iter().map(|arg| Input::parse(arg)), &options);
+            // Past the budget, texts wait in a temporary file and are read back when a stage needs
+            // them: a million articles' texts would be most of the run's memory.
+            let mut corpus = Corpus::with_text_budget(TEXT_BUDGET);
+            let read = inputs
+                .iter()
+                .try_for_each(|arg| corpus.read(&Input::parse(arg), &options));
+            let corpus = read.map(|()| corpus);
             let deduper = deduper.join().expect("rule compilation does not panic");
             (deduper, corpus)
         });
@@ -517,6 +523,9 @@ fn strip(args: &StripArgs) -> Result<Status> {
     out.flush()?;
     Ok(Status::Done)
 }
+
+/// Bytes of text a batch run holds in memory; a larger corpus's texts go to a temporary file.
+const TEXT_BUDGET: usize = 256 << 20;
 
 fn dedupe(args: &DedupeArgs) -> Result<Status> {
     let started = Instant::now();

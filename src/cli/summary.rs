@@ -138,7 +138,7 @@ pub fn write_summary(
     field(out, "compared:", &compared(outcome))?;
 
     let stats = &outcome.stats;
-    let total_bytes: usize = corpus.documents().iter().map(|d| d.text.len()).sum();
+    let total_bytes = corpus.text_bytes();
     field(
         out,
         "chrome:",

@@ -8,9 +8,14 @@
 
 mod decode;
 mod read;
+mod texts;
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fmt;
+
+use rustc_hash::FxHashMap;
+use xxhash_rust::xxh3::xxh3_64;
 
 use serde_json::{Map, Value};
 
@@ -52,7 +57,8 @@ impl fmt::Display for Origin {
 pub struct Document {
     /// The external id, unique within the corpus.
     pub id: String,
-    /// The article text, as read.
+    /// The article text, as read. Empty in a corpus whose texts went to a temporary file
+    /// ([`Corpus::with_text_budget`]): [`Corpus::text`] reads it back.
     pub text: String,
     /// Every other field of the input record (e.g. `source`, `published`, `url`, `title`).
     pub meta: Map<String, Value>,
@@ -167,12 +173,40 @@ impl fmt::Display for ReadWarning {
 }
 
 /// The documents of one run, plus every record that was skipped while reading them.
-#[derive(Debug, Default)]
+///
+/// A corpus made with [`with_text_budget`](Self::with_text_budget) moves its texts to a temporary
+/// file once they pass the budget; read them with [`text`](Self::text), which every stage of a run
+/// does.
+#[derive(Debug)]
 pub struct Corpus {
     docs: Vec<Document>,
-    ids: HashMap<String, DocId>,
+    /// Each document by the xxh3 hash of its external id (the first of a hash; the others are in
+    /// `colliding_ids`): 12 bytes a document, where a map by the id itself would copy every id.
+    ids: FxHashMap<u64, u32>,
+    colliding_ids: HashMap<String, DocId>,
     skipped: Vec<Skip>,
     warnings: Vec<ReadWarning>,
+    /// Bytes of text held before they go to `spill`.
+    text_budget: usize,
+    /// Bytes of text of every document.
+    text_bytes: usize,
+    /// The texts of the first documents, once over budget.
+    spill: Option<texts::TextSpill>,
+}
+
+impl Default for Corpus {
+    fn default() -> Self {
+        Corpus {
+            docs: Vec::new(),
+            ids: FxHashMap::default(),
+            colliding_ids: HashMap::new(),
+            skipped: Vec::new(),
+            warnings: Vec::new(),
+            text_budget: usize::MAX,
+            text_bytes: 0,
+            spill: None,
+        }
+    }
 }
 
 impl Corpus {
@@ -197,7 +231,7 @@ impl Corpus {
         let reason = if doc.text.trim().is_empty() {
             Some(SkipReason::EmptyText)
         } else {
-            self.ids.get(&doc.id).map(|first| SkipReason::DuplicateId {
+            self.lookup(&doc.id).map(|first| SkipReason::DuplicateId {
                 id: doc.id.clone(),
                 first: self.docs[first.index()].origin.clone(),
             })
@@ -211,8 +245,18 @@ impl Corpus {
             return Err(skip);
         }
         let id = DocId(u32::try_from(self.docs.len()).expect("more than 4 billion documents"));
-        self.ids.insert(doc.id.clone(), id);
+        match self.ids.entry(xxh3_64(doc.id.as_bytes())) {
+            Entry::Vacant(slot) => {
+                slot.insert(id.0);
+            }
+            // Two ids of one hash: the later ones are kept by name.
+            Entry::Occupied(_) => {
+                self.colliding_ids.insert(doc.id.clone(), id);
+            }
+        }
+        self.text_bytes += doc.text.len();
         self.docs.push(doc);
+        self.spill_last_text();
         Ok(id)
     }
 
@@ -244,7 +288,11 @@ impl Corpus {
 
     /// The dense id of an external id.
     pub fn lookup(&self, external: &str) -> Option<DocId> {
-        self.ids.get(external).copied()
+        let &d = self.ids.get(&xxh3_64(external.as_bytes()))?;
+        match self.docs[d as usize].id == external {
+            true => Some(DocId(d)),
+            false => self.colliding_ids.get(external).copied(),
+        }
     }
 
     /// Number of documents.
@@ -289,6 +337,21 @@ mod tests {
         assert_eq!(corpus.len(), 1);
         assert_eq!(corpus.skipped().len(), 1);
         assert!(skip.to_string().contains("first seen at <api>"));
+    }
+
+    /// Documents are found by the hash of their id; two ids of one hash are told apart by name.
+    #[test]
+    fn ids_of_one_hash_are_told_apart_by_name() {
+        let mut corpus = Corpus::new();
+        assert_eq!(corpus.push(Document::new("a", "one")), Ok(DocId(0)));
+        // As if "b" hashed as "a" does.
+        corpus.ids.insert(xxh3_64(b"b"), 0);
+        assert_eq!(corpus.lookup("b"), None);
+        assert_eq!(corpus.push(Document::new("b", "two")), Ok(DocId(1)));
+        assert_eq!(corpus.lookup("b"), Some(DocId(1)));
+        assert_eq!(corpus.lookup("a"), Some(DocId(0)));
+        let again = corpus.push(Document::new("b", "again")).unwrap_err();
+        assert!(matches!(again.reason, SkipReason::DuplicateId { .. }));
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::exact::ExactGroups;
-use crate::anchor::containment_pairs;
+use super::spill::ReadyParts;
+use crate::anchor::containment_pairs_of_parts;
 use crate::cluster;
 use crate::config::Config;
 use crate::fingerprint::Fingerprint;
@@ -86,15 +87,19 @@ fn title_pairs(prints: &[Fingerprint], min_words: usize, exact: &ExactGroups) ->
 /// content words (reworded copies), shared anchors (excerpts), and headlines (a headline-only
 /// document and the article it heads). `banding` and `content_banding` are the LSH bandings of the
 /// first two; `shingle_sigs` and `content_sigs` hold each document's signatures, `config.num_perm`
-/// positions each.
+/// positions each; `anchors` holds the anchors of the documents that go on to candidates. The
+/// channels run `one_at_a_time` (for a large corpus: less memory) or side by side (less time).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn gather(
     config: &Config,
     banding: Banding,
     content_banding: Banding,
     prints: &[Fingerprint],
-    shingle_sigs: &[u32],
-    content_sigs: &[u32],
+    shingle_sigs: Vec<u32>,
+    content_sigs: Vec<u32>,
     exact: &ExactGroups,
+    anchors: ReadyParts,
+    one_at_a_time: bool,
 ) -> Candidates {
     let c = config;
     let k = c.num_perm;
@@ -103,48 +108,42 @@ pub(super) fn gather(
     let members: Vec<u32> = (0..prints.len() as u32)
         .filter(|&d| exact.is_rep(d) && prints[d as usize].words >= c.min_words)
         .collect();
-    let sets: Vec<&[u64]> = prints.iter().map(|p| p.shingles.as_slice()).collect();
     // Banding lets a few pairs well below the threshold through; their estimate is checked.
     let floor = |threshold: f64| threshold - ESTIMATE_MARGIN;
-    // The anchors first: their index has serial steps, which the two LSH channels' parallel
-    // work fills in around.
-    let (contained, (verbatim, reworded)) = rayon::join(
-        || {
-            containment_pairs(
-                &sets,
-                &members,
-                c.anchor_sampling,
-                c.min_shared_anchors,
-                c.anchor_containment,
-                c.passage_anchors,
-                c.anchor_max_df,
-            )
-        },
-        || {
+    let lsh = |sigs: &[u32], banding: Banding, threshold: f64| {
+        candidate_pairs(sigs, k, banding, &members, c.max_bucket, floor(threshold))
+    };
+    // A part that cannot be read back (the disk failed under the run) gives no candidates.
+    let contained = || {
+        containment_pairs_of_parts(
+            prints.len(),
+            |p| anchors.take(p).unwrap_or_default(),
+            c.min_shared_anchors,
+            c.anchor_containment,
+            c.passage_anchors,
+            c.anchor_max_df,
+        )
+    };
+    let (contained, verbatim, reworded) = if one_at_a_time {
+        // One channel at a time, each parallel within, and each signature array freed once its
+        // channel is done: a channel's band tables take about as much memory as its signatures,
+        // and at a million articles the channels' tables and signatures at once would be 3 GB.
+        let verbatim = lsh(&shingle_sigs, banding, c.candidate_threshold);
+        drop(shingle_sigs);
+        let reworded = lsh(&content_sigs, content_banding, c.content_threshold);
+        drop(content_sigs);
+        (contained(), verbatim, reworded)
+    } else {
+        // The anchors' channel has serial steps, which the two LSH channels' parallel work fills
+        // in around.
+        let (contained, (verbatim, reworded)) = rayon::join(contained, || {
             rayon::join(
-                || {
-                    candidate_pairs(
-                        shingle_sigs,
-                        k,
-                        banding,
-                        &members,
-                        c.max_bucket,
-                        floor(c.candidate_threshold),
-                    )
-                },
-                || {
-                    candidate_pairs(
-                        content_sigs,
-                        k,
-                        content_banding,
-                        &members,
-                        c.max_bucket,
-                        floor(c.content_threshold),
-                    )
-                },
+                || lsh(&shingle_sigs, banding, c.candidate_threshold),
+                || lsh(&content_sigs, content_banding, c.content_threshold),
             )
-        },
-    );
+        });
+        (contained, verbatim, reworded)
+    };
     let headlines = title_pairs(prints, c.min_words, exact);
     let by_channel = [
         verbatim.len(),

@@ -1,19 +1,57 @@
-//! What each document's lines are, and what is known of every distinct line of a corpus: the table
-//! stripping, body hashing and fingerprinting read instead of normalising a reprinted line again in
-//! every copy, and the corpus as stripped through it.
+//! What each document's lines are, and what is known of every distinct line of a chunk of a
+//! corpus: the table stripping, body hashing and fingerprinting read instead of normalising a
+//! reprinted line again in every copy. A table covers one chunk of documents (see
+//! [`chunks`]), so that its size is bounded whatever the corpus's.
+
+use std::borrow::Cow;
+use std::ops::Range;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::align::Profile;
-use crate::boilerplate::{line_ranges, BodyHasher, LearnedChrome, LineFacts, Stripped, Stripper};
-use crate::corpus::Document;
+use crate::boilerplate::{line_ranges, BodyHasher, LineFacts, Stripped, Stripper};
+use crate::corpus::{Corpus, DocId};
 use crate::fingerprint::{
     fingerprint_hashed_lines, fingerprint_normalized_lines, Fingerprint, Hashes, Scratch,
     SignatureSlots,
 };
 use crate::minhash::MinHasher;
+
+/// Documents of at most this many bytes of text together are stripped and fingerprinted through
+/// one table of lines (a larger corpus in several chunks, its texts read back for each): a chunk's
+/// texts and table take some three times its text. A reprint is most often of a recent article:
+/// its lines are mostly in its own chunk.
+pub(super) const CHUNK_BYTES: usize = 32 << 20;
+
+/// The corpus's documents cut, in order, into chunks of at most `max_bytes` of text (or one
+/// document, if longer).
+pub(super) fn chunks(corpus: &Corpus, max_bytes: usize) -> Vec<Range<usize>> {
+    let mut chunks = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for d in 0..corpus.len() {
+        let len = corpus.text_len(DocId(d as u32));
+        if d > start && bytes + len > max_bytes {
+            chunks.push(start..d);
+            (start, bytes) = (d, 0);
+        }
+        bytes += len;
+    }
+    if start < corpus.len() {
+        chunks.push(start..corpus.len());
+    }
+    chunks
+}
+
+/// The texts of a chunk of documents: borrowed from a corpus that holds them, read back (in
+/// parallel) from one that spilled them.
+pub(super) fn texts(corpus: &Corpus, chunk: Range<usize>) -> Vec<Cow<'_, str>> {
+    chunk
+        .into_par_iter()
+        .map(|d| corpus.text(DocId(d as u32)))
+        .collect()
+}
 
 /// Each document's lines, and the facts of every distinct line. Reprints repeat most of their
 /// lines (a syndicated story's paragraphs, a site's chrome): each distinct line is matched against
@@ -32,18 +70,20 @@ pub(super) struct DocLineHashes {
 }
 
 impl LineTable {
-    pub(super) fn new(docs: &[Document], stripper: &Stripper) -> LineTable {
-        let lines: Vec<DocLineHashes> = docs
+    /// The table of some documents' texts; documents are known by their place in `texts`.
+    pub(super) fn new<T: AsRef<str> + Sync>(texts: &[T], stripper: &Stripper) -> LineTable {
+        let lines: Vec<DocLineHashes> = texts
             .par_iter()
-            .map(|doc| {
+            .map(|text| {
+                let text = text.as_ref();
                 // Room for every line, counted first: a vector grown line by line is copied
                 // over and over.
-                let breaks = memchr::memchr_iter(b'\n', doc.text.as_bytes()).count();
+                let breaks = memchr::memchr_iter(b'\n', text.as_bytes()).count();
                 let mut ranges = Vec::with_capacity(breaks + 1);
-                ranges.extend(line_ranges(&doc.text));
+                ranges.extend(line_ranges(text));
                 let hashes = ranges
                     .iter()
-                    .map(|r| xxh3_64(doc.text[r.clone()].as_bytes()))
+                    .map(|r| xxh3_64(text[r.clone()].as_bytes()))
                     .collect();
                 DocLineHashes { ranges, hashes }
             })
@@ -60,7 +100,7 @@ impl LineTable {
         let facts = first
             .par_iter()
             .map_init(String::new, |scratch, &(hash, d, i)| {
-                let text = &docs[d as usize].text;
+                let text = texts[d as usize].as_ref();
                 let range = lines[d as usize].ranges[i as usize].clone();
                 (hash, stripper.line_facts(&text[range], scratch))
             })
@@ -111,35 +151,25 @@ impl LineTable {
         }
         body.finish()
     }
-}
 
-/// A corpus stripped of its boilerplate.
-pub(super) struct StrippedCorpus {
-    /// Each document's stripping, in corpus order.
-    pub(super) stripped: Vec<Stripped>,
-    /// The table the corpus was stripped through: each kept line's normalised text, for later stages.
-    pub(super) table: LineTable,
-    /// Each stripped body's [`body_hash`](crate::fingerprint::body_hash).
-    pub(super) body_hashes: Vec<Option<u64>>,
-    /// The chrome learned from the corpus (empty if learning is off).
-    pub(super) chrome: LearnedChrome,
-}
-
-impl StrippedCorpus {
-    /// The [`fingerprint`](crate::fingerprint::fingerprint) of document `d`'s stripped body, from
-    /// its lines normalised and hashed already and the body's hash.
+    /// The [`fingerprint`](crate::fingerprint::fingerprint) of document `d`'s body as `stripped`
+    /// kept it, from its lines normalised and hashed already and the body's hash (`body`, as
+    /// [`body_hash`](Self::body_hash) gives it).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn fingerprint(
         &self,
         d: usize,
+        stripped: &Stripped,
+        body: Option<u64>,
         shingle_size: usize,
         hasher: &MinHasher,
         scratch: &mut Scratch,
         slots: SignatureSlots<'_>,
     ) -> Fingerprint {
-        let lines = self.table.kept(d, &self.stripped[d]);
+        let lines = self.kept(d, stripped);
         let normalized = lines.clone().map(|facts| &*facts.normalized);
         // A body without words has no hash from stripping: it is hashed here.
-        let Some(body) = self.body_hashes[d] else {
+        let Some(body) = body else {
             return fingerprint_normalized_lines(normalized, shingle_size, hasher, scratch, slots);
         };
         // A line's key hashes its normalised text, as a title's hash does.
@@ -157,11 +187,45 @@ pub(super) fn aligned_profile(text: &str, stripped: &Stripped) -> Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::boilerplate::LearnedChrome;
     use crate::config::Config;
     use crate::corpus::Corpus;
-    use crate::dedupe::{Deduper, NoProgress};
+    use crate::dedupe::Deduper;
     use crate::fingerprint::{body_hash, fingerprint};
     use crate::{Input, ReadOptions};
+
+    /// A corpus of one chunk stripped through its table.
+    struct StrippedCorpus {
+        stripped: Vec<Stripped>,
+        table: LineTable,
+        body_hashes: Vec<Option<u64>>,
+        chrome: LearnedChrome,
+    }
+
+    impl StrippedCorpus {
+        fn fingerprint(
+            &self,
+            d: usize,
+            size: usize,
+            hasher: &MinHasher,
+            scratch: &mut Scratch,
+            slots: SignatureSlots<'_>,
+        ) -> Fingerprint {
+            let (stripped, body) = (&self.stripped[d], self.body_hashes[d]);
+            self.table
+                .fingerprint(d, stripped, body, size, hasher, scratch, slots)
+        }
+    }
+
+    fn strip_and_hash(deduper: &Deduper, corpus: &Corpus) -> StrippedCorpus {
+        let (stripped, table, body_hashes, chrome) = deduper.strip_and_hash(corpus);
+        StrippedCorpus {
+            stripped,
+            table,
+            body_hashes,
+            chrome,
+        }
+    }
 
     /// Verification's profiles, made from each document's text once the line table is freed, are
     /// those the table's normalised lines make.
@@ -171,7 +235,7 @@ mod tests {
         let corpus = Corpus::from_inputs([Input::parse(path)], &ReadOptions::default())
             .expect("the bundled sample reads");
         let deduper = Deduper::new(Config::default()).expect("valid config");
-        let out = deduper.strip_and_hash(&corpus, &NoProgress);
+        let out = strip_and_hash(&deduper, &corpus);
         for (d, (doc, stripped)) in corpus.documents().iter().zip(&out.stripped).enumerate() {
             let by_table =
                 Profile::from_normalized_lines(out.table.kept_normalized(d, &doc.text, stripped));
@@ -192,7 +256,7 @@ mod tests {
             let mut config = Config::default();
             config.boilerplate.learn = learn;
             let deduper = Deduper::new(config).expect("valid config");
-            let out = deduper.strip_and_hash(&corpus, &NoProgress);
+            let out = strip_and_hash(&deduper, &corpus);
             assert_eq!(out.stripped.len(), corpus.len());
             for ((doc, stripped), hash) in corpus
                 .documents()

@@ -5,9 +5,14 @@
 //! stage, so a run is deterministic whatever the thread count.
 //!
 //! [`Deduper`]'s methods read as the list of stages; the parts they wire live in submodules, each
-//! answering one question: what is known of every distinct line (`lines`), which documents are
-//! exact copies (`exact`), where a large corpus's shingle sets wait (`spill`), which pairs are
-//! worth verifying (`candidates`), and what a run gives back (`outcome`).
+//! answering one question: what is known of every distinct line of a chunk of documents (`lines`),
+//! which documents are exact copies (`exact`), where a large corpus's anchors wait (`spill`), which
+//! pairs are worth verifying (`candidates`), and what a run gives back (`outcome`).
+//!
+//! Memory grows with per-document fixed-size data, not texts: a corpus whose texts wait on disk
+//! ([`Corpus::with_text_budget`]) is stripped and fingerprinted a chunk of documents at a time, in
+//! two passes (the first gives the lines chrome is learned from), and the sets a stage needs are
+//! made again from the texts read back.
 
 mod candidates;
 mod exact;
@@ -15,10 +20,13 @@ mod lines;
 mod outcome;
 mod spill;
 
+use std::borrow::Cow;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::align::{align, Profile};
 use crate::boilerplate::{
@@ -38,9 +46,19 @@ pub use outcome::{DocSummary, NoProgress, Outcome, Pair, Progress, Stats};
 
 use candidates::{ComponentBatches, VERIFY_BATCH};
 use exact::ExactGroups;
-use lines::{aligned_profile, LineTable, StrippedCorpus};
+use lines::{aligned_profile, LineTable, CHUNK_BYTES};
 use outcome::Stopwatch;
-use spill::{ShingleSpill, SPILL_BYTES};
+use spill::{AnchorParts, SPILL_BYTES};
+
+/// Every document of a corpus stripped by the rules, and what the next stages need of that pass.
+struct ByRules<'c> {
+    /// Each document's stripping by the rules, in corpus order.
+    stripped: Vec<Stripped>,
+    /// The learning keys of each document's kept lines (none if learning is off).
+    keys: Vec<Vec<LineKey>>,
+    /// A corpus of one chunk: its texts and table of lines, for fingerprinting.
+    held: Option<(Vec<Cow<'c, str>>, LineTable)>,
+}
 
 /// Finds the copies in a corpus. Build one with a validated [`Config`], then [`run`](Self::run) it on
 /// any number of corpora.
@@ -56,13 +74,14 @@ pub struct Deduper {
 fn evidence<'a>(
     print: &'a Fingerprint,
     shingles: &'a [u64],
+    content: &'a [u64],
     profile: &'a (dyn Fn() -> &'a Profile + Sync),
 ) -> Evidence<'a> {
     Evidence {
         body_hash: print.body_hash,
         words: print.words,
         shingles,
-        content: &print.content,
+        content,
         profile,
         title_hash: print.title_hash,
     }
@@ -227,8 +246,8 @@ impl Deduper {
         }
         let (pa, pb) = (|| a.profile(), || b.profile());
         verify(
-            &evidence(&a.print, &a.print.shingles, &pa),
-            &evidence(&b.print, &b.print.shingles, &pb),
+            &evidence(&a.print, &a.print.shingles, &a.print.content, &pa),
+            &evidence(&b.print, &b.print.shingles, &b.print.content, &pb),
             &self.config,
         )
     }
@@ -243,8 +262,8 @@ impl Deduper {
         let words = [a.print.words, b.print.words];
         let (pa, pb) = (|| a.profile(), || b.profile());
         let (ea, eb) = (
-            evidence(&a.print, &a.print.shingles, &pa),
-            evidence(&b.print, &b.print.shingles, &pb),
+            evidence(&a.print, &a.print.shingles, &a.print.content, &pa),
+            evidence(&b.print, &b.print.shingles, &b.print.content, &pb),
         );
         let mut measures = measure(&ea, &eb, &self.config).unwrap_or(Measures {
             overlap: Overlap::of(&a.print.shingles, &b.print.shingles),
@@ -274,68 +293,100 @@ impl Deduper {
     /// learning is on). Returns each document's [`Stripped`] (in corpus order) and the number of
     /// distinct lines learned as chrome.
     pub fn strip_corpus(&self, corpus: &Corpus, progress: &dyn Progress) -> (Vec<Stripped>, usize) {
-        let stripped = self.strip_and_hash(corpus, progress);
-        (stripped.stripped, stripped.chrome.len())
+        let chunks = lines::chunks(corpus, CHUNK_BYTES);
+        let ByRules {
+            stripped, mut keys, ..
+        } = self.strip_by_rules(corpus, &chunks, true, progress);
+        if !self.config.boilerplate.learn {
+            return (stripped, 0);
+        }
+        let chrome = self.learn(corpus, &keys);
+        let stripped = (stripped.into_par_iter().zip(&mut keys))
+            .map(|(stripped, keys)| self.strip_learned(stripped, keys, &chrome))
+            .collect();
+        (stripped, chrome.len())
     }
 
-    /// [`strip_corpus`](Self::strip_corpus), with each stripped body's hash as
-    /// [`body_hash`](crate::fingerprint::body_hash) gives it: stripping normalises every kept line
-    /// anyway.
-    fn strip_and_hash(&self, corpus: &Corpus, progress: &dyn Progress) -> StrippedCorpus {
-        let docs = corpus.documents();
+    /// Strips every document by the rules, a chunk of documents at a time (each through its own
+    /// table of lines), and gives the learning keys of the lines each kept (if learning is on),
+    /// and each document's stripping if `keep` (else the next pass strips each chunk again, through
+    /// its table: a stripping is some 350 bytes an article, held for every one). A corpus of one
+    /// chunk keeps its texts and table for fingerprinting.
+    fn strip_by_rules<'c>(
+        &self,
+        corpus: &'c Corpus,
+        chunks: &[Range<usize>],
+        keep: bool,
+        progress: &dyn Progress,
+    ) -> ByRules<'c> {
         let learn = self.config.boilerplate.learn;
-        progress.start("stripping", docs.len() as u64);
-        let table = LineTable::new(docs, &self.stripper);
-        let by_rules: Vec<Stripped> = docs
-            .par_iter()
-            .zip(&table.lines)
-            .map(|(doc, lines)| {
-                let stripped = self.stripper.strip_lines(&doc.text, &lines.ranges, |i| {
+        progress.start("stripping", corpus.len() as u64);
+        let mut stripped: Vec<Stripped> = Vec::with_capacity(if keep { corpus.len() } else { 0 });
+        let mut keys: Vec<Vec<LineKey>> = Vec::with_capacity(if learn { corpus.len() } else { 0 });
+        let mut held = None;
+        for chunk in chunks {
+            let texts = lines::texts(corpus, chunk.clone());
+            let table = LineTable::new(&texts, &self.stripper);
+            let by_rules = self.strip_chunk_by_rules(&texts, &table, progress);
+            keys.extend(self.keys_of_chunk(&table, &by_rules));
+            if keep {
+                stripped.extend(by_rules);
+            }
+            if chunks.len() == 1 {
+                held = Some((texts, table));
+            }
+        }
+        progress.finish();
+        ByRules {
+            stripped,
+            keys,
+            held,
+        }
+    }
+
+    /// A chunk's documents (`texts`, through their `table`) stripped by the rules.
+    fn strip_chunk_by_rules<T: AsRef<str> + Sync>(
+        &self,
+        texts: &[T],
+        table: &LineTable,
+        progress: &dyn Progress,
+    ) -> Vec<Stripped> {
+        (texts.par_iter().zip(&table.lines))
+            .map(|(text, lines)| {
+                let stripped = (self.stripper).strip_lines(text.as_ref(), &lines.ranges, |i| {
                     table.facts(lines.hashes[i]).rule
                 });
                 progress.advance(1);
                 stripped
             })
-            .collect();
-        progress.finish();
-        let (stripped, chrome) = if learn {
-            self.learn_and_strip(docs, &table, by_rules)
-        } else {
-            (by_rules, LearnedChrome::default())
-        };
-        // Each body is hashed once stripped of everything: by the rules, and by learning if on.
-        let body_hashes = (stripped.par_iter().enumerate())
-            .map(|(d, s)| table.body_hash(d, s))
-            .collect();
-        StrippedCorpus {
-            stripped,
-            table,
-            body_hashes,
-            chrome,
-        }
+            .collect()
     }
 
-    /// Learns chrome from the documents as the rules stripped them (`by_rules`), and strips it too.
-    /// Returns each document's stripping and the chrome learned.
-    fn learn_and_strip(
-        &self,
-        docs: &[Document],
-        table: &LineTable,
-        by_rules: Vec<Stripped>,
-    ) -> (Vec<Stripped>, LearnedChrome) {
-        let keys: Vec<Vec<LineKey>> = (by_rules.par_iter().enumerate())
+    /// The learning keys of the lines each of a chunk's documents kept (through its `table`), if
+    /// learning is on; else none.
+    fn keys_of_chunk(&self, table: &LineTable, by_rules: &[Stripped]) -> Vec<Vec<LineKey>> {
+        if !self.config.boilerplate.learn {
+            return Vec::new();
+        }
+        (by_rules.par_iter().enumerate())
             .map(|(d, stripped)| table.kept(d, stripped).map(|f| f.key).collect())
-            .collect();
+            .collect()
+    }
+
+    /// The chrome learned from the documents as the rules stripped them (each one's kept lines'
+    /// `keys`); none if learning is off.
+    fn learn(&self, corpus: &Corpus, keys: &[Vec<LineKey>]) -> LearnedChrome {
+        if !self.config.boilerplate.learn {
+            return LearnedChrome::default();
+        }
         let b = &self.config.boilerplate;
-        let views: Vec<DocLines<'_>> = docs
-            .iter()
-            .zip(&keys)
+        let views: Vec<DocLines<'_>> = (corpus.documents().iter().zip(keys))
             .map(|(doc, keys)| DocLines {
                 source: doc.meta_str("source"),
                 lines: keys,
             })
             .collect();
-        let chrome = LearnedChrome::learn(
+        LearnedChrome::learn(
             &views,
             &LearnConfig {
                 min_df: b.min_df,
@@ -343,16 +394,53 @@ impl Deduper {
                 short_words: b.short_words,
                 max_block_share: b.max_block_share,
             },
-        );
-        let stripped = (by_rules.into_par_iter().zip(&keys))
-            .map(|(stripped, keys)| self.stripper.strip_learned(stripped, keys, &chrome))
-            .collect();
-        (stripped, chrome)
+        )
     }
 
-    /// The word-shingle set of a document's stripped body, made from its text as fingerprinting
-    /// makes it.
-    fn shingles_of(&self, text: &str, stripped: &Stripped) -> Vec<u64> {
+    /// A document as the rules stripped it, stripped of the learned `chrome` too (if learning is
+    /// on); its `keys` are freed.
+    fn strip_learned(
+        &self,
+        by_rules: Stripped,
+        keys: &mut Vec<LineKey>,
+        chrome: &LearnedChrome,
+    ) -> Stripped {
+        let keys = std::mem::take(keys);
+        if self.config.boilerplate.learn {
+            self.stripper.strip_learned(by_rules, &keys, chrome)
+        } else {
+            by_rules
+        }
+    }
+
+    /// Every document stripped (by the rules, then by the chrome learned from the corpus), the hash
+    /// of each stripped body, and the chrome: one chunk's table, for tests of the table.
+    #[cfg(test)]
+    fn strip_and_hash(
+        &self,
+        corpus: &Corpus,
+    ) -> (Vec<Stripped>, LineTable, Vec<Option<u64>>, LearnedChrome) {
+        let chunks = lines::chunks(corpus, usize::MAX);
+        let ByRules {
+            stripped,
+            mut keys,
+            held,
+        } = self.strip_by_rules(corpus, &chunks, true, &NoProgress);
+        let (_, table) = held.expect("one chunk");
+        let chrome = self.learn(corpus, &keys);
+        keys.resize_with(stripped.len(), Vec::new);
+        let stripped: Vec<Stripped> = (stripped.into_iter().zip(&mut keys))
+            .map(|(stripped, keys)| self.strip_learned(stripped, keys, &chrome))
+            .collect();
+        let hashes = (stripped.iter().enumerate())
+            .map(|(d, s)| table.body_hash(d, s))
+            .collect();
+        (stripped, table, hashes, chrome)
+    }
+
+    /// The word-shingle and content-word sets of a document's stripped body, made from its text as
+    /// fingerprinting makes them.
+    fn sets_of(&self, text: &str, stripped: &Stripped) -> (Vec<u64>, Vec<u64>) {
         let k = self.config.num_perm;
         let (mut shingles, mut content) = (vec![0u32; k], vec![0u32; k]);
         let slots = SignatureSlots {
@@ -361,14 +449,14 @@ impl Deduper {
         };
         let body = stripped.body(text);
         let mut scratch = Scratch::default();
-        fingerprint(
+        let print = fingerprint(
             &body,
             self.config.shingle_size,
             &self.hasher,
             &mut scratch,
             slots,
-        )
-        .shingles
+        );
+        (print.shingles, print.content)
     }
 
     /// The configuration in force.
@@ -383,86 +471,143 @@ impl Deduper {
 
     /// Runs the whole pipeline on a corpus.
     pub fn run(&self, corpus: &Corpus, progress: &dyn Progress) -> Outcome {
-        self.run_spilling(corpus, progress, SPILL_BYTES)
+        // A corpus that holds its texts is one chunk: its table of lines serves both passes.
+        let chunk_bytes = match corpus.texts_spilled() {
+            true => CHUNK_BYTES,
+            false => usize::MAX,
+        };
+        self.run_with(corpus, progress, SPILL_BYTES, chunk_bytes)
     }
 
-    /// [`run`](Self::run), the word-shingle sets spilled to disk if the corpus's texts take more
-    /// than `spill_bytes`.
-    fn run_spilling(
+    /// [`run`](Self::run), the documents' anchors spilled to disk and their sets made again when
+    /// needed if the corpus's texts take more than `spill_bytes`, and documents stripped and
+    /// fingerprinted in chunks of `chunk_bytes` of text.
+    fn run_with(
         &self,
         corpus: &Corpus,
         progress: &dyn Progress,
         spill_bytes: usize,
+        chunk_bytes: usize,
     ) -> Outcome {
         let k = self.config.num_perm;
-        let docs = corpus.documents();
+        let n = corpus.len();
         let mut watch = Stopwatch::new();
-        let stripped_corpus = self.strip_and_hash(corpus, progress);
+        let chunks = lines::chunks(corpus, chunk_bytes);
+        // A corpus of one chunk keeps its stripping by the rules and its table for the next pass;
+        // a larger one keeps only the keys learning needs, and strips each chunk again.
+        let ByRules {
+            stripped: mut by_rules,
+            mut keys,
+            mut held,
+        } = self.strip_by_rules(corpus, &chunks, chunks.len() == 1, progress);
+        let chrome = self.learn(corpus, &keys);
+        if held.is_none() {
+            keys = Vec::new();
+        }
         watch.lap("boilerplate");
 
-        // Exact copies first: only one document of each group of identical bodies is fingerprinted
-        // (and goes on to candidates and verification); the others are its copies.
-        let exact = ExactGroups::new(&stripped_corpus.body_hashes);
-        progress.start("fingerprinting", docs.len() as u64);
+        // Each chunk of documents is stripped of its learned chrome, and each body hashed: exact
+        // copies are found as they come (a document whose body an earlier one has is a copy of
+        // the first, its group's representative), and only representatives are fingerprinted (and
+        // go on to candidates and verification); the others are their copies.
+        progress.start("fingerprinting", n as u64);
         // `prints[d]` is `d`'s fingerprint if `d` represents its group, else empty: a copy's
         // fingerprint is its representative's (`prints[exact.rep(d)]`).
-        let mut shingle_sigs = vec![0u32; docs.len() * k];
-        let mut content_sigs = vec![0u32; docs.len() * k];
-        // A large corpus's shingle sets go to disk as they are made, each document keeping only its
-        // anchors.
-        let text_bytes: usize = docs.iter().map(|doc| doc.text.len()).sum();
-        let spill = (text_bytes > spill_bytes).then(ShingleSpill::new).flatten();
-        let (prints, spans): (Vec<Fingerprint>, Vec<Option<(u64, u32)>>) = shingle_sigs
-            .par_chunks_mut(k)
-            .zip(content_sigs.par_chunks_mut(k))
-            .enumerate()
-            .map_init(Scratch::default, |scratch, (d, (s_sig, c_sig))| {
-                progress.advance(1);
-                if !exact.is_rep(d as u32) {
-                    return (Fingerprint::default(), None);
+        let mut shingle_sigs = vec![0u32; n * k];
+        let mut content_sigs = vec![0u32; n * k];
+        // A large corpus's anchors go to disk as they are made, and its sets are not kept: the few
+        // documents verification and the canonical choice need are fingerprinted again from their
+        // text (some 7 KB of sets an article, where the text is 3.5 KB).
+        let spill = corpus.text_bytes() > spill_bytes;
+        let mut anchors = AnchorParts::new(spill);
+        let mut stripped: Vec<Stripped> = Vec::with_capacity(n);
+        let mut body_hashes: Vec<Option<u64>> = Vec::with_capacity(n);
+        let mut prints: Vec<Fingerprint> = Vec::with_capacity(n);
+        let mut first_with: FxHashMap<u64, u32> = FxHashMap::default();
+        for chunk in &chunks {
+            let (table, chunk_rules, mut chunk_keys) = match held.take() {
+                Some((_, table)) => (
+                    table,
+                    std::mem::take(&mut by_rules),
+                    std::mem::take(&mut keys),
+                ),
+                None => {
+                    let texts = lines::texts(corpus, chunk.clone());
+                    let table = LineTable::new(&texts, &self.stripper);
+                    let by_rules = self.strip_chunk_by_rules(&texts, &table, &NoProgress);
+                    let keys = self.keys_of_chunk(&table, &by_rules);
+                    (table, by_rules, keys)
                 }
-                let slots = SignatureSlots {
-                    shingles: s_sig,
-                    content: c_sig,
-                };
-                let (k, hasher) = (self.config.shingle_size, &self.hasher);
-                let mut print = stripped_corpus.fingerprint(d, k, hasher, scratch, slots);
-                let span = (spill.as_ref())
-                    .and_then(|spill| spill.write(&mut print, self.config.anchor_sampling));
-                (print, span)
-            })
-            .unzip();
-        let spilled = spill.map(|spill| spill.finish(spans));
+            };
+            chunk_keys.resize_with(chunk.len(), Vec::new);
+            let chunk_stripped: Vec<Stripped> = (chunk_rules.into_par_iter().zip(&mut chunk_keys))
+                .map(|(by_rules, keys)| self.strip_learned(by_rules, keys, &chrome))
+                .collect();
+            drop(chunk_keys);
+            let hashes: Vec<Option<u64>> = (chunk_stripped.par_iter().enumerate())
+                .map(|(i, s)| table.body_hash(i, s))
+                .collect();
+            let is_rep: Vec<bool> = (hashes.iter().zip(chunk.clone()))
+                .map(|(hash, d)| {
+                    hash.is_none_or(|h| *first_with.entry(h).or_insert(d as u32) == d as u32)
+                })
+                .collect();
+            let sigs = chunk.start * k..chunk.end * k;
+            let mut chunk_prints: Vec<Fingerprint> = (shingle_sigs[sigs.clone()].par_chunks_mut(k))
+                .zip(content_sigs[sigs].par_chunks_mut(k))
+                .enumerate()
+                .map_init(Scratch::default, |scratch, (i, (s_sig, c_sig))| {
+                    progress.advance(1);
+                    if !is_rep[i] {
+                        return Fingerprint::default();
+                    }
+                    let slots = SignatureSlots {
+                        shingles: s_sig,
+                        content: c_sig,
+                    };
+                    let (size, hasher) = (self.config.shingle_size, &self.hasher);
+                    let stripped = &chunk_stripped[i];
+                    table.fingerprint(i, stripped, hashes[i], size, hasher, scratch, slots)
+                })
+                .collect();
+            drop(table);
+            // The anchors of the documents that go on to candidates.
+            let min_words = self.config.min_words;
+            let members = (chunk_prints.iter().zip(chunk.start as u32..))
+                .filter(|(p, d)| is_rep[(d - chunk.start as u32) as usize] && p.words >= min_words)
+                .map(|(p, d)| (d, p.shingles.as_slice()));
+            let expected = chunk_prints.iter().map(|p| p.shingles.len()).sum();
+            anchors.add(members, self.config.anchor_sampling, expected);
+            if spill {
+                chunk_prints.par_iter_mut().for_each(|print| {
+                    print.shingles = Vec::new();
+                    print.content = Vec::new();
+                });
+            }
+            stripped.extend(chunk_stripped);
+            body_hashes.extend(hashes);
+            prints.extend(chunk_prints);
+        }
+        drop(first_with);
+        let exact = ExactGroups::new(&body_hashes);
+        drop(body_hashes);
         progress.finish();
         watch.lap("fingerprints");
-        let StrippedCorpus {
-            stripped,
-            table,
-            chrome,
-            ..
-        } = stripped_corpus;
         let learned_chrome_lines = chrome.len();
 
         progress.start("candidates", 0);
-        // The line table's normalised lines served stripping and fingerprints; verification
-        // normalises again the few documents it aligns, so the table (a normalised copy of every
-        // distinct line of the corpus) is freed while candidates are found.
-        let (candidates, ()) = rayon::join(
-            || {
-                candidates::gather(
-                    &self.config,
-                    self.banding,
-                    self.content_banding,
-                    &prints,
-                    &shingle_sigs,
-                    &content_sigs,
-                    &exact,
-                )
-            },
-            || drop(table),
+        let candidates = candidates::gather(
+            &self.config,
+            self.banding,
+            self.content_banding,
+            &prints,
+            shingle_sigs,
+            content_sigs,
+            &exact,
+            anchors.finish(),
+            spill,
         );
         progress.finish();
-        drop((shingle_sigs, content_sigs));
         let (candidate_count, by_channel) = (candidates.pairs.len(), candidates.by_channel);
         watch.lap("candidates");
 
@@ -470,38 +615,42 @@ impl Deduper {
         // once every pair that could need them is verified: candidates are verified a few connected
         // components at a time, so only the profiles of those components are kept at once (not one
         // per document of the corpus), and their memory serves the next ones.
-        let mut profiles: Vec<OnceLock<Profile>> =
-            (0..docs.len()).map(|_| OnceLock::new()).collect();
-        // Spilled shingle sets are read back, like profiles, for one batch at a time.
-        let mut sets: Vec<OnceLock<Vec<u64>>> = match spilled {
-            Some(_) => (0..docs.len()).map(|_| OnceLock::new()).collect(),
-            None => Vec::new(),
+        let mut profiles: Vec<OnceLock<Profile>> = (0..n).map(|_| OnceLock::new()).collect();
+        // Sets not kept are made again, like profiles, for one batch at a time.
+        let mut sets: Vec<OnceLock<(Vec<u64>, Vec<u64>)>> = match spill {
+            true => (0..n).map(|_| OnceLock::new()).collect(),
+            false => Vec::new(),
         };
-        let by_component = ComponentBatches::new(docs.len(), candidates.pairs, VERIFY_BATCH);
+        // The content sets made again for a verified pair that joins a group are kept for the
+        // canonical choice.
+        let mut kept_content: Vec<Vec<u64>> = match spill {
+            true => vec![Vec::new(); n],
+            false => Vec::new(),
+        };
+        let by_component = ComponentBatches::new(n, candidates.pairs, VERIFY_BATCH);
         progress.start("verifying", by_component.pairs.len() as u64);
         let mut verified: Vec<Pair> = Vec::new();
         for batch in by_component.batches() {
+            let batch_start = verified.len();
             let profile = |d: u32| {
-                let d = d as usize;
-                profiles[d].get_or_init(|| aligned_profile(&docs[d].text, &stripped[d]))
+                profiles[d as usize]
+                    .get_or_init(|| aligned_profile(&corpus.text(DocId(d)), &stripped[d as usize]))
             };
-            let shingles = |d: u32| -> &[u64] {
+            let sets_of = |d: u32| -> (&[u64], &[u64]) {
                 let d = d as usize;
-                match &spilled {
-                    None => &prints[d].shingles,
-                    Some(spilled) => sets[d].get_or_init(|| {
-                        // Should the file fail, the set is made again from the text.
-                        spilled
-                            .read(d)
-                            .unwrap_or_else(|_| self.shingles_of(&docs[d].text, &stripped[d]))
-                    }),
+                if !spill {
+                    return (&prints[d].shingles, &prints[d].content);
                 }
+                let (shingles, content) = sets[d]
+                    .get_or_init(|| self.sets_of(&corpus.text(DocId(d as u32)), &stripped[d]));
+                (shingles, content)
             };
             verified.par_extend(batch.par_iter().filter_map(|&(a, b)| {
                 let (profile_a, profile_b) = (|| profile(a), || profile(b));
+                let ((shingles_a, content_a), (shingles_b, content_b)) = (sets_of(a), sets_of(b));
                 let verdict = verify(
-                    &evidence(&prints[a as usize], shingles(a), &profile_a),
-                    &evidence(&prints[b as usize], shingles(b), &profile_b),
+                    &evidence(&prints[a as usize], shingles_a, content_a, &profile_a),
+                    &evidence(&prints[b as usize], shingles_b, content_b, &profile_b),
                     &self.config,
                 );
                 progress.advance(1);
@@ -511,43 +660,71 @@ impl Deduper {
                     verdict: Arc::new(verdict),
                 })
             }));
+            if spill {
+                let joined = verified[batch_start..]
+                    .iter()
+                    .filter(|p| p.verdict.kind.joins_clusters());
+                for d in joined.flat_map(|p| [p.a.index(), p.b.index()]) {
+                    if let Some((_, content)) = sets[d].take() {
+                        kept_content[d] = content;
+                    }
+                }
+            }
             for &(a, b) in batch {
                 drop((profiles[a as usize].take(), profiles[b as usize].take()));
-                if spilled.is_some() {
+                if spill {
                     drop((sets[a as usize].take(), sets[b as usize].take()));
                 }
             }
         }
         progress.finish();
-        let ((), pairs) = rayon::join(
-            || drop((profiles, sets, spilled)),
+        let ((), mut pairs) = rayon::join(
+            || drop((profiles, sets)),
             || exact.expand(verified, self.config.max_bucket),
         );
         watch.lap("verification");
 
-        let info: Vec<MemberInfo> = docs
-            .par_iter()
-            .zip(&stripped)
-            .enumerate()
-            .map(|(d, (doc, stripped))| {
-                let print = &prints[exact.rep(d)];
-                MemberInfo {
-                    words: print.words,
-                    published: doc.meta.get("published").and_then(Published::from_json),
-                    content: &print.content,
-                    stripped_share: stripped.removed_share(),
-                }
-            })
-            .collect();
         // A `partial` pair is two different stories sharing a passage: reported, never grouped;
         // so is a weak link by which a hub would join two groups that nothing else links.
-        let mut pairs = pairs;
-        let hub_links_cut = cluster::guard_hubs(docs.len(), &mut pairs);
+        let hub_links_cut = cluster::guard_hubs(n, &mut pairs);
         let linked: Vec<(DocId, DocId)> = (pairs.iter())
             .filter(|p| p.verdict.kind.joins_clusters())
             .map(|p| (p.a, p.b))
             .collect();
+        // Choosing a group's original reads its members' content sets: those not kept (of a group
+        // of exact copies with no other copy) are made again, for the representatives of the
+        // documents in a group, and no others.
+        let contents: Vec<Vec<u64>> = match spill {
+            false => Vec::new(),
+            true => {
+                let mut grouped = vec![false; n];
+                for &(a, b) in &linked {
+                    grouped[exact.rep(a.index())] = true;
+                    grouped[exact.rep(b.index())] = true;
+                }
+                (kept_content.into_par_iter().zip(grouped).enumerate())
+                    .map(|(d, (kept, grouped))| match grouped && kept.is_empty() {
+                        false => kept,
+                        true => self.sets_of(&corpus.text(DocId(d as u32)), &stripped[d]).1,
+                    })
+                    .collect()
+            }
+        };
+        let info: Vec<MemberInfo> = (corpus.documents().par_iter().zip(&stripped))
+            .enumerate()
+            .map(|(d, (doc, stripped))| {
+                let rep = exact.rep(d);
+                MemberInfo {
+                    words: prints[rep].words,
+                    published: doc.meta.get("published").and_then(Published::from_json),
+                    content: contents.get(rep).unwrap_or(&prints[rep].content),
+                    stripped_share: stripped.removed_share(),
+                }
+            })
+            .collect();
         let clusters = cluster::clusters(&info, &linked);
+        drop(info);
+        drop(contents);
         watch.lap("clusters");
 
         let stats = Stats {

@@ -1,85 +1,153 @@
-//! Where a large corpus's word-shingle sets wait between fingerprinting and verification: in a
-//! temporary file rather than in memory, each document keeping only its anchors.
+//! Where a large corpus's anchors wait between fingerprinting and the containment channel: read
+//! back a part at a time. Below [`SPILL_BYTES`] of text they are held in memory; above, they go to
+//! a temporary file (deleted when closed), read by offset. (A large corpus's shingle and
+//! content-word sets are not kept at all: verification and the canonical choice make the few they
+//! need again from the text, 7 KB of sets an article against 3.5 KB of text.)
 
 use std::io::Write;
 
-use crate::anchor::is_anchor;
-use crate::fingerprint::Fingerprint;
+use crate::anchor::{postings_in_parts, PARTS};
 
-/// A corpus of more than this many bytes of text has its word-shingle sets spilled to disk (see
-/// [`SpilledShingles`]); its sets would take about as much again.
+/// A corpus of more than this many bytes of text has its anchors spilled to disk (see
+/// [`AnchorParts`]), and its documents' sets made again when needed rather than kept.
 pub(super) const SPILL_BYTES: usize = 256 << 20;
 
-/// Every document's word-shingle set, written to a temporary file (deleted when closed) as it is
-/// made, while each document keeps in memory only its anchors (one shingle in `anchor_sampling`),
-/// all the anchor index needs. Verification reads back the sets of the documents of one batch. The
-/// sets are the largest thing a run holds for every document (4.6 KB an article of news length).
-pub(super) struct SpilledShingles {
-    file: std::fs::File,
-    /// Each document's set: where it starts in the file, in hashes, and its length; `None` if it
-    /// was not written (a copy's, or after a failed write).
-    spans: Vec<Option<(u64, u32)>>,
+/// A temporary file (deleted when closed) and a writer to it, if the system can make one and read
+/// it by offset.
+fn temporary() -> Option<(std::fs::File, std::io::BufWriter<std::fs::File>)> {
+    if !cfg!(unix) {
+        return None;
+    }
+    let file = tempfile::tempfile().ok()?;
+    let writer = std::io::BufWriter::with_capacity(1 << 20, file.try_clone().ok()?);
+    Some((file, writer))
 }
 
-/// Writes shingle sets to the spill file from worker threads, in the order they come.
-pub(super) struct ShingleSpill {
-    file: std::fs::File,
-    /// The writer and the number of hashes written (`None` once a write failed).
-    out: std::sync::Mutex<(std::io::BufWriter<std::fs::File>, Option<u64>)>,
+/// The anchors of the documents that go on to candidates, as `(anchor, document)` postings in
+/// [`PARTS`] parts by the anchor's top byte, added a chunk of documents at a time: held in memory,
+/// or (for a large corpus) written to a temporary file, each part's pieces read back together when
+/// the containment channel takes the part. At a million articles the anchors alone are some 2 GB.
+pub(super) struct AnchorParts {
+    /// Each part's pieces held in memory.
+    held: Vec<Vec<Vec<(u64, u32)>>>,
+    /// The file, if the anchors go to disk.
+    file: Option<std::fs::File>,
+    /// Its writer and the postings written through it (`None` once a write failed: later pieces
+    /// are held).
+    writer: Option<(std::io::BufWriter<std::fs::File>, u64)>,
+    /// Each part's pieces on disk: where each starts, in postings, and its length.
+    spans: Vec<Vec<(u64, usize)>>,
 }
 
-impl ShingleSpill {
-    /// A spill file, if the system can make one and read it by offset.
-    pub(super) fn new() -> Option<ShingleSpill> {
-        if !cfg!(unix) {
-            return None;
-        }
-        let file = tempfile::tempfile().ok()?;
-        let writer = std::io::BufWriter::with_capacity(1 << 20, file.try_clone().ok()?);
-        Some(ShingleSpill {
-            file,
-            out: std::sync::Mutex::new((writer, Some(0))),
-        })
-    }
+/// An anchor and a document that has it.
+type Posting = (u64, u32);
 
-    /// Writes `print`'s shingle set and leaves it only its anchors; where the set lies, if written.
-    pub(super) fn write(&self, print: &mut Fingerprint, sampling: u64) -> Option<(u64, u32)> {
-        let span = self.out.lock().ok().and_then(|mut out| {
-            let (writer, at) = &mut *out;
-            let start = (*at)?;
-            let written = writer.write_all(bytemuck::cast_slice(&print.shingles));
-            // After a failed write the file's length is unknown: nothing more is written.
-            *at = written.ok().map(|()| start + print.shingles.len() as u64);
-            at.map(|_| (start, print.shingles.len() as u32))
-        });
-        print.shingles.retain(|&h| is_anchor(h, sampling));
-        print.shingles.shrink_to_fit();
-        span
-    }
+/// The bytes of one posting on disk: the anchor, then the document.
+const POSTING_BYTES: usize = 12;
 
-    /// The spilled sets, their spans given by document.
-    pub(super) fn finish(self, mut spans: Vec<Option<(u64, u32)>>) -> SpilledShingles {
-        let flushed = match self.out.into_inner() {
-            Ok((mut writer, Some(_))) => writer.flush().is_ok(),
-            _ => false,
+impl AnchorParts {
+    /// Parts held in memory, or written to disk if `spill` (and the system can).
+    pub(super) fn new(spill: bool) -> AnchorParts {
+        let (file, writer) = match spill.then(temporary).flatten() {
+            Some((file, writer)) => (Some(file), Some((writer, 0))),
+            None => (None, None),
         };
-        if !flushed {
-            spans.iter_mut().for_each(|span| *span = None);
+        AnchorParts {
+            held: (0..PARTS).map(|_| Vec::new()).collect(),
+            file,
+            writer,
+            spans: (0..PARTS).map(|_| Vec::new()).collect(),
         }
-        SpilledShingles {
-            file: self.file,
+    }
+
+    /// Adds the anchors of some documents: `docs` gives each one's id and sorted shingle set, and
+    /// `expected` the number of shingles of them all, about.
+    pub(super) fn add<'a>(
+        &mut self,
+        docs: impl Iterator<Item = (u32, &'a [u64])>,
+        sampling: u64,
+        expected: usize,
+    ) {
+        let parts = postings_in_parts(docs, sampling, expected);
+        let mut bytes = Vec::new();
+        for (p, piece) in parts.into_iter().enumerate() {
+            if piece.is_empty() {
+                continue;
+            }
+            let Some((writer, at)) = &mut self.writer else {
+                self.held[p].push(piece);
+                continue;
+            };
+            bytes.clear();
+            for &(h, d) in &piece {
+                bytes.extend_from_slice(&h.to_le_bytes());
+                bytes.extend_from_slice(&d.to_le_bytes());
+            }
+            if writer.write_all(&bytes).is_ok() {
+                self.spans[p].push((*at, piece.len()));
+                *at += piece.len() as u64;
+            } else {
+                self.writer = None;
+                self.held[p].push(piece);
+            }
+        }
+    }
+
+    /// The parts, ready to be taken one by one: [`take`](ReadyParts::take).
+    pub(super) fn finish(self) -> ReadyParts {
+        let AnchorParts {
+            held,
+            file,
+            writer,
             spans,
+        } = self;
+        // A writer that failed may have left pieces unwritten: reading them back will fail.
+        if let Some((mut writer, _)) = writer {
+            let _ = writer.flush();
+        }
+        ReadyParts {
+            held: held.into_iter().map(std::sync::Mutex::new).collect(),
+            spans,
+            file,
         }
     }
 }
 
-impl SpilledShingles {
-    /// Document `d`'s shingle set, read back.
-    pub(super) fn read(&self, d: usize) -> std::io::Result<Vec<u64>> {
-        let (start, len) = self.spans[d].ok_or(std::io::ErrorKind::NotFound)?;
-        let mut set = vec![0u64; len as usize];
-        read_exact_at(&self.file, bytemuck::cast_slice_mut(&mut set), start * 8)?;
-        Ok(set)
+/// The anchors' parts, each taken once by the containment channel.
+pub(super) struct ReadyParts {
+    held: Vec<std::sync::Mutex<Vec<Vec<Posting>>>>,
+    spans: Vec<Vec<(u64, usize)>>,
+    file: Option<std::fs::File>,
+}
+
+impl ReadyParts {
+    /// Part `p`'s postings (unsorted), its held pieces freed as they are gathered. A piece that
+    /// cannot be read back from disk is an error.
+    pub(super) fn take(&self, p: usize) -> std::io::Result<Vec<(u64, u32)>> {
+        let held = self.held[p]
+            .lock()
+            .map(|mut pieces| std::mem::take(&mut *pieces))
+            .unwrap_or_default();
+        let on_disk: usize = self.spans[p].iter().map(|&(_, len)| len).sum();
+        let mut postings: Vec<(u64, u32)> =
+            Vec::with_capacity(held.iter().map(Vec::len).sum::<usize>() + on_disk);
+        for piece in held {
+            postings.extend_from_slice(&piece);
+        }
+        if let (Some(file), false) = (&self.file, self.spans[p].is_empty()) {
+            let mut bytes = Vec::new();
+            for &(start, len) in &self.spans[p] {
+                bytes.resize(len * POSTING_BYTES, 0);
+                read_exact_at(file, &mut bytes, start * POSTING_BYTES as u64)?;
+                postings.extend(bytes.chunks_exact(POSTING_BYTES).map(|b| {
+                    let (h, d) = b.split_at(8);
+                    let h = u64::from_le_bytes(h.try_into().unwrap_or_default());
+                    let d = u32::from_le_bytes(d.try_into().unwrap_or_default());
+                    (h, d)
+                }));
+            }
+        }
+        Ok(postings)
     }
 }
 
@@ -101,34 +169,56 @@ mod tests {
     use crate::dedupe::{Deduper, NoProgress};
     use crate::{Input, ReadOptions};
 
-    /// A run whose shingle sets are spilled to disk (each document keeping its anchors) finds the
-    /// pairs, candidates and clusters of one that holds them.
+    /// A run whose anchors are spilled to disk and sets made again, and whose documents are stripped and
+    /// fingerprinted in chunks of a few documents (each chunk's texts read back, through its own
+    /// table of lines), finds the pairs, candidates, clusters and strippings of one that holds
+    /// everything and takes the corpus as one chunk; and so does one whose texts were spilled too.
     #[test]
-    fn spilled_shingle_sets_give_the_same_outcome() {
+    fn spilled_and_chunked_runs_give_the_same_outcome() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/devsample/docs.jsonl");
-        let corpus = Corpus::from_inputs([Input::parse(path)], &ReadOptions::default())
+        let input = [Input::parse(path)];
+        let corpus = Corpus::from_inputs(input.clone(), &ReadOptions::default())
             .expect("the bundled sample reads");
         let deduper = Deduper::new(Config::default()).expect("valid config");
-        let held = deduper.run_spilling(&corpus, &NoProgress, usize::MAX);
-        let spilled = deduper.run_spilling(&corpus, &NoProgress, 0);
+        let held = deduper.run_with(&corpus, &NoProgress, usize::MAX, usize::MAX);
         assert!(!held.pairs.is_empty());
-        assert_eq!(spilled.pairs, held.pairs);
-        assert_eq!(
-            spilled.stats.candidates_by_channel,
-            held.stats.candidates_by_channel
-        );
-        assert_eq!(spilled.clusters, held.clusters);
-        // And a set read back is the one fingerprinting made.
-        let spill = ShingleSpill::new().expect("a spill file");
-        let mut print = Fingerprint {
-            shingles: vec![1 << 40, 3, 9 << 40],
-            ..Fingerprint::default()
-        };
-        let span = spill.write(&mut print, 4);
-        // Only 3 has top bits that are a multiple of 4: the one anchor.
-        assert_eq!(print.shingles, vec![3]);
-        let file = spill.finish(vec![None, span]);
-        assert_eq!(file.read(1).expect("read back"), vec![1 << 40, 3, 9 << 40]);
-        assert!(file.read(0).is_err());
+        let mut texts_spilled = Corpus::with_text_budget(0);
+        texts_spilled
+            .read(&input[0], &ReadOptions::default())
+            .unwrap();
+        assert!(texts_spilled.texts_spilled());
+        for (corpus, chunk) in [(&corpus, 0), (&corpus, 20_000), (&texts_spilled, 50_000)] {
+            let spilled = deduper.run_with(corpus, &NoProgress, 0, chunk);
+            assert_eq!(spilled.pairs, held.pairs, "chunks of {chunk} bytes");
+            assert_eq!(
+                spilled.stats.candidates_by_channel,
+                held.stats.candidates_by_channel
+            );
+            assert_eq!(spilled.clusters, held.clusters);
+            assert_eq!(spilled.documents, held.documents);
+        }
+    }
+
+    /// Anchors read back from disk are those added, in their parts, as held ones are.
+    #[test]
+    fn anchors_read_back_as_written() {
+        let sets: [&[u64]; 3] = [&[1, 2 << 56, 3 << 56], &[2 << 56, 7], &[]];
+        let docs = || sets.iter().enumerate().map(|(d, set)| (d as u32, *set));
+        let (mut on_disk, mut held) = (AnchorParts::new(true), AnchorParts::new(false));
+        assert!(on_disk.file.is_some() && held.file.is_none());
+        for parts in [&mut on_disk, &mut held] {
+            // Added in two chunks: each part gathers its pieces.
+            parts.add(docs().take(1), 1, 3);
+            parts.add(docs().skip(1), 1, 2);
+        }
+        let (on_disk, held) = (on_disk.finish(), held.finish());
+        for p in 0..PARTS {
+            let want: Vec<(u64, u32)> = docs()
+                .flat_map(|(d, set)| set.iter().map(move |&h| (h, d)))
+                .filter(|&(h, _)| crate::anchor::part_of(h) == p)
+                .collect();
+            assert_eq!(on_disk.take(p).expect("read back"), want, "part {p}");
+            assert_eq!(held.take(p).expect("held"), want, "part {p}");
+        }
     }
 }

@@ -14,6 +14,7 @@
 //!   (every `<` escaped), and a view is drawn only when it is opened, with `textContent`: article
 //!   text is never parsed as HTML.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::ops::Range;
@@ -167,7 +168,7 @@ fn in_full(corpus: &Corpus, outcome: &Outcome, options: &ReportOptions) -> Vec<b
         .zip(&mut full)
         .take(options.max_groups)
     {
-        let bytes: usize = c.members.iter().map(|&m| corpus.get(m).text.len()).sum();
+        let bytes: usize = c.members.iter().map(|&m| corpus.text_len(m)).sum();
         if bytes > budget {
             break;
         }
@@ -355,7 +356,7 @@ impl<'a> DocRow<'a> {
         DocRow {
             id: &doc.id,
             title: shorten(
-                title(doc, &outcome.documents[d.index()].stripped),
+                title(doc, &corpus.text(d), &outcome.documents[d.index()].stripped),
                 TITLE_CHARS,
             ),
             source: doc.meta_str("source").unwrap_or(""),
@@ -479,14 +480,14 @@ impl<'a> Page<'a> {
             .collect();
         let local: HashMap<DocId, usize> =
             clustered.iter().enumerate().map(|(i, &d)| (d, i)).collect();
-        let prepared: Vec<(Profile, Vec<Range<usize>>)> = clustered
-            .par_iter()
-            .map(|&d| {
-                let doc = corpus.get(d);
+        // The texts of the articles shown in full (read back, if the corpus spilled them).
+        let texts: Vec<Cow<'_, str>> = clustered.par_iter().map(|&d| corpus.text(d)).collect();
+        let prepared: Vec<(Profile, Vec<Range<usize>>)> = (clustered.par_iter().zip(&texts))
+            .map(|(&d, text)| {
                 let stripped = &outcome.documents[d.index()].stripped;
                 (
-                    Profile::new(&stripped.body(&doc.text)),
-                    sentence_spans(&doc.text, stripped),
+                    Profile::new(&stripped.body(text)),
+                    sentence_spans(text, stripped),
                 )
             })
             .collect();
@@ -527,8 +528,8 @@ impl<'a> Page<'a> {
                 let kind = KindLabel::of(v.kind);
                 let via = (other != c.canonical).then(|| corpus.get(other).id.as_str());
                 let sides = [
-                    Side::new(corpus, outcome, c.canonical, &original.1),
-                    Side::new(corpus, outcome, m, &prepared[local[&m]].1),
+                    Side::new(&texts, &local, outcome, c.canonical, &original.1),
+                    Side::new(&texts, &local, outcome, m, &prepared[local[&m]].1),
                 ];
                 // A copy linked through another member is shown beside the original: the view
                 // gives the verdict on these two texts, compared on their own, not the link's.
@@ -538,7 +539,7 @@ impl<'a> Page<'a> {
                         let body = |d: DocId| {
                             let doc = corpus.get(d);
                             let stripped = &outcome.documents[d.index()].stripped;
-                            Document::new(doc.id.as_str(), stripped.body(&doc.text))
+                            Document::new(doc.id.as_str(), stripped.body(&texts[local[&d]]))
                         };
                         let cmp = deduper.compare(&body(c.canonical), &body(m));
                         (cmp.verdict, cmp.measures.overlap)
@@ -592,18 +593,17 @@ impl<'a> Page<'a> {
             listed,
         };
 
-        let docs = clustered
-            .iter()
-            .map(|&d| {
+        let docs = (clustered.iter().zip(&texts))
+            .map(|(&d, text)| {
                 let doc = corpus.get(d);
                 DocData {
                     id: &doc.id,
                     title: shorten(
-                        title(doc, &outcome.documents[d.index()].stripped),
+                        title(doc, text, &outcome.documents[d.index()].stripped),
                         TITLE_CHARS,
                     ),
                     source: doc.meta_str("source").unwrap_or(""),
-                    text: &doc.text,
+                    text,
                 }
             })
             .collect();
@@ -705,7 +705,7 @@ impl Overview {
             })
             .filter(|c| c.count > 0)
             .collect();
-        let total_bytes: usize = corpus.documents().iter().map(|d| d.text.len()).sum();
+        let total_bytes = corpus.text_bytes();
         Overview {
             documents: corpus.len(),
             skipped_total: skipped.iter().map(|c| c.count).sum(),
@@ -811,9 +811,16 @@ struct Side<'a> {
 }
 
 impl<'a> Side<'a> {
-    fn new(corpus: &'a Corpus, outcome: &'a Outcome, d: DocId, spans: &'a [Range<usize>]) -> Self {
+    /// Document `d`'s side: its text is `texts[local[&d]]`.
+    fn new(
+        texts: &'a [Cow<'a, str>],
+        local: &HashMap<DocId, usize>,
+        outcome: &'a Outcome,
+        d: DocId,
+        spans: &'a [Range<usize>],
+    ) -> Self {
         Side {
-            text: &corpus.get(d).text,
+            text: &texts[local[&d]],
             stripped: &outcome.documents[d.index()].stripped,
             spans,
         }
@@ -1094,7 +1101,7 @@ mod tests {
         let first: usize = outcome.clusters[0]
             .members
             .iter()
-            .map(|&m| corpus.get(m).text.len())
+            .map(|&m| corpus.text_len(m))
             .sum();
         let options = ReportOptions {
             max_text_bytes: Some(first),

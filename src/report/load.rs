@@ -11,6 +11,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use serde::Deserialize;
 
 use crate::cluster::{CanonicalReason, Cluster};
@@ -166,12 +168,9 @@ pub fn load_outcome(
     progress.finish();
     let (stripped, learned) = deduper.strip_corpus(corpus, progress);
     let stats = Stats::of_stripping(&stripped, learned);
-    let documents = corpus
-        .documents()
-        .iter()
-        .zip(stripped)
-        .map(|(doc, stripped)| DocSummary {
-            words: count_words(&stripped.body(&doc.text)),
+    let documents = (stripped.into_par_iter().enumerate())
+        .map(|(d, stripped)| DocSummary {
+            words: count_words(&stripped.body(&corpus.text(DocId(d as u32)))),
             stripped,
         })
         .collect();

@@ -528,16 +528,16 @@ impl DocPieces {
 /// A document's title for people: its `title` field, else the first line boilerplate stripping
 /// kept that reads as a headline ([`is_headline`]), else the first kept line with a few words that
 /// is not a byline, a credit or a date line, else the first kept line with a few words, else its
-/// first non-empty line.
-pub fn title<'a>(doc: &'a Document, stripped: &Stripped) -> &'a str {
+/// first non-empty line. `text` is the document's text ([`Corpus::text`]).
+pub fn title<'a>(doc: &'a Document, text: &'a str, stripped: &Stripped) -> &'a str {
     const TITLE_WORDS: usize = 3;
-    let kept = || stripped.kept().iter().map(|r| doc.text[r.clone()].trim());
+    let kept = || stripped.kept().iter().map(|r| text[r.clone()].trim());
     let worded = |line: &&str| count_words(line) >= TITLE_WORDS;
     doc.meta_str("title")
         .or_else(|| kept().find(|line| is_headline(line)))
         .or_else(|| kept().filter(worded).find(|line| !is_leftover(line)))
         .or_else(|| kept().find(worded))
-        .or_else(|| doc.text.lines().map(str::trim).find(|l| !l.is_empty()))
+        .or_else(|| text.lines().map(str::trim).find(|l| !l.is_empty()))
         .unwrap_or("")
 }
 
@@ -614,13 +614,14 @@ pub fn write_pairs_csv(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) 
     .map_err(csv_io)?;
     for pair in &outcome.pairs {
         let (a, b) = (corpus.get(pair.a), corpus.get(pair.b));
+        let (text_a, text_b) = (corpus.text(pair.a), corpus.text(pair.b));
         w.write_record([
             a.id.as_str(),
             b.id.as_str(),
             pair.verdict.kind.as_str(),
             &format!("{:.4}", pair.verdict.score),
-            title(a, &outcome.documents[pair.a.index()].stripped),
-            title(b, &outcome.documents[pair.b.index()].stripped),
+            title(a, &text_a, &outcome.documents[pair.a.index()].stripped),
+            title(b, &text_b, &outcome.documents[pair.b.index()].stripped),
             a.meta_str("source").unwrap_or(""),
             b.meta_str("source").unwrap_or(""),
         ])
@@ -668,7 +669,7 @@ pub fn write_top_clusters(
             out,
             "{}{head} \"{}\"",
             label(i == 0),
-            shorten(title(doc, stripped), room)
+            shorten(title(doc, &corpus.text(c.canonical), stripped), room)
         )?;
         let copies: Vec<String> = links
             .copies_by_kind(c)
@@ -823,7 +824,10 @@ pub fn write_keep(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io
             dropped[m.index()] = m != c.canonical;
         }
     }
-    for (doc, _) in corpus.documents().iter().zip(&dropped).filter(|(_, &d)| !d) {
+    for ((doc, _), id) in (corpus.documents().iter().zip(&dropped))
+        .zip(0..)
+        .filter(|((_, &d), _)| !d)
+    {
         if let Some(record) = &doc.record {
             out.write_all(record)?;
             out.write_all(b"\n")?;
@@ -831,7 +835,8 @@ pub fn write_keep(out: &mut dyn Write, corpus: &Corpus, outcome: &Outcome) -> io
         }
         let mut record = Map::new();
         record.insert("id".into(), Value::String(doc.id.clone()));
-        record.insert("text".into(), Value::String(doc.text.clone()));
+        let text = corpus.text(DocId(id)).into_owned();
+        record.insert("text".into(), Value::String(text));
         for (k, v) in &doc.meta {
             record.entry(k.clone()).or_insert_with(|| v.clone());
         }
@@ -875,12 +880,15 @@ mod tests {
         let text = "FacebookEmail Twitter Google+\nBy Jane Doe\nCouncil approves new budget\nThe city council voted on Tuesday to approve the budget for the coming year.";
         let doc = Document::new("d", text);
         let stripped = deduper.stripper().strip(&doc.text);
-        assert_eq!(title(&doc, &stripped), "Council approves new budget");
+        assert_eq!(
+            title(&doc, &doc.text, &stripped),
+            "Council approves new budget"
+        );
         // With no headline, the first line that is not a byline.
         let text = "By Jane Doe - Associated Press - Monday, July 16, 2018\nThe city council voted on Tuesday to approve the budget for the coming year, after a long debate.";
         let doc = Document::new("d", text);
         let stripped = deduper.stripper().strip(&doc.text);
-        assert!(title(&doc, &stripped).starts_with("The city council voted"));
+        assert!(title(&doc, &doc.text, &stripped).starts_with("The city council voted"));
     }
 
     #[test]
@@ -977,9 +985,38 @@ mod tests {
         let text = "Home | World | Business | Sport\n×\nCouncil approves new budget\nThe city council voted on Tuesday to approve the budget.";
         let d = doc(text, None);
         let stripped = deduper.stripper().strip(&d.text);
-        assert_eq!(title(&d, &stripped), "Council approves new budget");
+        assert_eq!(title(&d, &d.text, &stripped), "Council approves new budget");
         let d = doc(text, Some("From the field"));
-        assert_eq!(title(&d, &stripped), "From the field");
+        assert_eq!(title(&d, &d.text, &stripped), "From the field");
+    }
+
+    /// A corpus whose texts went to a temporary file writes the same kept corpus, CSV pairs (with
+    /// titles from the texts) and summary as one that holds them: the writers read texts back.
+    #[test]
+    fn writers_read_spilled_texts_back() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/devsample/docs.jsonl");
+        let read = |budget| {
+            let mut corpus = Corpus::with_text_budget(budget);
+            corpus
+                .read(&crate::Input::parse(path), &crate::ReadOptions::default())
+                .unwrap();
+            corpus
+        };
+        let (held, spilled) = (read(usize::MAX), read(0));
+        assert!(spilled.texts_spilled() && spilled.documents()[0].text.is_empty());
+        let deduper = Deduper::new(Config::default()).unwrap();
+        let written = |corpus: &Corpus| {
+            let outcome = deduper.run(corpus, &crate::NoProgress);
+            let (mut keep, mut csv, mut summary) = (Vec::new(), Vec::new(), Vec::new());
+            write_keep(&mut keep, corpus, &outcome).unwrap();
+            write_pairs_csv(&mut csv, corpus, &outcome).unwrap();
+            write_top_clusters(&mut summary, corpus, &outcome, 3, 100).unwrap();
+            (keep, csv, summary)
+        };
+        let (want, got) = (written(&held), written(&spilled));
+        assert!(String::from_utf8_lossy(&want.0).contains("\"text\""));
+        assert!(!want.1.is_empty() && !want.2.is_empty());
+        assert_eq!(got, want);
     }
 
     /// The pairs file puts lines together from pieces; each line is what serialising its
