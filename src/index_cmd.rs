@@ -22,8 +22,16 @@ pub(crate) enum IndexCommand {
     Create(CreateArgs),
     /// Add documents: each is checked against everything held (earlier ones of the same input
     /// included) and stored; one JSON line per document read.
+    ///
+    /// Matches are judged pair by pair: a hub's link (a `version` by which a document would join
+    /// two groups that nothing else links) is listed as `version` here, while `export` (and the
+    /// library's `cluster_of`), which see the whole group, report it `partial` and cluster
+    /// without it, as `dedupe` does.
     Add(FeedArgs),
     /// Check documents against the index without adding them; one JSON line per document read.
+    ///
+    /// Matches are judged pair by pair, as `add` lists them: a hub's link is a `version` here and
+    /// `partial` in `export`.
     Check(FeedArgs),
     /// Remove documents by id, or every document published before a date.
     Remove(RemoveArgs),

@@ -80,7 +80,9 @@ pub mod stages {
     pub use crate::lsh::{band_keys, Banding};
     pub use crate::minhash::{estimate_jaccard, MinHasher, Signature};
     pub use crate::normalize::{normalize, normalize_into};
-    pub use crate::shingle::{count_words, intersection_size, shingles_into, word_hashes_into};
+    pub use crate::shingle::{
+        count_words, intersection_size, shingles_into, shingles_with, word_hashes_into,
+    };
 }
 
 pub use config::{BoilerplateConfig, Config};
@@ -93,3 +95,23 @@ pub use index::{
     AddOptions, AddResult, AddStatus, ClusterView, Index, IndexError, IndexStats, Match,
 };
 pub use verify::Kind;
+
+/// What the unit tests of several modules share.
+#[cfg(test)]
+pub(crate) mod test_fixtures {
+    use crate::Document;
+
+    /// The documents of a JSONL fixture: each line's `id` and `text`.
+    pub(crate) fn documents(jsonl: &str) -> Vec<Document> {
+        jsonl
+            .lines()
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).expect("fixture line");
+                Document::new(
+                    v["id"].as_str().expect("id"),
+                    v["text"].as_str().expect("text"),
+                )
+            })
+            .collect()
+    }
+}

@@ -80,7 +80,8 @@ stripped_a/_b        share of each text removed as boilerplate\n              \
 passage              (version, partial) the longest shared passage\n            \
 version: another edition of the story; partial: different articles sharing several\n            \
 paragraphs, or a version by which one document would join two otherwise unlinked\n            \
-groups (reported, never clustered)\n            \
+groups (reported, never clustered; `index add` and `index check`, judging one pair at a time, \
+list such a link as `version`, `index export` as `partial`)\n            \
 (--format csv: id_a, id_b, kind, score, title_a, title_b, source_a, source_b)\n  \
   clusters  {\"clusters\": [{\"canonical\", \"reason\", \"size\", \"members\": [{\"id\", \"kind\", \"score\", \"via\"}]}]}\n  \
   keep      the input records of every canonical document and every document with no copy, as \

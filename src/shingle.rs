@@ -285,9 +285,9 @@ pub fn shingles_into(tokens: &[u64], k: usize, out: &mut Vec<u64>) {
     shingles_with(tokens, k, out, &mut Vec::new());
 }
 
-/// [`shingles_into`], with `spare` as scratch for the sort (see [`sort_hashes_with`]): callers that
-/// shingle document after document keep one.
-pub(crate) fn shingles_with(tokens: &[u64], k: usize, out: &mut Vec<u64>, spare: &mut Vec<u64>) {
+/// [`shingles_into`], with `spare` as scratch for the sort (a bucket sort of the hashes): callers
+/// that shingle document after document keep one, as the pipeline's fingerprints do.
+pub fn shingles_with(tokens: &[u64], k: usize, out: &mut Vec<u64>, spare: &mut Vec<u64>) {
     assert!(
         (1..=MAX_SHINGLE).contains(&k),
         "shingle size {k} out of range"
@@ -368,12 +368,7 @@ pub fn sort_spread_with<T: Ord + Copy>(
     for v in values.iter() {
         next[bucket(v) + 1] += 1;
     }
-    // Insertion moves each value past the larger ones of its bucket: about the sum of the squares
-    // of the bucket sizes in all. Evenly spread, that is twice the values.
-    let crowding: usize = (next[..=buckets].iter())
-        .map(|&c| c as usize * c as usize)
-        .sum();
-    if crowding > 16 * n {
+    if too_crowded(&next[..=buckets], n) {
         values.sort_unstable();
         return;
     }
@@ -396,6 +391,17 @@ pub fn sort_spread_with<T: Ord + Copy>(
         }
         values[j] = v;
     }
+}
+
+/// Whether `n` values with these bucket sizes are too crowded for one pass of insertion sort.
+/// Insertion moves each value past the larger ones of its bucket: about the sum of the squares
+/// of the bucket sizes in all. Evenly spread, that is twice the values; past sixteen times, the
+/// standard sort is cheaper.
+fn too_crowded(bucket_sizes: &[u32], n: usize) -> bool {
+    let crowding: usize = (bucket_sizes.iter())
+        .map(|&c| c as usize * c as usize)
+        .sum();
+    crowding > 16 * n
 }
 
 /// Size of the intersection of two sorted, deduplicated slices.
@@ -522,13 +528,31 @@ mod tests {
         }
     }
 
-    /// Values all in one bucket, descending (insertion's worst case, which the sort hands to the
-    /// standard sort rather than take quadratic time), come out sorted.
+    /// Values all in one bucket, descending (insertion's worst case), come out sorted.
     #[test]
     fn hashes_crowded_into_one_bucket_sort() {
         let mut values: Vec<u64> = (0..5000u64).rev().collect();
         sort_hashes_with(&mut values, &mut Vec::new());
         assert!(values.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    /// Values crowded into one bucket, or a few, go to the standard sort rather than take
+    /// insertion's quadratic time; values spread a few a bucket, or a crowded bucket among
+    /// thousands spread evenly, do not.
+    #[test]
+    fn crowded_buckets_go_to_the_standard_sort_and_spread_ones_do_not() {
+        let mut sizes = vec![0u32; 4096];
+        sizes[7] = 5000;
+        assert!(too_crowded(&sizes, 5000));
+        let sizes: Vec<u32> = (0..4096).map(|b| [0, 1, 2, 1][b % 4]).collect();
+        assert!(!too_crowded(&sizes, 4096));
+        let mut sizes = vec![1u32; 4096];
+        sizes[0] = 200;
+        assert!(!too_crowded(&sizes, 4096 + 199));
+        sizes[0] = 300;
+        assert!(too_crowded(&sizes, 4096 + 299));
+        let sixteen_of_64 = [16u32, 16, 16, 16];
+        assert!(!too_crowded(&sixteen_of_64, 64) && too_crowded(&[32, 32], 64));
     }
 
     #[test]

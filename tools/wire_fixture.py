@@ -104,44 +104,38 @@ def main():
         items.append((id_, family, item, text, how))
 
     # Earnings tables: the title as the headline line, the table below it.
+    def earnings(rid, body=None):
+        r = briefs[rid]
+        return r["title"].replace("&lt;", "<") + "\n" + (r["text"] if body is None else body)
+
     for rid in EARN_IDS:
-        r = briefs[rid]
-        title = r["title"].replace("&lt;", "<")
-        add(rid, "earn", rid, title + "\n" + r["text"], "filed")
+        add(rid, "earn", rid, earnings(rid), "filed")
     for rid in EARN_IDS[:4]:
-        r = briefs[rid]
-        title = r["title"].replace("&lt;", "<")
-        text = title + "\n" + r["text"]
-        add(rid + "-repeat", "earn", rid, "REPEAT-" + text, "repeat")
+        add(rid + "-repeat", "earn", rid, "REPEAT-" + earnings(rid), "repeat")
     # Corrections of one figure each, in the quarter's net line.
     for rid, old, new in [
         ("reu-20894", "1,634,000", "1,643,000"),
         ("reu-5911", "1,683,000", "1,638,000"),
         ("reu-2619", "55.7 mln", "57.5 mln"),
     ]:
-        r = briefs[rid]
-        title = r["title"].replace("&lt;", "<")
-        text = corrected(title + "\n" + r["text"], old, new, "quarter net")
+        text = corrected(earnings(rid), old, new, "quarter net")
         add(rid + "-corrected", "earn", rid, text, "corrected")
     # Trimmed: the note cut (the tables whose note runs to the end).
     for rid in ["reu-20639", "reu-1722", "reu-8738"]:
-        r = briefs[rid]
-        title = r["title"].replace("&lt;", "<")
-        body = r["text"]
+        body = briefs[rid]["text"]
         cut = body.index("NOTE") if "NOTE" in body else body.index("Note")
-        add(rid + "-trimmed", "earn", rid, title + "\n" + body[:cut].rstrip(), "trimmed")
+        add(rid + "-trimmed", "earn", rid, earnings(rid, body[:cut].rstrip()), "trimmed")
 
     # Monthly machinery orders.
-    for month, nxt, change, level, forecast, yoy, view in ORDERS:
-        text = ORDERS_TEXT.format(month=month, next=nxt, change=change, level=level,
-                                  forecast=forecast, yoy=yoy, view=view)
-        add(f"orders-{month.lower()}", "orders", month, text, "filed")
     by_month = {o[0]: o for o in ORDERS}
 
     def orders(month):
         m, nxt, change, level, forecast, yoy, view = by_month[month]
         return ORDERS_TEXT.format(month=m, next=nxt, change=change, level=level,
                                   forecast=forecast, yoy=yoy, view=view)
+
+    for month, *_ in ORDERS:
+        add(f"orders-{month.lower()}", "orders", month, orders(month), "filed")
 
     add("orders-march-corrected", "orders", "March",
         corrected(orders("March"), "836.6", "863.6", "level of orders in paragraph 2"), "corrected")

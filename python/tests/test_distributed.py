@@ -62,6 +62,47 @@ def test_a_partial_pair_is_reported_but_joins_no_cluster(spark, tmp_path):
     assert all(c["size"] == 2 for c in found) and len(found) == 2
 
 
+def test_stages_hub_cuts_cuts_a_hubs_versions_and_the_hub_they_make():
+    """Over members 0..4: h (0) a near-duplicate of D (1) and a version of p1 (2) and p2 (3), x (4)
+    a version of p1 and a near-duplicate of p2. h's versions are cut; then x's version of p1, as
+    p1 hangs from x by a version while x has a strong side."""
+    links = [
+        (0, 1, "near_duplicate", 0.9),
+        (0, 2, "version", 0.6),
+        (0, 3, "version", 0.6),
+        (2, 4, "version", 0.6),
+        (3, 4, "near_duplicate", 0.9),
+    ]
+    assert reprint.Stages.hub_cuts(5, links) == [1, 2, 3]
+    # A hub with no strong side keeps its heaviest weak side; one with two strong sides keeps both.
+    assert reprint.Stages.hub_cuts(3, [(0, 1, "version", 0.8), (0, 2, "version", 0.6)]) == [1]
+    assert reprint.Stages.hub_cuts(3, [(0, 1, "near_duplicate", 0.8), (1, 2, "excerpt", 0.9)]) == []
+    with pytest.raises(ValueError):
+        reprint.Stages.hub_cuts(2, [(0, 1, "no such kind", 0.5)])
+
+
+def test_the_spark_job_reports_a_hubs_version_links_partial_as_dedupe_does(spark, tmp_path):
+    """Real Helsinki bodies: a Syracuse.com page (h11580) a near-duplicate of a Sun-Times page
+    (h5779) and a version of a HotAir commentary (h7036); a CNBC story (h6456) a near-duplicate of
+    its other edition (h4547) and a version of another CNBC story (h12903). The Spark job's
+    `guard_hubs` reports each hub's version link `partial` and clusters the near-duplicates."""
+    hubs = PYTHON_DIR.parent / "fixtures" / "realnews" / "hubs.jsonl"
+    pairs, clusters = tmp_path / "pairs.jsonl", tmp_path / "clusters.json"
+    summary = run(spark, str(hubs), str(pairs), str(clusters))
+    kinds = {(p["a"], p["b"]): p["kind"] for p in read_jsonl(pairs)}
+    assert kinds[("h11580", "h7036")] == "partial"
+    assert kinds[("h6456", "h12903")] == "partial"
+    assert summary["counts"]["hub_cuts"] == 2
+    found = json.loads(clusters.read_text())["clusters"]
+    assert sorted(sorted(m["id"] for m in c["members"]) for c in found) == [
+        ["h11580", "h5779"],
+        ["h4547", "h6456"],
+    ]
+    expected = reprint.dedupe(read_jsonl(hubs))
+    assert read_jsonl(pairs) == expected.pairs
+    assert found == expected.clusters
+
+
 def test_python_m_reprint_distributed_on_the_dev_corpus(devset, cli_pairs, tmp_path):
     """The judged command: F1 at least 0.99 and within 0.005 of the CLI's."""
     pairs, clusters = tmp_path / "pairs.jsonl", tmp_path / "clusters.json"

@@ -686,7 +686,7 @@ impl Deduper {
 
         // A `partial` pair is two different stories sharing a passage: reported, never grouped;
         // so is a weak link by which a hub would join two groups that nothing else links.
-        cluster::guard_hubs(n, &mut pairs);
+        let hub_links_cut = cluster::guard_hubs(n, &mut pairs);
         let linked: Vec<(DocId, DocId)> = (pairs.iter())
             .filter(|p| p.verdict.kind.joins_clusters())
             .map(|p| (p.a, p.b))
@@ -732,6 +732,7 @@ impl Deduper {
             banding: Some(self.banding),
             content_banding: Some(self.content_banding),
             candidates: candidate_count,
+            hub_links_cut,
             stages: watch.laps,
             ..Stats::of_stripping(&stripped, learned_chrome_lines)
         };

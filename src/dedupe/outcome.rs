@@ -66,6 +66,9 @@ pub struct Stats {
     pub content_banding: Option<Banding>,
     /// Candidate pairs, all channels together.
     pub candidates: usize,
+    /// Version links judged `partial` because a hub would join two groups by them alone
+    /// ([`crate::cluster::guard_hubs`]).
+    pub hub_links_cut: usize,
     /// Candidate pairs from each channel: word shingles, content words, containment anchors,
     /// headlines.
     pub candidates_by_channel: [usize; 4],

@@ -450,6 +450,7 @@ impl StoredVerdict {
                     immutables: a.immutables,
                     passage: a.passage,
                     filled_rate: a.filled_rate,
+                    filled: 0,
                 }),
             },
         }
