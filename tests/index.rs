@@ -795,3 +795,31 @@ fn a_partial_pair_is_reported_but_joins_no_cluster() {
         );
     }
 }
+
+/// A digest and a live file share passages with stories, little of either text
+/// (`fixtures/realnews/digests.jsonl`, real Helsinki bodies): the index finds them by the same
+/// passage rule as `dedupe`, one document at a time, and exports the same partial pairs.
+#[test]
+fn a_shared_passage_is_found_by_the_index_as_by_dedupe() {
+    let corpus =
+        read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/realnews/digests.jsonl"));
+    let mut batch = batch_pairs(&corpus);
+    assert_eq!(batch.len(), 3, "dedupe's partial pairs: {batch:?}");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let index = Index::create(tmp.path(), Config::default(), None).expect("creates");
+    for doc in corpus.documents() {
+        index.add(doc).expect("adds");
+    }
+    let mut exported = exported_pairs(&index);
+    let unordered = |pairs: &mut Vec<(String, String)>| {
+        for p in pairs.iter_mut() {
+            if p.0 > p.1 {
+                std::mem::swap(&mut p.0, &mut p.1);
+            }
+        }
+        pairs.sort();
+    };
+    unordered(&mut batch);
+    unordered(&mut exported);
+    assert_eq!(exported, batch);
+}

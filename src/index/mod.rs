@@ -1579,12 +1579,20 @@ impl Index {
             // the two has no more anchors than it shares: this one (known), or a held one with
             // fewer than `min_shared_anchors` (flagged in its postings), so that the facts of
             // every document sharing one common anchor are not read.
+            // A passage shared whatever share of either it makes (`Config::passage_anchors`),
+            // counted at the rate the held document's anchors were filed: the pipeline's sampling
+            // when dense, the index's sparser one (proportionally fewer anchors) otherwise.
+            let sparse_passage = (c.passage_anchors as u64 * c.anchor_sampling / rate).max(1);
             for (d, (n, flags)) in shared {
-                let counted = if flags & DENSE_ANCHORS != 0 {
-                    counted_dense
+                let (counted, passage) = if flags & DENSE_ANCHORS != 0 {
+                    (counted_dense, c.passage_anchors as u64)
                 } else {
-                    counted_sparse
+                    (counted_sparse, sparse_passage)
                 };
+                if u64::from(n) >= passage {
+                    candidates.push(d);
+                    continue;
+                }
                 let least = c.min_shared_anchors.min(counted as usize) as u32;
                 if n < least && flags & FEW_ANCHORS == 0 {
                     continue;
