@@ -98,11 +98,17 @@ impl LineTable {
             .flat_map(|((_, h), d)| h.iter().zip(0..).map(move |(&h, i)| (h, d, i)))
             .collect();
         by_hash.par_sort_unstable_by_key(|x| x.0);
+        // Each document's hashes are in `by_hash` now: they are freed before its numbers are
+        // made room for, so that the table never holds more than it did with them.
         let mut lines: Vec<DocLines> = hashed
             .into_iter()
-            .map(|(ranges, hashes)| DocLines {
-                ranges,
-                ids: vec![0; hashes.len()],
+            .map(|(ranges, hashes)| {
+                let len = hashes.len();
+                drop(hashes);
+                DocLines {
+                    ranges,
+                    ids: vec![0; len],
+                }
             })
             .collect();
         let mut places: Vec<(u32, u32)> = Vec::new();
