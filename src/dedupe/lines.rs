@@ -7,7 +7,6 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::align::Profile;
@@ -57,22 +56,24 @@ pub(super) fn texts(corpus: &Corpus, chunk: Range<usize>) -> Vec<Cow<'_, str>> {
 /// lines (a syndicated story's paragraphs, a site's chrome): each distinct line is matched against
 /// the rules and normalised once.
 pub(super) struct LineTable {
-    /// Per document: its lines and the hash of each.
-    pub(super) lines: Vec<DocLineHashes>,
-    /// The facts of each distinct line, by the hash of its text.
-    facts: FxHashMap<u64, LineFacts>,
+    /// Per document: its lines and the distinct line each is.
+    pub(super) lines: Vec<DocLines>,
+    /// The facts of each distinct line, by its number (lines of one xxh3 hash are one line).
+    facts: Vec<LineFacts>,
 }
 
-/// One document's trimmed, non-empty lines and the xxh3 hash of each.
-pub(super) struct DocLineHashes {
+/// One document's trimmed, non-empty lines and the number of the distinct line each is (its
+/// facts' place in the table): a line's facts are read four times or more, and an index into a
+/// vector costs less than a look-up by hash in a table of every distinct line.
+pub(super) struct DocLines {
     pub(super) ranges: Vec<std::ops::Range<usize>>,
-    pub(super) hashes: Vec<u64>,
+    pub(super) ids: Vec<u32>,
 }
 
 impl LineTable {
     /// The table of some documents' texts; documents are known by their place in `texts`.
     pub(super) fn new<T: AsRef<str> + Sync>(texts: &[T], stripper: &Stripper) -> LineTable {
-        let lines: Vec<DocLineHashes> = texts
+        let hashed: Vec<(Vec<Range<usize>>, Vec<u64>)> = texts
             .par_iter()
             .map(|text| {
                 let text = text.as_ref();
@@ -85,31 +86,54 @@ impl LineTable {
                     .iter()
                     .map(|r| xxh3_64(text[r.clone()].as_bytes()))
                     .collect();
-                DocLineHashes { ranges, hashes }
+                (ranges, hashes)
             })
             .collect();
-        // A place where each distinct line stands, found by sorting (document, line) by hash: any
-        // one serves, as a line's facts depend on its text alone.
-        let mut first: Vec<(u64, u32, u32)> = lines
+        // Every (document, line) by hash: each run of one hash is one distinct line, numbered in
+        // hash order, and any of its places serves to find its facts, as they depend on its text
+        // alone.
+        let mut by_hash: Vec<(u64, u32, u32)> = hashed
             .iter()
             .zip(0..)
-            .flat_map(|(l, d)| l.hashes.iter().zip(0..).map(move |(&h, i)| (h, d, i)))
+            .flat_map(|((_, h), d)| h.iter().zip(0..).map(move |(&h, i)| (h, d, i)))
             .collect();
-        first.par_sort_unstable_by_key(|x| x.0);
-        first.dedup_by_key(|x| x.0);
-        let facts = first
+        by_hash.par_sort_unstable_by_key(|x| x.0);
+        // Each document's hashes are in `by_hash` now: they are freed before its numbers are
+        // made room for, so that the table never holds more than it did with them.
+        let mut lines: Vec<DocLines> = hashed
+            .into_iter()
+            .map(|(ranges, hashes)| {
+                let len = hashes.len();
+                drop(hashes);
+                DocLines {
+                    ranges,
+                    ids: vec![0; len],
+                }
+            })
+            .collect();
+        let mut places: Vec<(u32, u32)> = Vec::new();
+        for run in by_hash.chunk_by(|x, y| x.0 == y.0) {
+            let id = places.len() as u32;
+            places.push((run[0].1, run[0].2));
+            for &(_, d, i) in run {
+                lines[d as usize].ids[i as usize] = id;
+            }
+        }
+        drop(by_hash);
+        let facts = places
             .par_iter()
-            .map_init(String::new, |scratch, &(hash, d, i)| {
+            .map_init(String::new, |scratch, &(d, i)| {
                 let text = texts[d as usize].as_ref();
                 let range = lines[d as usize].ranges[i as usize].clone();
-                (hash, stripper.line_facts(&text[range], scratch))
+                stripper.line_facts(&text[range], scratch)
             })
             .collect();
         LineTable { lines, facts }
     }
 
-    pub(super) fn facts(&self, hash: u64) -> &LineFacts {
-        &self.facts[&hash]
+    /// The facts of distinct line `id`.
+    pub(super) fn facts(&self, id: u32) -> &LineFacts {
+        &self.facts[id as usize]
     }
 
     /// The facts of the lines `stripped` kept of document `d`, in order.
@@ -125,7 +149,7 @@ impl LineTable {
             while lines.ranges[i] != *kept {
                 i += 1;
             }
-            self.facts(lines.hashes[i])
+            self.facts(lines.ids[i])
         })
     }
 
@@ -224,6 +248,36 @@ mod tests {
             table,
             body_hashes,
             chrome,
+        }
+    }
+
+    /// Each line's number is that of its text wherever it stands, every distinct text has its own,
+    /// and the facts under a line's number are its own text's.
+    #[test]
+    fn every_line_is_numbered_by_its_text_and_finds_its_own_facts() {
+        let texts = [
+            "Shared paragraph of the story.\nOnly in the first.\n\nAdvertisement",
+            "  Shared paragraph of the story.  \nAdvertisement\nOnly in the second.",
+            "Advertisement",
+        ];
+        let deduper = Deduper::new(Config::default()).expect("valid config");
+        let table = LineTable::new(&texts, deduper.stripper());
+        let ids: Vec<&[u32]> = table.lines.iter().map(|l| &l.ids[..]).collect();
+        assert_eq!(table.facts.len(), 4);
+        assert_eq!((ids[0][0], ids[0][2]), (ids[1][0], ids[1][1]));
+        assert_eq!(ids[2], [ids[0][2]]);
+        let mut distinct = vec![ids[0][0], ids[0][1], ids[0][2], ids[1][2]];
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 4);
+        let mut scratch = String::new();
+        for (text, lines) in texts.iter().zip(&table.lines) {
+            assert_eq!(lines.ranges.len(), lines.ids.len());
+            for (range, &id) in lines.ranges.iter().zip(&lines.ids) {
+                let line = &text[range.clone()];
+                let own = deduper.stripper().line_facts(line, &mut scratch);
+                assert_eq!(*table.facts(id), own, "{line}");
+            }
         }
     }
 

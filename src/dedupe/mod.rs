@@ -354,7 +354,7 @@ impl Deduper {
         (texts.par_iter().zip(&table.lines))
             .map(|(text, lines)| {
                 let stripped = (self.stripper).strip_lines(text.as_ref(), &lines.ranges, |i| {
-                    table.facts(lines.hashes[i]).rule
+                    table.facts(lines.ids[i]).rule
                 });
                 progress.advance(1);
                 stripped
