@@ -762,15 +762,20 @@ fn the_committed_format_2_index_opens_and_answers() {
     assert!(held.text.len() > 500);
 }
 
+/// Refused, and left as it was: opening writes nothing to an index of another format (it once
+/// added this format's new table before reading the version).
 #[test]
-fn the_committed_format_1_index_is_refused_with_its_version() {
+fn the_committed_format_1_index_is_refused_with_its_version_and_left_unchanged() {
     let (tmp, _) = committed_index(1);
+    let before = std::fs::read(tmp.path().join("data.mdb")).expect("reads");
     match Index::open(tmp.path()) {
         Err(IndexError::Mismatch { message, .. }) => {
             assert!(message.contains("format version 1"), "{message}");
         }
         other => panic!("{other:?}"),
     }
+    let after = std::fs::read(tmp.path().join("data.mdb")).expect("reads");
+    assert!(before == after, "opening changed the refused index");
 }
 
 /// Real Helsinki articles: two editions of a story each (versions) and an AP brief inside another

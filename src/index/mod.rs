@@ -72,7 +72,7 @@ use crate::report::VerdictRecord;
 use crate::verify::{Kind, Measures, Overlap, Verdict, MIN_TITLE_WORDS};
 
 use chrome::{decide, source_line_key, DocChrome, LineStat};
-use store::{Lmdb, Postings, ReadTxn, Store, StoreError, Table, WriteTxn};
+use store::{Existing, Lmdb, Postings, ReadTxn, Store, StoreError, Table, WriteTxn};
 
 /// The on-disk format; bumped whenever what is stored, or how, changes. Format 2 packs records,
 /// each compressed, into blocks (format 1 kept one uncompressed record per document).
@@ -754,14 +754,17 @@ impl Index {
             path: path.clone(),
             error,
         };
-        let store = Lmdb::open(&path).map_err(err)?;
-        let bytes = {
-            let r = store.read().map_err(err)?;
-            r.get(Table::Meta, HEADER_KEY).map_err(err)?
-        };
         let mismatch = |message: String| IndexError::Mismatch {
             path: path.clone(),
             message,
+        };
+        let (store, bytes) = match Lmdb::open_existing(&path, HEADER_KEY).map_err(err)? {
+            Existing::Complete(store) => {
+                let bytes = store.read().map_err(err)?.get(Table::Meta, HEADER_KEY);
+                (Ok(store), bytes.map_err(err)?)
+            }
+            // Another format's tables: its header says which (below); nothing is written.
+            Existing::Incomplete { missing, header } => (Err(missing), header),
         };
         let Some(bytes) = bytes else {
             return Err(mismatch("no header: not a reprint index".into()));
@@ -777,6 +780,12 @@ impl Index {
                 stored.format
             )));
         }
+        let store = store.map_err(|missing| {
+            mismatch(format!(
+                "tables missing ({}): a damaged index",
+                missing.join(", ")
+            ))
+        })?;
         if stored.normalization != NORMALIZATION_VERSION {
             return Err(mismatch(format!(
                 "normalisation version {} (this reprint has version {NORMALIZATION_VERSION})",

@@ -224,13 +224,26 @@ impl std::fmt::Debug for Lmdb {
     }
 }
 
+/// What [`Lmdb::open_existing`] found.
+pub enum Existing {
+    /// Every table: the store, opened.
+    Complete(Lmdb),
+    /// Some tables are missing (another format, or not an index), nothing written.
+    Incomplete {
+        /// The names of the missing tables.
+        missing: Vec<String>,
+        /// The value of the key asked for in the meta table, where there is one.
+        header: Option<Vec<u8>>,
+    },
+}
+
 /// The largest the index may grow: address space reserved, not disk used.
 const MAP_SIZE: usize = 1 << 40;
 
 impl Lmdb {
-    /// Opens (creating if need be) the store in directory `path`.
+    /// The environment in directory `path` (made if missing).
     #[allow(unsafe_code)]
-    pub fn open(path: &Path) -> Result<Lmdb, StoreError> {
+    fn env(path: &Path) -> Result<Env<WithoutTls>, StoreError> {
         std::fs::create_dir_all(path)
             .map_err(|e| StoreError(format!("{}: {e}", path.display())))?;
         let mut options = EnvOpenOptions::new().read_txn_without_tls();
@@ -246,6 +259,12 @@ impl Lmdb {
         let env = unsafe { options.open(path) }?;
         // Readers left by a killed process hold their slots until cleared.
         env.clear_stale_readers()?;
+        Ok(env)
+    }
+
+    /// Opens the store in directory `path`, making it and its tables if need be.
+    pub fn open(path: &Path) -> Result<Lmdb, StoreError> {
+        let env = Lmdb::env(path)?;
         let mut wtxn = env.write_txn()?;
         let tables = TABLES.map(|(_, name)| {
             env.database_options()
@@ -270,6 +289,44 @@ impl Lmdb {
         })
     }
 
+    /// Opens the store in directory `path` without writing to it: an index of another format
+    /// lacks some tables, and making them would change a file that is then refused.
+    /// [`Existing::Incomplete`] names them and gives the value of `meta_key` in the meta table, if
+    /// there is one, so the caller can say which format the file is.
+    pub fn open_existing(path: &Path, meta_key: &[u8]) -> Result<Existing, StoreError> {
+        let env = Lmdb::env(path)?;
+        let rtxn = env.read_txn()?;
+        let open = |name: &str, dup: bool| {
+            let mut options = env.database_options().types::<Bytes, Bytes>();
+            options.name(name);
+            if dup {
+                options.flags(DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED);
+            }
+            options.open(&rtxn)
+        };
+        let tables = collect(TABLES.map(|(_, name)| open(name, false)))?;
+        let postings = collect(POSTINGS.map(|(_, name)| open(name, true)))?;
+        let names =
+            (TABLES.iter().map(|&(_, name)| name)).chain(POSTINGS.iter().map(|&(_, name)| name));
+        let missing: Vec<String> = (names.zip(tables.iter().chain(postings.iter())))
+            .filter(|(_, db)| db.is_none())
+            .map(|(name, _)| name.to_string())
+            .collect();
+        if !missing.is_empty() {
+            let header = match tables[0] {
+                Some(meta) => meta.get(&rtxn, meta_key)?.map(<[u8]>::to_vec),
+                None => None,
+            };
+            return Ok(Existing::Incomplete { missing, header });
+        }
+        rtxn.commit()?;
+        Ok(Existing::Complete(Lmdb {
+            env,
+            tables: tables.map(|db| db.expect("every table is there")),
+            postings: postings.map(|db| db.expect("every table is there")),
+        }))
+    }
+
     fn table(&self, t: Table) -> Db {
         self.tables[TABLES.iter().position(|&(x, _)| x == t).unwrap_or(0)]
     }
@@ -279,7 +336,7 @@ impl Lmdb {
     }
 }
 
-fn collect<const N: usize>(dbs: [heed::Result<Db>; N]) -> Result<[Db; N], StoreError> {
+fn collect<T, const N: usize>(dbs: [heed::Result<T>; N]) -> Result<[T; N], StoreError> {
     let mut out = Vec::with_capacity(N);
     for db in dbs {
         out.push(db?);
