@@ -761,7 +761,7 @@ impl Index {
         let (store, bytes) = match Lmdb::open_existing(&path, HEADER_KEY).map_err(err)? {
             Existing::Complete(store) => {
                 let bytes = store.read().map_err(err)?.get(Table::Meta, HEADER_KEY);
-                (Ok(store), bytes.map_err(err)?)
+                (Ok(*store), bytes.map_err(err)?)
             }
             // Another format's tables: its header says which (below); nothing is written.
             Existing::Incomplete { missing, header } => (Err(missing), header),

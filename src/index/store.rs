@@ -227,7 +227,7 @@ impl std::fmt::Debug for Lmdb {
 /// What [`Lmdb::open_existing`] found.
 pub enum Existing {
     /// Every table: the store, opened.
-    Complete(Lmdb),
+    Complete(Box<Lmdb>),
     /// Some tables are missing (another format, or not an index), nothing written.
     Incomplete {
         /// The names of the missing tables.
@@ -320,11 +320,11 @@ impl Lmdb {
             return Ok(Existing::Incomplete { missing, header });
         }
         rtxn.commit()?;
-        Ok(Existing::Complete(Lmdb {
+        Ok(Existing::Complete(Box::new(Lmdb {
             env,
             tables: tables.map(|db| db.expect("every table is there")),
             postings: postings.map(|db| db.expect("every table is there")),
-        }))
+        })))
     }
 
     fn table(&self, t: Table) -> Db {
