@@ -113,11 +113,16 @@ pub(super) fn gather(
     let lsh = |sigs: &[u32], banding: Banding, threshold: f64| {
         candidate_pairs(sigs, k, banding, &members, c.max_bucket, floor(threshold))
     };
-    // A part that cannot be read back (the disk failed under the run) gives no candidates.
+    // A part that cannot be read back (the disk failed under the run) ends the run, as a text
+    // that cannot be read back does (`Corpus::text`): its candidates would be lost unsaid.
     let contained = || {
         containment_pairs_of_parts(
             prints.len(),
-            |p| anchors.take(p).unwrap_or_default(),
+            |p| {
+                anchors.take(p).unwrap_or_else(|e| {
+                    panic!("reprint: the temporary anchor file cannot be read back: {e}")
+                })
+            },
             c.min_shared_anchors,
             c.anchor_containment,
             c.passage_anchors,
