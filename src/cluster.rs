@@ -7,8 +7,8 @@
 //! wording is what they have in common. Ties go to the text with the least boilerplate stripped (the
 //! publisher's own page, not an aggregator's), then the lowest id, so output is deterministic.
 //!
-//! Before clustering, [`guard_hubs`] keeps a document from chaining otherwise unlinked documents by
-//! weak evidence alone: see [`hub_cuts`].
+//! Before clustering, `dedupe`'s `guard_hubs` keeps a document from chaining otherwise unlinked
+//! documents by weak evidence alone: see [`hub_cuts`].
 
 use std::cmp::Ordering;
 
@@ -17,7 +17,6 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::DocId;
-use crate::dedupe::Pair;
 use crate::verify::Kind;
 
 /// Why a cluster's canonical document was chosen.
@@ -375,29 +374,6 @@ fn kept_sides(h: u32, groups: &[&[(u32, usize)]], links: &[Link]) -> Vec<bool> {
         })
         .unwrap_or(0);
     (0..groups.len()).map(|i| i == best).collect()
-}
-
-/// Pairs of documents `0..n` with the links [`hub_cuts`] leaves out (of the pairs that join
-/// clusters, weak by [`is_weak`]) judged `partial` instead: two documents sharing a passage that
-/// only a hub would have grouped, reported but never clustered, as different articles sharing a
-/// passage are. Returns how many were changed.
-pub fn guard_hubs(n: usize, pairs: &mut [Pair]) -> usize {
-    let joining: Vec<usize> = (0..pairs.len())
-        .filter(|&i| pairs[i].verdict.kind.joins_clusters())
-        .collect();
-    let links: Vec<(u32, u32, bool, f64)> = joining
-        .iter()
-        .map(|&i| {
-            let p = &pairs[i];
-            (p.a.0, p.b.0, is_weak(p.verdict.kind), p.verdict.score)
-        })
-        .collect();
-    let cuts = hub_cuts(n, &links);
-    for &c in &cuts {
-        let pair = &mut pairs[joining[c]];
-        pair.verdict = std::sync::Arc::new(pair.verdict.as_partial());
-    }
-    cuts.len()
 }
 
 fn choose_canonical(members: &[DocId], info: &[MemberInfo<'_>]) -> (DocId, CanonicalReason) {

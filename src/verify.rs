@@ -169,8 +169,8 @@ pub struct Verdict {
 
 impl Verdict {
     /// This pair judged `partial`: two documents that share a passage but are not to be grouped
-    /// (see [`crate::cluster::guard_hubs`]), scored as a partial pair is, by the passage's share
-    /// of the shorter text.
+    /// (see the hub guard, `guard_hubs` in `dedupe`), scored as a partial pair is, by the
+    /// passage's share of the shorter text.
     pub fn as_partial(&self) -> Verdict {
         Verdict {
             kind: Kind::Partial,

@@ -47,6 +47,7 @@ pub use outcome::{DocSummary, NoProgress, Outcome, Pair, Progress, Stats};
 use candidates::{ComponentBatches, VERIFY_BATCH};
 use exact::ExactGroups;
 use lines::{aligned_profile, LineTable, CHUNK_BYTES};
+pub(crate) use outcome::guard_hubs;
 use outcome::Stopwatch;
 use spill::{AnchorParts, SPILL_BYTES};
 
@@ -686,7 +687,7 @@ impl Deduper {
 
         // A `partial` pair is two different stories sharing a passage: reported, never grouped;
         // so is a weak link by which a hub would join two groups that nothing else links.
-        let hub_links_cut = cluster::guard_hubs(n, &mut pairs);
+        let hub_links_cut = guard_hubs(n, &mut pairs);
         let linked: Vec<(DocId, DocId)> = (pairs.iter())
             .filter(|p| p.verdict.kind.joins_clusters())
             .map(|p| (p.a, p.b))

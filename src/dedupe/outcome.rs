@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::boilerplate::Stripped;
-use crate::cluster::Cluster;
+use crate::cluster::{self, Cluster};
 use crate::corpus::DocId;
 use crate::lsh::Banding;
 use crate::verify::{Kind, Verdict};
@@ -67,7 +67,7 @@ pub struct Stats {
     /// Candidate pairs, all channels together.
     pub candidates: usize,
     /// Version links judged `partial` because a hub would join two groups by them alone
-    /// ([`crate::cluster::guard_hubs`]).
+    /// (the hub guard, `guard_hubs` in `dedupe`).
     pub hub_links_cut: usize,
     /// Candidate pairs from each channel: word shingles, content words, containment anchors,
     /// headlines.
@@ -168,6 +168,34 @@ impl Outcome {
             .map(|&k| (k, self.pairs.iter().filter(|p| p.verdict.kind == k).count()))
             .collect()
     }
+}
+
+/// Pairs of documents `0..n` with the links [`hub_cuts`](crate::cluster::hub_cuts) leaves out (of the pairs that join
+/// clusters, weak by [`is_weak`](crate::cluster::is_weak)) judged `partial` instead: two documents sharing a passage that
+/// only a hub would have grouped, reported but never clustered, as different articles sharing a
+/// passage are. Returns how many were changed.
+pub(crate) fn guard_hubs(n: usize, pairs: &mut [Pair]) -> usize {
+    let joining: Vec<usize> = (0..pairs.len())
+        .filter(|&i| pairs[i].verdict.kind.joins_clusters())
+        .collect();
+    let links: Vec<(u32, u32, bool, f64)> = joining
+        .iter()
+        .map(|&i| {
+            let p = &pairs[i];
+            (
+                p.a.0,
+                p.b.0,
+                cluster::is_weak(p.verdict.kind),
+                p.verdict.score,
+            )
+        })
+        .collect();
+    let cuts = cluster::hub_cuts(n, &links);
+    for &c in &cuts {
+        let pair = &mut pairs[joining[c]];
+        pair.verdict = std::sync::Arc::new(pair.verdict.as_partial());
+    }
+    cuts.len()
 }
 
 #[cfg(test)]

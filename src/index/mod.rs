@@ -2125,7 +2125,7 @@ impl Index {
         let info = member_infos(&records, &prepared);
         // Partial pairs (different articles sharing a passage) are reported, never clustered; so
         // are a hub's weak links, judged partial as `dedupe` judges them.
-        cluster::guard_hubs(records.len(), &mut pairs);
+        crate::dedupe::guard_hubs(records.len(), &mut pairs);
         let linked: Vec<(DocId, DocId)> = pairs
             .iter()
             .filter(|p| p.verdict.kind.joins_clusters())
