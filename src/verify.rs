@@ -692,33 +692,34 @@ mod corpus_tests {
         (corpus, outcome)
     }
 
-    /// The pairs `dedupe` finds in a JSONL fixture, as `(id, id, kind)`.
-    fn pairs(jsonl: &str) -> Vec<(String, String, Kind)> {
-        let (corpus, outcome) = run(jsonl);
-        outcome
-            .pairs
-            .iter()
+    /// The pairs of a run, as `(id, id, kind)`.
+    fn found<'c>(corpus: &'c Corpus, outcome: &Outcome) -> Vec<(&'c str, &'c str, Kind)> {
+        (outcome.pairs.iter())
             .map(|p| {
                 (
-                    corpus.get(p.a).id.clone(),
-                    corpus.get(p.b).id.clone(),
+                    corpus.get(p.a).id.as_str(),
+                    corpus.get(p.b).id.as_str(),
                     p.verdict.kind,
                 )
             })
             .collect()
     }
 
+    /// The pairs of a run, as `(id, id)`.
+    fn linked<'c>(corpus: &'c Corpus, outcome: &Outcome) -> Vec<(&'c str, &'c str)> {
+        (found(corpus, outcome).into_iter())
+            .map(|(a, b, _)| (a, b))
+            .collect()
+    }
+
     #[test]
     fn short_chinese_and_japanese_reprints_pair_and_different_articles_do_not() {
-        let found = pairs(include_str!("../fixtures/cjk.jsonl"));
-        let linked: Vec<(&str, &str)> = found
-            .iter()
-            .map(|(a, b, _)| (a.as_str(), b.as_str()))
-            .collect();
+        let (corpus, outcome) = run(include_str!("../fixtures/cjk.jsonl"));
         assert_eq!(
-            linked,
+            linked(&corpus, &outcome),
             [("zh-a", "zh-a-edit"), ("ja-a", "ja-a-edit")],
-            "{found:?}"
+            "{:?}",
+            found(&corpus, &outcome)
         );
     }
 
@@ -726,16 +727,14 @@ mod corpus_tests {
     fn filled_in_templates_do_not_pair_but_corrected_refilings_do() {
         // Eight bond notices from one template (issuer, amount, coupon, dates, banks differ), a
         // corrected re-filing of one and a trimmed version of another.
-        let found = pairs(include_str!("../fixtures/templates/bond-notices.jsonl"));
-        let linked: Vec<(&str, &str)> = found
-            .iter()
-            .map(|(a, b, _)| (a.as_str(), b.as_str()))
-            .collect();
+        let (corpus, outcome) = run(include_str!("../fixtures/templates/bond-notices.jsonl"));
         assert_eq!(
-            linked,
+            linked(&corpus, &outcome),
             [("bond-1", "bond-1-corrected"), ("bond-5", "bond-5-trimmed")]
         );
-        assert!(found.iter().all(|(_, _, kind)| *kind != Kind::Spun));
+        assert!(found(&corpus, &outcome)
+            .iter()
+            .all(|(_, _, kind)| *kind != Kind::Spun));
     }
 
     /// A two-sentence flash and its update, a count of dead and of injured changed: two figures
@@ -775,19 +774,14 @@ mod corpus_tests {
     /// AP brief, and a Reuters brief and a Fox News story that share only a quoted tweet.
     #[test]
     fn editions_are_versions_a_shared_brief_is_partial_and_a_shared_tweet_is_nothing() {
-        let found = pairs(include_str!("../fixtures/realnews/kinds.jsonl"));
+        let (corpus, outcome) = run(include_str!("../fixtures/realnews/kinds.jsonl"));
         let want = [
             ("h1070", "h6949", Kind::Version),
             ("h2165", "h14088", Kind::Partial),
             ("h4273", "h10315", Kind::Version),
         ];
-        let got: Vec<(&str, &str, Kind)> = found
-            .iter()
-            .map(|(a, b, k)| (a.as_str(), b.as_str(), *k))
-            .collect();
-        assert_eq!(got, want);
+        assert_eq!(found(&corpus, &outcome), want);
         // A partial pair joins no cluster: the two editions make the only groups.
-        let (_, outcome) = run(include_str!("../fixtures/realnews/kinds.jsonl"));
         // The pairs file shows the shared passage of a partial pair: the AP brief's five sentences.
         let partial = &outcome.pairs[1];
         let record = crate::report::VerdictRecord::new(&partial.verdict);
@@ -814,21 +808,15 @@ mod corpus_tests {
     /// candidates by the passage anchors alone, and partial pairs, never versions.
     #[test]
     fn a_digest_and_a_live_file_share_passages_with_stories_as_partial_pairs() {
-        let jsonl = include_str!("../fixtures/realnews/digests.jsonl");
-        let found = pairs(jsonl);
-        let got: Vec<(&str, &str, Kind)> = found
-            .iter()
-            .map(|(a, b, k)| (a.as_str(), b.as_str(), *k))
-            .collect();
+        let (corpus, outcome) = run(include_str!("../fixtures/realnews/digests.jsonl"));
         assert_eq!(
-            got,
+            found(&corpus, &outcome),
             [
                 ("h6464", "h35", Kind::Partial),
                 ("h6464", "h1197", Kind::Partial),
                 ("h1695", "h5632", Kind::Partial),
             ]
         );
-        let (_, outcome) = run(jsonl);
         assert!(outcome.clusters.is_empty());
     }
 
@@ -881,9 +869,9 @@ mod corpus_tests {
 
     #[test]
     fn reuters_earnings_briefs_are_one_template_and_make_no_pair() {
-        let found = pairs(include_str!(
+        let (corpus, outcome) = run(include_str!(
             "../fixtures/templates/reuters-earnings-briefs-80.jsonl"
         ));
-        assert!(found.is_empty(), "{found:?}");
+        assert!(outcome.pairs.is_empty(), "{:?}", found(&corpus, &outcome));
     }
 }
