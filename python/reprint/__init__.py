@@ -133,6 +133,17 @@ def _record(i: int, record: Mapping[str, Any]) -> Tuple[str, str, Optional[str]]
     return rid, text, json.dumps(meta, default=_json_default) if meta else None
 
 
+def _columns(records: Iterable[Mapping[str, Any]]) -> Tuple[List[str], List[str], List[Optional[str]]]:
+    """The ids, texts and metadata (JSON, or None) of `records`, each checked by `_record`."""
+    ids, texts, metas = [], [], []
+    for i, record in enumerate(records):
+        rid, text, meta = _record(i, record)
+        ids.append(rid)
+        texts.append(text)
+        metas.append(meta)
+    return ids, texts, metas
+
+
 def dedupe(records: Iterable[Mapping[str, Any]], **config: Any) -> Outcome:
     """Finds the copies among `records` and the original of each cluster.
 
@@ -151,12 +162,7 @@ def dedupe(records: Iterable[Mapping[str, Any]], **config: Any) -> Outcome:
         ValueError: a record without `id` or `text`, or a setting out of range.
     """
     records = list(records)
-    ids, texts, metas = [], [], []
-    for i, record in enumerate(records):
-        rid, text, meta = _record(i, record)
-        ids.append(rid)
-        texts.append(text)
-        metas.append(meta)
+    ids, texts, metas = _columns(records)
     pairs, clusters, kept, skipped, stats = _reprint.dedupe(ids, texts, metas, config_json(config))
     return Outcome(
         pairs=[json.loads(line) for line in pairs.splitlines() if line],
@@ -266,12 +272,7 @@ class Index:
         """Adds records in one batch (prepared in parallel): per record `id`, `status` (`added`,
         `unchanged`, `replaced`, `conflict`: its id is held with another text, `skipped` with a
         `reason`) and `matches`. With `replace`, a held id with a different text is replaced."""
-        ids, texts, metas = [], [], []
-        for i, record in enumerate(records):
-            rid, text, meta = _record(i, record)
-            ids.append(rid)
-            texts.append(text)
-            metas.append(meta)
+        ids, texts, metas = _columns(records)
         return json.loads(self._inner.add_batch(ids, texts, metas, replace))
 
     def check(self, record: Text) -> List[Dict[str, Any]]:

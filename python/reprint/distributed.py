@@ -174,17 +174,9 @@ class Run:
         if not b["learn"]:
             return [], []
         config = self.config_json
-
-        def line_keys(batches):
-            from reprint import Stages
-
-            stages = Stages(config)
-            for batch in batches:
-                yield stages.line_keys(batch)
-
         lines = (
             docs.select("doc", "text")
-            .mapInArrow(line_keys, "doc long, hash long, bytes long, prose boolean, words long")
+            .mapInArrow(_each_batch("line_keys", config), "doc long, hash long, bytes long, prose boolean, words long")
             .join(docs.select("doc", "source"), "doc")
             .persist()
         )
@@ -273,16 +265,8 @@ class Run:
         from pyspark.sql import Window
         from pyspark.sql import functions as F
 
-        config = self.config_json
         learned = self.spark.sparkContext.broadcast((chrome, site_chrome))
-
-        def prepare(batches):
-            from reprint import Stages
-
-            stages = Stages(config, *learned.value)
-            for batch in batches:
-                yield stages.prepare(batch)
-
+        prepare = _each_batch("prepare", self.config_json, learned)
         prepared = docs.select("doc", "text").mapInArrow(prepare, PREPARED_SCHEMA)
         # Each document's exact-copy group: its representative is the group's first document.
         group = Window.partitionBy("body_hash")
@@ -393,16 +377,8 @@ class Run:
     def verify(self, docs, candidates, chrome: List[int], site_chrome: List[int]):
         from pyspark.sql import functions as F
 
-        config = self.config_json
         learned = self.spark.sparkContext.broadcast((chrome, site_chrome))
-
-        def verify(batches):
-            from reprint import Stages
-
-            stages = Stages(config, *learned.value)
-            for batch in batches:
-                yield stages.verify(batch)
-
+        verify = _each_batch("verify", self.config_json, learned)
         texts = docs.select("doc", "text")
         with_texts = (
             candidates.join(texts.select(F.col("doc").alias("a"), F.col("text").alias("text_a")), "a")
@@ -573,6 +549,22 @@ class Run:
         out.sort(key=lambda r: (-r[1]["size"], r[0]))
         self._lap("clusters")
         return [record for _, record in out]
+
+
+def _each_batch(stage: str, config: str, learned=None):
+    """A `mapInArrow` function that runs `Stages.<stage>` on each Arrow batch of a partition, with
+    one `Stages` per partition, made on the worker from the configuration and, where given, the
+    broadcast learned chrome."""
+
+    def run(batches):
+        from reprint import Stages
+
+        stages = Stages(config, *learned.value) if learned is not None else Stages(config)
+        step = getattr(stages, stage)
+        for batch in batches:
+            yield step(batch)
+
+    return run
 
 
 def _cluster_record(stages, members, links) -> Tuple[int, Dict[str, Any]]:
