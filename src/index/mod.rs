@@ -611,6 +611,13 @@ struct Batch {
 }
 
 impl Ready {
+    /// Its anchors at the index's sparser rate: what it looks up among long documents.
+    fn sparse_anchors(&self, sparse_rate: u64) -> Vec<u64> {
+        (self.anchors.iter().copied())
+            .filter(|&h| is_anchor(h, sparse_rate))
+            .collect()
+    }
+
     /// The anchors it files.
     fn filed_anchors(&self, sparse_rate: u64) -> impl Iterator<Item = u64> + '_ {
         let dense = self.dense;
@@ -896,7 +903,7 @@ impl Index {
         let ready = self.ready(&r, doc, None).map_err(self.err())?;
         let own = self.doc_of(&r, &doc.id).map_err(self.err())?;
         let mut cache = HashMap::default();
-        let matches = self.matches(&r, &ready, own, &mut cache, None, None);
+        let matches = self.matches(&r, &ready, own, &mut cache, None, None, None);
         Ok(matches
             .map_err(self.err())?
             .into_iter()
@@ -917,7 +924,7 @@ impl Index {
                     let r = r.as_ref().map_err(|e| StoreError::new(e.to_string()))?;
                     let ready = self.ready(r, doc, None)?;
                     let own = self.doc_of(r, &doc.id)?;
-                    let matches = self.matches(r, &ready, own, cache, None, None)?;
+                    let matches = self.matches(r, &ready, own, cache, None, None, None)?;
                     Ok(matches.into_iter().map(|(_, m)| m).collect())
                 },
             )
@@ -973,13 +980,13 @@ impl Index {
         };
         let batch_lines = BatchLines::new(docs, &stripped, fresh);
         drop(snapshot);
-        // Each document is also checked here against its snapshot, in parallel: under the lock only
+        // Each document is also checked here against a snapshot, in parallel: under the lock only
         // the batch's own documents are left to check, unless another transaction committed since.
-        let ready: Vec<Option<Ready>> = (0..docs.len())
+        let mut ready: Vec<Option<Ready>> = (0..docs.len())
             .into_par_iter()
             .map_init(
-                || (self.store.read(), HashMap::default()),
-                |(r, cache), i| {
+                || self.store.read(),
+                |r, i| {
                     if !fresh(i) {
                         return Ok(None);
                     }
@@ -987,15 +994,35 @@ impl Index {
                     let (by_rules, keys) = stripped[i].clone();
                     let mut ready =
                         self.ready_with(r, &docs[i], by_rules, keys, Some(&batch_lines))?;
-                    let generation = read_u64(r.get(Table::Meta, GENERATION_KEY)?);
-                    let held = held[i].map(|(d, _)| d);
-                    let matches = self.matches(r, &ready, held, cache, None, None)?;
-                    ready.checked = Some((generation, matches));
                     ready.packed = Some(pack_record(&docs[i], &ready.chrome.lines)?);
                     Ok(Some(ready))
                 },
             )
             .collect::<Result<_, StoreError>>()
+            .map_err(self.err())?;
+        // In chunks, each against its own snapshot: a chunk's postings are looked up together.
+        let chunk = docs
+            .len()
+            .div_ceil(2 * rayon::current_num_threads())
+            .max(64);
+        ready
+            .par_chunks_mut(chunk)
+            .enumerate()
+            .try_for_each(|(k, part)| {
+                let r = self.store.read()?;
+                let generation = read_u64(r.get(Table::Meta, GENERATION_KEY)?);
+                let mut cache = HashMap::default();
+                let found = Found::look_up(&r, self, &part.iter().flatten().collect::<Vec<_>>())?;
+                let mut found = found.into_iter();
+                for (j, ready) in part.iter_mut().enumerate() {
+                    let Some(ready) = ready else { continue };
+                    let held = held[k * chunk + j].map(|(d, _)| d);
+                    let matches =
+                        self.matches(&r, ready, held, &mut cache, None, None, found.next())?;
+                    ready.checked = Some((generation, matches));
+                }
+                Ok::<_, StoreError>(())
+            })
             .map_err(self.err())?;
 
         // Under the lock: each document checked against everything held (earlier ones of this
@@ -1087,11 +1114,12 @@ impl Index {
                     cache,
                     Some(pending),
                     Some(batch.first),
+                    None,
                 )?);
                 best_first(&mut kept);
                 kept
             }
-            _ => self.matches(w, &ready, None, cache, Some(pending), None)?,
+            _ => self.matches(w, &ready, None, cache, Some(pending), None, None)?,
         };
         let d = self.insert(w, doc, &ready, &matches)?;
         if ready.prepared.print.words >= self.config().min_words {
@@ -1484,6 +1512,7 @@ impl Index {
         cache: &mut HashMap<u32, Arc<Prepared>>,
         pending: Option<&Pending>,
         since: Option<u32>,
+        found: Option<Found>,
     ) -> Result<Vec<(u32, Match)>, StoreError> {
         let c = self.config();
         let print = &ready.prepared.print;
@@ -1494,8 +1523,17 @@ impl Index {
         // transaction's (`pending`) may yet be rolled back.
         let cached = pending.is_none();
         // With `since`, only the documents numbered from it on (this transaction's) are searched:
-        // those of the segmented families are all pending.
-        let held = (since.is_none()).then_some(r);
+        // those of the segmented families are all pending. Without, the held postings are those
+        // looked up already with a batch (`found`), or else looked up now.
+        let Found {
+            bands: held_bands,
+            anchors: held_anchors,
+            short_anchors: held_short,
+        } = match (since, found) {
+            (Some(_), _) => Found::default(),
+            (None, Some(found)) => found,
+            (None, None) => Found::look_up(r, self, &[ready])?.pop().unwrap_or_default(),
+        };
         let mut candidates: Vec<u32> = Vec::new();
         let mut scratch = Vec::new();
         r.postings(
@@ -1514,8 +1552,13 @@ impl Index {
             let per_channel = self.deduper.banding().bands;
             let thresholds = [c.candidate_threshold, c.content_threshold];
             let mut banded: Vec<(u32, usize)> = Vec::new();
-            let found =
-                Pending::postings_many(pending, held, Postings::Bands, &ready.bands, c.max_bucket)?;
+            let found = Pending::add_to(
+                pending,
+                held_bands,
+                Postings::Bands,
+                &ready.bands,
+                c.max_bucket,
+            );
             for (i, (_, docs)) in found.into_iter().enumerate() {
                 let channel = usize::from(i >= per_channel);
                 banded.extend(docs.into_iter().map(|d| (d, channel)));
@@ -1549,23 +1592,18 @@ impl Index {
             let mut shared: HashMap<u32, (u32, u32)> = HashMap::default();
             let (mut counted_dense, mut counted_sparse) = (0u32, 0u32);
             let rate = self.header.anchor_sampling;
-            let sparse: Vec<u64> = ready
-                .anchors
-                .iter()
-                .copied()
-                .filter(|&h| is_anchor(h, rate))
-                .collect();
+            let sparse = ready.sparse_anchors(rate);
             let max_df = c.anchor_max_df;
             let mut long =
-                Pending::postings_many(pending, held, Postings::Anchors, &sparse, max_df)?
+                Pending::add_to(pending, held_anchors, Postings::Anchors, &sparse, max_df)
                     .into_iter();
-            let short = Pending::postings_many(
+            let short = Pending::add_to(
                 pending,
-                held,
+                held_short,
                 Postings::ShortAnchors,
                 &ready.anchors,
                 max_df,
-            )?;
+            );
             for (&h, (mut n, mut docs)) in ready.anchors.iter().zip(short) {
                 let is_sparse = is_anchor(h, rate);
                 if is_sparse {
@@ -1705,17 +1743,20 @@ impl Pending {
         }
     }
 
-    /// [`ReadTxn::postings_many`] of held (`r`) and pending postings together.
-    fn postings_many(
+    /// The pending postings of `keys` added to the held ones (`found`, one entry a key, or none):
+    /// for each key, how many documents are filed there (at most `limit + 1`) and at most `limit`
+    /// of them, as [`ReadTxn::postings_many`] gives them.
+    fn add_to(
         pending: Option<&Pending>,
-        r: Option<&impl ReadTxn>,
+        found: Vec<(usize, Vec<u32>)>,
         list: Postings,
         keys: &[u64],
         limit: usize,
-    ) -> Result<Vec<(usize, Vec<u32>)>, StoreError> {
-        let mut found = match r {
-            Some(r) => r.postings_many(list, keys, limit)?,
-            None => keys.iter().map(|_| (0, Vec::new())).collect(),
+    ) -> Vec<(usize, Vec<u32>)> {
+        let mut found = if found.len() == keys.len() {
+            found
+        } else {
+            keys.iter().map(|_| (0, Vec::new())).collect()
         };
         if let Some(p) = pending {
             for (key, (n, out)) in keys.iter().zip(&mut found) {
@@ -1728,7 +1769,7 @@ impl Pending {
                 *n = (*n).min(limit + 1);
             }
         }
-        Ok(found)
+        found
     }
 
     fn into_runs(self) -> [(Postings, Vec<(u64, u32)>); 3] {
@@ -1742,6 +1783,66 @@ impl Pending {
             (Postings::Anchors, flat(self.anchors)),
             (Postings::ShortAnchors, flat(self.short_anchors)),
         ]
+    }
+}
+
+/// The held band and anchor postings of a document's keys, one entry a key, as
+/// [`ReadTxn::postings_many`] gives them.
+#[derive(Default)]
+struct Found {
+    bands: Vec<(usize, Vec<u32>)>,
+    /// Of its anchors at the index's sparser rate, among long documents'.
+    anchors: Vec<(usize, Vec<u32>)>,
+    /// Of all its anchors, among short documents'.
+    short_anchors: Vec<(usize, Vec<u32>)>,
+}
+
+impl Found {
+    /// The held postings of many prepared documents, looked up together: each list's keys are
+    /// searched in one pass over its runs in key order, where the keys of many documents fall
+    /// near each other (a document's own keys alone are scattered over the whole run).
+    fn look_up(
+        r: &impl ReadTxn,
+        index: &Index,
+        ready: &[&Ready],
+    ) -> Result<Vec<Found>, StoreError> {
+        let c = index.config();
+        let rate = index.header.anchor_sampling;
+        let sparse: Vec<Vec<u64>> = ready.iter().map(|x| x.sparse_anchors(rate)).collect();
+        let each = |list: Postings, keys: Vec<&[u64]>, limit: usize| {
+            let all: Vec<u64> = keys.concat();
+            let mut found = r.postings_many(list, &all, limit)?.into_iter();
+            Ok::<_, StoreError>(
+                keys.iter()
+                    .map(|k| found.by_ref().take(k.len()).collect::<Vec<_>>())
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let bands = each(
+            Postings::Bands,
+            ready.iter().map(|x| x.bands.as_slice()).collect(),
+            c.max_bucket,
+        )?;
+        let anchors = each(
+            Postings::Anchors,
+            sparse.iter().map(Vec::as_slice).collect(),
+            c.anchor_max_df,
+        )?;
+        let short = each(
+            Postings::ShortAnchors,
+            ready.iter().map(|x| x.anchors.as_slice()).collect(),
+            c.anchor_max_df,
+        )?;
+        Ok(bands
+            .into_iter()
+            .zip(anchors)
+            .zip(short)
+            .map(|((bands, anchors), short_anchors)| Found {
+                bands,
+                anchors,
+                short_anchors,
+            })
+            .collect())
     }
 }
 

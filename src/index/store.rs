@@ -414,14 +414,27 @@ fn postings_many(
         }
         return Ok(out);
     }
+    // The keys in order, so that each run is walked once from its start to its end: the keys of a
+    // batch are many to a run's pages, and each is found near the one before.
+    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| keys[i as usize]);
     for run in store
         .table(Table::Segments)
         .prefix_iter(txn, &[list.tag()])?
     {
         let (_, run) = run?;
-        for (&key, (n, docs)) in keys.iter().zip(&mut out) {
+        let records = run.len() / RECORD;
+        let near = keys.len().saturating_mul(GALLOP_RATIO) >= records;
+        let mut at = 0;
+        for &i in &order {
+            let (key, (n, docs)) = (keys[i as usize], &mut out[i as usize]);
+            at = if near {
+                gallop(run, key, at)
+            } else {
+                lower_bound(run, key, at)
+            };
             if *n <= limit {
-                *n += search_run(run, key, limit.saturating_sub(*n), docs);
+                *n += take_at(run, at, key, limit - *n, docs);
             }
         }
     }
@@ -430,6 +443,10 @@ fn postings_many(
     }
     Ok(out)
 }
+
+/// Keys at least one to this many records of a run are looked up by galloping on from the key
+/// before (a few probes in the same pages) rather than by interpolation.
+const GALLOP_RATIO: usize = 256;
 
 fn for_each(
     store: &Lmdb,
@@ -452,11 +469,12 @@ fn run_key(run: &[u8], i: usize) -> u64 {
     u64::from_be_bytes(bytes)
 }
 
-/// The first record of a run whose key is not below `key`. Keys are hashes, spread evenly: the
-/// search interpolates where the key should stand (a few probes, where a binary search of a
-/// million-record run takes twenty, each a page of the index read), and finishes by bisection.
-fn lower_bound(run: &[u8], key: u64) -> usize {
-    let (mut lo, mut hi) = (0, run.len() / RECORD);
+/// The first record of a run, from record `from` on, whose key is not below `key`. Keys are
+/// hashes, spread evenly: the search interpolates where the key should stand (a few probes, where a
+/// binary search of a million-record run takes twenty, each a page of the index read), and
+/// finishes by bisection.
+fn lower_bound(run: &[u8], key: u64, from: usize) -> usize {
+    let (mut lo, mut hi) = (from, run.len() / RECORD);
     while hi - lo > 32 {
         let (k_lo, k_hi) = (run_key(run, lo), run_key(run, hi - 1));
         if key <= k_lo {
@@ -501,11 +519,42 @@ fn lower_bound(run: &[u8], key: u64) -> usize {
     lo
 }
 
+/// The first record of a run, from record `from` on, whose key is not below `key`, found by
+/// steps that double from `from` and then by bisection: for a key near the one before.
+fn gallop(run: &[u8], key: u64, from: usize) -> usize {
+    let records = run.len() / RECORD;
+    let (mut lo, mut step) = (from, 1);
+    while lo < records && run_key(run, lo) < key {
+        let next = lo + step;
+        if next >= records || run_key(run, next) >= key {
+            // In (lo, min(next, records)]: bisect.
+            let mut hi = next.min(records);
+            lo += 1;
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if run_key(run, mid) < key {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
+        }
+        lo = next;
+        step *= 2;
+    }
+    lo
+}
+
 /// Appends to `out` at most `limit` documents filed under `key` in one run; returns how many are
 /// there, counting at most `limit + 1`.
 fn search_run(run: &[u8], key: u64, limit: usize, out: &mut Vec<u32>) -> usize {
+    take_at(run, lower_bound(run, key, 0), key, limit, out)
+}
+
+/// [`search_run`] from `lo`, the first record whose key is not below `key`.
+fn take_at(run: &[u8], lo: usize, key: u64, limit: usize, out: &mut Vec<u32>) -> usize {
     let records = run.len() / RECORD;
-    let lo = lower_bound(run, key);
     let mut n = 0;
     let mut i = lo;
     while i < records && run_key(run, i) == key {
@@ -835,24 +884,67 @@ mod tests {
         assert_eq!(limited.len(), 2);
     }
 
+    #[test]
+    fn many_keys_are_found_as_each_alone_in_dense_and_sparse_runs() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Lmdb::open(dir.path()).expect("opens");
+        // A large run and small ones after it, keys spread over the whole range and repeated.
+        let key = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) % 5_000;
+        for (round, size) in [20_000u32, 300, 7].into_iter().enumerate() {
+            let mut w = store.write().expect("writes");
+            let postings = (0..size)
+                .map(|i| (key(u64::from(i)) << 40, round as u32 * 100_000 + i))
+                .collect();
+            w.append_run(Postings::Bands, postings).expect("appends");
+            w.commit().expect("commits");
+        }
+        let r = store.read().expect("reads");
+        // Few keys (searched by interpolation) and many (by galloping), in no order, repeated,
+        // with keys filed nowhere and a limit that cuts some lists.
+        for n in [5u64, 40_000] {
+            let keys: Vec<u64> = (0..n).map(|i| key(i * 7 + 3) << 40 | (i % 2)).collect();
+            let many = r
+                .postings_many(Postings::Bands, &keys, 3)
+                .expect("searches");
+            assert_eq!(many.len(), keys.len());
+            for (&k, (count, docs)) in keys.iter().zip(&many) {
+                let mut alone = Vec::new();
+                let c = r
+                    .postings(Postings::Bands, k, 3, &mut alone)
+                    .expect("searches");
+                assert_eq!((c, &alone), (*count, docs), "key {k:#x}");
+            }
+            assert!(
+                n < 100 || many.iter().any(|(c, _)| *c > 3) && many.iter().any(|(c, _)| *c == 0)
+            );
+        }
+    }
+
     proptest::proptest! {
-        /// The interpolating search finds the first record not below the key, as a scan does,
-        /// on evenly spread and on clumped keys.
+        /// The interpolating and the galloping searches find the first record not below the key,
+        /// from any start at or below it, as a scan does, on evenly spread and on clumped keys.
         #[test]
         fn lower_bound_is_the_first_record_not_below_the_key(
             mut keys in proptest::collection::vec(proptest::prelude::any::<u64>(), 0..400),
             clumped in proptest::collection::vec(0u64..50, 0..400),
             probe in proptest::prelude::any::<u64>(),
             pick in 0usize..400,
+            start in 0usize..800,
         ) {
             keys.extend(clumped.iter().map(|c| c * 1000));
             keys.sort_unstable();
             let run = encode_run(&keys.iter().map(|&k| (k, 0u32)).collect::<Vec<_>>());
             let scan = |key: u64| keys.iter().position(|&k| k >= key).unwrap_or(keys.len());
-            proptest::prop_assert_eq!(lower_bound(&run, probe), scan(probe));
+            let mut probes = vec![probe];
             if let Some(&k) = keys.get(pick % keys.len().max(1)) {
-                proptest::prop_assert_eq!(lower_bound(&run, k), scan(k));
-                proptest::prop_assert_eq!(lower_bound(&run, k.wrapping_add(1)), scan(k.wrapping_add(1)));
+                probes.extend([k, k.wrapping_add(1)]);
+            }
+            for key in probes {
+                let at = scan(key);
+                let from = start.min(at);
+                proptest::prop_assert_eq!(lower_bound(&run, key, 0), at);
+                proptest::prop_assert_eq!(lower_bound(&run, key, from), at);
+                proptest::prop_assert_eq!(gallop(&run, key, from), at);
             }
         }
     }
