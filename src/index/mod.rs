@@ -903,7 +903,7 @@ impl Index {
         let ready = self.ready(&r, doc, None).map_err(self.err())?;
         let own = self.doc_of(&r, &doc.id).map_err(self.err())?;
         let mut cache = HashMap::default();
-        let matches = self.matches(&r, &ready, own, &mut cache, None, None, None);
+        let matches = self.matches(&r, &ready, own, &mut cache, Scope::default());
         Ok(matches
             .map_err(self.err())?
             .into_iter()
@@ -924,7 +924,7 @@ impl Index {
                     let r = r.as_ref().map_err(|e| StoreError::new(e.to_string()))?;
                     let ready = self.ready(r, doc, None)?;
                     let own = self.doc_of(r, &doc.id)?;
-                    let matches = self.matches(r, &ready, own, cache, None, None, None)?;
+                    let matches = self.matches(r, &ready, own, cache, Scope::default())?;
                     Ok(matches.into_iter().map(|(_, m)| m).collect())
                 },
             )
@@ -1017,8 +1017,11 @@ impl Index {
                 for (j, ready) in part.iter_mut().enumerate() {
                     let Some(ready) = ready else { continue };
                     let held = held[k * chunk + j].map(|(d, _)| d);
-                    let matches =
-                        self.matches(&r, ready, held, &mut cache, None, None, found.next())?;
+                    let scope = Scope {
+                        found: found.next(),
+                        ..Scope::default()
+                    };
+                    let matches = self.matches(&r, ready, held, &mut cache, scope)?;
                     ready.checked = Some((generation, matches));
                 }
                 Ok::<_, StoreError>(())
@@ -1107,19 +1110,22 @@ impl Index {
                         kept.push(m);
                     }
                 }
-                kept.extend(self.matches(
-                    w,
-                    &ready,
-                    None,
-                    cache,
-                    Some(pending),
-                    Some(batch.first),
-                    None,
-                )?);
+                let scope = Scope {
+                    pending: Some(pending),
+                    since: Some(batch.first),
+                    found: None,
+                };
+                kept.extend(self.matches(w, &ready, None, cache, scope)?);
                 best_first(&mut kept);
                 kept
             }
-            _ => self.matches(w, &ready, None, cache, Some(pending), None, None)?,
+            _ => {
+                let scope = Scope {
+                    pending: Some(pending),
+                    ..Scope::default()
+                };
+                self.matches(w, &ready, None, cache, scope)?
+            }
         };
         let d = self.insert(w, doc, &ready, &matches)?;
         if ready.prepared.print.words >= self.config().min_words {
@@ -1510,10 +1516,13 @@ impl Index {
         ready: &Ready,
         own: Option<u32>,
         cache: &mut HashMap<u32, Arc<Prepared>>,
-        pending: Option<&Pending>,
-        since: Option<u32>,
-        found: Option<Found>,
+        scope: Scope<'_>,
     ) -> Result<Vec<(u32, Match)>, StoreError> {
+        let Scope {
+            pending,
+            since,
+            found,
+        } = scope;
         let c = self.config();
         let print = &ready.prepared.print;
         if print.words == 0 {
@@ -1784,6 +1793,17 @@ impl Pending {
             (Postings::ShortAnchors, flat(self.short_anchors)),
         ]
     }
+}
+
+/// What a check searches: by default every held document of its snapshot, looked up now.
+#[derive(Default)]
+struct Scope<'p> {
+    /// A write transaction's documents so far, searched as well.
+    pending: Option<&'p Pending>,
+    /// Only the documents numbered from this on: this transaction's (all pending).
+    since: Option<u32>,
+    /// The held postings of the document's keys, looked up already with its batch's.
+    found: Option<Found>,
 }
 
 /// The held band and anchor postings of a document's keys, one entry a key, as
