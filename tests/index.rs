@@ -275,6 +275,50 @@ fn an_empty_or_overlong_id_is_a_clear_error_or_a_skipped_record_never_a_store_er
     assert_eq!(stats["documents"], 1);
 }
 
+/// Line statistics are counted in by every add and out by every removal or replacement, across
+/// transactions (their runs merged as they accumulate): the distinct lines held go back to what
+/// they were, and to none once every document is gone.
+#[test]
+fn line_statistics_are_taken_back_by_removals() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let index = Index::create(tmp.path(), Config::default(), None).expect("creates");
+    let doc = |n: usize| {
+        let text = format!(
+            "{}\n\n{}\n\nFollow the Daily Site on every platform for more news.",
+            story(n),
+            story(n + 100)
+        );
+        let mut d = Document::new(format!("d{n}"), text);
+        d.meta.insert("source".into(), serde_json::json!("site"));
+        d
+    };
+    let lines = |index: &Index| index.stats().expect("stats").lines;
+    let docs: Vec<Document> = (0..12).map(doc).collect();
+    for part in docs.chunks(3) {
+        index.add_batch(part, AddOptions::default()).expect("adds");
+    }
+    // Two lines a document, and the footer once (unless a built-in rule strips it first).
+    let all = lines(&index);
+    assert!(all == 24 || all == 25, "{all}");
+    let ids: Vec<&str> = docs[..6].iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(index.remove_batch(&ids).expect("removes"), 6);
+    assert_eq!(lines(&index), all - 12);
+    // A replacement takes the old text's lines back and counts the new one's.
+    let mut other = doc(50);
+    other.id = "d6".into();
+    let replace = AddOptions { replace: true };
+    index.add_batch(&[other], replace).expect("replaces");
+    assert_eq!(lines(&index), all - 12);
+    let rest: Vec<String> = (6..12).map(|n| format!("d{n}")).collect();
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    assert_eq!(index.remove_batch(&rest).expect("removes"), 6);
+    assert_eq!(lines(&index), 0);
+    index
+        .add_batch(&docs[..2], AddOptions::default())
+        .expect("adds");
+    assert_eq!(lines(&index), all - 20);
+}
+
 #[test]
 fn check_stores_nothing_and_remove_forgets() {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -742,9 +786,9 @@ fn committed_index(version: u32) -> (tempfile::TempDir, PathBuf) {
 }
 
 #[test]
-fn the_committed_format_2_index_opens_and_answers() {
-    let (tmp, fixture) = committed_index(2);
-    let index = Index::open(tmp.path()).expect("the format 2 index opens");
+fn the_committed_format_3_index_opens_and_answers() {
+    let (tmp, fixture) = committed_index(3);
+    let index = Index::open(tmp.path()).expect("the format 3 index opens");
     assert_eq!(index.stats().expect("stats").documents, 2);
     let new = read(&fixture.join("new.jsonl"));
     let matches = index.check(&new.documents()[0]).expect("checks");
@@ -765,17 +809,22 @@ fn the_committed_format_2_index_opens_and_answers() {
 /// Refused, and left as it was: opening writes nothing to an index of another format (it once
 /// added this format's new table before reading the version).
 #[test]
-fn the_committed_format_1_index_is_refused_with_its_version_and_left_unchanged() {
-    let (tmp, _) = committed_index(1);
-    let before = std::fs::read(tmp.path().join("data.mdb")).expect("reads");
-    match Index::open(tmp.path()) {
-        Err(IndexError::Mismatch { message, .. }) => {
-            assert!(message.contains("format version 1"), "{message}");
+fn the_committed_format_1_and_2_indexes_are_refused_with_their_version_and_left_unchanged() {
+    for version in [1, 2] {
+        let (tmp, _) = committed_index(version);
+        let before = std::fs::read(tmp.path().join("data.mdb")).expect("reads");
+        match Index::open(tmp.path()) {
+            Err(IndexError::Mismatch { message, .. }) => {
+                assert!(
+                    message.contains(&format!("format version {version}")),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
+        let after = std::fs::read(tmp.path().join("data.mdb")).expect("reads");
+        assert!(before == after, "opening changed the refused index");
     }
-    let after = std::fs::read(tmp.path().join("data.mdb")).expect("reads");
-    assert!(before == after, "opening changed the refused index");
 }
 
 /// Real Helsinki articles: two editions of a story each (versions) and an AP brief inside another

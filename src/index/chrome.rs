@@ -14,6 +14,11 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use crate::boilerplate::{is_spread_across_sources, LineKey, PROSE_WORDS};
 use crate::config::BoilerplateConfig;
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::index::store::{ReadTxn, StoreError, Table, Tally, WriteTxn};
 
 /// What an index knows of one line (by the hash of its normalised text).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -59,9 +64,270 @@ impl LineStat {
     }
 }
 
+/// Line statistics are kept as changes added up ([`Tally`]): the counts wrap, so that a removal's
+/// change is a count of `-1`; the most documents of one source is the most of any change.
+impl Tally for LineStat {
+    const TAG: u8 = 0x10;
+    const WIDTH: usize = 20;
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend(LineStat::encode(self));
+    }
+
+    fn decode(bytes: &[u8]) -> LineStat {
+        LineStat::decode(bytes)
+    }
+
+    fn add(&mut self, later: &LineStat) {
+        self.df = self.df.wrapping_add(later.df);
+        self.share_sum += later.share_sum;
+        self.share_n = self.share_n.wrapping_add(later.share_n);
+        self.sources = self.sources.wrapping_add(later.sources);
+        self.most = self.most.max(later.most);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.df == 0
+    }
+}
+
+impl LineStat {
+    /// The change from `self` to `after`, which added to `self` gives `after` (its `most` is
+    /// `after`'s: a most is never lowered).
+    pub(crate) fn change_to(&self, after: &LineStat) -> LineStat {
+        LineStat {
+            df: after.df.wrapping_sub(self.df),
+            share_sum: after.share_sum - self.share_sum,
+            share_n: after.share_n.wrapping_sub(self.share_n),
+            sources: after.sources.wrapping_sub(self.sources),
+            most: after.most,
+        }
+    }
+}
+
+/// The documents of one source that print one line, kept as changes added up ([`Tally`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct SourceCount(pub u32);
+
+impl Tally for SourceCount {
+    const TAG: u8 = 0x11;
+    const WIDTH: usize = 4;
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend(self.0.to_be_bytes());
+    }
+
+    fn decode(bytes: &[u8]) -> SourceCount {
+        SourceCount(bytes.try_into().map_or(0, u32::from_be_bytes))
+    }
+
+    fn add(&mut self, later: &SourceCount) {
+        self.0 = self.0.wrapping_add(later.0);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+}
+
 /// The key of a (source, line) count.
 pub(crate) fn source_line_key(source: &str, line: u64) -> u64 {
     xxh3_64_with_seed(&line.to_le_bytes(), xxh3_64(source.as_bytes()))
+}
+
+/// Meta key of the number of distinct lines held.
+pub(crate) const LINES_KEY: &[u8] = b"lines";
+
+/// Line statistics as held in a snapshot, for the lines (and (source, line) keys) of some
+/// documents, read together in one pass over the runs. Lines absent are counted nowhere.
+#[derive(Debug, Default)]
+pub(crate) struct HeldLines {
+    stats: HashMap<u64, LineStat>,
+    sources: HashMap<u64, u32>,
+}
+
+impl HeldLines {
+    /// The statistics of the distinct lines of `docs` (a document's source, if any, and its line
+    /// keys) as held in `r`.
+    pub(crate) fn read<'a>(
+        r: &impl ReadTxn,
+        docs: impl IntoIterator<Item = (Option<&'a str>, &'a [LineKey])>,
+    ) -> Result<HeldLines, StoreError> {
+        let mut held = HeldLines::default();
+        held.ensure(r, docs)?;
+        Ok(held)
+    }
+
+    /// Reads the statistics of the lines of `docs` not read yet.
+    pub(crate) fn ensure<'a>(
+        &mut self,
+        r: &impl ReadTxn,
+        docs: impl IntoIterator<Item = (Option<&'a str>, &'a [LineKey])>,
+    ) -> Result<(), StoreError> {
+        let (mut lines, mut keys) = (Vec::new(), Vec::new());
+        for (source, doc_lines) in docs {
+            for line in doc_lines {
+                if !self.stats.contains_key(&line.hash) {
+                    lines.push(line.hash);
+                }
+                if let Some(source) = source {
+                    let key = source_line_key(source, line.hash);
+                    if !self.sources.contains_key(&key) {
+                        keys.push(key);
+                    }
+                }
+            }
+        }
+        for list in [&mut lines, &mut keys] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        let stats = r.tallies::<LineStat>(&lines)?;
+        self.stats.extend(lines.into_iter().zip(stats));
+        let counts = r.tallies::<SourceCount>(&keys)?;
+        (self.sources).extend(keys.into_iter().zip(counts.into_iter().map(|c| c.0)));
+        Ok(())
+    }
+
+    /// The statistics of line `h` (read by [`ensure`](Self::ensure)).
+    pub(crate) fn stat(&self, h: u64) -> LineStat {
+        self.stats.get(&h).copied().unwrap_or_default()
+    }
+
+    /// The documents of a source that print a line, by [`source_line_key`].
+    pub(crate) fn source(&self, key: u64) -> u32 {
+        self.sources.get(&key).copied().unwrap_or(0)
+    }
+}
+
+/// A write transaction's view of the line statistics: as held (those read so far), and its own
+/// changes, filed as runs when it ends.
+#[derive(Debug, Default)]
+pub(crate) struct LineChanges {
+    /// The statistics read of the lines the transaction touches, as committed.
+    pub held: HeldLines,
+    lines: HashMap<u64, LineStat>,
+    sources: HashMap<u64, SourceCount>,
+    /// Lines that came to be held, less those that ceased to be.
+    new_lines: i64,
+}
+
+impl LineChanges {
+    /// Reads the committed statistics of the lines of `docs` not read yet.
+    pub(crate) fn ensure<'a>(
+        &mut self,
+        r: &impl ReadTxn,
+        docs: impl IntoIterator<Item = (Option<&'a str>, &'a [LineKey])>,
+    ) -> Result<(), StoreError> {
+        self.held.ensure(r, docs)
+    }
+
+    /// The statistics of line `h` now: as held, with this transaction's changes.
+    fn line(&self, h: u64) -> LineStat {
+        let mut s = self.held.stat(h);
+        if let Some(change) = self.lines.get(&h) {
+            s.add(change);
+        }
+        s
+    }
+
+    fn source(&self, key: u64) -> u32 {
+        let change = self.sources.get(&key).map_or(0, |c| c.0);
+        self.held.source(key).wrapping_add(change)
+    }
+
+    fn set_line(&mut self, h: u64, after: LineStat) {
+        let before = self.line(h);
+        self.new_lines += i64::from(after.df > 0) - i64::from(before.df > 0);
+        self.lines
+            .entry(h)
+            .or_default()
+            .add(&before.change_to(&after));
+    }
+
+    /// A view of `held` with this transaction's changes, for the lines of one document.
+    pub(crate) fn applied(&self, source: Option<&str>, keys: &[LineKey]) -> HeldLines {
+        let mut now = HeldLines::default();
+        for line in keys {
+            now.stats.insert(line.hash, self.line(line.hash));
+            if let Some(source) = source {
+                let key = source_line_key(source, line.hash);
+                now.sources.insert(key, self.source(key));
+            }
+        }
+        now
+    }
+
+    /// A document of `source` with these lines (distinct) is added; `shares` are the block shares
+    /// it records for its frequent lines. Its lines must have been read ([`ensure`](Self::ensure)).
+    pub(crate) fn count_in(
+        &mut self,
+        source: Option<&str>,
+        lines: &BTreeSet<u64>,
+        shares: &[(u64, f32)],
+    ) {
+        let shares: HashMap<u64, f32> = shares.iter().copied().collect();
+        for &h in lines {
+            let mut s = self.line(h);
+            s.df += 1;
+            if let Some(&share) = shares.get(&h) {
+                s.share_sum += share;
+                s.share_n += 1;
+            }
+            if let Some(source) = source {
+                let key = source_line_key(source, h);
+                let n = self.source(key) + 1;
+                s.sources += u32::from(n == 1);
+                s.most = s.most.max(n);
+                self.sources.entry(key).or_default().add(&SourceCount(1));
+            }
+            self.set_line(h, s);
+        }
+    }
+
+    /// A document of `source` with these lines (distinct) is removed. Its lines must have been
+    /// read ([`ensure`](Self::ensure)).
+    pub(crate) fn count_out(&mut self, source: Option<&str>, lines: &BTreeSet<u64>) {
+        for &h in lines {
+            let mut s = self.line(h);
+            s.df = s.df.saturating_sub(1);
+            if let Some(source) = source {
+                let key = source_line_key(source, h);
+                let n = self.source(key);
+                if n > 0 {
+                    self.sources
+                        .entry(key)
+                        .or_default()
+                        .add(&SourceCount(u32::MAX));
+                    if n == 1 {
+                        s.sources = s.sources.saturating_sub(1);
+                    }
+                }
+            }
+            // Which share this document recorded is not kept: the average one goes with it.
+            if s.share_n > s.df {
+                s.share_sum *= s.df as f32 / s.share_n as f32;
+                s.share_n = s.df;
+            }
+            if s.df == 0 {
+                s = LineStat::default();
+            }
+            self.set_line(h, s);
+        }
+    }
+
+    /// Files the changes as one run of each family, and the count of lines held.
+    pub(crate) fn file(self, w: &mut impl WriteTxn) -> Result<(), StoreError> {
+        if self.new_lines != 0 {
+            let held = w
+                .get(Table::Meta, LINES_KEY)?
+                .map_or(0, |b| b.try_into().map_or(0, i64::from_be_bytes));
+            let now = (held + self.new_lines).max(0);
+            w.put(Table::Meta, LINES_KEY, &now.to_be_bytes())?;
+        }
+        w.append_tallies(self.lines.into_iter().collect())?;
+        w.append_tallies(self.sources.into_iter().collect())
+    }
 }
 
 /// The decision for one document.

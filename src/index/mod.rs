@@ -71,12 +71,13 @@ use crate::lsh::{band_keys, Banding};
 use crate::report::VerdictRecord;
 use crate::verify::{Kind, Measures, Overlap, Verdict, MIN_TITLE_WORDS};
 
-use chrome::{decide, source_line_key, DocChrome, LineStat};
+use chrome::{decide, source_line_key, DocChrome, HeldLines, LineChanges, LineStat, LINES_KEY};
 use store::{Existing, Lmdb, Postings, ReadTxn, Store, StoreError, Table, WriteTxn};
 
 /// The on-disk format; bumped whenever what is stored, or how, changes. Format 2 packs records,
-/// each compressed, into blocks (format 1 kept one uncompressed record per document).
-pub const FORMAT_VERSION: u32 = 2;
+/// each compressed, into blocks (format 1 kept one uncompressed record per document); format 3
+/// keeps line statistics as runs of changes (format 2 in B-trees, rewritten by every batch).
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The version of text normalisation and fingerprinting; bumped whenever either changes what it
 /// gives for a text (the header's probe fingerprint catches a change that forgot to bump it).
@@ -361,15 +362,30 @@ impl Facts {
             return 1.0;
         }
         let range = channel * k..(channel + 1) * k;
-        let same = sketch[range.clone()]
-            .iter()
-            .zip(&other[range])
-            .filter(|(a, b)| a == b)
-            .count();
+        let same = equal_bytes(&sketch[range.clone()], &other[range]);
         // Unequal values agree on their low byte one time in 256.
         let p = same as f64 / k as f64;
         ((p - 1.0 / 256.0) / (1.0 - 1.0 / 256.0)).max(0.0)
     }
+}
+
+/// How many positions of two byte strings of one length hold equal bytes, eight at a time: a zero
+/// byte of `a ^ b` is an equal pair, and `!((x & 0x7f…) + 0x7f… | x | 0x7f…)` has the top bit of
+/// exactly the zero bytes of `x` set (no carry crosses a byte).
+fn equal_bytes(a: &[u8], b: &[u8]) -> usize {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail = (a8.remainder().iter().zip(b8.remainder()))
+        .filter(|(x, y)| x == y)
+        .count();
+    let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().unwrap_or_default());
+    let words: u32 = (a8.zip(b8))
+        .map(|(x, y)| {
+            let x = word(x) ^ word(y);
+            (!(((x & LOW) + LOW) | x | LOW)).count_ones()
+        })
+        .sum();
+    words as usize + tail
 }
 
 /// The sketch of two signatures: the low byte of every position.
@@ -473,47 +489,103 @@ pub struct Index {
 }
 
 /// Held documents' facts kept in memory between checks, at most this many (some 90 MB).
-const FACTS_CACHE_LIMIT: usize = 1 << 18;
-
-/// Encoded facts of held documents read from committed snapshots, by document number. A document
-/// number is given once and its facts never change, so an entry stays true while its document is
-/// held; a removed document's may linger, which is harmless: they only pre-select candidates (by
-/// estimated similarity and anchor count), and every candidate is then read from the store.
+/// Encoded facts of held documents read from committed snapshots, by document number, end to end
+/// (one stride apart) with a bit for each number held. A document number is given once and its
+/// facts never change, so an entry stays true while its document is held; a removed document's
+/// may linger, which is harmless: they only pre-select candidates (by estimated similarity and
+/// anchor count), and every candidate is then read from the store. Memory: the facts' size (280
+/// bytes at the default 128 positions) for every document checked against, at most all held.
 #[derive(Default)]
-struct FactsCache(std::sync::RwLock<rustc_hash::FxHashMap<u32, Box<[u8]>>>);
+struct FactsCache(std::sync::RwLock<FactsArena>);
+
+#[derive(Default)]
+struct FactsArena {
+    /// Bytes of one document's encoded facts (0 until the first is kept).
+    stride: usize,
+    bytes: Vec<u8>,
+    /// Bit `d` says whether document `d`'s facts are in `bytes`.
+    held: Vec<u64>,
+}
+
+impl FactsArena {
+    fn get(&self, d: u32) -> Option<&[u8]> {
+        let d = d as usize;
+        let bit = self.held.get(d / 64)? >> (d % 64) & 1;
+        (bit == 1).then(|| &self.bytes[d * self.stride..(d + 1) * self.stride])
+    }
+
+    fn insert(&mut self, d: u32, facts: &[u8]) {
+        if self.stride == 0 {
+            self.stride = facts.len();
+        }
+        if facts.len() != self.stride {
+            return;
+        }
+        let d = d as usize;
+        if self.bytes.len() < (d + 1) * self.stride {
+            let docs = (d + 1).next_power_of_two().max(1024);
+            self.bytes.resize(docs * self.stride, 0);
+            self.held.resize(docs.div_ceil(64), 0);
+        }
+        self.bytes[d * self.stride..(d + 1) * self.stride].copy_from_slice(facts);
+        self.held[d / 64] |= 1 << (d % 64);
+    }
+}
 
 impl std::fmt::Debug for FactsCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let held = self.0.read().map_or(0, |m| m.len());
+        let held = self
+            .0
+            .read()
+            .map_or(0, |a| a.held.iter().map(|w| w.count_ones() as usize).sum());
         f.debug_struct("FactsCache").field("held", &held).finish()
     }
 }
 
 impl FactsCache {
-    /// `f` of document `d`'s encoded facts, from memory or else from `r` (kept if `keep`).
-    fn with<T>(
+    /// `f` of each document's encoded facts, in the order of `docs` (`None` for a document not
+    /// held), from memory or else from `r` (and then kept, if `keep`). The cache is locked once
+    /// for all of them.
+    fn each<T>(
         &self,
         r: &impl ReadTxn,
-        d: u32,
+        docs: &[u32],
         keep: bool,
         f: impl Fn(&[u8]) -> T,
-    ) -> Result<Option<T>, StoreError> {
-        if let Some(value) = self.0.read().ok().and_then(|m| m.get(&d).map(|b| f(b))) {
-            return Ok(Some(value));
-        }
-        let found = r.get_with(Table::Facts, &doc_key(d), |b| {
-            (f(b), keep.then(|| Box::<[u8]>::from(b)))
-        })?;
-        let Some((value, copy)) = found else {
-            return Ok(None);
-        };
-        if let (Some(copy), Ok(mut map)) = (copy, self.0.write()) {
-            if map.len() >= FACTS_CACHE_LIMIT {
-                map.clear();
+    ) -> Result<Vec<Option<T>>, StoreError> {
+        let mut out: Vec<Option<T>> = Vec::with_capacity(docs.len());
+        let mut missing = Vec::new();
+        if let Ok(arena) = self.0.read() {
+            for (i, &d) in docs.iter().enumerate() {
+                let found = arena.get(d).map(&f);
+                if found.is_none() {
+                    missing.push(i);
+                }
+                out.push(found);
             }
-            map.insert(d, copy);
+        } else {
+            out.extend(docs.iter().map(|_| None));
+            missing.extend(0..docs.len());
         }
-        Ok(Some(value))
+        let mut kept: Vec<(u32, Box<[u8]>)> = Vec::new();
+        for i in missing {
+            let d = docs[i];
+            let found = r.get_with(Table::Facts, &doc_key(d), |b| {
+                (f(b), keep.then(|| Box::<[u8]>::from(b)))
+            })?;
+            if let Some((value, copy)) = found {
+                out[i] = Some(value);
+                kept.extend(copy.map(|c| (d, c)));
+            }
+        }
+        if !kept.is_empty() {
+            if let Ok(mut arena) = self.0.write() {
+                for (d, facts) in kept {
+                    arena.insert(d, &facts);
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -900,7 +972,7 @@ impl Index {
     pub fn check(&self, doc: &Document) -> Result<Vec<Match>, IndexError> {
         check_id(doc)?;
         let r = self.read()?;
-        let ready = self.ready(&r, doc, None).map_err(self.err())?;
+        let ready = self.ready(&r, doc).map_err(self.err())?;
         let own = self.doc_of(&r, &doc.id).map_err(self.err())?;
         let mut cache = HashMap::default();
         let matches = self.matches(&r, &ready, own, &mut cache, Scope::default());
@@ -922,7 +994,7 @@ impl Index {
                 || (self.store.read(), HashMap::default()),
                 |(r, cache), doc| {
                     let r = r.as_ref().map_err(|e| StoreError::new(e.to_string()))?;
-                    let ready = self.ready(r, doc, None)?;
+                    let ready = self.ready(r, doc)?;
                     let own = self.doc_of(r, &doc.id)?;
                     let matches = self.matches(r, &ready, own, cache, Scope::default())?;
                     Ok(matches.into_iter().map(|(_, m)| m).collect())
@@ -978,26 +1050,22 @@ impl Index {
                 && id_problem(&docs[i].id).is_none()
                 && held[i].is_none_or(|(_, same)| !same)
         };
-        let batch_lines = BatchLines::new(docs, &stripped, fresh);
+        let batch_lines = BatchLines::new(&snapshot, docs, &stripped, fresh).map_err(self.err())?;
         drop(snapshot);
         // Each document is also checked here against a snapshot, in parallel: under the lock only
         // the batch's own documents are left to check, unless another transaction committed since.
         let mut ready: Vec<Option<Ready>> = (0..docs.len())
             .into_par_iter()
-            .map_init(
-                || self.store.read(),
-                |r, i| {
-                    if !fresh(i) {
-                        return Ok(None);
-                    }
-                    let r = r.as_ref().map_err(|e| StoreError::new(e.to_string()))?;
-                    let (by_rules, keys) = stripped[i].clone();
-                    let mut ready =
-                        self.ready_with(r, &docs[i], by_rules, keys, Some(&batch_lines))?;
-                    ready.packed = Some(pack_record(&docs[i], &ready.chrome.lines)?);
-                    Ok(Some(ready))
-                },
-            )
+            .map(|i| {
+                if !fresh(i) {
+                    return Ok(None);
+                }
+                let (by_rules, keys) = stripped[i].clone();
+                let held = &batch_lines.held;
+                let mut ready = self.ready_with(held, &docs[i], by_rules, keys, Some(&batch_lines));
+                ready.packed = Some(pack_record(&docs[i], &ready.chrome.lines)?);
+                Ok(Some(ready))
+            })
             .collect::<Result<_, StoreError>>()
             .map_err(self.err())?;
         // In chunks, each against its own snapshot: a chunk's postings are looked up together.
@@ -1037,6 +1105,13 @@ impl Index {
         let generation = read_u64(w.get(Table::Meta, GENERATION_KEY).map_err(self.err())?);
         let first = read_u64(w.get(Table::Meta, NEXT_KEY).map_err(self.err())?);
         let first = u32::try_from(first).unwrap_or(u32::MAX);
+        // The statistics of the batch's lines as held now: as read before the lock, unless another
+        // transaction committed since.
+        pending.lines.held = if batch_lines.generation == generation {
+            batch_lines.held
+        } else {
+            HeldLines::read(&w, BatchLines::lines_of(docs, &stripped, fresh)).map_err(self.err())?
+        };
         for (doc, ready) in docs.iter().zip(ready) {
             let batch = Batch {
                 generation,
@@ -1048,9 +1123,7 @@ impl Index {
                 .map_err(self.err())?;
             results.push(result);
         }
-        for (list, run) in pending.into_runs() {
-            w.append_run(list, run).map_err(self.err())?;
-        }
+        pending.file(&mut w).map_err(self.err())?;
         self.bump_generation(&mut w).map_err(self.err())?;
         w.commit().map_err(self.err())?;
         Ok(results)
@@ -1086,14 +1159,17 @@ impl Index {
             if !options.replace {
                 return Ok(result(AddStatus::Conflict));
             }
-            self.remove_doc(w, d)?;
+            self.remove_doc(w, d, pending)?;
             cache.remove(&d);
             status = AddStatus::Replaced;
         }
         let Some(mut ready) = ready else {
             // Held with the same text when the batch was prepared, and since removed: prepared now.
             let (by_rules, keys) = self.deduper.strip_rules(doc);
-            let ready = self.ready_with(w, doc, by_rules, keys, None)?;
+            let source = doc.meta_str("source");
+            pending.lines.ensure(w, [(source, keys.as_slice())])?;
+            let now = pending.lines.applied(source, &keys);
+            let ready = self.ready_with(&now, doc, by_rules, keys, None);
             let batch = Batch {
                 generation: u64::MAX,
                 ..batch
@@ -1127,7 +1203,7 @@ impl Index {
                 self.matches(w, &ready, None, cache, scope)?
             }
         };
-        let d = self.insert(w, doc, &ready, &matches)?;
+        let d = self.insert(w, doc, &ready, &matches, pending)?;
         if ready.prepared.print.words >= self.config().min_words {
             for &k in &ready.bands {
                 pending.bands.entry(k).or_default().push(d);
@@ -1174,14 +1250,18 @@ struct BatchLines {
     /// Per line, the distinct sources of the batch that print it (counted as new to the line:
     /// a source that held it already is counted again, which errs towards keeping a paragraph).
     sources: HashMap<u64, u32>,
+    /// The statistics of the batch's lines as held in a snapshot, and its generation.
+    held: HeldLines,
+    generation: u64,
 }
 
 impl BatchLines {
     fn new(
+        r: &impl ReadTxn,
         docs: &[Document],
         stripped: &[(Stripped, Vec<LineKey>)],
-        counted: impl Fn(usize) -> bool,
-    ) -> BatchLines {
+        counted: impl Fn(usize) -> bool + Copy,
+    ) -> Result<BatchLines, StoreError> {
         let mut df = HashMap::default();
         let mut source_df = HashMap::default();
         let mut sources = HashMap::default();
@@ -1201,11 +1281,24 @@ impl BatchLines {
                 }
             }
         }
-        BatchLines {
+        Ok(BatchLines {
             df,
             source_df,
             sources,
-        }
+            held: HeldLines::read(r, BatchLines::lines_of(docs, stripped, counted))?,
+            generation: read_u64(r.get(Table::Meta, GENERATION_KEY)?),
+        })
+    }
+
+    /// The source and lines of each document counted.
+    fn lines_of<'a>(
+        docs: &'a [Document],
+        stripped: &'a [(Stripped, Vec<LineKey>)],
+        counted: impl Fn(usize) -> bool + 'a,
+    ) -> impl Iterator<Item = (Option<&'a str>, &'a [LineKey])> + 'a {
+        (docs.iter().zip(stripped).enumerate())
+            .filter(move |&(i, _)| counted(i))
+            .map(|(_, (doc, (_, keys)))| (doc.meta_str("source"), keys.as_slice()))
     }
 }
 
@@ -1376,41 +1469,25 @@ impl Index {
             .then_some((cluster::is_weak(verdict.kind), verdict.score)))
     }
 
-    fn line_stat(&self, r: &impl ReadTxn, h: u64) -> Result<LineStat, StoreError> {
-        Ok(
-            r.get_with(Table::Lines, &h.to_be_bytes(), LineStat::decode)?
-                .unwrap_or_default(),
-        )
-    }
-
-    fn source_df(&self, r: &impl ReadTxn, key: u64) -> Result<u32, StoreError> {
-        Ok(
-            r.get_with(Table::SourceLines, &key.to_be_bytes(), read_u32)?
-                .flatten()
-                .unwrap_or(0),
-        )
-    }
-
     /// A new document prepared against the statistics of `r` (plus a batch's own lines, which
     /// include this document; without them, this document is counted once on top of `r`).
-    fn ready(
-        &self,
-        r: &impl ReadTxn,
-        doc: &Document,
-        batch: Option<&BatchLines>,
-    ) -> Result<Ready, StoreError> {
+    fn ready(&self, r: &impl ReadTxn, doc: &Document) -> Result<Ready, StoreError> {
         let (by_rules, keys) = self.deduper.strip_rules(doc);
-        self.ready_with(r, doc, by_rules, keys, batch)
+        let held = HeldLines::read(r, [(doc.meta_str("source"), keys.as_slice())])?;
+        Ok(self.ready_with(&held, doc, by_rules, keys, None))
     }
 
+    /// A new document prepared against held line statistics (`held`, which has its lines) plus a
+    /// batch's own lines, which include this document; without them, this document is counted
+    /// once on top of `held`.
     fn ready_with(
         &self,
-        r: &impl ReadTxn,
+        held: &HeldLines,
         doc: &Document,
         by_rules: Stripped,
         keys: Vec<LineKey>,
         batch: Option<&BatchLines>,
-    ) -> Result<Ready, StoreError> {
+    ) -> Ready {
         let source = doc.meta_str("source");
         let chrome = if self.config().boilerplate.learn {
             let mut stats: HashMap<u64, LineStat> = HashMap::default();
@@ -1419,12 +1496,12 @@ impl Index {
                 if stats.contains_key(&k.hash) {
                     continue;
                 }
-                let mut s = self.line_stat(r, k.hash)?;
+                let mut s = held.stat(k.hash);
                 s.df += batch.map_or(1, |b| b.df.get(&k.hash).copied().unwrap_or(1));
                 if let Some(source) = source {
                     let key = source_line_key(source, k.hash);
                     let own = batch.map_or(1, |b| b.source_df.get(&key).copied().unwrap_or(1));
-                    let held = self.source_df(r, key)?;
+                    let held = held.source(key);
                     s.sources += match batch {
                         Some(b) => b.sources.get(&k.hash).copied().unwrap_or(1),
                         None => u32::from(held == 0),
@@ -1452,7 +1529,7 @@ impl Index {
         let prepared = self
             .deduper
             .prepare_stripped(doc, by_rules, &keys, Some(&learned));
-        Ok(self.finish_ready(prepared, keys, chrome))
+        self.finish_ready(prepared, keys, chrome)
     }
 
     fn finish_ready(&self, prepared: Prepared, keys: Vec<LineKey>, chrome: DocChrome) -> Ready {
@@ -1574,15 +1651,14 @@ impl Index {
             }
             banded.sort_unstable();
             banded.dedup();
-            for (d, channel) in banded {
-                if candidates.last() == Some(&d) {
-                    continue;
-                }
-                let estimate = self
-                    .facts_cache
-                    .with(r, d, cached, |b| Facts::estimate_of(b, &own, channel))?;
+            banded.retain(|&(d, _)| candidates.last() != Some(&d));
+            let numbers: Vec<u32> = banded.iter().map(|&(d, _)| d).collect();
+            let estimates = self.facts_cache.each(r, &numbers, cached, |b| {
+                [0, 1].map(|channel| Facts::estimate_of(b, &own, channel))
+            })?;
+            for ((d, channel), estimate) in banded.into_iter().zip(estimates) {
                 let Some(estimate) = estimate else { continue };
-                if estimate >= thresholds[channel] - ESTIMATE_MARGIN {
+                if estimate[channel] >= thresholds[channel] - ESTIMATE_MARGIN {
                     candidates.push(d);
                 }
             }
@@ -1639,6 +1715,8 @@ impl Index {
             // counted at the rate the held document's anchors were filed: the pipeline's sampling
             // when dense, the index's sparser one (proportionally fewer anchors) otherwise.
             let sparse_passage = (c.passage_anchors as u64 * c.anchor_sampling / rate).max(1);
+            // Those whose anchor count decides: (document, shared, counted here).
+            let mut undecided: Vec<(u32, u32, u32)> = Vec::new();
             for (d, (n, flags)) in shared {
                 let (counted, passage) = if flags & DENSE_ANCHORS != 0 {
                     (counted_dense, c.passage_anchors as u64)
@@ -1653,7 +1731,13 @@ impl Index {
                 if n < least && flags & FEW_ANCHORS == 0 {
                     continue;
                 }
-                let anchors = self.facts_cache.with(r, d, cached, Facts::anchors_of)?;
+                undecided.push((d, n, counted));
+            }
+            let numbers: Vec<u32> = undecided.iter().map(|&(d, _, _)| d).collect();
+            let anchors = self
+                .facts_cache
+                .each(r, &numbers, cached, Facts::anchors_of)?;
+            for ((d, n, counted), anchors) in undecided.into_iter().zip(anchors) {
                 let Some(anchors) = anchors.flatten() else {
                     continue;
                 };
@@ -1741,6 +1825,8 @@ struct Pending {
     bands: HashMap<u64, Vec<u32>>,
     anchors: HashMap<u64, Vec<u32>>,
     short_anchors: HashMap<u64, Vec<u32>>,
+    /// Changes to the line statistics.
+    lines: LineChanges,
 }
 
 impl Pending {
@@ -1781,17 +1867,17 @@ impl Pending {
         found
     }
 
-    fn into_runs(self) -> [(Postings, Vec<(u64, u32)>); 3] {
+    /// Files everything pending as one run of each family.
+    fn file(self, w: &mut impl WriteTxn) -> Result<(), StoreError> {
         let flat = |m: HashMap<u64, Vec<u32>>| {
             m.into_iter()
                 .flat_map(|(k, ds)| ds.into_iter().map(move |d| (k, d)))
                 .collect()
         };
-        [
-            (Postings::Bands, flat(self.bands)),
-            (Postings::Anchors, flat(self.anchors)),
-            (Postings::ShortAnchors, flat(self.short_anchors)),
-        ]
+        w.append_run(Postings::Bands, flat(self.bands))?;
+        w.append_run(Postings::Anchors, flat(self.anchors))?;
+        w.append_run(Postings::ShortAnchors, flat(self.short_anchors))?;
+        self.lines.file(w)
     }
 }
 
@@ -1898,6 +1984,7 @@ impl Index {
         doc: &Document,
         ready: &Ready,
         matches: &[(u32, Match)],
+        pending: &mut Pending,
     ) -> Result<u32, StoreError> {
         let d = u32::try_from(read_u64(w.get(Table::Meta, NEXT_KEY)?))
             .ok()
@@ -1917,24 +2004,9 @@ impl Index {
         self.file(w, d, &facts, Filing::Add)?;
         // Line statistics, for the chrome of later documents.
         let source = doc.meta_str("source");
-        let shares: HashMap<u64, f32> = ready.chrome.shares.iter().copied().collect();
+        pending.lines.ensure(w, [(source, ready.keys.as_slice())])?;
         let distinct: BTreeSet<u64> = ready.keys.iter().map(|k| k.hash).collect();
-        for h in distinct {
-            let mut s = self.line_stat(w, h)?;
-            s.df += 1;
-            if let Some(&share) = shares.get(&h) {
-                s.share_sum += share;
-                s.share_n += 1;
-            }
-            if let Some(source) = source {
-                let key = source_line_key(source, h);
-                let n = self.source_df(w, key)? + 1;
-                s.sources += u32::from(n == 1);
-                s.most = s.most.max(n);
-                w.put(Table::SourceLines, &key.to_be_bytes(), &n.to_be_bytes())?;
-            }
-            w.put(Table::Lines, &h.to_be_bytes(), &s.encode())?;
-        }
+        (pending.lines).count_in(source, &distinct, &ready.chrome.shares);
         for (o, m) in matches {
             let verdict =
                 serde_json::to_vec(&StoredVerdict::new(&m.verdict)).expect("a verdict serialises");
@@ -1974,7 +2046,12 @@ impl Index {
     }
 
     /// Removes a held document: its record, postings, line statistics and pairs.
-    fn remove_doc(&self, w: &mut store::LmdbWrite<'_>, d: u32) -> Result<(), StoreError> {
+    fn remove_doc(
+        &self,
+        w: &mut store::LmdbWrite<'_>,
+        d: u32,
+        pending: &mut Pending,
+    ) -> Result<(), StoreError> {
         let Some(record) = self.record(w, d)? else {
             return Ok(());
         };
@@ -1984,31 +2061,9 @@ impl Index {
             self.file(w, d, &facts, Filing::Remove)?;
         }
         let source = doc.meta_str("source");
+        pending.lines.ensure(w, [(source, keys.as_slice())])?;
         let distinct: BTreeSet<u64> = keys.iter().map(|k| k.hash).collect();
-        for h in distinct {
-            let mut s = self.line_stat(w, h)?;
-            s.df = s.df.saturating_sub(1);
-            if let Some(source) = source {
-                let key = source_line_key(source, h);
-                match self.source_df(w, key)?.saturating_sub(1) {
-                    0 => {
-                        w.delete(Table::SourceLines, &key.to_be_bytes())?;
-                        s.sources = s.sources.saturating_sub(1);
-                    }
-                    n => w.put(Table::SourceLines, &key.to_be_bytes(), &n.to_be_bytes())?,
-                }
-            }
-            if s.df == 0 {
-                w.delete(Table::Lines, &h.to_be_bytes())?;
-            } else {
-                // Which share this document recorded is not kept: the average one goes with it.
-                if s.share_n > s.df {
-                    s.share_sum *= s.df as f32 / s.share_n as f32;
-                    s.share_n = s.df;
-                }
-                w.put(Table::Lines, &h.to_be_bytes(), &s.encode())?;
-            }
-        }
+        pending.lines.count_out(source, &distinct);
         let mut linked = Vec::new();
         w.postings(Postings::Links, u64::from(d), usize::MAX - 1, &mut linked)?;
         for o in linked {
@@ -2041,13 +2096,16 @@ impl Index {
     /// Removes the documents with these ids, in one transaction; how many were held.
     pub fn remove_batch(&self, ids: &[&str]) -> Result<usize, IndexError> {
         let mut w = self.write()?;
+        let mut pending = Pending::default();
         let mut removed = 0;
         for id in ids {
             if let Some(d) = self.doc_of(&w, id).map_err(self.err())? {
-                self.remove_doc(&mut w, d).map_err(self.err())?;
+                self.remove_doc(&mut w, d, &mut pending)
+                    .map_err(self.err())?;
                 removed += 1;
             }
         }
+        pending.file(&mut w).map_err(self.err())?;
         self.bump_generation(&mut w).map_err(self.err())?;
         w.commit().map_err(self.err())?;
         Ok(removed)
@@ -2072,9 +2130,12 @@ impl Index {
                 old.push(d);
             }
         }
+        let mut pending = Pending::default();
         for &d in &old {
-            self.remove_doc(&mut w, d).map_err(self.err())?;
+            self.remove_doc(&mut w, d, &mut pending)
+                .map_err(self.err())?;
         }
+        pending.file(&mut w).map_err(self.err())?;
         self.bump_generation(&mut w).map_err(self.err())?;
         w.commit().map_err(self.err())?;
         Ok(old.len())
@@ -2099,7 +2160,7 @@ impl Index {
         Ok(IndexStats {
             documents: r.len(Table::Docs).map_err(&e)?,
             pairs: r.len(Table::Pairs).map_err(&e)?,
-            lines: r.len(Table::Lines).map_err(&e)?,
+            lines: read_u64(r.get(Table::Meta, LINES_KEY).map_err(&e)?),
             disk_bytes: self.store.disk_size().map_err(&e)?,
             text_bytes: read_u64(r.get(Table::Meta, TEXT_BYTES_KEY).map_err(&e)?),
             format: self.header.format,
@@ -2313,5 +2374,46 @@ fn record_document(record: &Record) -> Document {
             line: None,
         },
         record: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Equal bytes counted eight at a time are those counted one at a time.
+        #[test]
+        fn equal_bytes_counts_as_a_byte_loop(
+            bytes in proptest::collection::vec(
+                (proptest::prelude::any::<u8>(), proptest::prelude::any::<u8>(), proptest::prelude::any::<bool>()),
+                0..300,
+            ),
+        ) {
+            // Half the positions equal; the others any two bytes (0x80 against 0x00, 0xff
+            // against 0x7f: where a carry or a top bit would miscount).
+            let a: Vec<u8> = bytes.iter().map(|&(x, _, _)| x).collect();
+            let b: Vec<u8> = bytes.iter().map(|&(x, y, same)| if same { x } else { y }).collect();
+            let naive = a.iter().zip(&b).filter(|(x, y)| x == y).count();
+            proptest::prop_assert_eq!(equal_bytes(&a, &b), naive);
+        }
+    }
+
+    #[test]
+    fn the_facts_arena_gives_back_what_it_keeps_and_nothing_else() {
+        let mut arena = FactsArena::default();
+        let facts = |d: u32| vec![d as u8; 280];
+        for d in [5u32, 0, 3000, 64, 63] {
+            arena.insert(d, &facts(d));
+        }
+        for d in [5u32, 0, 3000, 64, 63] {
+            assert_eq!(arena.get(d), Some(&facts(d)[..]));
+        }
+        assert_eq!(arena.get(1), None);
+        assert_eq!(arena.get(2999), None);
+        assert_eq!(arena.get(1 << 20), None);
+        // Facts of another size are not kept.
+        arena.insert(7, &[1, 2, 3]);
+        assert_eq!(arena.get(7), None);
     }
 }

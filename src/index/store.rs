@@ -47,13 +47,10 @@ pub enum Table {
     Blocks,
     /// Document number → fixed-size facts (hashes, word and anchor counts).
     Facts,
-    /// Line hash → line statistics (documents, block shares).
-    Lines,
-    /// (source, line) hash → documents of that source with that line.
-    SourceLines,
     /// (document, document) → the verdict on a verified pair.
     Pairs,
-    /// (posting list, segment number) → a sorted run of postings (see [`Postings::Bands`]).
+    /// (family, segment number) → a sorted run of postings (see [`Postings::Bands`]) or of
+    /// counter changes (see [`Tally`]).
     Segments,
     /// Document numbers removed, whose postings in segments are dropped at the next merge.
     Removed,
@@ -86,14 +83,12 @@ pub enum Postings {
     Links,
 }
 
-const TABLES: [(Table, &str); 10] = [
+const TABLES: [(Table, &str); 8] = [
     (Table::Meta, "meta"),
     (Table::Ids, "ids"),
     (Table::Docs, "docs"),
     (Table::Blocks, "blocks"),
     (Table::Facts, "facts"),
-    (Table::Lines, "lines"),
-    (Table::SourceLines, "source_lines"),
     (Table::Pairs, "pairs"),
     (Table::Segments, "segments"),
     (Table::Removed, "removed"),
@@ -111,6 +106,26 @@ impl Postings {
     fn tag(self) -> u8 {
         POSTINGS.iter().position(|&(p, _)| p == self).unwrap_or(0) as u8
     }
+}
+
+/// A family of counters kept in segments, as the large postings families are: each write
+/// transaction appends its changes (deltas) as one sorted run, a read adds up a key's changes over
+/// the runs, and runs merge as they accumulate, adding up equal keys; a key whose total is empty is
+/// dropped when merged into the oldest run. (Kept in a B-tree, the counters of the lines of every
+/// batch's articles were rewritten all over the table, and each commit copied most of its pages.)
+pub trait Tally: Copy + Default {
+    /// The family's tag among the segments (apart from the postings families' tags).
+    const TAG: u8;
+    /// Bytes of an encoded value.
+    const WIDTH: usize;
+    /// Appends the value's bytes.
+    fn encode(&self, out: &mut Vec<u8>);
+    /// The value of `WIDTH` bytes.
+    fn decode(bytes: &[u8]) -> Self;
+    /// Adds a later change.
+    fn add(&mut self, later: &Self);
+    /// Whether a total is nothing (nothing is kept for its key).
+    fn is_empty(&self) -> bool;
 }
 
 /// Bytes of one segment record: a key (u64) and a document (u32), big-endian.
@@ -163,6 +178,8 @@ pub trait ReadTxn {
         keys: &[u64],
         limit: usize,
     ) -> Result<Vec<(usize, Vec<u32>)>, StoreError>;
+    /// The totals of a tally family under `keys` (the default for a key never counted).
+    fn tallies<T: Tally>(&self, keys: &[u64]) -> Result<Vec<T>, StoreError>;
     /// Calls `f` on every entry of a table, in key order.
     fn for_each(&self, table: Table, f: &mut Visitor<'_>) -> Result<(), StoreError>;
     /// Entries in a table.
@@ -183,6 +200,9 @@ pub trait WriteTxn: ReadTxn {
     /// Files a batch of `(key, document)` postings of a segmented family as one new run (and
     /// merges runs as they accumulate).
     fn append_run(&mut self, list: Postings, postings: Vec<(u64, u32)>) -> Result<(), StoreError>;
+    /// Files changes to a tally family as one new run (equal keys added up), merging runs as they
+    /// accumulate.
+    fn append_tallies<T: Tally>(&mut self, changes: Vec<(u64, T)>) -> Result<(), StoreError>;
     /// Makes every change durable at once.
     fn commit(self) -> Result<(), StoreError>;
 }
@@ -212,7 +232,7 @@ type Db = Database<Bytes, Bytes>;
 /// The embedded store: one LMDB environment (a directory holding `data.mdb` and `lock.mdb`).
 pub struct Lmdb {
     env: Env<WithoutTls>,
-    tables: [Db; 10],
+    tables: [Db; 8],
     postings: [Db; 6],
 }
 
@@ -376,7 +396,7 @@ fn postings(
             .prefix_iter(txn, &[list.tag()])?
         {
             let (_, run) = run?;
-            n += search_run(run, key, limit.saturating_sub(n), out);
+            n += search_run(Run::postings(run), key, limit.saturating_sub(n), out);
             if n > limit {
                 break;
             }
@@ -414,29 +434,18 @@ fn postings_many(
         }
         return Ok(out);
     }
-    // The keys in order, so that each run is walked once from its start to its end: the keys of a
-    // batch are many to a run's pages, and each is found near the one before.
-    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
-    order.sort_unstable_by_key(|&i| keys[i as usize]);
+    let order = key_order(keys);
     for run in store
         .table(Table::Segments)
         .prefix_iter(txn, &[list.tag()])?
     {
-        let (_, run) = run?;
-        let records = run.len() / RECORD;
-        let near = keys.len().saturating_mul(GALLOP_RATIO) >= records;
-        let mut at = 0;
-        for &i in &order {
-            let (key, (n, docs)) = (keys[i as usize], &mut out[i as usize]);
-            at = if near {
-                gallop(run, key, at)
-            } else {
-                lower_bound(run, key, at)
-            };
+        let run = Run::postings(run?.1);
+        sweep(run, keys, &order, |i, at| {
+            let (n, docs) = &mut out[i];
             if *n <= limit {
-                *n += take_at(run, at, key, limit - *n, docs);
+                *n += take_at(run, at, keys[i], limit - *n, docs);
             }
-        }
+        });
     }
     for (n, _) in &mut out {
         *n = (*n).min(limit + 1);
@@ -447,6 +456,48 @@ fn postings_many(
 /// Keys at least one to this many records of a run are looked up by galloping on from the key
 /// before (a few probes in the same pages) rather than by interpolation.
 const GALLOP_RATIO: usize = 256;
+
+/// The positions of `keys` in key order: each run is then walked once from its start to its end,
+/// and where many keys are looked up at once (a batch's) each is found near the one before (a
+/// document's own keys alone are scattered over the whole run).
+fn key_order(keys: &[u64]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| keys[i as usize]);
+    order
+}
+
+/// Calls `f(i, at)` for each key in `order` ([`key_order`]) with `at`, the first record of `run`
+/// whose key is not below `keys[i]`.
+fn sweep(run: Run, keys: &[u64], order: &[u32], mut f: impl FnMut(usize, usize)) {
+    let near = keys.len().saturating_mul(GALLOP_RATIO) >= run.len();
+    let mut at = 0;
+    for &i in order {
+        let key = keys[i as usize];
+        at = if near {
+            gallop(run, key, at)
+        } else {
+            lower_bound(run, key, at)
+        };
+        f(i as usize, at);
+    }
+}
+
+fn tallies<T: Tally>(store: &Lmdb, txn: &RoTxn, keys: &[u64]) -> Result<Vec<T>, StoreError> {
+    let mut out = vec![T::default(); keys.len()];
+    let order = key_order(keys);
+    for run in store.table(Table::Segments).prefix_iter(txn, &[T::TAG])? {
+        let run = Run {
+            bytes: run?.1,
+            width: 8 + T::WIDTH,
+        };
+        sweep(run, keys, &order, |i, at| {
+            if at < run.len() && run.key(at) == keys[i] {
+                out[i].add(&T::decode(run.value(at)));
+            }
+        });
+    }
+    Ok(out)
+}
 
 fn for_each(
     store: &Lmdb,
@@ -461,22 +512,48 @@ fn for_each(
     Ok(())
 }
 
-/// The key of a run's `i`-th record.
-fn run_key(run: &[u8], i: usize) -> u64 {
-    let bytes: [u8; 8] = run[i * RECORD..i * RECORD + 8]
-        .try_into()
-        .unwrap_or_default();
-    u64::from_be_bytes(bytes)
+/// A sorted run of fixed-size records, each a key (u64, big-endian) and a value.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    bytes: &'a [u8],
+    /// Bytes of a record.
+    width: usize,
+}
+
+impl<'a> Run<'a> {
+    /// A run of postings.
+    fn postings(bytes: &'a [u8]) -> Run<'a> {
+        Run {
+            bytes,
+            width: RECORD,
+        }
+    }
+
+    fn len(self) -> usize {
+        self.bytes.len() / self.width
+    }
+
+    /// The key of the `i`-th record.
+    fn key(self, i: usize) -> u64 {
+        let at = i * self.width;
+        let bytes: [u8; 8] = self.bytes[at..at + 8].try_into().unwrap_or_default();
+        u64::from_be_bytes(bytes)
+    }
+
+    /// The value of the `i`-th record.
+    fn value(self, i: usize) -> &'a [u8] {
+        &self.bytes[i * self.width + 8..(i + 1) * self.width]
+    }
 }
 
 /// The first record of a run, from record `from` on, whose key is not below `key`. Keys are
 /// hashes, spread evenly: the search interpolates where the key should stand (a few probes, where a
 /// binary search of a million-record run takes twenty, each a page of the index read), and
 /// finishes by bisection.
-fn lower_bound(run: &[u8], key: u64, from: usize) -> usize {
-    let (mut lo, mut hi) = (from, run.len() / RECORD);
+fn lower_bound(run: Run, key: u64, from: usize) -> usize {
+    let (mut lo, mut hi) = (from, run.len());
     while hi - lo > 32 {
-        let (k_lo, k_hi) = (run_key(run, lo), run_key(run, hi - 1));
+        let (k_lo, k_hi) = (run.key(lo), run.key(hi - 1));
         if key <= k_lo {
             return lo;
         }
@@ -487,12 +564,12 @@ fn lower_bound(run: &[u8], key: u64, from: usize) -> usize {
         let span = (hi - 1 - lo) as f64;
         let guess = lo + ((key - k_lo) as f64 / (k_hi - k_lo) as f64 * span) as usize;
         let guess = guess.clamp(lo + 1, hi - 1);
-        if run_key(run, guess) < key {
+        if run.key(guess) < key {
             lo = guess + 1;
             // Probe a little past the guess too: an interpolation alone can creep.
             let step = ((hi - lo) / 64).max(1);
             let ahead = (lo + step).min(hi - 1);
-            if run_key(run, ahead) < key {
+            if run.key(ahead) < key {
                 lo = ahead + 1;
             } else {
                 hi = ahead + 1;
@@ -501,7 +578,7 @@ fn lower_bound(run: &[u8], key: u64, from: usize) -> usize {
             hi = guess + 1;
             let step = ((hi - lo) / 64).max(1);
             let behind = hi.saturating_sub(1 + step).max(lo);
-            if run_key(run, behind) < key {
+            if run.key(behind) < key {
                 lo = behind + 1;
             } else {
                 hi = behind + 1;
@@ -510,7 +587,7 @@ fn lower_bound(run: &[u8], key: u64, from: usize) -> usize {
     }
     while lo < hi {
         let mid = (lo + hi) / 2;
-        if run_key(run, mid) < key {
+        if run.key(mid) < key {
             lo = mid + 1;
         } else {
             hi = mid;
@@ -521,18 +598,18 @@ fn lower_bound(run: &[u8], key: u64, from: usize) -> usize {
 
 /// The first record of a run, from record `from` on, whose key is not below `key`, found by
 /// steps that double from `from` and then by bisection: for a key near the one before.
-fn gallop(run: &[u8], key: u64, from: usize) -> usize {
-    let records = run.len() / RECORD;
+fn gallop(run: Run, key: u64, from: usize) -> usize {
+    let records = run.len();
     let (mut lo, mut step) = (from, 1);
-    while lo < records && run_key(run, lo) < key {
+    while lo < records && run.key(lo) < key {
         let next = lo + step;
-        if next >= records || run_key(run, next) >= key {
+        if next >= records || run.key(next) >= key {
             // In (lo, min(next, records)]: bisect.
             let mut hi = next.min(records);
             lo += 1;
             while lo < hi {
                 let mid = (lo + hi) / 2;
-                if run_key(run, mid) < key {
+                if run.key(mid) < key {
                     lo = mid + 1;
                 } else {
                     hi = mid;
@@ -548,18 +625,18 @@ fn gallop(run: &[u8], key: u64, from: usize) -> usize {
 
 /// Appends to `out` at most `limit` documents filed under `key` in one run; returns how many are
 /// there, counting at most `limit + 1`.
-fn search_run(run: &[u8], key: u64, limit: usize, out: &mut Vec<u32>) -> usize {
+fn search_run(run: Run, key: u64, limit: usize, out: &mut Vec<u32>) -> usize {
     take_at(run, lower_bound(run, key, 0), key, limit, out)
 }
 
 /// [`search_run`] from `lo`, the first record whose key is not below `key`.
-fn take_at(run: &[u8], lo: usize, key: u64, limit: usize, out: &mut Vec<u32>) -> usize {
-    let records = run.len() / RECORD;
+fn take_at(run: Run, lo: usize, key: u64, limit: usize, out: &mut Vec<u32>) -> usize {
+    let records = run.len();
     let mut n = 0;
     let mut i = lo;
-    while i < records && run_key(run, i) == key {
+    while i < records && run.key(i) == key {
         if n < limit {
-            out.push(decode_doc(&run[i * RECORD + 8..(i + 1) * RECORD]));
+            out.push(decode_doc(run.value(i)));
         }
         n += 1;
         if n > limit {
@@ -580,18 +657,9 @@ fn encode_run(postings: &[(u64, u32)]) -> Vec<u8> {
     out
 }
 
-fn decode_run(run: &[u8]) -> impl Iterator<Item = (u64, u32)> + '_ {
-    run.chunks_exact(RECORD).map(|r| {
-        (
-            u64::from_be_bytes(r[..8].try_into().unwrap_or_default()),
-            decode_doc(&r[8..]),
-        )
-    })
-}
-
-fn run_key_of(list: Postings, number: u64) -> [u8; 9] {
+fn run_key_of(tag: u8, number: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
-    k[0] = list.tag();
+    k[0] = tag;
     k[1..].copy_from_slice(&number.to_be_bytes());
     k
 }
@@ -631,6 +699,9 @@ macro_rules! read_impl {
                 limit: usize,
             ) -> Result<Vec<(usize, Vec<u32>)>, StoreError> {
                 postings_many(self.store, &self.txn, list, keys, limit)
+            }
+            fn tallies<T: Tally>(&self, keys: &[u64]) -> Result<Vec<T>, StoreError> {
+                tallies(self.store, &self.txn, keys)
             }
             fn for_each(&self, table: Table, f: &mut Visitor<'_>) -> Result<(), StoreError> {
                 for_each(self.store, &self.txn, table, f)
@@ -681,35 +752,51 @@ impl WriteTxn for LmdbWrite<'_> {
             return Ok(());
         }
         postings.sort_unstable();
-        let segments = self.store.table(Table::Segments);
-        // The runs of this family, oldest first: (number, records).
-        let mut runs: Vec<(u64, usize)> = Vec::new();
-        for run in segments.prefix_iter(&self.txn, &[list.tag()])? {
-            let (k, v) = run?;
-            let number = k.get(1..).and_then(|b| <[u8; 8]>::try_from(b).ok());
-            runs.push((number.map_or(0, u64::from_be_bytes), v.len() / RECORD));
-        }
-        let number = runs.last().map_or(0, |&(n, _)| n + 1);
-        let mut merged = postings;
-        // Merge the newest runs into this one while the one before is not much larger.
-        let mut removed: Option<std::collections::HashSet<u32>> = None;
-        while let Some(&(older, size)) = runs.last() {
-            if size >= MERGE_FACTOR * merged.len() || size + merged.len() > MAX_RUN {
-                break;
+        let new = encode_run(&postings);
+        let runs = self.runs_to_merge(list.tag(), RECORD, postings.len())?;
+        let mut merged = self.merge_into(list.tag(), RECORD, new, &runs.taken, |_, _| None)?;
+        if !runs.taken.is_empty() {
+            let removed = self.removed()?;
+            if !removed.is_empty() {
+                merged = (merged.chunks_exact(RECORD))
+                    .filter(|r| !removed.contains(&decode_doc(&r[8..])))
+                    .flatten()
+                    .copied()
+                    .collect();
             }
-            let removed = match &mut removed {
-                Some(set) => set,
-                None => removed.insert(self.removed()?),
-            };
-            let key = run_key_of(list, older);
-            let bytes = segments.get(&self.txn, &key)?.unwrap_or_default().to_vec();
-            segments.delete(&mut self.txn, &key)?;
-            runs.pop();
-            merged = merge_runs(decode_run(&bytes), merged, removed);
         }
-        let bytes = encode_run(&merged);
-        segments.put(&mut self.txn, &run_key_of(list, number), &bytes)?;
-        Ok(())
+        self.replace_runs(list.tag(), runs, &merged)
+    }
+
+    fn append_tallies<T: Tally>(&mut self, mut changes: Vec<(u64, T)>) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        changes.sort_unstable_by_key(|&(k, _)| k);
+        let changes = add_up(changes);
+        let width = 8 + T::WIDTH;
+        let mut new = Vec::with_capacity(changes.len() * width);
+        for (key, t) in &changes {
+            new.extend(key.to_be_bytes());
+            t.encode(&mut new);
+        }
+        let runs = self.runs_to_merge(T::TAG, width, changes.len())?;
+        let add = |older: &[u8], newer: &[u8]| {
+            let mut total = T::decode(older);
+            total.add(&T::decode(newer));
+            let mut out = Vec::with_capacity(T::WIDTH);
+            total.encode(&mut out);
+            Some(out)
+        };
+        let mut merged = self.merge_into(T::TAG, width, new, &runs.taken, add)?;
+        if runs.oldest {
+            merged = (merged.chunks_exact(width))
+                .filter(|r| !T::decode(&r[8..]).is_empty())
+                .flatten()
+                .copied()
+                .collect();
+        }
+        self.replace_runs(T::TAG, runs, &merged)
     }
 
     fn commit(self) -> Result<(), StoreError> {
@@ -718,6 +805,76 @@ impl WriteTxn for LmdbWrite<'_> {
 }
 
 impl LmdbWrite<'_> {
+    /// The runs of family `tag` that a new run of `len` records is merged with: the newest ones,
+    /// while the one before is less than [`MERGE_FACTOR`] times the records merged so far.
+    fn runs_to_merge(&self, tag: u8, width: usize, len: usize) -> Result<ToMerge, StoreError> {
+        let segments = self.store.table(Table::Segments);
+        // The runs of this family, oldest first: (number, records).
+        let mut runs: Vec<(u64, usize)> = Vec::new();
+        for run in segments.prefix_iter(&self.txn, &[tag])? {
+            let (k, v) = run?;
+            let number = k.get(1..).and_then(|b| <[u8; 8]>::try_from(b).ok());
+            runs.push((number.map_or(0, u64::from_be_bytes), v.len() / width));
+        }
+        let number = runs.last().map_or(0, |&(n, _)| n + 1);
+        let (mut taken, mut merged) = (Vec::new(), len);
+        while let Some(&(older, size)) = runs.last() {
+            if size >= MERGE_FACTOR * merged || size + merged > MAX_RUN {
+                break;
+            }
+            taken.push(older);
+            runs.pop();
+            merged += size;
+        }
+        Ok(ToMerge {
+            number,
+            taken,
+            oldest: runs.is_empty(),
+        })
+    }
+
+    /// A new run (`new`, encoded) merged with the runs `taken` (newest first), read in place.
+    /// Records of equal keys stand older first; where `add` gives a record's value for an older
+    /// and a newer value, the two are one record of that value.
+    fn merge_into(
+        &self,
+        tag: u8,
+        width: usize,
+        new: Vec<u8>,
+        taken: &[u64],
+        add: impl Fn(&[u8], &[u8]) -> Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let segments = self.store.table(Table::Segments);
+        let mut merged = new;
+        for &number in taken {
+            let older = segments.get(&self.txn, &run_key_of(tag, number))?;
+            let older = Run {
+                bytes: older.unwrap_or_default(),
+                width,
+            };
+            let newer = Run {
+                bytes: &merged,
+                width,
+            };
+            merged = merge_two(older, newer, &add);
+        }
+        Ok(merged)
+    }
+
+    /// Deletes the runs merged and files the merged one.
+    fn replace_runs(&mut self, tag: u8, runs: ToMerge, merged: &[u8]) -> Result<(), StoreError> {
+        let segments = self.store.table(Table::Segments);
+        for number in runs.taken {
+            segments.delete(&mut self.txn, &run_key_of(tag, number))?;
+        }
+        self.put_run(tag, runs.number, merged)
+    }
+
+    fn put_run(&mut self, tag: u8, number: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        let segments = self.store.table(Table::Segments);
+        Ok(segments.put(&mut self.txn, &run_key_of(tag, number), bytes)?)
+    }
+
     /// Every removed document number.
     fn removed(&self) -> Result<std::collections::HashSet<u32>, StoreError> {
         let mut set = std::collections::HashSet::new();
@@ -729,27 +886,57 @@ impl LmdbWrite<'_> {
     }
 }
 
-/// Two sorted runs merged, the postings of removed documents dropped.
-fn merge_runs(
-    older: impl Iterator<Item = (u64, u32)>,
-    newer: Vec<(u64, u32)>,
-    removed: &std::collections::HashSet<u32>,
-) -> Vec<(u64, u32)> {
-    let mut out = Vec::with_capacity(newer.len() * 2);
-    let mut newer = newer.into_iter().peekable();
-    for x in older {
-        while let Some(&y) = newer.peek() {
-            if y < x {
-                out.push(y);
-                newer.next();
-            } else {
-                break;
+/// What a new run is merged with: the runs taken (newest first), the merged run's number, and
+/// whether no run is left before them (the merged run is the oldest).
+struct ToMerge {
+    number: u64,
+    taken: Vec<u64>,
+    oldest: bool,
+}
+
+/// Two runs merged by key, older records of a key first. The older run's records between two of
+/// the newer one's keys are copied as one stretch (found by galloping): a batch's small run merged
+/// into a large one costs little more than copying it. Where `add` gives a value for an older and
+/// a newer record of one key, they are one record of it (tallies: each run has a key once).
+fn merge_two(older: Run, newer: Run, add: &impl Fn(&[u8], &[u8]) -> Option<Vec<u8>>) -> Vec<u8> {
+    let width = older.width;
+    let mut out = Vec::with_capacity(older.bytes.len() + newer.bytes.len());
+    let mut at = 0;
+    for j in 0..newer.len() {
+        let key = newer.key(j);
+        let record = &newer.bytes[j * width..(j + 1) * width];
+        let equal = gallop(older, key, at);
+        out.extend_from_slice(&older.bytes[at * width..equal * width]);
+        at = equal;
+        if at < older.len() && older.key(at) == key {
+            if let Some(value) = add(older.value(at), newer.value(j)) {
+                out.extend(key.to_be_bytes());
+                out.extend(value);
+                at += 1;
+                continue;
             }
+            // Every older record of the key first.
+            let after = key
+                .checked_add(1)
+                .map_or(older.len(), |k| gallop(older, k, at));
+            out.extend_from_slice(&older.bytes[at * width..after * width]);
+            at = after;
         }
-        out.push(x);
+        out.extend_from_slice(record);
     }
-    out.extend(newer);
-    out.retain(|(_, d)| !removed.contains(d));
+    out.extend_from_slice(&older.bytes[at * width..]);
+    out
+}
+
+/// Sorted changes with the changes of equal keys added up (earlier ones first).
+fn add_up<T: Tally>(sorted: Vec<(u64, T)>) -> Vec<(u64, T)> {
+    let mut out: Vec<(u64, T)> = Vec::with_capacity(sorted.len());
+    for (key, t) in sorted {
+        match out.last_mut() {
+            Some((k, total)) if *k == key => total.add(&t),
+            _ => out.push((key, t)),
+        }
+    }
     out
 }
 
@@ -920,6 +1107,27 @@ mod tests {
         }
     }
 
+    /// A counter for the tests: wrapping sums, empty at zero.
+    #[derive(Debug, Clone, Copy, Default, PartialEq)]
+    struct Count(u32);
+
+    impl Tally for Count {
+        const TAG: u8 = 0x20;
+        const WIDTH: usize = 4;
+        fn encode(&self, out: &mut Vec<u8>) {
+            out.extend(self.0.to_be_bytes());
+        }
+        fn decode(bytes: &[u8]) -> Count {
+            Count(u32::from_be_bytes(bytes.try_into().expect("four bytes")))
+        }
+        fn add(&mut self, later: &Count) {
+            self.0 = self.0.wrapping_add(later.0);
+        }
+        fn is_empty(&self) -> bool {
+            self.0 == 0
+        }
+    }
+
     proptest::proptest! {
         /// The interpolating and the galloping searches find the first record not below the key,
         /// from any start at or below it, as a scan does, on evenly spread and on clumped keys.
@@ -942,9 +1150,79 @@ mod tests {
             for key in probes {
                 let at = scan(key);
                 let from = start.min(at);
-                proptest::prop_assert_eq!(lower_bound(&run, key, 0), at);
-                proptest::prop_assert_eq!(lower_bound(&run, key, from), at);
-                proptest::prop_assert_eq!(gallop(&run, key, from), at);
+                let run = Run::postings(&run);
+                proptest::prop_assert_eq!(lower_bound(run, key, 0), at);
+                proptest::prop_assert_eq!(lower_bound(run, key, from), at);
+                proptest::prop_assert_eq!(gallop(run, key, from), at);
+            }
+        }
+
+        /// Tallies appended over many transactions (runs merged as they accumulate) add up as a
+        /// map of sums does, keys counted back to zero are dropped once merged into the oldest
+        /// run, and postings appended the same way are all found, each run in key order.
+        #[test]
+        fn runs_of_tallies_and_postings_add_up_over_transactions(
+            rounds in proptest::collection::vec(
+                proptest::collection::vec((0u64..40, -3i32..4), 0..60), 1..12),
+        ) {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let store = Lmdb::open(dir.path()).expect("opens");
+            let mut model: std::collections::BTreeMap<u64, u32> = Default::default();
+            let mut filed: Vec<(u64, u32)> = Vec::new();
+            for (round, changes) in rounds.iter().enumerate() {
+                let mut w = store.write().expect("writes");
+                let tallies: Vec<(u64, Count)> =
+                    changes.iter().map(|&(k, c)| (k << 50, Count(c as u32))).collect();
+                for &(k, c) in &tallies {
+                    let total = model.entry(k).or_default();
+                    *total = total.wrapping_add(c.0);
+                }
+                w.append_tallies(tallies).expect("appends");
+                let postings: Vec<(u64, u32)> = changes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(k, _))| (k << 50, (round * 100 + i) as u32))
+                    .collect();
+                filed.extend(&postings);
+                w.append_run(Postings::Bands, postings).expect("appends");
+                w.commit().expect("commits");
+            }
+            let r = store.read().expect("reads");
+            let keys: Vec<u64> = (0..40).map(|k| k << 50).collect();
+            let totals = r.tallies::<Count>(&keys).expect("reads");
+            for (k, t) in keys.iter().zip(&totals) {
+                proptest::prop_assert_eq!(t.0, model.get(k).copied().unwrap_or(0));
+            }
+            let found = r.postings_many(Postings::Bands, &keys, usize::MAX - 1).expect("reads");
+            for (k, (n, docs)) in keys.iter().zip(found) {
+                let mut docs = docs;
+                docs.sort_unstable();
+                let mut want: Vec<u32> =
+                    filed.iter().filter(|(fk, _)| fk == k).map(|&(_, d)| d).collect();
+                want.sort_unstable();
+                proptest::prop_assert_eq!(n, want.len());
+                proptest::prop_assert_eq!(docs, want);
+            }
+            let mut runs = Vec::new();
+            r.for_each(Table::Segments, &mut |k, v| {
+                runs.push((k[0], v.to_vec()));
+                Ok(())
+            })
+            .expect("lists");
+            for (tag, run) in &runs {
+                let width = if *tag == Count::TAG { 12 } else { RECORD };
+                let run = Run { bytes: run, width };
+                let keys: Vec<u64> = (0..run.len()).map(|i| run.key(i)).collect();
+                proptest::prop_assert!(keys.windows(2).all(|w| w[0] <= w[1]));
+            }
+            // The oldest run of tallies holds no key counted back to zero.
+            if let Some((_, oldest)) = runs.iter().find(|(tag, _)| *tag == Count::TAG) {
+                let run = Run { bytes: oldest, width: 12 };
+                let merged_all = runs.iter().filter(|(tag, _)| *tag == Count::TAG).count() == 1;
+                for i in 0..run.len() {
+                    let total = model.get(&run.key(i)).copied().unwrap_or(0);
+                    proptest::prop_assert!(!merged_all || total != 0);
+                }
             }
         }
     }
