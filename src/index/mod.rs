@@ -1224,6 +1224,12 @@ impl Index {
                 list.entry(k).or_default().push(d | few | dense);
             }
         }
+        // Kept prepared for the batch's later documents: what preparing it again from its record
+        // would give.
+        if cache.len() > CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(d, Arc::new(ready.prepared));
         Ok(AddResult {
             id: doc.id.clone(),
             status,
