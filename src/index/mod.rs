@@ -493,10 +493,19 @@ pub struct Index {
 /// (one stride apart) with a bit for each number held. A document number is given once and its
 /// facts never change, so an entry stays true while its document is held; a removed document's
 /// may linger, which is harmless: they only pre-select candidates (by estimated similarity and
-/// anchor count), and every candidate is then read from the store. Memory: the facts' size (280
-/// bytes at the default 128 positions) for every document checked against, at most all held.
+/// anchor count), and every candidate is then read from the store. All held are read in one pass
+/// before the first check (`warm`): a check meets some thousand documents at a million held, each
+/// a B-tree read from the file otherwise. Memory: the facts' size (280 bytes at the default 128
+/// positions) a document, for the first [`FACTS_MEMORY`] bytes' worth of document numbers.
 #[derive(Default)]
-struct FactsCache(std::sync::RwLock<FactsArena>);
+struct FactsCache {
+    arena: std::sync::RwLock<FactsArena>,
+    warmed: std::sync::atomic::AtomicBool,
+}
+
+/// The most memory the facts kept take (some 1.9 million documents at 280 bytes); the facts of
+/// documents numbered beyond are read from the store.
+const FACTS_MEMORY: usize = 512 << 20;
 
 #[derive(Default)]
 struct FactsArena {
@@ -522,8 +531,13 @@ impl FactsArena {
             return;
         }
         let d = d as usize;
+        if (d + 1) * self.stride > FACTS_MEMORY {
+            return;
+        }
         if self.bytes.len() < (d + 1) * self.stride {
-            let docs = (d + 1).next_power_of_two().max(1024);
+            let docs = (d + 1)
+                .next_power_of_two()
+                .clamp(1024, FACTS_MEMORY / self.stride);
             self.bytes.resize(docs * self.stride, 0);
             self.held.resize(docs.div_ceil(64), 0);
         }
@@ -535,7 +549,7 @@ impl FactsArena {
 impl std::fmt::Debug for FactsCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let held = self
-            .0
+            .arena
             .read()
             .map_or(0, |a| a.held.iter().map(|w| w.count_ones() as usize).sum());
         f.debug_struct("FactsCache").field("held", &held).finish()
@@ -543,6 +557,24 @@ impl std::fmt::Debug for FactsCache {
 }
 
 impl FactsCache {
+    /// Keeps the facts of every document held in `r` (a committed snapshot), once for the cache's
+    /// life; later documents are kept as they are met.
+    fn warm(&self, r: &impl ReadTxn) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering;
+        if self.warmed.load(Ordering::Acquire) || self.warmed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let Ok(mut arena) = self.arena.write() else {
+            return Ok(());
+        };
+        r.for_each(Table::Facts, &mut |k, v| {
+            if let Some(d) = read_u32(k) {
+                arena.insert(d, v);
+            }
+            Ok(())
+        })
+    }
+
     /// `f` of each document's encoded facts, in the order of `docs` (`None` for a document not
     /// held), from memory or else from `r` (and then kept, if `keep`). The cache is locked once
     /// for all of them.
@@ -555,7 +587,7 @@ impl FactsCache {
     ) -> Result<Vec<Option<T>>, StoreError> {
         let mut out: Vec<Option<T>> = Vec::with_capacity(docs.len());
         let mut missing = Vec::new();
-        if let Ok(arena) = self.0.read() {
+        if let Ok(arena) = self.arena.read() {
             for (i, &d) in docs.iter().enumerate() {
                 let found = arena.get(d).map(&f);
                 if found.is_none() {
@@ -579,7 +611,7 @@ impl FactsCache {
             }
         }
         if !kept.is_empty() {
-            if let Ok(mut arena) = self.0.write() {
+            if let Ok(mut arena) = self.arena.write() {
                 for (d, facts) in kept {
                     arena.insert(d, &facts);
                 }
@@ -1614,6 +1646,9 @@ impl Index {
         // Facts read from a read snapshot are committed ones, and may be kept; a write
         // transaction's (`pending`) may yet be rolled back.
         let cached = pending.is_none();
+        if cached {
+            self.facts_cache.warm(r)?;
+        }
         // With `since`, only the documents numbered from it on (this transaction's) are searched:
         // those of the segmented families are all pending. Without, the held postings are those
         // looked up already with a batch (`found`), or else looked up now.
