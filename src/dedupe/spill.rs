@@ -66,15 +66,18 @@ impl AnchorParts {
     /// postings are made in parallel, a run of documents at a time, each run's pieces kept in
     /// order: a part gathers the postings of the documents in the order they are given.
     pub(super) fn add(&mut self, docs: &[(u32, &[u64])], sampling: u64) {
-        // A few runs a thread, so that a thread slowed by other work leaves its share to the rest.
-        let run = docs.len().div_ceil(4 * rayon::current_num_threads()).max(1);
-        let runs: Vec<Vec<Vec<Posting>>> = docs
-            .par_chunks(run)
-            .map(|docs| {
-                let expected = docs.iter().map(|(_, set)| set.len()).sum();
-                postings_in_parts(docs.iter().copied(), sampling, expected)
-            })
-            .collect();
+        let postings = |docs: &[(u32, &[u64])]| {
+            let expected = docs.iter().map(|(_, set)| set.len()).sum();
+            postings_in_parts(docs.iter().copied(), sampling, expected)
+        };
+        let runs: Vec<Vec<Vec<Posting>>> = if self.writer.is_some() {
+            vec![postings(docs)]
+        } else {
+            // A few runs a thread, so that a thread slowed by other work leaves its share to the
+            // rest.
+            let run = docs.len().div_ceil(4 * rayon::current_num_threads()).max(1);
+            docs.par_chunks(run).map(postings).collect()
+        };
         let mut pieces: Vec<Vec<Vec<Posting>>> = (0..PARTS).map(|_| Vec::new()).collect();
         for parts in runs {
             for (p, piece) in parts.into_iter().enumerate() {
