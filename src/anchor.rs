@@ -10,6 +10,7 @@
 //! this is linear in corpus size plus the pairs it emits.
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use rayon::prelude::*;
 
@@ -132,47 +133,61 @@ pub(crate) fn containment_pairs_of_parts(
         .filter(|&d| starts[d] < starts[d + 1])
         .map(|d| (d as u32, &later[starts[d] as usize..starts[d + 1] as usize]))
         .collect();
+    // Per thread: anchors shared with each document, and the documents counted. Made once a
+    // thread, not once a piece of work, so that the work can be cut small: a document meets the
+    // documents after it, so the first ones do the most, and a large last piece left one thread
+    // counting alone.
+    let scratch: Vec<Mutex<(Vec<u32>, Vec<u32>)>> = (0..rayon::current_num_threads())
+        .map(|_| Mutex::default())
+        .collect();
     by_doc
         .par_iter()
-        .map_init(
-            // Per thread: anchors shared with each document, and the documents counted.
-            || (vec![0u32; n], Vec::new()),
-            |(shared_with, others): &mut (Vec<u32>, Vec<u32>), &(d, later_of_doc)| {
-                // Each document is written at the end of `others` as it comes, and the end moves
-                // past it only the first time: whether a document was met already is as good as
-                // random, and a branch on it was mispredicted once in every few anchors shared.
-                let most = later_of_doc.iter().map(|r| r.len()).sum::<usize>();
-                if others.len() < most {
-                    others.resize(most, 0);
+        .with_max_len(SMALL_WORK)
+        .map(|&(d, later_of_doc)| {
+            let thread = rayon::current_thread_index().unwrap_or(0) % scratch.len();
+            let mut scratch = scratch[thread]
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let (shared_with, others) = &mut *scratch;
+            if shared_with.len() < n {
+                shared_with.resize(n, 0);
+            }
+            // Each document is written at the end of `others` as it comes, and the end moves
+            // past it only the first time: whether a document was met already is as good as
+            // random, and a branch on it was mispredicted once in every few anchors shared.
+            let most = later_of_doc.iter().map(|r| r.len()).sum::<usize>();
+            if others.len() < most {
+                others.resize(most, 0);
+            }
+            let mut met = 0;
+            for range in later_of_doc {
+                for &o in &list_docs[range.start as usize..range.end as usize] {
+                    let count = &mut shared_with[o as usize];
+                    others[met] = o;
+                    met += usize::from(*count == 0);
+                    *count += 1;
                 }
-                let mut met = 0;
-                for range in later_of_doc {
-                    for &o in &list_docs[range.start as usize..range.end as usize] {
-                        let count = &mut shared_with[o as usize];
-                        others[met] = o;
-                        met += usize::from(*count == 0);
-                        *count += 1;
-                    }
-                }
-                // Only the few documents that pass are sorted, not every one counted.
-                let mut pairs: Vec<(u32, u32)> = others[..met]
-                    .iter()
-                    .filter(|&&o| {
-                        let n = std::mem::take(&mut shared_with[o as usize]) as usize;
-                        let fewest = anchors[d as usize].min(anchors[o as usize]) as usize;
-                        n >= passage
-                            || (n >= min_shared.min(fewest)
-                                && n as f64 >= min_share * fewest as f64)
-                    })
-                    .map(|&o| (d, o))
-                    .collect();
-                pairs.sort_unstable();
-                pairs
-            },
-        )
+            }
+            // Only the few documents that pass are sorted, not every one counted.
+            let mut pairs: Vec<(u32, u32)> = others[..met]
+                .iter()
+                .filter(|&&o| {
+                    let n = std::mem::take(&mut shared_with[o as usize]) as usize;
+                    let fewest = anchors[d as usize].min(anchors[o as usize]) as usize;
+                    n >= passage
+                        || (n >= min_shared.min(fewest) && n as f64 >= min_share * fewest as f64)
+                })
+                .map(|&o| (d, o))
+                .collect();
+            pairs.sort_unstable();
+            pairs
+        })
         .flatten_iter()
         .collect()
 }
+
+/// Documents counted in one piece of work, at most: see [`containment_pairs_of_parts`].
+const SMALL_WORK: usize = 64;
 
 /// Parts of the postings, by the top byte of the anchor: sorted one by one, in order, they are
 /// sorted, and each part is small enough to sort in cache.
@@ -307,6 +322,44 @@ mod tests {
         let mut v: Vec<u64> = (offset..offset + n).map(|x| x << 40).collect();
         v.sort_unstable();
         v
+    }
+
+    /// Documents are counted in small pieces of work on several threads, each thread with its own
+    /// counts: the pairs are those of one thread, and every document of a family of copies pairs
+    /// with the others.
+    #[test]
+    fn many_documents_on_several_threads_find_the_pairs_of_one() {
+        // 60 families of 5 copies, each copy a different excerpt of the family's 40 anchors, plus
+        // common anchors that every fifth document shares.
+        let sets: Vec<Vec<u64>> = (0..300u64)
+            .map(|d| {
+                let family = d / 5;
+                let mut set: Vec<u64> = (0..40 - (d % 5) * 4)
+                    .map(|i| (family * 1000 + i) << 40)
+                    .chain((d % 5 == 0).then_some(999_999 << 40))
+                    .collect();
+                set.sort_unstable();
+                set
+            })
+            .collect();
+        let views: Vec<&[u64]> = sets.iter().map(Vec::as_slice).collect();
+        let members: Vec<u32> = (0..300).collect();
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a thread pool");
+            let mut pairs =
+                pool.install(|| containment_pairs(&views, &members, 1, 2, 0.5, 24, 100));
+            pairs.sort_unstable();
+            pairs
+        };
+        let one = on(1);
+        assert_eq!(on(3), one);
+        // Each family's 10 pairs, and the 60 documents sharing the common anchor pair with each
+        // other only through it: one anchor of 40 is not containment.
+        assert_eq!(one.len(), 60 * 10);
+        assert!(one.iter().all(|&(a, b)| a / 5 == b / 5));
     }
 
     #[test]

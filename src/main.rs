@@ -749,13 +749,50 @@ fn rules() -> Result<Status> {
 
 /// mimalloc: a run makes millions of small allocations from both threads (shingle sets, sentence
 /// profiles, verdicts), and mimalloc's per-thread free lists take 7–9% off the whole run's time
-/// compared with the system allocator (DESIGN.md, "Speed"). Built without transparent huge pages:
-/// with them runs were faster on average but the kernel's time to provide the pages varied tenfold.
+/// compared with the system allocator (DESIGN.md, "Speed"). It asks for transparent huge pages
+/// for its memory; only [`huge_pages`] runs take them.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Whether a command runs on transparent huge pages: `dedupe` of files that together hold less
+/// than [`TEXT_BUDGET`] (a corpus that keeps its texts in memory). Such a run touches some
+/// 110,000 fresh 4 KB pages at 20,000 articles, a page fault each (0.15 s of the kernel's time
+/// in a run of 0.85 s); in 2 MB pages, a few thousand. A huge page is held whole once touched:
+/// a larger corpus (whose memory is bounded by design), an index or a server keep 4 KB pages. So
+/// do inputs of unknown size (standard input, directories).
+fn huge_pages(command: &Command) -> bool {
+    let Command::Dedupe(args) = command else {
+        return false;
+    };
+    let mut bytes = 0u64;
+    for input in &args.inputs {
+        match std::fs::metadata(input) {
+            Ok(meta) if input != "-" && meta.is_file() => bytes += meta.len(),
+            _ => return false,
+        }
+    }
+    bytes < TEXT_BUDGET as u64
+}
+
+/// Keeps the process off transparent huge pages from here on (its later page faults take 4 KB
+/// pages), as if mimalloc had been built without asking for them.
+#[cfg(target_os = "linux")]
+fn without_huge_pages() {
+    // SAFETY: `prctl(PR_SET_THP_DISABLE)` takes plain integers and reads or writes no memory of
+    // the process. Should it fail, the run goes on with huge pages.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn without_huge_pages() {}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !huge_pages(&cli.command) {
+        without_huge_pages();
+    }
     // `serve` handles SIGINT and SIGTERM itself: it finishes the requests in flight first.
     #[cfg(feature = "server")]
     let serving = matches!(cli.command, Command::Serve(_));
@@ -916,4 +953,38 @@ async fn shutdown_signal() {
         _ = term.recv() => {}
     }
     eprintln!("reprint serve: stopping: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// Huge pages are taken by `dedupe` of files below the text budget only: not past it, not
+    /// for standard input or a directory (sizes unknown), not for other commands.
+    #[test]
+    fn only_a_dedupe_of_files_below_the_text_budget_takes_huge_pages() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let small = dir.path().join("small.jsonl");
+        std::fs::write(&small, "{\"id\": \"a\", \"text\": \"x\"}\n").expect("written");
+        // A sparse file: its length is past the budget, its blocks are not written.
+        let large = dir.path().join("large.jsonl");
+        let file = std::fs::File::create(&large).expect("created");
+        file.set_len(TEXT_BUDGET as u64).expect("sized");
+        let takes = |args: &[&Path]| {
+            let mut argv = vec![Path::new("reprint")];
+            argv.extend_from_slice(args);
+            let cli = Cli::try_parse_from(argv).expect("valid arguments");
+            huge_pages(&cli.command)
+        };
+        let dedupe = Path::new("dedupe");
+        assert!(takes(&[dedupe, &small]));
+        assert!(takes(&[dedupe, &small, &small]));
+        assert!(!takes(&[dedupe, &large]));
+        assert!(!takes(&[dedupe, &small, &large]));
+        assert!(!takes(&[dedupe, Path::new("-")]));
+        assert!(!takes(&[dedupe, dir.path()]));
+        assert!(!takes(&[Path::new("strip"), &small]));
+    }
 }

@@ -345,7 +345,8 @@ pub fn sort_spread<T: Ord + Copy>(values: &mut [T], key: impl Fn(&T) -> u64) {
 /// sorting buckets of the top byte one by one (a loop over 256 buckets a set, each a call). Any
 /// such values sort correctly, however the buckets fill; values crowded into few buckets (copies
 /// sharing a band key, a common anchor, or crafted input) would make insertion quadratic: the
-/// bucket sizes tell, and the standard sort takes those.
+/// bucket sizes tell, and the standard sort takes each crowded bucket, which insertion then passes
+/// in one step a value (a common anchor's postings are most of an anchor part, and come in order).
 pub fn sort_spread_with<T: Ord + Copy>(
     values: &mut [T],
     spare: &mut Vec<T>,
@@ -368,10 +369,7 @@ pub fn sort_spread_with<T: Ord + Copy>(
     for v in values.iter() {
         next[bucket(v) + 1] += 1;
     }
-    if too_crowded(&next[..=buckets], n) {
-        values.sort_unstable();
-        return;
-    }
+    let crowded = too_crowded(&next[..=buckets], n);
     for b in 0..buckets {
         next[b + 1] += next[b];
     }
@@ -381,6 +379,17 @@ pub fn sort_spread_with<T: Ord + Copy>(
         let slot = &mut next[bucket(v)];
         spare[*slot as usize] = *v;
         *slot += 1;
+    }
+    // Each bucket now ends where the next one starts.
+    if crowded {
+        let mut start = 0;
+        for &end in &next[..buckets] {
+            let bucket = &mut spare[start..end as usize];
+            if bucket.len() > CROWDED_BUCKET {
+                bucket.sort_unstable();
+            }
+            start = end as usize;
+        }
     }
     // Insertion sort from `spare` into `values`: every earlier bucket holds smaller values.
     for (i, &v) in spare.iter().enumerate() {
@@ -392,6 +401,10 @@ pub fn sort_spread_with<T: Ord + Copy>(
         values[j] = v;
     }
 }
+
+/// A bucket of more values than this, among buckets [`too_crowded`] for one pass of insertion
+/// sort, is sorted on its own first.
+const CROWDED_BUCKET: usize = 32;
 
 /// Whether `n` values with these bucket sizes are too crowded for one pass of insertion sort.
 /// Insertion moves each value past the larger ones of its bucket: about the sum of the squares

@@ -120,8 +120,11 @@ impl LineTable {
             }
         }
         drop(by_hash);
+        // Lines differ in length and in the rules they meet: pieces of work are kept small, so
+        // that no large last one leaves a thread matching alone.
         let facts = places
             .par_iter()
+            .with_max_len(1024)
             .map_init(String::new, |scratch, &(d, i)| {
                 let text = texts[d as usize].as_ref();
                 let range = lines[d as usize].ranges[i as usize].clone();

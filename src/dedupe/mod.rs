@@ -571,14 +571,22 @@ impl Deduper {
                     table.fingerprint(i, stripped, hashes[i], size, hasher, scratch, slots)
                 })
                 .collect();
-            drop(table);
-            // The anchors of the documents that go on to candidates.
+            // The anchors of the documents that go on to candidates: while the table is freed, or
+            // (a large corpus, whose memory counts more than these few milliseconds) once it is.
             let min_words = self.config.min_words;
-            let members = (chunk_prints.iter().zip(chunk.start as u32..))
+            let members: Vec<(u32, &[u64])> = (chunk_prints.iter().zip(chunk.start as u32..))
                 .filter(|(p, d)| is_rep[(d - chunk.start as u32) as usize] && p.words >= min_words)
-                .map(|(p, d)| (d, p.shingles.as_slice()));
-            let expected = chunk_prints.iter().map(|p| p.shingles.len()).sum();
-            anchors.add(members, self.config.anchor_sampling, expected);
+                .map(|(p, d)| (d, p.shingles.as_slice()))
+                .collect();
+            let add =
+                |anchors: &mut AnchorParts| anchors.add(&members, self.config.anchor_sampling);
+            if spill {
+                drop(table);
+                add(&mut anchors);
+            } else {
+                rayon::join(|| drop(table), || add(&mut anchors));
+            }
+            drop(members);
             if spill {
                 chunk_prints.par_iter_mut().for_each(|print| {
                     print.shingles = Vec::new();

@@ -6,6 +6,8 @@
 
 use std::io::Write;
 
+use rayon::prelude::*;
+
 use crate::anchor::{postings_in_parts, PARTS};
 
 /// A corpus of more than this many bytes of text has its anchors spilled to disk (see
@@ -60,35 +62,52 @@ impl AnchorParts {
         }
     }
 
-    /// Adds the anchors of some documents: `docs` gives each one's id and sorted shingle set, and
-    /// `expected` the number of shingles of them all, about.
-    pub(super) fn add<'a>(
-        &mut self,
-        docs: impl Iterator<Item = (u32, &'a [u64])>,
-        sampling: u64,
-        expected: usize,
-    ) {
-        let parts = postings_in_parts(docs, sampling, expected);
+    /// Adds the anchors of some documents: `docs` gives each one's id and sorted shingle set. The
+    /// postings are made in parallel, a run of documents at a time, each run's pieces kept in
+    /// order: a part gathers the postings of the documents in the order they are given.
+    pub(super) fn add(&mut self, docs: &[(u32, &[u64])], sampling: u64) {
+        let postings = |docs: &[(u32, &[u64])]| {
+            let expected = docs.iter().map(|(_, set)| set.len()).sum();
+            postings_in_parts(docs.iter().copied(), sampling, expected)
+        };
+        let runs: Vec<Vec<Vec<Posting>>> = if self.writer.is_some() {
+            vec![postings(docs)]
+        } else {
+            // A few runs a thread, so that a thread slowed by other work leaves its share to the
+            // rest.
+            let run = docs.len().div_ceil(4 * rayon::current_num_threads()).max(1);
+            docs.par_chunks(run).map(postings).collect()
+        };
+        let mut pieces: Vec<Vec<Vec<Posting>>> = (0..PARTS).map(|_| Vec::new()).collect();
+        for parts in runs {
+            for (p, piece) in parts.into_iter().enumerate() {
+                if !piece.is_empty() {
+                    pieces[p].push(piece);
+                }
+            }
+        }
         let mut bytes = Vec::new();
-        for (p, piece) in parts.into_iter().enumerate() {
-            if piece.is_empty() {
+        for (p, pieces) in pieces.into_iter().enumerate() {
+            if pieces.is_empty() {
                 continue;
             }
             let Some((writer, at)) = &mut self.writer else {
-                self.held[p].push(piece);
+                self.held[p].extend(pieces);
                 continue;
             };
+            // On disk, a part's pieces of one call are one span.
             bytes.clear();
-            for &(h, d) in &piece {
+            for &(h, d) in pieces.iter().flatten() {
                 bytes.extend_from_slice(&h.to_le_bytes());
                 bytes.extend_from_slice(&d.to_le_bytes());
             }
             if writer.write_all(&bytes).is_ok() {
-                self.spans[p].push((*at, piece.len()));
-                *at += piece.len() as u64;
+                let len = bytes.len() / POSTING_BYTES;
+                self.spans[p].push((*at, len));
+                *at += len as u64;
             } else {
                 self.writer = None;
-                self.held[p].push(piece);
+                self.held[p].extend(pieces);
             }
         }
     }
@@ -199,22 +218,40 @@ mod tests {
         }
     }
 
-    /// Anchors read back from disk are those added, in their parts, as held ones are.
+    /// Anchors read back from disk are those added, in their parts, as held ones are: each part's
+    /// postings in the order of the documents given, though they are made a run of documents at a
+    /// time on several threads.
     #[test]
     fn anchors_read_back_as_written() {
-        let sets: [&[u64]; 3] = [&[1, 2 << 56, 3 << 56], &[2 << 56, 7], &[]];
-        let docs = || sets.iter().enumerate().map(|(d, set)| (d as u32, *set));
+        // Some parts' anchors shared by every document, some by one; a document may have none.
+        let sets: Vec<Vec<u64>> = (0..300u64)
+            .map(|d| match d % 7 {
+                0 => Vec::new(),
+                _ => vec![d % 3, (2 << 56) | 5, ((d % 5) << 56) | (d << 8), 3 << 56],
+            })
+            .map(|mut set| {
+                set.sort_unstable();
+                set
+            })
+            .collect();
+        let docs: Vec<(u32, &[u64])> = (0..).zip(sets.iter().map(Vec::as_slice)).collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .expect("a thread pool");
         let (mut on_disk, mut held) = (AnchorParts::new(true), AnchorParts::new(false));
         assert!(on_disk.file.is_some() && held.file.is_none());
         for parts in [&mut on_disk, &mut held] {
             // Added in two chunks: each part gathers its pieces.
-            parts.add(docs().take(1), 1, 3);
-            parts.add(docs().skip(1), 1, 2);
+            pool.install(|| {
+                parts.add(&docs[..100], 1);
+                parts.add(&docs[100..], 1);
+            });
         }
         let (on_disk, held) = (on_disk.finish(), held.finish());
         for p in 0..PARTS {
-            let want: Vec<(u64, u32)> = docs()
-                .flat_map(|(d, set)| set.iter().map(move |&h| (h, d)))
+            let want: Vec<(u64, u32)> = (docs.iter())
+                .flat_map(|&(d, set)| set.iter().map(move |&h| (h, d)))
                 .filter(|&(h, _)| crate::anchor::part_of(h) == p)
                 .collect();
             assert_eq!(on_disk.take(p).expect("read back"), want, "part {p}");
