@@ -65,7 +65,10 @@ impl LineStat {
 }
 
 /// Line statistics are kept as changes added up ([`Tally`]): the counts wrap, so that a removal's
-/// change is a count of `-1`; the most documents of one source is the most of any change.
+/// change is a count of `-1`; the most documents of one source is the most of any change. When a
+/// line's last document goes, its change is a *reset* (the top bit of `most`): everything before
+/// it is forgotten, as the line's entry was deleted when statistics were rows of a table, so that
+/// a line printed again starts afresh whenever the runs are merged.
 impl Tally for LineStat {
     const TAG: u8 = 0x10;
     const WIDTH: usize = 20;
@@ -79,11 +82,15 @@ impl Tally for LineStat {
     }
 
     fn add(&mut self, later: &LineStat) {
+        if later.most & RESET != 0 {
+            *self = *later;
+            return;
+        }
         self.df = self.df.wrapping_add(later.df);
         self.share_sum += later.share_sum;
         self.share_n = self.share_n.wrapping_add(later.share_n);
         self.sources = self.sources.wrapping_add(later.sources);
-        self.most = self.most.max(later.most);
+        self.most = (self.most & RESET) | (self.most & !RESET).max(later.most);
     }
 
     fn is_empty(&self) -> bool {
@@ -91,10 +98,20 @@ impl Tally for LineStat {
     }
 }
 
+/// The top bit of a change's `most`: the change forgets every change before it.
+const RESET: u32 = 1 << 31;
+
 impl LineStat {
-    /// The change from `self` to `after`, which added to `self` gives `after` (its `most` is
-    /// `after`'s: a most is never lowered).
+    /// The change from `self` to `after` (totals, not changes), which added to `self` gives
+    /// `after`: a reset if `after` counts no document, else differences (its `most` is `after`'s:
+    /// a most is not lowered while the line is held).
     pub(crate) fn change_to(&self, after: &LineStat) -> LineStat {
+        if after.df == 0 {
+            return LineStat {
+                most: RESET,
+                ..LineStat::default()
+            };
+        }
         LineStat {
             df: after.df.wrapping_sub(self.df),
             share_sum: after.share_sum - self.share_sum,
@@ -102,6 +119,12 @@ impl LineStat {
             sources: after.sources.wrapping_sub(self.sources),
             most: after.most,
         }
+    }
+
+    /// A total as read: without a reset's mark.
+    fn total(mut self) -> LineStat {
+        self.most &= !RESET;
+        self
     }
 }
 
@@ -183,7 +206,11 @@ impl HeldLines {
             list.dedup();
         }
         let stats = r.tallies::<LineStat>(&lines)?;
-        self.stats.extend(lines.into_iter().zip(stats));
+        (self.stats).extend(
+            lines
+                .into_iter()
+                .zip(stats.into_iter().map(LineStat::total)),
+        );
         let counts = r.tallies::<SourceCount>(&keys)?;
         (self.sources).extend(keys.into_iter().zip(counts.into_iter().map(|c| c.0)));
         Ok(())
@@ -228,7 +255,7 @@ impl LineChanges {
         if let Some(change) = self.lines.get(&h) {
             s.add(change);
         }
-        s
+        s.total()
     }
 
     fn source(&self, key: u64) -> u32 {
@@ -476,6 +503,58 @@ mod tests {
         let chrome = decide(&keys[..3], false, &story, &|_| 0, false, &config);
         assert!(chrome.lines.is_empty());
         assert_eq!(chrome.shares.len(), 3);
+    }
+
+    /// A line whose last document goes starts afresh when printed again: its most documents of
+    /// one source is not the old figure (which would keep a wire paragraph that three sources
+    /// print once each from counting as cross-source prose), however the changes are grouped
+    /// by merges.
+    #[test]
+    fn a_line_counted_out_to_nothing_starts_afresh() {
+        let h = 7;
+        let mut changes = LineChanges::default();
+        changes.held.stats.insert(
+            h,
+            LineStat {
+                df: 1,
+                share_sum: 0.4,
+                share_n: 1,
+                sources: 1,
+                most: 40,
+            },
+        );
+        changes.held.sources.insert(source_line_key("wire", h), 1);
+        let lines = BTreeSet::from([h]);
+        changes.count_out(Some("wire"), &lines);
+        assert_eq!(changes.line(h), LineStat::default());
+        for source in ["a", "b", "c"] {
+            changes.count_in(Some(source), &lines, &[]);
+        }
+        let now = changes.line(h);
+        assert_eq!((now.df, now.sources, now.most, now.share_n), (3, 3, 1, 0));
+        assert!(is_spread_across_sources(now.sources, now.most, now.df));
+        // Changes grouped either way (as runs merge) give one total.
+        let held = LineStat {
+            df: 1,
+            most: 40,
+            ..LineStat::default()
+        };
+        let gone = held.change_to(&LineStat::default());
+        let again = LineStat::default().change_to(&LineStat {
+            df: 1,
+            most: 1,
+            sources: 1,
+            ..LineStat::default()
+        });
+        let mut left = held;
+        left.add(&gone);
+        left.add(&again);
+        let mut right = gone;
+        right.add(&again);
+        let mut grouped = held;
+        grouped.add(&right);
+        assert_eq!(left.total(), grouped.total());
+        assert_eq!(left.total().most, 1);
     }
 
     #[test]

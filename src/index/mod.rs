@@ -488,15 +488,15 @@ pub struct Index {
     facts_cache: FactsCache,
 }
 
-/// Held documents' facts kept in memory between checks, at most this many (some 90 MB).
 /// Encoded facts of held documents read from committed snapshots, by document number, end to end
 /// (one stride apart) with a bit for each number held. A document number is given once and its
 /// facts never change, so an entry stays true while its document is held; a removed document's
 /// may linger, which is harmless: they only pre-select candidates (by estimated similarity and
 /// anchor count), and every candidate is then read from the store. All held are read in one pass
-/// before the first check (`warm`): a check meets some thousand documents at a million held, each
-/// a B-tree read from the file otherwise. Memory: the facts' size (280 bytes at the default 128
-/// positions) a document, for the first [`FACTS_MEMORY`] bytes' worth of document numbers.
+/// before the first check (`warm`; other threads wait for it, some 0.2 s at a million held): a
+/// check meets some thousand documents at a million held, each a B-tree read from the file
+/// otherwise. Memory: the facts' size (280 bytes at the default 128 positions) a document, for at
+/// most [`FACTS_MEMORY`] bytes' worth of document numbers from the lowest held at the first check.
 #[derive(Default)]
 struct FactsCache {
     arena: std::sync::RwLock<FactsArena>,
@@ -504,21 +504,24 @@ struct FactsCache {
 }
 
 /// The most memory the facts kept take (some 1.9 million documents at 280 bytes); the facts of
-/// documents numbered beyond are read from the store.
+/// documents numbered beyond are read from the store as they are met.
 const FACTS_MEMORY: usize = 512 << 20;
 
 #[derive(Default)]
 struct FactsArena {
+    /// The document number of the first slot: the lowest held when the first are kept (an index
+    /// that keeps a window has removed the lower ones).
+    base: u32,
     /// Bytes of one document's encoded facts (0 until the first is kept).
     stride: usize,
     bytes: Vec<u8>,
-    /// Bit `d` says whether document `d`'s facts are in `bytes`.
+    /// Bit `i` says whether slot `i` holds its document's facts.
     held: Vec<u64>,
 }
 
 impl FactsArena {
     fn get(&self, d: u32) -> Option<&[u8]> {
-        let d = d as usize;
+        let d = d.checked_sub(self.base)? as usize;
         let bit = self.held.get(d / 64)? >> (d % 64) & 1;
         (bit == 1).then(|| &self.bytes[d * self.stride..(d + 1) * self.stride])
     }
@@ -526,10 +529,14 @@ impl FactsArena {
     fn insert(&mut self, d: u32, facts: &[u8]) {
         if self.stride == 0 {
             self.stride = facts.len();
+            self.base = d;
         }
         if facts.len() != self.stride {
             return;
         }
+        let Some(d) = d.checked_sub(self.base) else {
+            return;
+        };
         let d = d as usize;
         if (d + 1) * self.stride > FACTS_MEMORY {
             return;
@@ -559,20 +566,22 @@ impl std::fmt::Debug for FactsCache {
 impl FactsCache {
     /// Keeps the facts of every document held in `r` (a committed snapshot), once for the cache's
     /// life; later documents are kept as they are met.
-    fn warm(&self, r: &impl ReadTxn) -> Result<(), StoreError> {
+    fn warm(&self, r: &impl ReadTxn) {
         use std::sync::atomic::Ordering;
         if self.warmed.load(Ordering::Acquire) || self.warmed.swap(true, Ordering::AcqRel) {
-            return Ok(());
+            return;
         }
         let Ok(mut arena) = self.arena.write() else {
-            return Ok(());
+            return;
         };
-        r.for_each(Table::Facts, &mut |k, v| {
+        // In number order: the first is the lowest held. A read that fails leaves the rest to be
+        // read as they are met (and the check to meet the failure itself).
+        let _ = r.for_each(Table::Facts, &mut |k, v| {
             if let Some(d) = read_u32(k) {
                 arena.insert(d, v);
             }
             Ok(())
-        })
+        });
     }
 
     /// `f` of each document's encoded facts, in the order of `docs` (`None` for a document not
@@ -1647,7 +1656,7 @@ impl Index {
         // transaction's (`pending`) may yet be rolled back.
         let cached = pending.is_none();
         if cached {
-            self.facts_cache.warm(r)?;
+            self.facts_cache.warm(r);
         }
         // With `since`, only the documents numbered from it on (this transaction's) are searched:
         // those of the segmented families are all pending. Without, the held postings are those
@@ -1692,14 +1701,25 @@ impl Index {
             }
             banded.sort_unstable();
             banded.dedup();
-            banded.retain(|&(d, _)| candidates.last() != Some(&d));
-            let numbers: Vec<u32> = banded.iter().map(|&(d, _)| d).collect();
+            // Each document once, with the channels it met this one in.
+            let mut met: Vec<(u32, [bool; 2])> = Vec::new();
+            for (d, channel) in banded {
+                match met.last_mut() {
+                    Some((last, channels)) if *last == d => channels[channel] = true,
+                    _ => {
+                        let mut channels = [false; 2];
+                        channels[channel] = true;
+                        met.push((d, channels));
+                    }
+                }
+            }
+            let numbers: Vec<u32> = met.iter().map(|&(d, _)| d).collect();
             let estimates = self.facts_cache.each(r, &numbers, cached, |b| {
                 [0, 1].map(|channel| Facts::estimate_of(b, &own, channel))
             })?;
-            for ((d, channel), estimate) in banded.into_iter().zip(estimates) {
+            for ((d, channels), estimate) in met.into_iter().zip(estimates) {
                 let Some(estimate) = estimate else { continue };
-                if estimate[channel] >= thresholds[channel] - ESTIMATE_MARGIN {
+                if (0..2).any(|c| channels[c] && estimate[c] >= thresholds[c] - ESTIMATE_MARGIN) {
                     candidates.push(d);
                 }
             }
@@ -1889,6 +1909,8 @@ impl Pending {
         keys: &[u64],
         limit: usize,
     ) -> Vec<(usize, Vec<u32>)> {
+        // None held were looked up (only pending documents are searched), or one entry a key.
+        debug_assert!(found.is_empty() || found.len() == keys.len());
         let mut found = if found.len() == keys.len() {
             found
         } else {
@@ -2444,17 +2466,24 @@ mod tests {
     fn the_facts_arena_gives_back_what_it_keeps_and_nothing_else() {
         let mut arena = FactsArena::default();
         let facts = |d: u32| vec![d as u8; 280];
-        for d in [5u32, 0, 3000, 64, 63] {
+        // Numbered from the first kept (an index keeping a window holds no lower ones).
+        let kept = [1_000_000u32, 1_000_005, 1_003_000, 1_000_064, 1_000_063];
+        for d in kept {
             arena.insert(d, &facts(d));
         }
-        for d in [5u32, 0, 3000, 64, 63] {
+        for d in kept {
             assert_eq!(arena.get(d), Some(&facts(d)[..]));
         }
-        assert_eq!(arena.get(1), None);
-        assert_eq!(arena.get(2999), None);
-        assert_eq!(arena.get(1 << 20), None);
+        // Below the first kept, between, and past the memory allowed: not kept.
+        arena.insert(999_999, &facts(999_999));
+        assert_eq!(arena.get(999_999), None);
+        assert_eq!(arena.get(1_000_001), None);
+        let past = 1_000_000 + (FACTS_MEMORY / 280) as u32;
+        arena.insert(past, &facts(past));
+        assert_eq!(arena.get(past), None);
+        assert!(arena.bytes.len() <= FACTS_MEMORY);
         // Facts of another size are not kept.
-        arena.insert(7, &[1, 2, 3]);
-        assert_eq!(arena.get(7), None);
+        arena.insert(1_000_007, &[1, 2, 3]);
+        assert_eq!(arena.get(1_000_007), None);
     }
 }

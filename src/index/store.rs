@@ -585,6 +585,11 @@ fn lower_bound(run: Run, key: u64, from: usize) -> usize {
             }
         }
     }
+    bisect(run, key, lo, hi)
+}
+
+/// The first record in `lo..hi` whose key is not below `key` (`hi` if none), by bisection.
+fn bisect(run: Run, key: u64, mut lo: usize, mut hi: usize) -> usize {
     while lo < hi {
         let mid = (lo + hi) / 2;
         if run.key(mid) < key {
@@ -604,18 +609,8 @@ fn gallop(run: Run, key: u64, from: usize) -> usize {
     while lo < records && run.key(lo) < key {
         let next = lo + step;
         if next >= records || run.key(next) >= key {
-            // In (lo, min(next, records)]: bisect.
-            let mut hi = next.min(records);
-            lo += 1;
-            while lo < hi {
-                let mid = (lo + hi) / 2;
-                if run.key(mid) < key {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            return lo;
+            // In (lo, min(next, records)].
+            return bisect(run, key, lo + 1, next.min(records));
         }
         lo = next;
         step *= 2;
@@ -758,11 +753,7 @@ impl WriteTxn for LmdbWrite<'_> {
         if !runs.taken.is_empty() {
             let removed = self.removed()?;
             if !removed.is_empty() {
-                merged = (merged.chunks_exact(RECORD))
-                    .filter(|r| !removed.contains(&decode_doc(&r[8..])))
-                    .flatten()
-                    .copied()
-                    .collect();
+                merged = retain_records(&merged, RECORD, |r| !removed.contains(&decode_doc(r)));
             }
         }
         self.replace_runs(list.tag(), runs, &merged)
@@ -790,11 +781,7 @@ impl WriteTxn for LmdbWrite<'_> {
         };
         let mut merged = self.merge_into(T::TAG, width, new, &runs.taken, add)?;
         if runs.oldest {
-            merged = (merged.chunks_exact(width))
-                .filter(|r| !T::decode(&r[8..]).is_empty())
-                .flatten()
-                .copied()
-                .collect();
+            merged = retain_records(&merged, width, |value| !T::decode(value).is_empty());
         }
         self.replace_runs(T::TAG, runs, &merged)
     }
@@ -926,6 +913,15 @@ fn merge_two(older: Run, newer: Run, add: &impl Fn(&[u8], &[u8]) -> Option<Vec<u
     }
     out.extend_from_slice(&older.bytes[at * width..]);
     out
+}
+
+/// The records of a run whose value `keep` keeps.
+fn retain_records(run: &[u8], width: usize, keep: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+    (run.chunks_exact(width))
+        .filter(|record| keep(&record[8..]))
+        .flatten()
+        .copied()
+        .collect()
 }
 
 /// Sorted changes with the changes of equal keys added up (earlier ones first).
