@@ -709,6 +709,9 @@ struct Ready {
     bands: Vec<u64>,
     /// Its matches among the held documents of a snapshot, with that snapshot's generation.
     checked: Option<(u64, Vec<(u32, Match)>)>,
+    /// Whether it shares no key (band key, anchor, body or title hash) with an earlier document of
+    /// its batch: then, under the lock, the batch has nothing for it to be checked against.
+    alone: bool,
     /// Its record packed for storing (made before the write lock is taken), if it is to be added.
     packed: Option<Vec<u8>>,
 }
@@ -1137,6 +1140,13 @@ impl Index {
             })
             .map_err(self.err())?;
 
+        // (A document held when the batch was read, replaced by an earlier one of the batch, is
+        // prepared under the lock: with an id twice in a batch, every document is checked there.)
+        let mut ids = std::collections::HashSet::with_capacity(docs.len());
+        if docs.iter().all(|d| ids.insert(d.id.as_str())) {
+            mark_alone(&mut ready);
+        }
+
         // Under the lock: each document checked against everything held (earlier ones of this
         // batch included) and stored.
         let mut w = self.write()?;
@@ -1227,12 +1237,14 @@ impl Index {
                         kept.push(m);
                     }
                 }
-                let scope = Scope {
-                    pending: Some(pending),
-                    since: Some(batch.first),
-                    found: None,
-                };
-                kept.extend(self.matches(w, &ready, None, cache, scope)?);
+                if !ready.alone {
+                    let scope = Scope {
+                        pending: Some(pending),
+                        since: Some(batch.first),
+                        found: None,
+                    };
+                    kept.extend(self.matches(w, &ready, None, cache, scope)?);
+                }
                 best_first(&mut kept);
                 kept
             }
@@ -1276,6 +1288,39 @@ impl Index {
             status,
             matches: matches.into_iter().map(|(_, m)| m).collect(),
         })
+    }
+}
+
+/// Marks the documents of a batch that share no key a check looks up or files (band keys, anchors
+/// at the pipeline's rate, body and title hashes, in one space: a chance equality only costs a
+/// check) with an earlier document of the batch ([`Ready::alone`]). Most share none, and each such
+/// check under the write lock, on one core, found nothing.
+fn mark_alone(ready: &mut [Option<Ready>]) {
+    let mut keyed: Vec<(u64, u32)> = ready
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(i, r)| {
+            r.iter().flat_map(move |r| {
+                let print = &r.prepared.print;
+                (r.bands.iter().chain(&r.anchors))
+                    .copied()
+                    .chain([print.body_hash, print.title_hash])
+                    .map(move |k| (k, i as u32))
+            })
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    keyed.dedup();
+    let mut shared = vec![false; ready.len()];
+    for group in keyed.chunk_by(|x, y| x.0 == y.0) {
+        for &(_, i) in &group[1..] {
+            shared[i as usize] = true;
+        }
+    }
+    for (r, shared) in ready.iter_mut().zip(shared) {
+        if let Some(r) = r {
+            r.alone = !shared;
+        }
     }
 }
 
@@ -1617,6 +1662,7 @@ impl Index {
             dense,
             bands,
             checked: None,
+            alone: false,
             packed: None,
         }
     }
