@@ -385,17 +385,20 @@ pub fn is_prose(line: &str) -> bool {
     reads_as_prose(line, count_words(&crate::normalize::normalize(line)))
 }
 
-/// [`is_prose`] of a line of `words` words (as counted in its normalised text, where scripts
-/// without spaces have a word per character).
-fn reads_as_prose(line: &str, words: usize) -> bool {
-    // A stop, `!`, `?` or `…`, perhaps inside closing quotes or brackets; a headline may end in a
-    // quote ("… off to a 'very, very good start'") but not in a stop.
-    let ends_sentence = line
-        .trim_end()
+/// Whether a line ends a sentence: a stop, `!`, `?` or `…`, perhaps inside closing quotes or
+/// brackets; a headline may end in a quote ("… off to a 'very, very good start'") but not in a stop.
+fn ends_sentence(line: &str) -> bool {
+    line.trim_end()
         .trim_end_matches(['"', '\'', '\u{201D}', '\u{2019}', ')'])
         .ends_with([
             '.', '!', '?', '\u{2026}', '\u{3002}', '\u{FF01}', '\u{FF1F}',
-        ]);
+        ])
+}
+
+/// [`is_prose`] of a line of `words` words (as counted in its normalised text, where scripts
+/// without spaces have a word per character).
+fn reads_as_prose(line: &str, words: usize) -> bool {
+    let ends_sentence = ends_sentence(line);
     // A paragraph cut short (a teaser, a scraped page's truncated text, a paragraph with a
     // share button's label run on after its last stop) still holds sentences: two stops, or one in
     // a line of paragraph length; and a long run of words is text whatever its punctuation

@@ -1357,14 +1357,11 @@ impl BatchLines {
         let mut df = HashMap::default();
         let mut source_df = HashMap::default();
         let mut sources = HashMap::default();
-        for (i, (doc, (_, keys))) in docs.iter().zip(stripped).enumerate() {
-            if !counted(i) {
-                continue;
-            }
+        for (source, keys) in BatchLines::lines_of(docs, stripped, counted) {
             let distinct: BTreeSet<u64> = keys.iter().map(|k| k.hash).collect();
             for &h in &distinct {
                 *df.entry(h).or_insert(0) += 1;
-                if let Some(source) = doc.meta_str("source") {
+                if let Some(source) = source {
                     let n = source_df.entry(source_line_key(source, h)).or_insert(0);
                     *n += 1;
                     if *n == 1 {

@@ -854,12 +854,7 @@ impl LmdbWrite<'_> {
         for number in runs.taken {
             segments.delete(&mut self.txn, &run_key_of(tag, number))?;
         }
-        self.put_run(tag, runs.number, merged)
-    }
-
-    fn put_run(&mut self, tag: u8, number: u64, bytes: &[u8]) -> Result<(), StoreError> {
-        let segments = self.store.table(Table::Segments);
-        Ok(segments.put(&mut self.txn, &run_key_of(tag, number), bytes)?)
+        Ok(segments.put(&mut self.txn, &run_key_of(tag, runs.number), merged)?)
     }
 
     /// Every removed document number.
