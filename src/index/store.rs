@@ -974,6 +974,7 @@ impl Store for Lmdb {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::chrome::SourceCount;
 
     #[test]
     fn postings_append_count_and_remove() {
@@ -1098,27 +1099,6 @@ mod tests {
         }
     }
 
-    /// A counter for the tests: wrapping sums, empty at zero.
-    #[derive(Debug, Clone, Copy, Default, PartialEq)]
-    struct Count(u32);
-
-    impl Tally for Count {
-        const TAG: u8 = 0x20;
-        const WIDTH: usize = 4;
-        fn encode(&self, out: &mut Vec<u8>) {
-            out.extend(self.0.to_be_bytes());
-        }
-        fn decode(bytes: &[u8]) -> Count {
-            Count(u32::from_be_bytes(bytes.try_into().expect("four bytes")))
-        }
-        fn add(&mut self, later: &Count) {
-            self.0 = self.0.wrapping_add(later.0);
-        }
-        fn is_empty(&self) -> bool {
-            self.0 == 0
-        }
-    }
-
     proptest::proptest! {
         /// The interpolating and the galloping searches find the first record not below the key,
         /// from any start at or below it, as a scan does, on evenly spread and on clumped keys.
@@ -1162,8 +1142,8 @@ mod tests {
             let mut filed: Vec<(u64, u32)> = Vec::new();
             for (round, changes) in rounds.iter().enumerate() {
                 let mut w = store.write().expect("writes");
-                let tallies: Vec<(u64, Count)> =
-                    changes.iter().map(|&(k, c)| (k << 50, Count(c as u32))).collect();
+                let tallies: Vec<(u64, SourceCount)> =
+                    changes.iter().map(|&(k, c)| (k << 50, SourceCount(c as u32))).collect();
                 for &(k, c) in &tallies {
                     let total = model.entry(k).or_default();
                     *total = total.wrapping_add(c.0);
@@ -1180,7 +1160,7 @@ mod tests {
             }
             let r = store.read().expect("reads");
             let keys: Vec<u64> = (0..40).map(|k| k << 50).collect();
-            let totals = r.tallies::<Count>(&keys).expect("reads");
+            let totals = r.tallies::<SourceCount>(&keys).expect("reads");
             for (k, t) in keys.iter().zip(&totals) {
                 proptest::prop_assert_eq!(t.0, model.get(k).copied().unwrap_or(0));
             }
@@ -1201,15 +1181,15 @@ mod tests {
             })
             .expect("lists");
             for (tag, run) in &runs {
-                let width = if *tag == Count::TAG { 12 } else { RECORD };
+                let width = if *tag == SourceCount::TAG { 12 } else { RECORD };
                 let run = Run { bytes: run, width };
                 let keys: Vec<u64> = (0..run.len()).map(|i| run.key(i)).collect();
                 proptest::prop_assert!(keys.windows(2).all(|w| w[0] <= w[1]));
             }
             // The oldest run of tallies holds no key counted back to zero.
-            if let Some((_, oldest)) = runs.iter().find(|(tag, _)| *tag == Count::TAG) {
+            if let Some((_, oldest)) = runs.iter().find(|(tag, _)| *tag == SourceCount::TAG) {
                 let run = Run { bytes: oldest, width: 12 };
-                let merged_all = runs.iter().filter(|(tag, _)| *tag == Count::TAG).count() == 1;
+                let merged_all = runs.iter().filter(|(tag, _)| *tag == SourceCount::TAG).count() == 1;
                 for i in 0..run.len() {
                     let total = model.get(&run.key(i)).copied().unwrap_or(0);
                     proptest::prop_assert!(!merged_all || total != 0);
