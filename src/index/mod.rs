@@ -67,7 +67,7 @@ use crate::cluster::{self, CanonicalReason, MemberInfo, Published};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocId, Document, Origin};
 use crate::dedupe::{Deduper, DocSummary, Outcome, Pair, Prepared, Stats, ESTIMATE_MARGIN};
-use crate::lsh::{band_keys, Banding};
+use crate::lsh::{band_keys, Banding, SPLIT_BUCKET};
 use crate::report::VerdictRecord;
 use crate::verify::{Kind, Measures, Overlap, Verdict, MIN_TITLE_WORDS};
 
@@ -1324,6 +1324,49 @@ fn mark_alone(ready: &mut [Option<Ready>]) {
     }
 }
 
+/// The documents met in a document's band buckets (`found`: one entry a band key, the first
+/// channel's `first` bands, then the other's), each with its channel (0 or 1), as the batch
+/// pipeline pairs them ([`crate::lsh::candidate_pairs`]): a bucket of more than
+/// [`SPLIT_BUCKET`] documents (this one included) yields only those that also share the next
+/// bands' keys of its channel, one band more until the group is no longer crowded. Crowded
+/// buckets are the keys of common words, met by chance by documents that share nothing else;
+/// copies share most keys and stay together.
+fn band_candidates(mut found: Vec<(usize, Vec<u32>)>, first: usize) -> Vec<(u32, usize)> {
+    let crowded = |n: usize| n + 1 > SPLIT_BUCKET;
+    if found.iter().any(|&(n, _)| crowded(n)) {
+        // Intersected below by bisection. Postings come in filing order, nearly always sorted.
+        for (_, docs) in &mut found {
+            if !docs.is_sorted() {
+                docs.sort_unstable();
+            }
+        }
+    }
+    let channels = [
+        0..first.min(found.len()),
+        first.min(found.len())..found.len(),
+    ];
+    let mut banded = Vec::new();
+    for (channel, bands) in channels.into_iter().enumerate() {
+        let lists = &found[bands];
+        for (i, (n, docs)) in lists.iter().enumerate() {
+            if !crowded(*n) {
+                banded.extend(docs.iter().map(|&d| (d, channel)));
+                continue;
+            }
+            let mut group = docs.clone();
+            for depth in 1..lists.len() {
+                let next = &lists[(i + depth) % lists.len()].1;
+                group.retain(|d| next.binary_search(d).is_ok());
+                if !crowded(group.len()) {
+                    break;
+                }
+            }
+            banded.extend(group.into_iter().map(|d| (d, channel)));
+        }
+    }
+    banded
+}
+
 /// Matches best first: by score, then kind, then document number.
 fn best_first(matches: &mut [(u32, Match)]) {
     matches.sort_by(|(x, a), (y, b)| {
@@ -1728,9 +1771,7 @@ impl Index {
                 &ready.prepared.shingle_signature,
                 &ready.prepared.content_signature,
             );
-            let per_channel = self.deduper.banding().bands;
             let thresholds = [c.candidate_threshold, c.content_threshold];
-            let mut banded: Vec<(u32, usize)> = Vec::new();
             let found = Pending::add_to(
                 pending,
                 held_bands,
@@ -1738,10 +1779,7 @@ impl Index {
                 &ready.bands,
                 c.max_bucket,
             );
-            for (i, (_, docs)) in found.into_iter().enumerate() {
-                let channel = usize::from(i >= per_channel);
-                banded.extend(docs.into_iter().map(|d| (d, channel)));
-            }
+            let mut banded = band_candidates(found, self.deduper.banding().bands);
             banded.sort_unstable();
             banded.dedup();
             // Each document once, with the channels it met this one in.
@@ -1778,7 +1816,8 @@ impl Index {
             // Anchors: documents sharing enough of their sample (a short document's is the
             // pipeline's, a longer one's the index's sparser one, a subset: this document's own
             // count is taken at the rate of the document it is compared with).
-            let mut shared: HashMap<u32, (u32, u32)> = HashMap::default();
+            // Every posting of every anchor counted, then grouped by document.
+            let mut postings: Vec<u32> = Vec::new();
             let (mut counted_dense, mut counted_sparse) = (0u32, 0u32);
             let rate = self.header.anchor_sampling;
             let sparse = ready.sparse_anchors(rate);
@@ -1805,12 +1844,16 @@ impl Index {
                 }
                 counted_dense += 1;
                 counted_sparse += u32::from(is_sparse);
-                for d in docs {
-                    let entry = shared.entry(d & DOC_BITS).or_insert((0, 0));
-                    entry.0 += 1;
-                    entry.1 |= d & !DOC_BITS;
-                }
+                postings.extend(docs);
             }
+            postings.sort_unstable_by_key(|&d| d & DOC_BITS);
+            // Each document sharing anchors: how many, and the flags it filed them with.
+            let shared = postings
+                .chunk_by(|x, y| x & DOC_BITS == y & DOC_BITS)
+                .map(|group| {
+                    let flags = group.iter().fold(0, |f, &d| f | d & !DOC_BITS);
+                    (group[0] & DOC_BITS, (group.len() as u32, flags))
+                });
             // A document sharing fewer anchors than `min_shared_anchors` can only qualify if one of
             // the two has no more anchors than it shares: this one (known), or a held one with
             // fewer than `min_shared_anchors` (flagged in its postings), so that the facts of
@@ -2503,6 +2546,70 @@ mod tests {
             let naive = a.iter().zip(&b).filter(|(x, y)| x == y).count();
             proptest::prop_assert_eq!(equal_bytes(&a, &b), naive);
         }
+    }
+
+    #[test]
+    fn a_crowded_band_bucket_yields_only_the_documents_sharing_the_next_bands() {
+        // Three bands in the first channel, two in the second. Band 0's bucket holds the
+        // documents 0..100 (crowded): only those also in band 1's (10, 20, 30) qualify, and of
+        // those only 10 and 20 when band 1's bucket is crowded too and band 2 splits it.
+        let crowd: Vec<u32> = (0..100).collect();
+        // A crowd of other documents, and `extra`.
+        let many = |extra: &[u32]| -> (usize, Vec<u32>) {
+            let mut docs: Vec<u32> = (1000..1000 + SPLIT_BUCKET as u32).collect();
+            docs.extend(extra);
+            docs.sort_unstable();
+            (docs.len(), docs)
+        };
+        let found = vec![
+            (crowd.len(), crowd.clone()),
+            (3, vec![10, 20, 30]),
+            (2, vec![7, 8]),
+            (2, vec![5, 99]),
+            (100, crowd.clone()),
+        ];
+        let mut got = band_candidates(found, 3);
+        got.sort_unstable();
+        // Band 0: 10, 20, 30 (band 1 splits it); bands 1 and 2 in full; band 3 in full; band 4
+        // (the second channel's crowd) split by band 3, the next of its channel: 5 and 99.
+        let want = vec![
+            (5, 1),
+            (5, 1),
+            (7, 0),
+            (8, 0),
+            (10, 0),
+            (10, 0),
+            (20, 0),
+            (20, 0),
+            (30, 0),
+            (30, 0),
+            (99, 1),
+            (99, 1),
+        ];
+        assert_eq!(got, want);
+
+        // Band 1 crowded as well, and band 0's group after it (0..50): split again by band 2;
+        // band 2's crowd is split by band 0, the next of its channel, round the end.
+        let found = vec![
+            (crowd.len(), crowd.clone()),
+            (50, (0..50).collect()),
+            many(&[10, 20]),
+        ];
+        let mut got = band_candidates(found, 3);
+        got.sort_unstable();
+        let band_2: Vec<(u32, usize)> =
+            (1000..1000 + SPLIT_BUCKET as u32).map(|d| (d, 0)).collect();
+        assert!(
+            band_2.iter().all(|x| !got.contains(x)),
+            "band 2's crowd met band 0's"
+        );
+        assert_eq!(
+            got,
+            vec![(10, 0), (10, 0), (10, 0), (20, 0), (20, 0), (20, 0)]
+        );
+        // No crowded bucket: every document met, with its channel.
+        let found = vec![(2, vec![3, 1]), (1, vec![4])];
+        assert_eq!(band_candidates(found, 1), vec![(3, 0), (1, 0), (4, 1)]);
     }
 
     #[test]
