@@ -172,14 +172,13 @@ fn feed(args: &FeedArgs, add: bool) -> Result<Status> {
     let mut out = io::BufWriter::new(stdout.lock());
     let quiet = args.run.quiet;
     let mut counts = [0usize; 4];
-    for chunk in corpus.documents().chunks(args.batch.max(1)) {
-        if add {
-            let results = index.add_batch(
-                chunk,
-                AddOptions {
-                    replace: args.replace,
-                },
-            )?;
+    let batches = corpus.documents().chunks(args.batch.max(1));
+    if add {
+        let options = AddOptions {
+            replace: args.replace,
+        };
+        // Each batch's lines as it is committed (the next one is prepared meanwhile).
+        index.add_batches(batches, options, |chunk, results| -> Result<()> {
             for (doc, r) in chunk.iter().zip(&results) {
                 let (status, reason) = (r.status.name(), r.status.reason());
                 counts[match r.status {
@@ -201,7 +200,11 @@ fn feed(args: &FeedArgs, add: bool) -> Result<Status> {
                     write_line(&mut out, &line)?;
                 }
             }
-        } else {
+            out.flush()?;
+            Ok(())
+        })?;
+    } else {
+        for chunk in batches {
             // A document whose id an index cannot hold is reported and skipped, as `add` does.
             let problems: Vec<Option<String>> = chunk.iter().map(|d| id_problem(&d.id)).collect();
             let results = if problems.iter().all(Option::is_none) {
@@ -232,8 +235,8 @@ fn feed(args: &FeedArgs, add: bool) -> Result<Status> {
                     write_line(&mut out, &line)?;
                 }
             }
+            out.flush()?;
         }
-        out.flush()?;
     }
     if add && !quiet {
         eprintln!(

@@ -127,6 +127,110 @@ fn incremental_equals_batch_on_the_dev_corpus() {
     incremental_equals_batch(&dir, false);
 }
 
+/// A feed whose next batch is prepared while one is committed ([`Index::add_batches`]) strips
+/// every document of the chrome that adding the batches one after another strips, finds the same
+/// pairs and holds the same line statistics: the batch being committed is counted in, and
+/// searched, as its own transaction does.
+#[test]
+fn a_pipelined_feed_adds_as_batches_added_in_turn_do() {
+    let corpus = read(&devsample().join("docs.jsonl"));
+    let docs = corpus.documents();
+    let in_turn = tempfile::tempdir().expect("temp dir");
+    let in_turn = Index::create(in_turn.path(), Config::default(), None).expect("creates");
+    let fed = tempfile::tempdir().expect("temp dir");
+    let fed = Index::create(fed.path(), Config::default(), None).expect("creates");
+    let mut turn_results = Vec::new();
+    for part in docs.chunks(16) {
+        turn_results.extend(
+            in_turn
+                .add_batch(part, AddOptions::default())
+                .expect("adds"),
+        );
+    }
+    let mut fed_results = Vec::new();
+    let mut batches = 0;
+    fed.add_batches(docs.chunks(16), AddOptions::default(), |part, results| {
+        assert_eq!(part.len(), results.len());
+        assert!(part.iter().zip(&results).all(|(d, r)| d.id == r.id));
+        batches += 1;
+        fed_results.extend(results);
+        Ok::<_, reprint::IndexError>(())
+    })
+    .expect("feeds");
+    assert_eq!(batches, docs.len().div_ceil(16));
+    let matched = |results: &[reprint::AddResult]| -> Vec<(String, Vec<String>)> {
+        (results.iter())
+            .map(|r| {
+                (
+                    r.id.clone(),
+                    r.matches.iter().map(|m| m.id.clone()).collect(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(matched(&fed_results), matched(&turn_results));
+    assert!(fed_results.iter().all(|r| r.status == AddStatus::Added));
+    let (a, b) = (
+        in_turn.export().expect("exports"),
+        fed.export().expect("exports"),
+    );
+    let stripped = |outcome: &reprint::Outcome| -> Vec<_> {
+        outcome
+            .documents
+            .iter()
+            .map(|d| d.stripped.clone())
+            .collect()
+    };
+    assert_eq!(stripped(&a.1), stripped(&b.1));
+    // Chrome was learned: the comparison is not of two unstripped corpora.
+    assert!(a.1.documents.iter().any(|d| d.stripped.removed_bytes() > 0));
+    assert_eq!(exported_pairs(&in_turn), exported_pairs(&fed));
+    let (sa, sb) = (in_turn.stats().expect("stats"), fed.stats().expect("stats"));
+    assert_eq!(
+        (sa.documents, sa.pairs, sa.lines),
+        (sb.documents, sb.pairs, sb.lines)
+    );
+}
+
+/// A feed with an id repeated across batches (whose committing cannot be foreseen) waits for
+/// the batch before it, and reports each as adding it in turn does.
+#[test]
+fn a_feed_repeating_an_id_reports_it_as_adding_in_turn_does() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let index = Index::create(tmp.path(), Config::default(), None).expect("creates");
+    let doc = |id: &str, n: usize| Document::new(id, story(n));
+    let batches = [
+        vec![doc("a", 1), doc("b", 2)],
+        vec![doc("a", 1), doc("c", 3)],
+        vec![doc("b", 4), doc("d", 2)],
+    ];
+    let mut statuses = Vec::new();
+    index
+        .add_batches(
+            batches.iter().map(Vec::as_slice),
+            AddOptions::default(),
+            |_, results| {
+                statuses.extend(results.into_iter().map(|r| (r.id, r.status)));
+                Ok::<_, reprint::IndexError>(())
+            },
+        )
+        .expect("feeds");
+    let want = [
+        ("a", AddStatus::Added),
+        ("b", AddStatus::Added),
+        ("a", AddStatus::Unchanged),
+        ("c", AddStatus::Added),
+        ("b", AddStatus::Conflict),
+        ("d", AddStatus::Added),
+    ];
+    let want: Vec<(String, AddStatus)> = want
+        .iter()
+        .map(|(i, s)| (i.to_string(), s.clone()))
+        .collect();
+    assert_eq!(statuses, want);
+    assert_eq!(index.stats().expect("stats").documents, 4);
+}
+
 fn story(n: usize) -> String {
     let words = [
         "council", "budget", "river", "school", "minister", "harbour", "festival", "court",
@@ -661,10 +765,11 @@ proptest::proptest! {
         ..proptest::prelude::ProptestConfig::default()
     })]
     /// With learned chrome off (the one stage that differs by design), every pair the batch
-    /// pipeline finds is found by the index, added one document at a time, with the same kind; and
+    /// pipeline finds is found by the index, added one document at a time (`add`, or a feed of
+    /// one-document batches), with the same kind; and
     /// every pair the index stores is what verifying the two documents on their own gives.
     #[test]
-    fn incremental_verdicts_hold_to_the_batch_verdicts(seed in 1u64..u64::MAX, stories in 2usize..7) {
+    fn incremental_verdicts_hold_to_the_batch_verdicts(seed in 1u64..u64::MAX, stories in 2usize..7, fed in proptest::prelude::any::<bool>()) {
         let docs = generated_corpus(seed, stories);
         let mut config = Config::default();
         config.boilerplate.learn = false;
@@ -673,8 +778,13 @@ proptest::proptest! {
         let outcome = deduper.run(&corpus, &NoProgress);
         let tmp = tempfile::tempdir().expect("temp dir");
         let index = Index::create(tmp.path(), config, None).expect("creates");
-        for doc in &docs {
-            index.add(doc).expect("adds");
+        if fed {
+            // A feed of one-document batches: each prepared while the one before is committed.
+            index.add_batches(docs.chunks(1), AddOptions::default(), |_, _| Ok::<_, reprint::IndexError>(())).expect("feeds");
+        } else {
+            for doc in &docs {
+                index.add(doc).expect("adds");
+            }
         }
         let (held, exported) = index.export().expect("exports");
         let key = |a: &str, b: &str| if a < b { (a.to_string(), b.to_string()) } else { (b.to_string(), a.to_string()) };

@@ -272,6 +272,19 @@ impl LineChanges {
             .add(&before.change_to(&after));
     }
 
+    /// The statistics held with these changes made, of every line (and source's line) read:
+    /// what a snapshot taken after they are committed would read of them.
+    pub(crate) fn into_held(self) -> HeldLines {
+        HeldLines {
+            stats: (self.held.stats.keys())
+                .map(|&h| (h, self.line(h)))
+                .collect(),
+            sources: (self.held.sources.keys())
+                .map(|&k| (k, self.source(k)))
+                .collect(),
+        }
+    }
+
     /// A view of `held` with this transaction's changes, for the lines of one document.
     pub(crate) fn applied(&self, source: Option<&str>, keys: &[LineKey]) -> HeldLines {
         let mut now = HeldLines::default();

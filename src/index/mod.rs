@@ -685,8 +685,20 @@ fn pack_record(doc: &Document, chrome: &[(u64, bool)]) -> Result<Vec<u8>, StoreE
         chrome,
     };
     let json = serde_json::to_vec(&record).expect("a record serialises");
-    zstd::bulk::compress(&json, RECORD_LEVEL)
-        .map_err(|e| StoreError::new(format!("compressing a record: {e}")))
+    // A compressor a thread, kept: making one (its tables) for each record took a tenth of the
+    // compressing.
+    thread_local! {
+        static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let failed = |e: std::io::Error| StoreError::new(format!("compressing a record: {e}"));
+    COMPRESSOR.with_borrow_mut(|compressor| {
+        let compressor = match compressor {
+            Some(c) => c,
+            None => compressor.insert(zstd::bulk::Compressor::new(RECORD_LEVEL).map_err(failed)?),
+        };
+        compressor.compress(&json).map_err(failed)
+    })
 }
 const NEXT_KEY: &[u8] = b"next";
 const TEXT_BYTES_KEY: &[u8] = b"text_bytes";
@@ -709,21 +721,91 @@ struct Ready {
     bands: Vec<u64>,
     /// Its matches among the held documents of a snapshot, with that snapshot's generation.
     checked: Option<(u64, Vec<(u32, Match)>)>,
-    /// Whether it shares no key (band key, anchor, body or title hash) with an earlier document of
-    /// its batch: then, under the lock, the batch has nothing for it to be checked against.
-    alone: bool,
     /// Its record packed for storing (made before the write lock is taken), if it is to be added.
     packed: Option<Vec<u8>>,
 }
 
 /// What [`Index::add_one`] needs to know of its transaction.
 #[derive(Clone, Copy)]
-struct Batch {
+struct Batch<'a> {
     /// The generation the transaction started from.
     generation: u64,
     /// The first document number it gives.
     first: u32,
     options: AddOptions,
+    /// The batch committed last by this writer, just before this transaction (nothing between).
+    last: Option<&'a Committed>,
+}
+
+impl<'a> Batch<'a> {
+    /// What a check made on a snapshot of generation `seen` did not search: the documents from
+    /// a number on, all pending in this transaction or in `last`'s postings (then given). `None`
+    /// if others were committed since (the check is made again in full).
+    fn missed(&self, seen: u64) -> Option<(u32, Option<&'a Pending>)> {
+        if seen == self.generation {
+            return Some((self.first, None));
+        }
+        let last = self.last.filter(|l| l.over == seen)?;
+        Some((last.first, Some(&last.postings)))
+    }
+}
+
+/// A batch prepared against a snapshot, outside the write lock ([`Index::prepare_batch`]).
+struct PreparedBatch<'d> {
+    docs: &'d [Document],
+    options: AddOptions,
+    stripped: Vec<(Stripped, Vec<LineKey>)>,
+    /// Whether each document's lines count (it is to be added, as far as the snapshot tells).
+    counted: Vec<bool>,
+    ready: Vec<Option<Ready>>,
+    lines: BatchLines,
+    /// Whether committing it will add exactly the documents counted (no id is held or repeated):
+    /// then the next batch can be prepared before it is committed.
+    foreseen: bool,
+}
+
+impl PreparedBatch<'_> {
+    /// What the next batch, prepared while this one is committed, needs of it: `None` if it
+    /// cannot be foreseen (the next one waits for it).
+    fn sent(&self) -> Option<Sent> {
+        if !self.foreseen {
+            return None;
+        }
+        let lines = (self.docs.iter().zip(&self.ready))
+            .filter_map(|(doc, ready)| {
+                let ready = ready.as_ref()?;
+                Some(SentLines {
+                    source: doc.meta_str("source").map(str::to_owned),
+                    keys: ready.keys.clone(),
+                    shares: ready.chrome.shares.clone(),
+                })
+            })
+            .collect();
+        Some(Sent { lines })
+    }
+}
+
+/// A batch being committed, as the next one's preparation counts it: its documents' lines (the
+/// next batch's snapshot does not hold them).
+struct Sent {
+    lines: Vec<SentLines>,
+}
+
+/// The lines of a document being added, as its transaction counts them in.
+struct SentLines {
+    source: Option<String>,
+    keys: Vec<LineKey>,
+    shares: Vec<(u64, f32)>,
+}
+
+/// What a writer keeps of the batch it committed last, for the next one (prepared against a
+/// snapshot that did not hold it): the generation it was committed over, its first document
+/// number, its band and anchor postings, and its documents prepared.
+struct Committed {
+    over: u64,
+    first: u32,
+    postings: Pending,
+    cache: HashMap<u32, Arc<Prepared>>,
 }
 
 impl Ready {
@@ -1072,36 +1154,159 @@ impl Index {
         docs: &[Document],
         options: AddOptions,
     ) -> Result<Vec<AddResult>, IndexError> {
-        // Outside the lock: rule stripping and line keys of every document, the chrome decision
-        // against a snapshot of the statistics plus the batch's own lines, and the fingerprints.
+        let reads = self.snapshots(docs.len())?;
+        let prepared = self.prepare_batch(docs, options, reads, None)?;
+        Ok(self.commit_batch(prepared, None)?.0)
+    }
+
+    /// Adds batches of documents as a feed does, each as [`add_batch`](Self::add_batch) would
+    /// (one transaction each, in order), calling `done` with each batch and its results once it is
+    /// committed. The next batch is prepared while one is committed: the write lock's work, on one
+    /// core, runs beside the next batch's on the others. The next batch's checks and chrome are
+    /// made against a snapshot taken before the committing batch is stored (and its lines): it is
+    /// searched, and its lines counted, as the batch's own.
+    pub fn add_batches<'d, E: From<IndexError>>(
+        &self,
+        batches: impl IntoIterator<Item = &'d [Document]>,
+        options: AddOptions,
+        mut done: impl FnMut(&'d [Document], Vec<AddResult>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut batches = batches.into_iter();
+        let Some(docs) = batches.next() else {
+            return Ok(());
+        };
+        std::thread::scope(|s| {
+            // The writer: commits each batch it is sent, keeping what the next one needs of it.
+            let (send, to_commit) = std::sync::mpsc::sync_channel::<PreparedBatch<'d>>(0);
+            let (results, committed) = std::sync::mpsc::channel();
+            s.spawn(move || {
+                let mut last: Option<Committed> = None;
+                for batch in to_commit {
+                    let result = self.commit_batch(batch, last.as_ref());
+                    let failed = result.is_err();
+                    let _ = results.send(result.map(|(results, kept)| {
+                        last = Some(kept);
+                        results
+                    }));
+                    if failed {
+                        break;
+                    }
+                }
+            });
+            let writer_stopped = || self.err()(StoreError::new("the writer thread stopped".into()));
+            let next_result = || committed.recv().unwrap_or_else(|_| Err(writer_stopped()));
+            let mut current = Some((docs, self.snapshots(docs.len())?));
+            // The batch sent to the writer last, and its lines if they are counted in.
+            let mut sent: Option<(&'d [Document], Option<Sent>)> = None;
+            while let Some((docs, reads)) = current.take() {
+                let earlier = sent.as_ref().and_then(|(_, lines)| lines.as_ref());
+                let batch = self.prepare_batch(docs, options, reads, earlier)?;
+                let lines = batch.sent();
+                // The batch sent before is committed before the next snapshot is taken: that
+                // snapshot holds it, and not this batch, whose lines go with it (or, if what
+                // committing this one does cannot be foreseen, it is committed first).
+                if let Some((sent_docs, _)) = sent.take() {
+                    done(sent_docs, next_result()?)?;
+                }
+                let next = batches.next();
+                if lines.is_some() {
+                    current = next
+                        .map(|n| Ok::<_, E>((n, self.snapshots(n.len())?)))
+                        .transpose()?;
+                }
+                if send.send(batch).is_err() {
+                    return Err(E::from(next_result().err().unwrap_or_else(writer_stopped)));
+                }
+                if lines.is_none() {
+                    done(docs, next_result()?)?;
+                    current = next
+                        .map(|n| Ok::<_, E>((n, self.snapshots(n.len())?)))
+                        .transpose()?;
+                } else {
+                    sent = Some((docs, lines));
+                }
+            }
+            drop(send);
+            if let Some((sent_docs, _)) = sent {
+                done(sent_docs, next_result()?)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The read snapshots a batch of `len` documents is prepared against: one for each chunk its
+    /// checks are cut into (a snapshot is not shared between threads), all of one state (taken
+    /// again if a commit came between them).
+    fn snapshots(&self, len: usize) -> Result<Vec<store::LmdbRead<'_>>, IndexError> {
+        loop {
+            let reads = (0..len.div_ceil(self.check_chunk(len)).max(1))
+                .map(|_| self.read())
+                .collect::<Result<Vec<_>, _>>()?;
+            let generation =
+                |r: &store::LmdbRead<'_>| r.get(Table::Meta, GENERATION_KEY).map(read_u64);
+            let first = generation(&reads[0]).map_err(self.err())?;
+            if reads
+                .iter()
+                .all(|r| generation(r).is_ok_and(|g| g == first))
+            {
+                return Ok(reads);
+            }
+        }
+    }
+
+    /// How many documents of a batch of `len` are checked together: a chunk's postings are looked
+    /// up in one pass.
+    fn check_chunk(&self, len: usize) -> usize {
+        len.div_ceil(2 * rayon::current_num_threads()).max(64)
+    }
+
+    /// A batch prepared outside the write lock, against the snapshots `reads` (one a chunk, see
+    /// [`snapshots`](Self::snapshots)): rule stripping and line keys of every document, the chrome
+    /// decision against the snapshot's statistics plus the batch's own lines (and `sent`'s, a batch
+    /// being committed that the snapshot does not hold), the fingerprints, and each document
+    /// checked against the snapshot.
+    fn prepare_batch<'d>(
+        &self,
+        docs: &'d [Document],
+        options: AddOptions,
+        reads: Vec<store::LmdbRead<'_>>,
+        sent: Option<&Sent>,
+    ) -> Result<PreparedBatch<'d>, IndexError> {
         let stripped: Vec<(Stripped, Vec<LineKey>)> = docs
             .par_iter()
             .map(|doc| self.deduper.strip_rules(doc))
             .collect();
-        let snapshot = self.read()?;
+        let snapshot = reads
+            .first()
+            .ok_or_else(|| self.err()(StoreError::new("no snapshot".into())))?;
         let mut held: Vec<Option<(u32, bool)>> = Vec::with_capacity(docs.len());
         for doc in docs {
-            held.push(match self.doc_of(&snapshot, &doc.id).map_err(self.err())? {
+            held.push(match self.doc_of(snapshot, &doc.id).map_err(self.err())? {
                 Some(d) => {
-                    let record = self.record(&snapshot, d).map_err(self.err())?;
+                    let record = self.record(snapshot, d).map_err(self.err())?;
                     Some((d, record.is_some_and(|r| r.text == doc.text)))
                 }
                 None => None,
             });
         }
-        let fresh = |i: usize| {
-            !docs[i].text.trim().is_empty()
-                && id_problem(&docs[i].id).is_none()
-                && held[i].is_none_or(|(_, same)| !same)
-        };
-        let batch_lines = BatchLines::new(&snapshot, docs, &stripped, fresh).map_err(self.err())?;
-        drop(snapshot);
-        // Each document is also checked here against a snapshot, in parallel: under the lock only
-        // the batch's own documents are left to check, unless another transaction committed since.
+        let counted: Vec<bool> = (0..docs.len())
+            .map(|i| {
+                !docs[i].text.trim().is_empty()
+                    && id_problem(&docs[i].id).is_none()
+                    && held[i].is_none_or(|(_, same)| !same)
+            })
+            .collect();
+        let lines: Vec<(Option<&str>, &[LineKey])> =
+            BatchLines::lines_of(docs, &stripped, |i| counted[i]).collect();
+        let batch_lines =
+            BatchLines::new(snapshot, lines.iter().copied(), sent).map_err(self.err())?;
+        // Each document is also checked here against the snapshot, in parallel: under the lock
+        // only the batch's own documents are left to check (and `sent`'s), unless another
+        // transaction committed since.
         let mut ready: Vec<Option<Ready>> = (0..docs.len())
             .into_par_iter()
             .map(|i| {
-                if !fresh(i) {
+                if !counted[i] {
                     return Ok(None);
                 }
                 let (by_rules, keys) = stripped[i].clone();
@@ -1112,25 +1317,30 @@ impl Index {
             })
             .collect::<Result<_, StoreError>>()
             .map_err(self.err())?;
-        // In chunks, each against its own snapshot: a chunk's postings are looked up together.
-        let chunk = docs
-            .len()
-            .div_ceil(2 * rayon::current_num_threads())
-            .max(64);
-        ready
-            .par_chunks_mut(chunk)
+        let mut reads = reads;
+        let found = Found::look_up_among(
+            &mut reads,
+            self,
+            &ready.iter().flatten().collect::<Vec<_>>(),
+        )
+        .map_err(self.err())?;
+        let mut found = found.into_iter();
+        let mut found: Vec<Option<Found>> = (ready.iter())
+            .map(|r| r.as_ref().and_then(|_| found.next()))
+            .collect();
+        let chunk = self.check_chunk(docs.len());
+        (ready.par_chunks_mut(chunk))
+            .zip(found.par_chunks_mut(chunk))
+            .zip(reads)
             .enumerate()
-            .try_for_each(|(k, part)| {
-                let r = self.store.read()?;
+            .try_for_each(|(k, ((part, found), r))| {
                 let generation = read_u64(r.get(Table::Meta, GENERATION_KEY)?);
                 let mut cache = HashMap::default();
-                let found = Found::look_up(&r, self, &part.iter().flatten().collect::<Vec<_>>())?;
-                let mut found = found.into_iter();
-                for (j, ready) in part.iter_mut().enumerate() {
+                for (j, (ready, found)) in part.iter_mut().zip(found).enumerate() {
                     let Some(ready) = ready else { continue };
                     let held = held[k * chunk + j].map(|(d, _)| d);
                     let scope = Scope {
-                        found: found.next(),
+                        found: found.take(),
                         ..Scope::default()
                     };
                     let matches = self.matches(&r, ready, held, &mut cache, scope)?;
@@ -1139,35 +1349,65 @@ impl Index {
                 Ok::<_, StoreError>(())
             })
             .map_err(self.err())?;
-
-        // (A document held when the batch was read, replaced by an earlier one of the batch, is
-        // prepared under the lock: with an id twice in a batch, every document is checked there.)
         let mut ids = std::collections::HashSet::with_capacity(docs.len());
-        if docs.iter().all(|d| ids.insert(d.id.as_str())) {
-            mark_alone(&mut ready);
-        }
+        let unique = docs.iter().all(|d| ids.insert(d.id.as_str()));
+        // Every document counted is added, unless another process adds or removes it first.
+        let foreseen = unique && (held.iter().zip(&counted)).all(|(h, &c)| !c || h.is_none());
+        Ok(PreparedBatch {
+            docs,
+            options,
+            counted,
+            ready,
+            lines: batch_lines,
+            stripped,
+            foreseen,
+        })
+    }
 
-        // Under the lock: each document checked against everything held (earlier ones of this
-        // batch included) and stored.
+    /// Checks what a prepared batch's checks against its snapshot missed and stores the batch, in
+    /// one write transaction. `last` is what the writer kept of the batch it committed before,
+    /// if this one was prepared while it was being committed. Gives the results, and what the next
+    /// batch needs of this one.
+    fn commit_batch(
+        &self,
+        prepared: PreparedBatch<'_>,
+        last: Option<&Committed>,
+    ) -> Result<(Vec<AddResult>, Committed), IndexError> {
+        let PreparedBatch {
+            docs,
+            options,
+            stripped,
+            counted,
+            ready,
+            lines,
+            ..
+        } = prepared;
         let mut w = self.write()?;
         let mut results = Vec::with_capacity(docs.len());
-        let mut cache = HashMap::default();
+        let mut cache = last.map(|l| l.cache.clone()).unwrap_or_default();
         let mut pending = Pending::default();
         let generation = read_u64(w.get(Table::Meta, GENERATION_KEY).map_err(self.err())?);
         let first = read_u64(w.get(Table::Meta, NEXT_KEY).map_err(self.err())?);
         let first = u32::try_from(first).unwrap_or(u32::MAX);
         // The statistics of the batch's lines as held now: as read before the lock, unless another
         // transaction committed since.
-        pending.lines.held = if batch_lines.generation == generation {
-            batch_lines.held
+        // The batch committed last, searched as this one's own by the documents checked on a
+        // snapshot taken before it was (and nothing else committed since).
+        let last = last.filter(|l| l.over + 1 == generation);
+        let counted_last = lines.with_sent && last.is_some_and(|l| l.over == lines.generation);
+        pending.lines.held = if (lines.generation == generation && !lines.with_sent) || counted_last
+        {
+            lines.held
         } else {
-            HeldLines::read(&w, BatchLines::lines_of(docs, &stripped, fresh)).map_err(self.err())?
+            let lines = BatchLines::lines_of(docs, &stripped, |i| counted[i]);
+            HeldLines::read(&w, lines).map_err(self.err())?
         };
         for (doc, ready) in docs.iter().zip(ready) {
             let batch = Batch {
                 generation,
                 first,
                 options,
+                last,
             };
             let result = self
                 .add_one(&mut w, doc, ready, batch, &mut cache, &mut pending)
@@ -1177,7 +1417,15 @@ impl Index {
         pending.file(&mut w).map_err(self.err())?;
         self.bump_generation(&mut w).map_err(self.err())?;
         w.commit().map_err(self.err())?;
-        Ok(results)
+        Ok((
+            results,
+            Committed {
+                over: generation,
+                first,
+                postings: pending,
+                cache,
+            },
+        ))
     }
 
     fn add_one(
@@ -1185,7 +1433,7 @@ impl Index {
         w: &mut store::LmdbWrite<'_>,
         doc: &Document,
         ready: Option<Ready>,
-        batch: Batch,
+        batch: Batch<'_>,
         cache: &mut HashMap<u32, Arc<Prepared>>,
         pending: &mut Pending,
     ) -> Result<AddResult, StoreError> {
@@ -1227,30 +1475,33 @@ impl Index {
             };
             return self.add_one(w, doc, Some(ready), batch, cache, pending);
         };
-        let matches = match ready.checked.take() {
-            // Checked against the state this transaction started from: only this transaction's
-            // documents are left, and held ones it removed (a replacement) are dropped.
-            Some((generation, mut matches)) if generation == batch.generation => {
+        let checked = ready.checked.take();
+        let missed = checked.as_ref().and_then(|&(seen, _)| batch.missed(seen));
+        let matches = match (checked, missed) {
+            // Checked against a snapshot: what it did not hold is left, this transaction's
+            // documents (and the batch committed last, if it was taken before that was), all of
+            // them pending; held ones it removed (a replacement) are dropped.
+            (Some((_, mut matches)), Some((since, last))) => {
                 let mut kept = Vec::with_capacity(matches.len());
                 for m in matches.drain(..) {
                     if self.facts(w, m.0)?.is_some() {
                         kept.push(m);
                     }
                 }
-                if !ready.alone {
-                    let scope = Scope {
-                        pending: Some(pending),
-                        since: Some(batch.first),
-                        found: None,
-                    };
-                    kept.extend(self.matches(w, &ready, None, cache, scope)?);
-                }
+                let lists: Vec<&Pending> = last.into_iter().chain([&*pending]).collect();
+                let scope = Scope {
+                    pending: &lists,
+                    since: Some(since),
+                    found: None,
+                };
+                kept.extend(self.matches(w, &ready, None, cache, scope)?);
                 best_first(&mut kept);
                 kept
             }
             _ => {
+                let lists = [&*pending];
                 let scope = Scope {
-                    pending: Some(pending),
+                    pending: &lists,
                     ..Scope::default()
                 };
                 self.matches(w, &ready, None, cache, scope)?
@@ -1259,7 +1510,7 @@ impl Index {
         let d = self.insert(w, doc, &ready, &matches, pending)?;
         if ready.prepared.print.words >= self.config().min_words {
             for &k in &ready.bands {
-                pending.bands.entry(k).or_default().push(d);
+                pending.file_posting(Postings::Bands, k, d);
             }
             let rate = self.header.anchor_sampling;
             let few = if ready.filed_anchors(rate).count() < self.config().min_shared_anchors {
@@ -1268,13 +1519,13 @@ impl Index {
                 0
             };
             let dense = if ready.dense { DENSE_ANCHORS } else { 0 };
+            let list = if ready.dense {
+                Postings::ShortAnchors
+            } else {
+                Postings::Anchors
+            };
             for k in ready.filed_anchors(rate) {
-                let list = if ready.dense {
-                    &mut pending.short_anchors
-                } else {
-                    &mut pending.anchors
-                };
-                list.entry(k).or_default().push(d | few | dense);
+                pending.file_posting(list, k, d | few | dense);
             }
         }
         // Kept prepared for the batch's later documents: what preparing it again from its record
@@ -1288,39 +1539,6 @@ impl Index {
             status,
             matches: matches.into_iter().map(|(_, m)| m).collect(),
         })
-    }
-}
-
-/// Marks the documents of a batch that share no key a check looks up or files (band keys, anchors
-/// at the pipeline's rate, body and title hashes, in one space: a chance equality only costs a
-/// check) with an earlier document of the batch ([`Ready::alone`]). Most share none, and each such
-/// check under the write lock, on one core, found nothing.
-fn mark_alone(ready: &mut [Option<Ready>]) {
-    let mut keyed: Vec<(u64, u32)> = ready
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(i, r)| {
-            r.iter().flat_map(move |r| {
-                let print = &r.prepared.print;
-                (r.bands.iter().chain(&r.anchors))
-                    .copied()
-                    .chain([print.body_hash, print.title_hash])
-                    .map(move |k| (k, i as u32))
-            })
-        })
-        .collect();
-    keyed.par_sort_unstable();
-    keyed.dedup();
-    let mut shared = vec![false; ready.len()];
-    for group in keyed.chunk_by(|x, y| x.0 == y.0) {
-        for &(_, i) in &group[1..] {
-            shared[i as usize] = true;
-        }
-    }
-    for (r, shared) in ready.iter_mut().zip(shared) {
-        if let Some(r) = r {
-            r.alone = !shared;
-        }
     }
 }
 
@@ -1388,19 +1606,23 @@ struct BatchLines {
     /// The statistics of the batch's lines as held in a snapshot, and its generation.
     held: HeldLines,
     generation: u64,
+    /// Whether `held` counts a batch sent to be committed after the snapshot (as committed).
+    with_sent: bool,
 }
 
 impl BatchLines {
-    fn new(
+    /// The counts of the lines of `docs` (the documents counted: each one's source and line
+    /// keys), and their statistics as held in `r`, with `sent`'s documents added (a batch being
+    /// committed, which `r` does not hold).
+    fn new<'a>(
         r: &impl ReadTxn,
-        docs: &[Document],
-        stripped: &[(Stripped, Vec<LineKey>)],
-        counted: impl Fn(usize) -> bool + Copy,
+        docs: impl Iterator<Item = (Option<&'a str>, &'a [LineKey])> + Clone,
+        sent: Option<&'a Sent>,
     ) -> Result<BatchLines, StoreError> {
         let mut df = HashMap::default();
         let mut source_df = HashMap::default();
         let mut sources = HashMap::default();
-        for (source, keys) in BatchLines::lines_of(docs, stripped, counted) {
+        for (source, keys) in docs.clone() {
             let distinct: BTreeSet<u64> = keys.iter().map(|k| k.hash).collect();
             for &h in &distinct {
                 *df.entry(h).or_insert(0) += 1;
@@ -1413,12 +1635,24 @@ impl BatchLines {
                 }
             }
         }
+        // Counted in as the writer counts each added document in (`insert`).
+        let mut held = LineChanges::default();
+        let sent_lines = sent.map_or(&[][..], |s| &s.lines);
+        let sent_docs = sent_lines
+            .iter()
+            .map(|l| (l.source.as_deref(), l.keys.as_slice()));
+        held.ensure(r, docs.chain(sent_docs))?;
+        for line in sent_lines {
+            let distinct: BTreeSet<u64> = line.keys.iter().map(|k| k.hash).collect();
+            held.count_in(line.source.as_deref(), &distinct, &line.shares);
+        }
         Ok(BatchLines {
             df,
             source_df,
             sources,
-            held: HeldLines::read(r, BatchLines::lines_of(docs, stripped, counted))?,
+            held: held.into_held(),
             generation: read_u64(r.get(Table::Meta, GENERATION_KEY)?),
+            with_sent: sent.is_some(),
         })
     }
 
@@ -1702,7 +1936,6 @@ impl Index {
             dense,
             bands,
             checked: None,
-            alone: false,
             packed: None,
         }
     }
@@ -1740,7 +1973,7 @@ impl Index {
         }
         // Facts read from a read snapshot are committed ones, and may be kept; a write
         // transaction's (`pending`) may yet be rolled back.
-        let cached = pending.is_none();
+        let cached = pending.is_empty();
         if cached {
             self.facts_cache.warm(r);
         }
@@ -1985,11 +2218,21 @@ impl Pending {
         }
     }
 
+    /// Files `doc` under `key` in `list` (one of the three segmented families).
+    fn file_posting(&mut self, list: Postings, key: u64, doc: u32) {
+        let map = match list {
+            Postings::Anchors => &mut self.anchors,
+            Postings::ShortAnchors => &mut self.short_anchors,
+            _ => &mut self.bands,
+        };
+        map.entry(key).or_default().push(doc);
+    }
+
     /// The pending postings of `keys` added to the held ones (`found`, one entry a key, or none):
     /// for each key, how many documents are filed there (at most `limit + 1`) and at most `limit`
     /// of them, as [`ReadTxn::postings_many`] gives them.
     fn add_to(
-        pending: Option<&Pending>,
+        pending: &[&Pending],
         found: Vec<(usize, Vec<u32>)>,
         list: Postings,
         keys: &[u64],
@@ -2002,7 +2245,7 @@ impl Pending {
         } else {
             keys.iter().map(|_| (0, Vec::new())).collect()
         };
-        if let Some(p) = pending {
+        for p in pending {
             for (key, (n, out)) in keys.iter().zip(&mut found) {
                 for &d in p.list(list).get(key).map_or(&[][..], Vec::as_slice) {
                     if *n < limit {
@@ -2016,25 +2259,27 @@ impl Pending {
         found
     }
 
-    /// Files everything pending as one run of each family.
-    fn file(self, w: &mut impl WriteTxn) -> Result<(), StoreError> {
-        let flat = |m: HashMap<u64, Vec<u32>>| {
-            m.into_iter()
-                .flat_map(|(k, ds)| ds.into_iter().map(move |d| (k, d)))
+    /// Files everything pending as one run of each family; the postings stay (the next batch of
+    /// a feed searches them, see [`Committed`]).
+    fn file(&mut self, w: &mut impl WriteTxn) -> Result<(), StoreError> {
+        let flat = |m: &HashMap<u64, Vec<u32>>| {
+            m.iter()
+                .flat_map(|(&k, ds)| ds.iter().map(move |&d| (k, d)))
                 .collect()
         };
-        w.append_run(Postings::Bands, flat(self.bands))?;
-        w.append_run(Postings::Anchors, flat(self.anchors))?;
-        w.append_run(Postings::ShortAnchors, flat(self.short_anchors))?;
-        self.lines.file(w)
+        w.append_run(Postings::Bands, flat(&self.bands))?;
+        w.append_run(Postings::Anchors, flat(&self.anchors))?;
+        w.append_run(Postings::ShortAnchors, flat(&self.short_anchors))?;
+        std::mem::take(&mut self.lines).file(w)
     }
 }
 
 /// What a check searches: by default every held document of its snapshot, looked up now.
 #[derive(Default)]
 struct Scope<'p> {
-    /// A write transaction's documents so far, searched as well.
-    pending: Option<&'p Pending>,
+    /// A write transaction's documents so far (and those of the batch its writer committed
+    /// last), searched as well.
+    pending: &'p [&'p Pending],
     /// Only the documents numbered from this on: this transaction's (all pending).
     since: Option<u32>,
     /// The held postings of the document's keys, looked up already with its batch's.
@@ -2061,12 +2306,55 @@ impl Found {
         index: &Index,
         ready: &[&Ready],
     ) -> Result<Vec<Found>, StoreError> {
+        Found::with(index, ready, |list, keys, limit| {
+            r.postings_many(list, keys, limit)
+        })
+    }
+
+    /// [`look_up`](Self::look_up) of a whole batch, its distinct keys cut by key range among
+    /// `reads` (snapshots of one state, one a thread): each thread sweeps its range of every run,
+    /// where the keys of a batch fall closer together than those of a chunk of it.
+    fn look_up_among<R: ReadTxn + Send>(
+        reads: &mut [R],
+        index: &Index,
+        ready: &[&Ready],
+    ) -> Result<Vec<Found>, StoreError> {
+        let threads = reads.len().min(rayon::current_num_threads()).max(1);
+        Found::with(index, ready, |list, keys, limit| {
+            let mut sorted: Vec<(u64, u32)> = keys.iter().copied().zip(0..).collect();
+            sorted.par_sort_unstable();
+            let part = sorted.len().div_ceil(threads).max(1);
+            let found: Vec<Vec<(usize, Vec<u32>)>> = (reads[..threads].par_iter_mut())
+                .zip(sorted.par_chunks(part))
+                .map(|(r, part)| {
+                    let keys: Vec<u64> = part.iter().map(|&(k, _)| k).collect();
+                    r.postings_many(list, &keys, limit)
+                })
+                .collect::<Result<_, StoreError>>()?;
+            let mut out: Vec<(usize, Vec<u32>)> = keys.iter().map(|_| (0, Vec::new())).collect();
+            for (&(_, i), postings) in sorted.iter().zip(found.into_iter().flatten()) {
+                out[i as usize] = postings;
+            }
+            Ok(out)
+        })
+    }
+
+    /// The postings of the documents' keys, each list's keys given to `postings_many` at once.
+    fn with(
+        index: &Index,
+        ready: &[&Ready],
+        mut postings_many: impl FnMut(
+            Postings,
+            &[u64],
+            usize,
+        ) -> Result<Vec<(usize, Vec<u32>)>, StoreError>,
+    ) -> Result<Vec<Found>, StoreError> {
         let c = index.config();
         let rate = index.header.anchor_sampling;
         let sparse: Vec<Vec<u64>> = ready.iter().map(|x| x.sparse_anchors(rate)).collect();
-        let each = |list: Postings, keys: Vec<&[u64]>, limit: usize| {
+        let mut each = |list: Postings, keys: Vec<&[u64]>, limit: usize| {
             let all: Vec<u64> = keys.concat();
-            let mut found = r.postings_many(list, &all, limit)?.into_iter();
+            let mut found = postings_many(list, &all, limit)?.into_iter();
             Ok::<_, StoreError>(
                 keys.iter()
                     .map(|k| found.by_ref().take(k.len()).collect::<Vec<_>>())

@@ -461,9 +461,10 @@ const GALLOP_RATIO: usize = 256;
 /// and where many keys are looked up at once (a batch's) each is found near the one before (a
 /// document's own keys alone are scattered over the whole run).
 fn key_order(keys: &[u64]) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
-    order.sort_unstable_by_key(|&i| keys[i as usize]);
-    order
+    // Sorted as (key, position) pairs: a sort of positions by key reads the keys scattered.
+    let mut pairs: Vec<(u64, u32)> = keys.iter().copied().zip(0..).collect();
+    pairs.sort_unstable();
+    pairs.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Calls `f(i, at)` for each key in `order` ([`key_order`]) with `at`, the first record of `run`
