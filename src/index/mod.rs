@@ -639,8 +639,10 @@ const OPEN_BLOCK_KEY: &[u8] = b"open_block";
 /// 16-byte page header: a block of 32 KB took a ninth page.
 const BLOCK_BYTES: usize = 32 * 1024 - 16;
 
-/// The zstd level records are compressed at.
-const RECORD_LEVEL: i32 = 3;
+/// The zstd level records are compressed at: level 1 takes less time than 3, and an article of a
+/// few kilobytes compresses to within 0.2% of the same size (2,000 records of the scale corpus:
+/// 3,944,534 bytes against 3,937,331).
+const RECORD_LEVEL: i32 = 1;
 
 /// The key, in the meta table, of a block's count of held records.
 fn live_key(block: u32) -> [u8; 8] {
