@@ -584,21 +584,21 @@ impl FactsCache {
         });
     }
 
-    /// `f` of each document's encoded facts, in the order of `docs` (`None` for a document not
-    /// held), from memory or else from `r` (and then kept, if `keep`). The cache is locked once
-    /// for all of them.
+    /// `f(i, facts)` of each document `docs[i]`'s encoded facts, in the order of `docs` (`None` for
+    /// a document not held), from memory or else from `r` (and then kept, if `keep`). The cache is
+    /// locked once for all of them.
     fn each<T>(
         &self,
         r: &impl ReadTxn,
         docs: &[u32],
         keep: bool,
-        f: impl Fn(&[u8]) -> T,
+        f: impl Fn(usize, &[u8]) -> T,
     ) -> Result<Vec<Option<T>>, StoreError> {
         let mut out: Vec<Option<T>> = Vec::with_capacity(docs.len());
         let mut missing = Vec::new();
         if let Ok(arena) = self.arena.read() {
             for (i, &d) in docs.iter().enumerate() {
-                let found = arena.get(d).map(&f);
+                let found = arena.get(d).map(|b| f(i, b));
                 if found.is_none() {
                     missing.push(i);
                 }
@@ -612,7 +612,7 @@ impl FactsCache {
         for i in missing {
             let d = docs[i];
             let found = r.get_with(Table::Facts, &doc_key(d), |b| {
-                (f(b), keep.then(|| Box::<[u8]>::from(b)))
+                (f(i, b), keep.then(|| Box::<[u8]>::from(b)))
             })?;
             if let Some((value, copy)) = found {
                 out[i] = Some(value);
@@ -2030,12 +2030,15 @@ impl Index {
                 }
             }
             let numbers: Vec<u32> = met.iter().map(|&(d, _)| d).collect();
-            let estimates = self.facts_cache.each(r, &numbers, cached, |b| {
-                [0, 1].map(|channel| Facts::estimate_of(b, &own, channel))
+            // Estimated in the channels it was met in only.
+            let near = self.facts_cache.each(r, &numbers, cached, |i, b| {
+                let channels = met[i].1;
+                (0..2).any(|c| {
+                    channels[c] && Facts::estimate_of(b, &own, c) >= thresholds[c] - ESTIMATE_MARGIN
+                })
             })?;
-            for ((d, channels), estimate) in met.into_iter().zip(estimates) {
-                let Some(estimate) = estimate else { continue };
-                if (0..2).any(|c| channels[c] && estimate[c] >= thresholds[c] - ESTIMATE_MARGIN) {
+            for ((d, _), near) in met.into_iter().zip(near) {
+                if near == Some(true) {
                     candidates.push(d);
                 }
             }
@@ -2118,7 +2121,7 @@ impl Index {
             let numbers: Vec<u32> = undecided.iter().map(|&(d, _, _)| d).collect();
             let anchors = self
                 .facts_cache
-                .each(r, &numbers, cached, Facts::anchors_of)?;
+                .each(r, &numbers, cached, |_, b| Facts::anchors_of(b))?;
             for ((d, n, counted), anchors) in undecided.into_iter().zip(anchors) {
                 let Some(anchors) = anchors.flatten() else {
                     continue;
