@@ -1,4 +1,6 @@
-//! The incremental index: one `check` against a held corpus, and `add_batch` of 100 new articles.
+//! The incremental index: one `check` against a held corpus, `add_batch` of 100 new articles, and
+//! the bundled sample added in batches of 40, one transaction after another and as a feed
+//! (`add_batches`: the next batch prepared while one commits).
 //!
 //! ```text
 //! cargo bench --bench index
@@ -67,6 +69,40 @@ fn index(c: &mut Criterion) {
                         .add_batch(&held[100..], AddOptions::default())
                         .expect("adds"),
                 );
+                (dir, index)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    // The whole sample in batches of 40: one transaction after another, and as a feed whose next
+    // batch is prepared while one commits (`add_batches`, what `reprint index add` does).
+    let fresh = || {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let index = Index::create(dir.path(), Config::default(), None).expect("creates");
+        (dir, index)
+    };
+    group.bench_function("add_batch_in_turn_280_by_40", |b| {
+        b.iter_batched(
+            fresh,
+            |(dir, index)| {
+                for batch in docs.chunks(40) {
+                    black_box(index.add_batch(batch, AddOptions::default()).expect("adds"));
+                }
+                (dir, index)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("add_batches_feed_280_by_40", |b| {
+        b.iter_batched(
+            fresh,
+            |(dir, index)| {
+                index
+                    .add_batches(docs.chunks(40), AddOptions::default(), |_, results| {
+                        black_box(results);
+                        Ok::<_, reprint::IndexError>(())
+                    })
+                    .expect("feeds");
                 (dir, index)
             },
             BatchSize::PerIteration,
