@@ -120,6 +120,12 @@ impl LineTable {
             }
         }
         drop(by_hash);
+        // A stripper a thread: a compiled rule set keeps its search caches in a pool, whose
+        // first user takes them without a lock, and every other thread through one (a lock and
+        // unlock for each of a line's tiers). A clone has a pool of its own.
+        let strippers: Vec<Stripper> = (0..rayon::current_num_threads())
+            .map(|_| stripper.clone())
+            .collect();
         // Lines differ in length and in the rules they meet: pieces of work are kept small, so
         // that no large last one leaves a thread matching alone.
         let facts = places
@@ -128,7 +134,8 @@ impl LineTable {
             .map_init(String::new, |scratch, &(d, i)| {
                 let text = texts[d as usize].as_ref();
                 let range = lines[d as usize].ranges[i as usize].clone();
-                stripper.line_facts(&text[range], scratch)
+                let thread = rayon::current_thread_index().unwrap_or(0) % strippers.len();
+                strippers[thread].line_facts(&text[range], scratch)
             })
             .collect();
         LineTable { lines, facts }
