@@ -87,15 +87,29 @@ pub struct LearnedChrome {
     short_words: usize,
 }
 
-/// How many times each value occurs in `sorted`, as a map made with room for every value.
-fn counts<T: Copy + Eq + std::hash::Hash>(sorted: &[T]) -> FxHashMap<T, u32> {
-    let runs: Vec<(T, u32)> = sorted
-        .chunk_by(|x, y| x == y)
-        .map(|run| (run[0], run.len() as u32))
-        .collect();
-    let mut map = FxHashMap::with_capacity_and_hasher(runs.len(), Default::default());
-    map.extend(runs);
-    map
+/// How many times each value of a sorted list occurs: every value with its count, in order, and a
+/// map of those that occur twice or more. Most lines of a corpus of distinct articles stand in one
+/// document: a map of every value (some 218,000 lines at 20k) took most of learning's time to
+/// build, on one thread, and was looked up at random.
+struct Counts<T> {
+    runs: Vec<(T, u32)>,
+    repeated: FxHashMap<T, u32>,
+}
+
+impl<T: Copy + Eq + std::hash::Hash> Counts<T> {
+    fn of_sorted(sorted: &[T]) -> Counts<T> {
+        let runs: Vec<(T, u32)> = sorted
+            .chunk_by(|x, y| x == y)
+            .map(|run| (run[0], run.len() as u32))
+            .collect();
+        let repeated = runs.iter().copied().filter(|&(_, n)| n > 1).collect();
+        Counts { runs, repeated }
+    }
+
+    /// The count of a value of the list (one if it is not in the map).
+    fn of(&self, value: T) -> u32 {
+        self.repeated.get(&value).copied().unwrap_or(1)
+    }
 }
 
 impl LearnedChrome {
@@ -115,12 +129,12 @@ impl LearnedChrome {
                     .map(|source| *source_ids.entry(source).or_insert(next))
             })
             .collect();
-        // The two counts side by side: each ends in a map built on one thread.
+        // The two counts side by side.
         let (df, source_df) = rayon::join(
             || {
                 let mut all: Vec<u64> = distinct_lines.concat();
                 all.par_sort_unstable();
-                counts(&all)
+                Counts::of_sorted(&all)
             },
             || {
                 let mut by_source: Vec<(u32, u64)> = distinct_lines
@@ -130,12 +144,12 @@ impl LearnedChrome {
                     .flat_map_iter(|(lines, s)| lines.iter().map(move |&h| (s, h)))
                     .collect();
                 by_source.par_sort_unstable();
-                counts(&by_source)
+                Counts::of_sorted(&by_source)
             },
         );
         let frequent = |h: u64, source: Option<u32>| {
-            df[&h] as usize >= config.min_df
-                || source.is_some_and(|s| source_df[&(s, h)] as usize >= config.min_source_df)
+            df.of(h) as usize >= config.min_df
+                || source.is_some_and(|s| source_df.of((s, h)) as usize >= config.min_source_df)
         };
 
         // For every frequent line of every document, the share of the document that recurs along
@@ -144,7 +158,7 @@ impl LearnedChrome {
             .par_iter()
             .zip(&doc_sources)
             .map(|(doc, &source)| {
-                block_shares(doc.lines, |h| f64::from(df[&h]), |h| frequent(h, source))
+                block_shares(doc.lines, |h| f64::from(df.of(h)), |h| frequent(h, source))
             })
             .collect();
         // ...summed per line in document order, so the sums do not depend on the thread count.
@@ -172,7 +186,7 @@ impl LearnedChrome {
         if !prose.is_empty() {
             // Per prose line: the sources printing it, and the most documents in one of them.
             let mut spread: FxHashMap<u64, (u32, u32)> = FxHashMap::default();
-            for (&(_, h), &n) in &source_df {
+            for &((_, h), n) in &source_df.runs {
                 if prose.contains(&h) {
                     let entry = spread.entry(h).or_insert((0, 0));
                     entry.0 += 1;
@@ -180,15 +194,14 @@ impl LearnedChrome {
                 }
             }
             lines.retain(|h| {
-                !spread
-                    .get(h)
-                    .is_some_and(|&(sources, most)| is_spread_across_sources(sources, most, df[h]))
+                !spread.get(h).is_some_and(|&(sources, most)| {
+                    is_spread_across_sources(sources, most, df.of(*h))
+                })
             });
         }
-        let site_lines = source_df
-            .iter()
-            .filter(|&(&(_, h), &n)| n as usize >= config.min_source_df && lines.contains(&h))
-            .map(|(&(_, h), _)| h)
+        let site_lines = (source_df.runs.iter())
+            .filter(|&&((_, h), n)| n as usize >= config.min_source_df && lines.contains(&h))
+            .map(|&((_, h), _)| h)
             .collect();
         LearnedChrome {
             lines,
@@ -323,6 +336,17 @@ mod tests {
 
     fn line(hash: u64, words: u32) -> LineKey {
         LineKey::of_words(hash, words)
+    }
+
+    /// Every value of a sorted list is counted, in order; the map holds only the repeated ones,
+    /// and a value missing from it counts once.
+    #[test]
+    fn counts_keep_every_value_and_map_the_repeated_ones() {
+        let counts = Counts::of_sorted(&[1u64, 2, 2, 5, 7, 7, 7]);
+        assert_eq!(counts.runs, [(1, 1), (2, 2), (5, 1), (7, 3)]);
+        assert_eq!(counts.repeated.len(), 2);
+        let of: Vec<u32> = [1, 2, 5, 7].map(|v| counts.of(v)).to_vec();
+        assert_eq!(of, [1, 2, 1, 3]);
     }
 
     #[test]

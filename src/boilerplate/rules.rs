@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{dfa, AhoCorasick, AhoCorasickKind, Anchored, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use regex_syntax::hir::literal::Extractor;
 
@@ -53,6 +54,9 @@ pub struct Rules {
 #[derive(Debug, Clone)]
 struct Prefilter {
     literals: AhoCorasick,
+    /// The literals' first [`SCAN_PREFIX`] bytes, stepped by [`Prefilter::may_match`] through
+    /// several parts of a line at once.
+    scanner: dfa::DFA,
     /// For each literal, the index into `phrases` of the rule it leads.
     owner: Vec<usize>,
     /// Phrase rules with no leading literal, run on every line.
@@ -75,6 +79,18 @@ impl Prefilter {
                 _ => always.push(p),
             }
         }
+        let mut prefixes: Vec<&[u8]> = literals
+            .iter()
+            .map(|l| &l[..l.len().min(SCAN_PREFIX)])
+            .collect();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        let scanner = dfa::Builder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .prefilter(false)
+            .build(&prefixes)
+            .map_err(|e| e.to_string())?;
         let literals = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .kind(Some(AhoCorasickKind::DFA))
@@ -83,9 +99,69 @@ impl Prefilter {
             .map_err(|e| e.to_string())?;
         Ok(Prefilter {
             literals,
+            scanner,
             owner,
             always,
         })
+    }
+
+    /// Whether `line` holds one of the literals: [`AhoCorasick::is_match`], with a first search
+    /// for their prefixes in [`LANES`] parts of the line at once.
+    ///
+    /// The automaton has no fast scanner for its 270 literals (they are many and matched in any
+    /// case), so a search takes a table look-up per byte, each waiting on the one before: some 7%
+    /// of a run's time, on every distinct line of a corpus. Parts of a line are independent
+    /// searches, whose look-ups the processor overlaps. Part `k` holds the ends of the matches
+    /// ending in the `k`th of `LANES` equal spans, and begins as many bytes before its span as the
+    /// longest prefix has, less one: a match ending in the span begins in the part. Prefixes of
+    /// at most [`SCAN_PREFIX`] bytes keep that overlap short (the longest literal has 50 bytes). A
+    /// line holding a literal holds its prefix; the few lines holding a prefix are settled by the
+    /// search for the literals themselves.
+    fn may_match(&self, line: &[u8]) -> bool {
+        let dfa = &self.scanner;
+        let overlap = dfa.max_pattern_len().saturating_sub(1);
+        let span = line.len() / LANES;
+        let Ok(start) = dfa.start_state(Anchored::No) else {
+            return self.literals.is_match(line);
+        };
+        // Short lines are searched in one piece: the parts would mostly overlap.
+        if span < SCAN_PREFIX {
+            return self.literals.is_match(line);
+        }
+        let parts: [(usize, usize); LANES] = std::array::from_fn(|k| {
+            let end = if k + 1 == LANES {
+                line.len()
+            } else {
+                (k + 1) * span
+            };
+            ((k * span).saturating_sub(overlap), end)
+        });
+        let steps = parts.iter().map(|&(s, e)| e - s).min().unwrap_or(0);
+        // Four states in four variables, stepped in one loop: kept in registers, each step's
+        // look-ups overlap (an array of states went through memory at every step).
+        let [a, b, c, d] = parts.map(|(s, _)| &line[s..s + steps]);
+        let (mut sa, mut sb, mut sc, mut sd) = (start, start, start, start);
+        for i in 0..steps {
+            sa = dfa.next_state(Anchored::No, sa, a[i]);
+            sb = dfa.next_state(Anchored::No, sb, b[i]);
+            sc = dfa.next_state(Anchored::No, sc, c[i]);
+            sd = dfa.next_state(Anchored::No, sd, d[i]);
+            // A prefix found (an unanchored search has no dead state): settled by the literals.
+            if dfa.is_special(sa) | dfa.is_special(sb) | dfa.is_special(sc) | dfa.is_special(sd) {
+                return self.literals.is_match(line);
+            }
+        }
+        let mut states = [sa, sb, sc, sd];
+        // The parts' last bytes, one part after the other.
+        for (state, &(s, e)) in states.iter_mut().zip(&parts) {
+            for &b in &line[s + steps..e] {
+                *state = dfa.next_state(Anchored::No, *state, b);
+                if dfa.is_special(*state) {
+                    return self.literals.is_match(line);
+                }
+            }
+        }
+        false
     }
 
     /// The phrase rules (indices into `phrases`) that may match `line`, in no particular order and
@@ -93,8 +169,7 @@ impl Prefilter {
     fn candidates<'a>(&'a self, line: &'a str) -> impl Iterator<Item = usize> + 'a {
         // An overlapping search cannot use the fast literal scanner; a plain test can, and most
         // lines contain none of the literals.
-        self.literals
-            .is_match(line)
+        self.may_match(line.as_bytes())
             .then(|| self.literals.find_overlapping_iter(line))
             .into_iter()
             .flatten()
@@ -102,6 +177,14 @@ impl Prefilter {
             .chain(self.always.iter().copied())
     }
 }
+
+/// [`Prefilter::may_match`] looks first for the literals' first this many bytes (in the paragraphs
+/// of scale-20k, 12 bytes are found in 5,700 where the whole literals are in 4,600; 8 bytes in
+/// 35,000).
+const SCAN_PREFIX: usize = 12;
+
+/// The parts of a line [`Prefilter::may_match`] searches side by side.
+const LANES: usize = 4;
 
 #[derive(Debug, Clone)]
 struct Tier {
@@ -517,6 +600,45 @@ mod tests {
             "user:many/p42"
         );
         assert!(rules.matching("Some text with phrase042 in it").is_none());
+    }
+
+    proptest::proptest! {
+        /// The search in parts finds a literal wherever it stands in a line, across the parts'
+        /// bounds too: it answers as the plain search does.
+        #[test]
+        fn the_prefilter_in_parts_answers_as_the_plain_search(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "the ", "minister ", "said ", "all rights ", "All Rights Reserved", "\u{a9} 2024",
+                    "(AP Photo/", "getty", "Getty Images", "contributed to this report", "aggrega",
+                    "news aggregator that publishes", "COMMENT POLICY", "reuters/x", "caf\u{e9} ",
+                    "may not be published, broadcast", "for educational purposes only", ". ", "a",
+                ]),
+                0..80,
+            ),
+        ) {
+            let rules = Rules::builtin();
+            let line = pieces.concat();
+            proptest::prop_assert_eq!(
+                rules.prefilter.may_match(line.as_bytes()),
+                rules.prefilter.literals.is_match(&line),
+                "{:?}", line
+            );
+        }
+    }
+
+    #[test]
+    fn the_prefilter_in_parts_finds_a_literal_at_every_offset() {
+        let rules = Rules::builtin();
+        for len in [48, 60, 200, 333] {
+            for at in 0..len {
+                let mut line = "x".repeat(len);
+                line.insert_str(at, "All rights reserved");
+                assert!(rules.prefilter.may_match(line.as_bytes()), "{len} {at}");
+                line = line.replace("All rights reserved", "All rights deserved");
+                assert!(!rules.prefilter.may_match(line.as_bytes()), "{len} {at}");
+            }
+        }
     }
 
     #[test]

@@ -418,6 +418,25 @@ proptest! {
     }
 }
 
+/// Capitals after spaces are counted in runs of 255 pairs of bytes: one straddling the end of a
+/// run is counted once, in lines of a capital every three bytes (the most a line can hold), at
+/// every shift, each line's count found by the word counts on either side of its threshold.
+#[test]
+fn capitals_are_counted_once_across_the_counts_runs() {
+    for shift in 0..6 {
+        for runs in [84, 85, 86, 100, 170, 171, 400] {
+            let line = format!("{}{}.", "x".repeat(shift), " Ab".repeat(runs));
+            for words in (runs * 5 / 3).saturating_sub(3)..=runs * 5 / 3 + 3 {
+                assert_eq!(
+                    reads_as_prose(&line, words),
+                    reads_as_prose_by_str(&line, words),
+                    "shift {shift}, {runs} capitals, {words} words"
+                );
+            }
+        }
+    }
+}
+
 /// Real pages (Helsinki, 2018): a gallery of AP captions (the captions are chrome by the rules,
 /// the headline and dateline left are no article), beside an AP story and a Reuters earnings table
 /// with no prose at all, which stay whole.

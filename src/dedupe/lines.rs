@@ -111,15 +111,37 @@ impl LineTable {
                 }
             })
             .collect();
-        let mut places: Vec<(u32, u32)> = Vec::new();
+        let mut distinct = 0u32;
         for run in by_hash.chunk_by(|x, y| x.0 == y.0) {
-            let id = places.len() as u32;
-            places.push((run[0].1, run[0].2));
             for &(_, d, i) in run {
-                lines[d as usize].ids[i as usize] = id;
+                lines[d as usize].ids[i as usize] = distinct;
             }
+            distinct += 1;
         }
         drop(by_hash);
+        // Numbered again in the order the lines first stand in the documents, each at its first
+        // place: the facts are then made reading the texts in order, and laid out in memory in
+        // the order the documents' lines are read back (hash order sent both to a random place for
+        // every line, a cache miss on most of them).
+        let mut renumbered = vec![u32::MAX; distinct as usize];
+        let mut places: Vec<(u32, u32)> = Vec::with_capacity(distinct as usize);
+        for (d, doc) in (0..).zip(&mut lines) {
+            for (i, id) in (0..).zip(&mut doc.ids) {
+                let new = &mut renumbered[*id as usize];
+                if *new == u32::MAX {
+                    *new = places.len() as u32;
+                    places.push((d, i));
+                }
+                *id = *new;
+            }
+        }
+        drop(renumbered);
+        // A stripper a thread: a compiled rule set keeps its search caches in a pool, whose
+        // first user takes them without a lock, and every other thread through one (a lock and
+        // unlock for each of a line's tiers). A clone has a pool of its own.
+        let strippers: Vec<Stripper> = (0..rayon::current_num_threads())
+            .map(|_| stripper.clone())
+            .collect();
         // Lines differ in length and in the rules they meet: pieces of work are kept small, so
         // that no large last one leaves a thread matching alone.
         let facts = places
@@ -128,7 +150,8 @@ impl LineTable {
             .map_init(String::new, |scratch, &(d, i)| {
                 let text = texts[d as usize].as_ref();
                 let range = lines[d as usize].ranges[i as usize].clone();
-                stripper.line_facts(&text[range], scratch)
+                let thread = rayon::current_thread_index().unwrap_or(0) % strippers.len();
+                strippers[thread].line_facts(&text[range], scratch)
             })
             .collect();
         LineTable { lines, facts }
@@ -282,6 +305,22 @@ mod tests {
                 assert_eq!(*table.facts(id), own, "{line}");
             }
         }
+    }
+
+    /// Distinct lines are numbered in the order they first stand in the documents, so that the
+    /// facts of a document's lines lie side by side, in the order they are read.
+    #[test]
+    fn lines_are_numbered_in_the_order_they_first_stand() {
+        let texts = [
+            "Zebra line.\nApple line.\nShared line.",
+            "Shared line.\nMango line.\nZebra line.\nBanana line.",
+            "Banana line.\nCherry line.",
+        ];
+        let deduper = Deduper::new(Config::default()).expect("valid config");
+        let table = LineTable::new(&texts, deduper.stripper());
+        let ids: Vec<&[u32]> = table.lines.iter().map(|l| &l.ids[..]).collect();
+        assert_eq!(ids, [&[0, 1, 2][..], &[2, 3, 0, 4][..], &[4, 5][..]]);
+        assert_eq!(&*table.facts(3).normalized, "mango line.");
     }
 
     /// Verification's profiles, made from each document's text once the line table is freed, are
