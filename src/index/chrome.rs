@@ -325,6 +325,19 @@ impl LineChanges {
         }
     }
 
+    /// [`count_in`](Self::count_in) of a document by its line keys (a line printed twice counted
+    /// once): what a write transaction does as it adds a document, and what a feed's next batch
+    /// does for the batch being committed, which its snapshot does not hold.
+    pub(crate) fn count_in_keys(
+        &mut self,
+        source: Option<&str>,
+        keys: &[LineKey],
+        shares: &[(u64, f32)],
+    ) {
+        let distinct: BTreeSet<u64> = keys.iter().map(|k| k.hash).collect();
+        self.count_in(source, &distinct, shares);
+    }
+
     /// A document of `source` with these lines (distinct) is removed. Its lines must have been
     /// read ([`ensure`](Self::ensure)).
     pub(crate) fn count_out(&mut self, source: Option<&str>, lines: &BTreeSet<u64>) {

@@ -1184,7 +1184,7 @@ impl Index {
             s.spawn(move || {
                 let mut last: Option<Committed> = None;
                 for batch in to_commit {
-                    let result = self.commit_batch(batch, last.as_ref());
+                    let result = self.commit_batch(batch, last.as_mut());
                     let failed = result.is_err();
                     let _ = results.send(result.map(|(results, kept)| {
                         last = Some(kept);
@@ -1211,19 +1211,19 @@ impl Index {
                     done(sent_docs, next_result()?)?;
                 }
                 let next = batches.next();
+                let with_snapshots = |next: Option<&'d [Document]>| {
+                    next.map(|n| Ok::<_, IndexError>((n, self.snapshots(n.len())?)))
+                        .transpose()
+                };
                 if lines.is_some() {
-                    current = next
-                        .map(|n| Ok::<_, E>((n, self.snapshots(n.len())?)))
-                        .transpose()?;
+                    current = with_snapshots(next)?;
                 }
                 if send.send(batch).is_err() {
                     return Err(E::from(next_result().err().unwrap_or_else(writer_stopped)));
                 }
                 if lines.is_none() {
                     done(docs, next_result()?)?;
-                    current = next
-                        .map(|n| Ok::<_, E>((n, self.snapshots(n.len())?)))
-                        .transpose()?;
+                    current = with_snapshots(next)?;
                 } else {
                     sent = Some((docs, lines));
                 }
@@ -1256,8 +1256,8 @@ impl Index {
         }
     }
 
-    /// How many documents of a batch of `len` are checked together: a chunk's postings are looked
-    /// up in one pass.
+    /// How many documents of a batch of `len` are checked together, each chunk on a worker against
+    /// a snapshot of its own (the batch's postings are looked up all together first).
     fn check_chunk(&self, len: usize) -> usize {
         len.div_ceil(2 * rayon::current_num_threads()).max(64)
     }
@@ -1373,7 +1373,7 @@ impl Index {
     fn commit_batch(
         &self,
         prepared: PreparedBatch<'_>,
-        last: Option<&Committed>,
+        last: Option<&mut Committed>,
     ) -> Result<(Vec<AddResult>, Committed), IndexError> {
         let PreparedBatch {
             docs,
@@ -1386,16 +1386,20 @@ impl Index {
         } = prepared;
         let mut w = self.write()?;
         let mut results = Vec::with_capacity(docs.len());
-        let mut cache = last.map(|l| l.cache.clone()).unwrap_or_default();
+        // Its documents prepared are taken over (a writer's next batch is committed after it).
+        let (mut cache, last) = match last {
+            Some(l) => (std::mem::take(&mut l.cache), Some(&*l)),
+            None => (HashMap::default(), None),
+        };
         let mut pending = Pending::default();
         let generation = read_u64(w.get(Table::Meta, GENERATION_KEY).map_err(self.err())?);
         let first = read_u64(w.get(Table::Meta, NEXT_KEY).map_err(self.err())?);
         let first = u32::try_from(first).unwrap_or(u32::MAX);
-        // The statistics of the batch's lines as held now: as read before the lock, unless another
-        // transaction committed since.
         // The batch committed last, searched as this one's own by the documents checked on a
         // snapshot taken before it was (and nothing else committed since).
         let last = last.filter(|l| l.over + 1 == generation);
+        // The statistics of the batch's lines as held now: as read before the lock (with the
+        // batch committed last counted in), unless another transaction committed since.
         let counted_last = lines.with_sent && last.is_some_and(|l| l.over == lines.generation);
         pending.lines.held = if (lines.generation == generation && !lines.with_sent) || counted_last
         {
@@ -1645,8 +1649,7 @@ impl BatchLines {
             .map(|l| (l.source.as_deref(), l.keys.as_slice()));
         held.ensure(r, docs.chain(sent_docs))?;
         for line in sent_lines {
-            let distinct: BTreeSet<u64> = line.keys.iter().map(|k| k.hash).collect();
-            held.count_in(line.source.as_deref(), &distinct, &line.shares);
+            held.count_in_keys(line.source.as_deref(), &line.keys, &line.shares);
         }
         Ok(BatchLines {
             df,
@@ -2316,7 +2319,7 @@ impl Found {
         })
     }
 
-    /// [`look_up`](Self::look_up) of a whole batch, its distinct keys cut by key range among
+    /// [`look_up`](Self::look_up) of a whole batch, its keys sorted and cut by key range among
     /// `reads` (snapshots of one state, one a thread): each thread sweeps its range of every run,
     /// where the keys of a batch fall closer together than those of a chunk of it.
     fn look_up_among<R: ReadTxn + Send>(
@@ -2447,8 +2450,7 @@ impl Index {
         // Line statistics, for the chrome of later documents.
         let source = doc.meta_str("source");
         pending.lines.ensure(w, [(source, ready.keys.as_slice())])?;
-        let distinct: BTreeSet<u64> = ready.keys.iter().map(|k| k.hash).collect();
-        (pending.lines).count_in(source, &distinct, &ready.chrome.shares);
+        (pending.lines).count_in_keys(source, &ready.keys, &ready.chrome.shares);
         for (o, m) in matches {
             let verdict =
                 serde_json::to_vec(&StoredVerdict::new(&m.verdict)).expect("a verdict serialises");
