@@ -137,6 +137,13 @@ const MERGE_FACTOR: usize = 4;
 /// Runs are not merged beyond this many records (768 MB).
 const MAX_RUN: usize = 64 << 20;
 
+/// A run of at least this many records (12 MB of postings) is filed with a summary of its keys
+/// ([`Summary`]); a smaller one is read whole often enough to stay in memory.
+const FILTER_MIN: usize = 1 << 20;
+
+/// Set in a family's tag to key its runs' summaries (tags are below it).
+const FILTER_TAG: u8 = 0x80;
+
 const POSTINGS: [(Postings, &str); 6] = [
     (Postings::Bands, "bands"),
     (Postings::Anchors, "anchors"),
@@ -391,12 +398,14 @@ fn postings(
 ) -> Result<usize, StoreError> {
     if list.segmented() {
         let mut n = 0;
-        for run in store
-            .table(Table::Segments)
-            .prefix_iter(txn, &[list.tag()])?
-        {
-            let (_, run) = run?;
-            n += search_run(Run::postings(run), key, limit.saturating_sub(n), out);
+        for run in runs(store, txn, list.tag(), RECORD)? {
+            let (run, summary) = run?;
+            let at = match summary {
+                Some(s) if !s.filter.may_hold(key) => continue,
+                Some(s) => s.lower_bound(run, key, 0),
+                None => lower_bound(run, key, 0),
+            };
+            n += take_at(run, at, key, limit.saturating_sub(n), out);
             if n > limit {
                 break;
             }
@@ -435,17 +444,19 @@ fn postings_many(
         return Ok(out);
     }
     let order = key_order(keys);
-    for run in store
-        .table(Table::Segments)
-        .prefix_iter(txn, &[list.tag()])?
-    {
-        let run = Run::postings(run?.1);
-        sweep(run, keys, &order, |i, at| {
+    // Keys with more than `limit` documents found (common anchors) are not searched further.
+    let mut full = vec![false; keys.len()];
+    for run in runs(store, txn, list.tag(), RECORD)? {
+        let (run, summary) = run?;
+        sweep(run, summary, keys, &order, Some(&full), |i, at| {
             let (n, docs) = &mut out[i];
             if *n <= limit {
                 *n += take_at(run, at, keys[i], limit - *n, docs);
             }
         });
+        for (full, (n, _)) in full.iter_mut().zip(&out) {
+            *full = *n > limit;
+        }
     }
     for (n, _) in &mut out {
         *n = (*n).min(limit + 1);
@@ -468,30 +479,64 @@ fn key_order(keys: &[u64]) -> Vec<u32> {
 }
 
 /// Calls `f(i, at)` for each key in `order` ([`key_order`]) with `at`, the first record of `run`
-/// whose key is not below `keys[i]`.
-fn sweep(run: Run, keys: &[u64], order: &[u32], mut f: impl FnMut(usize, usize)) {
+/// whose key is not below `keys[i]`, but for keys `skip` (if given) marks and those the run's
+/// summary (if any) rules out. Keys scattered over a large run (a few documents') are each looked
+/// up alone, through its summary: most are ruled out, the others read one page or two.
+fn sweep(
+    run: Run,
+    summary: Option<Summary>,
+    keys: &[u64],
+    order: &[u32],
+    skip: Option<&[bool]>,
+    mut f: impl FnMut(usize, usize),
+) {
     let near = keys.len().saturating_mul(GALLOP_RATIO) >= run.len();
     let mut at = 0;
     for &i in order {
-        let key = keys[i as usize];
-        at = if near {
-            gallop(run, key, at)
-        } else {
-            lower_bound(run, key, at)
+        let i = i as usize;
+        if skip.is_some_and(|s| s[i]) {
+            continue;
+        }
+        let key = keys[i];
+        at = match summary {
+            _ if near => gallop(run, key, at),
+            Some(s) if !s.filter.may_hold(key) => continue,
+            Some(s) => s.lower_bound(run, key, at),
+            None => lower_bound(run, key, at),
         };
-        f(i as usize, at);
+        f(i, at);
     }
+}
+
+/// The runs of family `tag` (records of `width` bytes), oldest first, each with its summary if it
+/// has one.
+fn runs<'t>(
+    store: &Lmdb,
+    txn: &'t RoTxn,
+    tag: u8,
+    width: usize,
+) -> Result<impl Iterator<Item = Result<(Run<'t>, Option<Summary<'t>>), StoreError>>, StoreError> {
+    let segments = store.table(Table::Segments);
+    Ok(segments.prefix_iter(txn, &[tag])?.map(move |entry| {
+        let (key, bytes) = entry?;
+        let run = Run { bytes, width };
+        if run.len() < FILTER_MIN {
+            return Ok((run, None));
+        }
+        let mut key = <[u8; 9]>::try_from(key)
+            .map_err(|_| StoreError::new("corrupt index: a run's key".into()))?;
+        key[0] |= FILTER_TAG;
+        let summary = segments.get(txn, &key)?.and_then(Summary::decode);
+        Ok((run, summary))
+    }))
 }
 
 fn tallies<T: Tally>(store: &Lmdb, txn: &RoTxn, keys: &[u64]) -> Result<Vec<T>, StoreError> {
     let mut out = vec![T::default(); keys.len()];
     let order = key_order(keys);
-    for run in store.table(Table::Segments).prefix_iter(txn, &[T::TAG])? {
-        let run = Run {
-            bytes: run?.1,
-            width: 8 + T::WIDTH,
-        };
-        sweep(run, keys, &order, |i, at| {
+    for run in runs(store, txn, T::TAG, 8 + T::WIDTH)? {
+        let (run, summary) = run?;
+        sweep(run, summary, keys, &order, None, |i, at| {
             if at < run.len() && run.key(at) == keys[i] {
                 out[i].add(&T::decode(run.value(at)));
             }
@@ -523,6 +568,7 @@ struct Run<'a> {
 
 impl<'a> Run<'a> {
     /// A run of postings.
+    #[cfg(test)]
     fn postings(bytes: &'a [u8]) -> Run<'a> {
         Run {
             bytes,
@@ -590,10 +636,15 @@ fn lower_bound(run: Run, key: u64, from: usize) -> usize {
 }
 
 /// The first record in `lo..hi` whose key is not below `key` (`hi` if none), by bisection.
-fn bisect(run: Run, key: u64, mut lo: usize, mut hi: usize) -> usize {
+fn bisect(run: Run, key: u64, lo: usize, hi: usize) -> usize {
+    first_not(lo, hi, |i| run.key(i) < key)
+}
+
+/// The first `i` in `lo..hi` that is not `below` (`hi` if none), where those that are come first.
+fn first_not(mut lo: usize, mut hi: usize, below: impl Fn(usize) -> bool) -> usize {
     while lo < hi {
         let mid = (lo + hi) / 2;
-        if run.key(mid) < key {
+        if below(mid) {
             lo = mid + 1;
         } else {
             hi = mid;
@@ -619,13 +670,150 @@ fn gallop(run: Run, key: u64, from: usize) -> usize {
     lo
 }
 
-/// Appends to `out` at most `limit` documents filed under `key` in one run; returns how many are
-/// there, counting at most `limit + 1`.
-fn search_run(run: Run, key: u64, limit: usize, out: &mut Vec<u32>) -> usize {
-    take_at(run, lower_bound(run, key, 0), key, limit, out)
+/// A filter of a run's keys (a blocked Bloom filter): whether a key may be in the run, read from
+/// one 64-byte block, so that a check does not read a large run's pages for keys it does not hold
+/// (most of a new document's). Each distinct key sets [`FILTER_PROBES`] bits of the block its hash
+/// picks, [`FILTER_BITS`] bits a key in all: about one absent key in a hundred passes.
+///
+/// A check of one document against a million articles looks up some 180 keys (band keys, anchors,
+/// lines) in each family's runs; without filters each lookup read a few random pages of the
+/// largest runs (2.3 GB of them at a million articles), 1,100 pages a check, and a check in 1 GB
+/// of memory waited on the disk for them.
+#[derive(Clone, Copy)]
+struct Filter<'a> {
+    blocks: &'a [u8],
 }
 
-/// [`search_run`] from `lo`, the first record whose key is not below `key`.
+/// Bits of a filter a distinct key.
+const FILTER_BITS: usize = 10;
+
+/// Bits a key sets in its block.
+const FILTER_PROBES: u32 = 7;
+
+/// Bytes of a filter's block.
+const FILTER_BLOCK: usize = 64;
+
+impl Filter<'_> {
+    /// The filter of a run's keys, encoded.
+    fn of(run: Run) -> Vec<u8> {
+        let keys = || {
+            let mut last = None;
+            (0..run.len()).map(move |i| run.key(i)).filter(move |&k| {
+                let new = last != Some(k);
+                last = Some(k);
+                new
+            })
+        };
+        let blocks = (keys().count() * FILTER_BITS)
+            .div_ceil(FILTER_BLOCK * 8)
+            .max(1);
+        let mut words = vec![0u64; blocks * FILTER_BLOCK / 8];
+        for key in keys() {
+            let (block, bits) = Filter::probe(key, blocks);
+            for (word, mask) in words[block * 8..block * 8 + 8].iter_mut().zip(bits) {
+                *word |= mask;
+            }
+        }
+        words.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+
+    /// Whether the run may hold `key` (it does not if `false`).
+    fn may_hold(self, key: u64) -> bool {
+        let blocks = self.blocks.len() / FILTER_BLOCK;
+        if blocks == 0 {
+            return true;
+        }
+        let (block, bits) = Filter::probe(key, blocks);
+        let words = self.blocks[block * FILTER_BLOCK..(block + 1) * FILTER_BLOCK].chunks_exact(8);
+        words.zip(bits).all(|(word, mask)| {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            word & mask == mask
+        })
+    }
+
+    /// The block of `key` among `blocks`, and the bits it sets there, as eight 64-bit masks.
+    fn probe(key: u64, blocks: usize) -> (usize, [u64; 8]) {
+        // Keys are hashes, but not all of their bits spread (a band key's, a family's): mixed
+        // again (the finalizer of SplitMix64).
+        let mut h = key;
+        h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        h ^= h >> 31;
+        let block = ((u128::from(h) * blocks as u128) >> 64) as usize;
+        let mut masks = [0u64; 8];
+        let mut g = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..FILTER_PROBES {
+            let bit = (g & 511) as usize;
+            masks[bit / 64] |= 1 << (bit % 64);
+            g >>= 9;
+        }
+        (block, masks)
+    }
+}
+
+/// What a large run is filed with, for lookups of a few keys: a [`Filter`] of its keys, and the
+/// key of every [`FENCE_STEP`]-th record (its *fences*, 0.5% of its size), so that a key the filter
+/// passes is found among those records, one page of the run or two (where an interpolating search
+/// read four to six pages of a run of a hundred million records).
+#[derive(Clone, Copy)]
+struct Summary<'a> {
+    filter: Filter<'a>,
+    /// Keys, little-endian.
+    fences: &'a [u8],
+}
+
+/// Records of a run between two fences.
+const FENCE_STEP: usize = 128;
+
+impl<'a> Summary<'a> {
+    /// A run's summary, encoded: the filter's length (8 bytes), the filter, the fences.
+    fn of(run: Run) -> Vec<u8> {
+        let filter = Filter::of(run);
+        let mut out = Vec::with_capacity(8 + filter.len() + run.len() / FENCE_STEP * 8 + 8);
+        out.extend((filter.len() as u64).to_le_bytes());
+        out.extend(filter);
+        for i in (0..run.len()).step_by(FENCE_STEP) {
+            out.extend(run.key(i).to_le_bytes());
+        }
+        out
+    }
+
+    fn decode(bytes: &'a [u8]) -> Option<Summary<'a>> {
+        let (len, rest) = bytes.split_first_chunk::<8>()?;
+        let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
+        (len <= rest.len()).then(|| Summary {
+            filter: Filter {
+                blocks: &rest[..len],
+            },
+            fences: &rest[len..],
+        })
+    }
+
+    fn fence(self, j: usize) -> u64 {
+        let bytes = self.fences[j * 8..j * 8 + 8].try_into().unwrap_or_default();
+        u64::from_le_bytes(bytes)
+    }
+
+    /// [`lower_bound`] of `key` in `run` (its summary's), from record `from` on.
+    fn lower_bound(self, run: Run, key: u64, from: usize) -> usize {
+        let fences = self.fences.len() / 8;
+        if fences != run.len().div_ceil(FENCE_STEP) {
+            return lower_bound(run, key, from);
+        }
+        // Fences before `p` are below the key, the others are not: the first record not below
+        // it is after fence p - 1's record and at most fence p's.
+        let lo = first_not(0, fences, |j| self.fence(j) < key);
+        let first = (lo * FENCE_STEP).min(run.len());
+        let after = (lo.saturating_sub(1) * FENCE_STEP).max(from);
+        if after >= first {
+            return first.max(from);
+        }
+        bisect(run, key, after, first)
+    }
+}
+
+/// Appends to `out` at most `limit` documents filed under `key` in one run, from `lo`, the first
+/// record whose key is not below `key`; returns how many are there, counting at most `limit + 1`.
 fn take_at(run: Run, lo: usize, key: u64, limit: usize, out: &mut Vec<u32>) -> usize {
     let records = run.len();
     let mut n = 0;
@@ -757,7 +945,7 @@ impl WriteTxn for LmdbWrite<'_> {
                 merged = retain_records(&merged, RECORD, |r| !removed.contains(&decode_doc(r)));
             }
         }
-        self.replace_runs(list.tag(), runs, &merged)
+        self.replace_runs(list.tag(), RECORD, runs, &merged)
     }
 
     fn append_tallies<T: Tally>(&mut self, mut changes: Vec<(u64, T)>) -> Result<(), StoreError> {
@@ -784,7 +972,7 @@ impl WriteTxn for LmdbWrite<'_> {
         if runs.oldest {
             merged = retain_records(&merged, width, |value| !T::decode(value).is_empty());
         }
-        self.replace_runs(T::TAG, runs, &merged)
+        self.replace_runs(T::TAG, width, runs, &merged)
     }
 
     fn commit(self) -> Result<(), StoreError> {
@@ -849,13 +1037,46 @@ impl LmdbWrite<'_> {
         Ok(merged)
     }
 
-    /// Deletes the runs merged and files the merged one.
-    fn replace_runs(&mut self, tag: u8, runs: ToMerge, merged: &[u8]) -> Result<(), StoreError> {
+    /// Deletes the runs merged (and their summaries) and files the merged one (with its summary
+    /// if it is large).
+    fn replace_runs(
+        &mut self,
+        tag: u8,
+        width: usize,
+        runs: ToMerge,
+        merged: &[u8],
+    ) -> Result<(), StoreError> {
         let segments = self.store.table(Table::Segments);
         for number in runs.taken {
             segments.delete(&mut self.txn, &run_key_of(tag, number))?;
+            segments.delete(&mut self.txn, &run_key_of(tag | FILTER_TAG, number))?;
         }
-        Ok(segments.put(&mut self.txn, &run_key_of(tag, runs.number), merged)?)
+        segments.put(&mut self.txn, &run_key_of(tag, runs.number), merged)?;
+        self.file_summaries(tag, width)
+    }
+
+    /// Files the summary of each large run of family `tag` that has none: the one just merged, or
+    /// one filed by a version of reprint without summaries (a run as large as [`MAX_RUN`] is never
+    /// merged again).
+    fn file_summaries(&mut self, tag: u8, width: usize) -> Result<(), StoreError> {
+        let segments = self.store.table(Table::Segments);
+        let mut missing = Vec::new();
+        for entry in segments.prefix_iter(&self.txn, &[tag])? {
+            let (key, bytes) = entry?;
+            if bytes.len() / width < FILTER_MIN {
+                continue;
+            }
+            let mut key = <[u8; 9]>::try_from(key)
+                .map_err(|_| StoreError::new("corrupt index: a run's key".into()))?;
+            key[0] |= FILTER_TAG;
+            if segments.get(&self.txn, &key)?.is_none() {
+                missing.push((key, Summary::of(Run { bytes, width })));
+            }
+        }
+        for (key, summary) in missing {
+            segments.put(&mut self.txn, &key, &summary)?;
+        }
+        Ok(())
     }
 
     /// Every removed document number.
@@ -1100,9 +1321,101 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_filter_holds_every_key_of_its_run_and_few_others() {
+        let key = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // Keys repeated (a key filed for several documents counts once) and clumped in the high
+        // bits (a family's keys), as runs hold them.
+        let mut keys: Vec<u64> = (0..100_000).map(|i| key(i / 3) >> 8).collect();
+        keys.sort_unstable();
+        let run = encode_run(&keys.iter().map(|&k| (k, 1u32)).collect::<Vec<_>>());
+        let bytes = Filter::of(Run::postings(&run));
+        // Ten bits for each of the 33,334 distinct keys, in whole blocks.
+        assert_eq!(bytes.len(), 33_334usize * 10 / 8 / 64 * 64 + 64);
+        let filter = Filter { blocks: &bytes };
+        assert!(keys.iter().all(|&k| filter.may_hold(k)));
+        let passed = (1_000_000..1_100_000u64)
+            .filter(|&i| filter.may_hold(key(i) >> 8))
+            .count();
+        assert!(passed < 2_000, "{passed} of 100,000 absent keys pass");
+        assert!(Filter { blocks: &[] }.may_hold(7));
+    }
+
+    #[test]
+    fn large_runs_are_filed_with_filters_that_lookups_pass_through() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Lmdb::open(dir.path()).expect("opens");
+        let key = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let append = |from: usize, to: usize| {
+            let mut w = store.write().expect("writes");
+            let postings = (from..to).map(|i| (key(i as u64 / 2), i as u32)).collect();
+            w.append_run(Postings::Bands, postings).expect("appends");
+            w.commit().expect("commits");
+        };
+        let filters = || {
+            let r = store.read().expect("reads");
+            let mut found = Vec::new();
+            r.for_each(Table::Segments, &mut |k, _| {
+                if k[0] & FILTER_TAG != 0 {
+                    found.push(k.to_vec());
+                }
+                Ok(())
+            })
+            .expect("lists");
+            found
+        };
+        append(0, 1000);
+        assert!(filters().is_empty(), "a small run has no filter");
+        append(1000, FILTER_MIN + 1000);
+        assert_eq!(filters().len(), 1, "the merged run has a filter");
+        // Held keys and absent ones, few (each looked up alone, through the filter) and
+        // many (swept), found as a scan finds them.
+        // (Documents 0 to `filed` are filed, two under each key.)
+        let check = |filed: usize, keys: &[u64]| {
+            let r = store.read().expect("reads");
+            let many = r.postings_many(Postings::Bands, keys, 5).expect("searches");
+            for (&k, (n, docs)) in keys.iter().zip(many) {
+                let i = (0..filed as u64).find(|&i| key(i / 2) == k);
+                let want: Vec<u32> = i.map_or(vec![], |i| vec![i as u32, i as u32 + 1]);
+                assert_eq!((n, docs), (want.len(), want), "key {k:#x}");
+            }
+        };
+        check(
+            FILTER_MIN + 1000,
+            &[
+                key(5),
+                key(1),
+                key(FILTER_MIN as u64 / 2 + 99),
+                key(u64::MAX),
+            ],
+        );
+        // A filter lost (or never made, by an earlier version) is made at the next merge.
+        {
+            let mut w = store.write().expect("writes");
+            for k in filters() {
+                w.delete(Table::Segments, &k).expect("deletes");
+            }
+            w.commit().expect("commits");
+        }
+        append(FILTER_MIN + 1000, FILTER_MIN + 1010);
+        assert_eq!(filters().len(), 1);
+        check(
+            FILTER_MIN + 1010,
+            &[key(3), key(FILTER_MIN as u64 / 2 + 504), key(1 << 40)],
+        );
+        // The large run merged into a larger one: one filter, of the merged run.
+        append(FILTER_MIN + 1010, 2 * FILTER_MIN);
+        assert_eq!(filters().len(), 1);
+        check(
+            2 * FILTER_MIN,
+            &[key(7), key(FILTER_MIN as u64 - 3), key(1 << 41)],
+        );
+    }
+
     proptest::proptest! {
-        /// The interpolating and the galloping searches find the first record not below the key,
-        /// from any start at or below it, as a scan does, on evenly spread and on clumped keys.
+        /// The interpolating, the galloping and the fenced searches find the first record not
+        /// below the key, from any start at or below it, as a scan does, on evenly spread and on
+        /// clumped keys.
         #[test]
         fn lower_bound_is_the_first_record_not_below_the_key(
             mut keys in proptest::collection::vec(proptest::prelude::any::<u64>(), 0..400),
@@ -1126,6 +1439,9 @@ mod tests {
                 proptest::prop_assert_eq!(lower_bound(run, key, 0), at);
                 proptest::prop_assert_eq!(lower_bound(run, key, from), at);
                 proptest::prop_assert_eq!(gallop(run, key, from), at);
+                let summary = Summary::of(run);
+                let summary = Summary::decode(&summary).expect("decodes");
+                proptest::prop_assert_eq!(summary.lower_bound(run, key, from), at);
             }
         }
 
