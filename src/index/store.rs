@@ -139,10 +139,10 @@ const MAX_RUN: usize = 64 << 20;
 
 /// A run of at least this many records (12 MB of postings) is filed with a summary of its keys
 /// ([`Summary`]); a smaller one is read whole often enough to stay in memory.
-const FILTER_MIN: usize = 1 << 20;
+const SUMMARY_MIN: usize = 1 << 20;
 
 /// Set in a family's tag to key its runs' summaries (tags are below it).
-const FILTER_TAG: u8 = 0x80;
+const SUMMARY_TAG: u8 = 0x80;
 
 const POSTINGS: [(Postings, &str); 6] = [
     (Postings::Bands, "bands"),
@@ -400,10 +400,8 @@ fn postings(
         let mut n = 0;
         for run in runs(store, txn, list.tag(), RECORD)? {
             let (run, summary) = run?;
-            let at = match summary {
-                Some(s) if !s.filter.may_hold(key) => continue,
-                Some(s) => s.lower_bound(run, key, 0),
-                None => lower_bound(run, key, 0),
+            let Some(at) = find(run, summary, key, 0) else {
+                continue;
             };
             n += take_at(run, at, key, limit.saturating_sub(n), out);
             if n > limit {
@@ -498,14 +496,34 @@ fn sweep(
             continue;
         }
         let key = keys[i];
-        at = match summary {
-            _ if near => gallop(run, key, at),
-            Some(s) if !s.filter.may_hold(key) => continue,
-            Some(s) => s.lower_bound(run, key, at),
-            None => lower_bound(run, key, at),
+        at = if near {
+            gallop(run, key, at)
+        } else {
+            match find(run, summary, key, at) {
+                Some(found) => found,
+                None => continue,
+            }
         };
         f(i, at);
     }
+}
+
+/// [`lower_bound`] of a key looked up alone in `run`, through its summary if it has one: `None`
+/// if the summary rules the key out.
+fn find(run: Run, summary: Option<Summary>, key: u64, from: usize) -> Option<usize> {
+    match summary {
+        Some(s) if !s.filter.may_hold(key) => None,
+        Some(s) => Some(s.lower_bound(run, key, from)),
+        None => Some(lower_bound(run, key, from)),
+    }
+}
+
+/// The key of the summary of the run keyed `run_key`.
+fn summary_key(run_key: &[u8]) -> Result<[u8; 9], StoreError> {
+    let mut key = <[u8; 9]>::try_from(run_key)
+        .map_err(|_| StoreError::new("corrupt index: a run's key".into()))?;
+    key[0] |= SUMMARY_TAG;
+    Ok(key)
 }
 
 /// The runs of family `tag` (records of `width` bytes), oldest first, each with its summary if it
@@ -520,13 +538,12 @@ fn runs<'t>(
     Ok(segments.prefix_iter(txn, &[tag])?.map(move |entry| {
         let (key, bytes) = entry?;
         let run = Run { bytes, width };
-        if run.len() < FILTER_MIN {
+        if run.len() < SUMMARY_MIN {
             return Ok((run, None));
         }
-        let mut key = <[u8; 9]>::try_from(key)
-            .map_err(|_| StoreError::new("corrupt index: a run's key".into()))?;
-        key[0] |= FILTER_TAG;
-        let summary = segments.get(txn, &key)?.and_then(Summary::decode);
+        let summary = segments
+            .get(txn, &summary_key(key)?)?
+            .and_then(Summary::decode);
         Ok((run, summary))
     }))
 }
@@ -1049,7 +1066,7 @@ impl LmdbWrite<'_> {
         let segments = self.store.table(Table::Segments);
         for number in runs.taken {
             segments.delete(&mut self.txn, &run_key_of(tag, number))?;
-            segments.delete(&mut self.txn, &run_key_of(tag | FILTER_TAG, number))?;
+            segments.delete(&mut self.txn, &summary_key(&run_key_of(tag, number))?)?;
         }
         segments.put(&mut self.txn, &run_key_of(tag, runs.number), merged)?;
         self.file_summaries(tag, width)
@@ -1063,12 +1080,10 @@ impl LmdbWrite<'_> {
         let mut missing = Vec::new();
         for entry in segments.prefix_iter(&self.txn, &[tag])? {
             let (key, bytes) = entry?;
-            if bytes.len() / width < FILTER_MIN {
+            if bytes.len() / width < SUMMARY_MIN {
                 continue;
             }
-            let mut key = <[u8; 9]>::try_from(key)
-                .map_err(|_| StoreError::new("corrupt index: a run's key".into()))?;
-            key[0] |= FILTER_TAG;
+            let key = summary_key(key)?;
             if segments.get(&self.txn, &key)?.is_none() {
                 missing.push((key, Summary::of(Run { bytes, width })));
             }
@@ -1356,7 +1371,7 @@ mod tests {
             let r = store.read().expect("reads");
             let mut found = Vec::new();
             r.for_each(Table::Segments, &mut |k, _| {
-                if k[0] & FILTER_TAG != 0 {
+                if k[0] & SUMMARY_TAG != 0 {
                     found.push(k.to_vec());
                 }
                 Ok(())
@@ -1366,7 +1381,7 @@ mod tests {
         };
         append(0, 1000);
         assert!(filters().is_empty(), "a small run has no filter");
-        append(1000, FILTER_MIN + 1000);
+        append(1000, SUMMARY_MIN + 1000);
         assert_eq!(filters().len(), 1, "the merged run has a filter");
         // Held keys and absent ones, few (each looked up alone, through the filter) and
         // many (swept), found as a scan finds them.
@@ -1381,11 +1396,11 @@ mod tests {
             }
         };
         check(
-            FILTER_MIN + 1000,
+            SUMMARY_MIN + 1000,
             &[
                 key(5),
                 key(1),
-                key(FILTER_MIN as u64 / 2 + 99),
+                key(SUMMARY_MIN as u64 / 2 + 99),
                 key(u64::MAX),
             ],
         );
@@ -1397,18 +1412,18 @@ mod tests {
             }
             w.commit().expect("commits");
         }
-        append(FILTER_MIN + 1000, FILTER_MIN + 1010);
+        append(SUMMARY_MIN + 1000, SUMMARY_MIN + 1010);
         assert_eq!(filters().len(), 1);
         check(
-            FILTER_MIN + 1010,
-            &[key(3), key(FILTER_MIN as u64 / 2 + 504), key(1 << 40)],
+            SUMMARY_MIN + 1010,
+            &[key(3), key(SUMMARY_MIN as u64 / 2 + 504), key(1 << 40)],
         );
         // The large run merged into a larger one: one filter, of the merged run.
-        append(FILTER_MIN + 1010, 2 * FILTER_MIN);
+        append(SUMMARY_MIN + 1010, 2 * SUMMARY_MIN);
         assert_eq!(filters().len(), 1);
         check(
-            2 * FILTER_MIN,
-            &[key(7), key(FILTER_MIN as u64 - 3), key(1 << 41)],
+            2 * SUMMARY_MIN,
+            &[key(7), key(SUMMARY_MIN as u64 - 3), key(1 << 41)],
         );
     }
 
