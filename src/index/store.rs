@@ -16,6 +16,8 @@ use std::path::Path;
 use heed::types::Bytes;
 use heed::{Database, DatabaseFlags, Env, EnvFlags, EnvOpenOptions, RoTxn, RwTxn, WithoutTls};
 
+use crate::shingle::sort_spread;
+
 /// A failure of the underlying store.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -472,7 +474,7 @@ const GALLOP_RATIO: usize = 256;
 fn key_order(keys: &[u64]) -> Vec<u32> {
     // Sorted as (key, position) pairs: a sort of positions by key reads the keys scattered.
     let mut pairs: Vec<(u64, u32)> = keys.iter().copied().zip(0..).collect();
-    pairs.sort_unstable();
+    sort_spread(&mut pairs, |&(k, _)| k);
     pairs.into_iter().map(|(_, i)| i).collect()
 }
 
@@ -832,19 +834,12 @@ impl<'a> Summary<'a> {
 /// Appends to `out` at most `limit` documents filed under `key` in one run, from `lo`, the first
 /// record whose key is not below `key`; returns how many are there, counting at most `limit + 1`.
 fn take_at(run: Run, lo: usize, key: u64, limit: usize, out: &mut Vec<u32>) -> usize {
-    let records = run.len();
-    let mut n = 0;
-    let mut i = lo;
-    while i < records && run.key(i) == key {
-        if n < limit {
-            out.push(decode_doc(run.value(i)));
-        }
-        n += 1;
-        if n > limit {
-            break;
-        }
-        i += 1;
-    }
+    // Counted first, so the documents are added with one allocation.
+    let end = (lo..run.len().min(lo.saturating_add(limit + 1)))
+        .find(|&i| run.key(i) != key)
+        .unwrap_or_else(|| run.len().min(lo.saturating_add(limit + 1)));
+    let n = end - lo;
+    out.extend((lo..lo + n.min(limit)).map(|i| decode_doc(run.value(i))));
     n
 }
 
@@ -952,7 +947,7 @@ impl WriteTxn for LmdbWrite<'_> {
         if postings.is_empty() {
             return Ok(());
         }
-        postings.sort_unstable();
+        sort_spread(&mut postings, |&(k, _)| k);
         let new = encode_run(&postings);
         let runs = self.runs_to_merge(list.tag(), RECORD, postings.len())?;
         let mut merged = self.merge_into(list.tag(), RECORD, new, &runs.taken, |_, _| None)?;
