@@ -737,10 +737,22 @@ struct Ready {
     dense: bool,
     /// The band keys of the shingle channel, then of the content-word channel.
     bands: Vec<u64>,
-    /// Its matches among the held documents of a snapshot, with that snapshot's generation.
-    checked: Option<(u64, Vec<(u32, Match)>)>,
+    /// Its check against a snapshot of the held documents.
+    checked: Option<Checked>,
     /// Its record packed for storing (made before the write lock is taken), if it is to be added.
     packed: Option<Vec<u8>>,
+}
+
+/// A document's check against a snapshot of the held documents (made before the write lock).
+struct Checked {
+    /// The snapshot's generation.
+    generation: u64,
+    /// Its matches among the held documents.
+    matches: Vec<(u32, Match)>,
+    /// How many held documents file each of its anchors (none given): counted in again when it
+    /// is checked against the documents of its transaction, where an anchor common among the
+    /// held is no evidence either (as in a check of all at once).
+    held_anchors: Found,
 }
 
 /// What [`Index::add_one`] needs to know of its transaction.
@@ -1357,12 +1369,17 @@ impl Index {
                 for (j, (ready, found)) in part.iter_mut().zip(found).enumerate() {
                     let Some(ready) = ready else { continue };
                     let held = held[k * chunk + j].map(|(d, _)| d);
+                    let held_anchors = found.as_ref().map(Found::anchor_counts);
                     let scope = Scope {
                         found: found.take(),
                         ..Scope::default()
                     };
                     let matches = self.matches(&r, ready, held, &mut cache, scope)?;
-                    ready.checked = Some((generation, matches));
+                    ready.checked = Some(Checked {
+                        generation,
+                        matches,
+                        held_anchors: held_anchors.unwrap_or_default(),
+                    });
                 }
                 Ok::<_, StoreError>(())
             })
@@ -1499,14 +1516,14 @@ impl Index {
             return self.add_one(w, doc, Some(ready), batch, cache, pending);
         };
         let checked = ready.checked.take();
-        let missed = checked.as_ref().and_then(|&(seen, _)| batch.missed(seen));
+        let missed = checked.as_ref().and_then(|c| batch.missed(c.generation));
         let matches = match (checked, missed) {
             // Checked against a snapshot: what it did not hold is left, this transaction's
             // documents (and the batch committed last, if it was taken before that was), all of
             // them pending; held ones it removed (a replacement) are dropped.
-            (Some((_, mut matches)), Some((since, last))) => {
-                let mut kept = Vec::with_capacity(matches.len());
-                for m in matches.drain(..) {
+            (Some(checked), Some((since, last))) => {
+                let mut kept = Vec::with_capacity(checked.matches.len());
+                for m in checked.matches {
                     if self.facts(w, m.0)?.is_some() {
                         kept.push(m);
                     }
@@ -1515,7 +1532,7 @@ impl Index {
                 let scope = Scope {
                     pending: &lists,
                     since: Some(since),
-                    found: None,
+                    found: Some(checked.held_anchors),
                 };
                 kept.extend(self.matches(w, &ready, None, cache, scope)?);
                 best_first(&mut kept);
@@ -1999,15 +2016,16 @@ impl Index {
             self.facts_cache.warm(r);
         }
         // With `since`, only the documents numbered from it on (this transaction's) are searched:
-        // those of the segmented families are all pending. Without, the held postings are those
-        // looked up already with a batch (`found`), or else looked up now.
+        // those of the segmented families are all pending (`found` then counts the held ones'
+        // anchors, no documents). Without, the held postings are those looked up already with a
+        // batch (`found`), or else looked up now.
         let Found {
             bands: held_bands,
             anchors: held_anchors,
             short_anchors: held_short,
         } = match (since, found) {
-            (Some(_), _) => Found::default(),
-            (None, Some(found)) => found,
+            (_, Some(found)) => found,
+            (Some(_), None) => Found::default(),
             (None, None) => Found::look_up(r, self, &[ready])?.pop().unwrap_or_default(),
         };
         let mut candidates: Vec<u32> = Vec::new();
@@ -2220,17 +2238,77 @@ impl Index {
 /// run each at its end, and searched meanwhile by the batch's later documents.
 #[derive(Default)]
 struct Pending {
-    bands: HashMap<u64, Vec<u32>>,
-    anchors: HashMap<u64, Vec<u32>>,
-    short_anchors: HashMap<u64, Vec<u32>>,
+    bands: PendingList,
+    anchors: PendingList,
+    short_anchors: PendingList,
     /// The encoded facts of the documents added.
     facts: HashMap<u32, Vec<u8>>,
     /// Changes to the line statistics.
     lines: LineChanges,
 }
 
+/// A family's postings filed in a transaction, in the order filed, each key's chained from its
+/// last (a map of keys to lists allocated a list a key, some 150 a document), and a bit a key's
+/// top bits (a batch's later documents look up each of their keys, nearly all missing).
+#[derive(Default)]
+struct PendingList {
+    /// `(key, document, the key's posting before, or NONE)`.
+    postings: Vec<(u64, u32, u32)>,
+    /// Each key's last posting and postings.
+    last: HashMap<u64, (u32, u32)>,
+    /// Bit `key >> (64 - PENDING_BITS)` is set for each key filed (empty until one is).
+    keys: Vec<u64>,
+}
+
+/// A pending list's keys are marked in a set of 2^20 bits (128 KB): a thousand documents' band
+/// keys set some 8% of them.
+const PENDING_BITS: u32 = 20;
+
+impl PendingList {
+    const NONE: u32 = u32::MAX;
+
+    fn file(&mut self, key: u64, doc: u32) {
+        let at = u32::try_from(self.postings.len()).unwrap_or(Self::NONE);
+        let (last, filed) = self.last.entry(key).or_insert((Self::NONE, 0));
+        self.postings.push((key, doc, std::mem::replace(last, at)));
+        *filed += 1;
+        if self.keys.is_empty() {
+            self.keys = vec![0; 1 << (PENDING_BITS - 6)];
+        }
+        let bit = key >> (64 - PENDING_BITS);
+        self.keys[bit as usize / 64] |= 1 << (bit % 64);
+    }
+
+    /// The postings filed under `key`: how many, and the last.
+    fn filed(&self, key: u64) -> (usize, u32) {
+        let bit = key >> (64 - PENDING_BITS);
+        if self
+            .keys
+            .get(bit as usize / 64)
+            .is_none_or(|w| w >> (bit % 64) & 1 == 0)
+        {
+            return (0, Self::NONE);
+        }
+        self.last
+            .get(&key)
+            .map_or((0, Self::NONE), |&(last, n)| (n as usize, last))
+    }
+
+    /// Calls `f` on each document filed from posting `last` back, in the order filed; `chain` is
+    /// scratch.
+    fn each(&self, last: u32, chain: &mut Vec<u32>, mut f: impl FnMut(u32)) {
+        chain.clear();
+        let mut at = last;
+        while let Some(&(_, doc, before)) = self.postings.get(at as usize) {
+            chain.push(doc);
+            at = before;
+        }
+        chain.iter().rev().for_each(|&d| f(d));
+    }
+}
+
 impl Pending {
-    fn list(&self, list: Postings) -> &HashMap<u64, Vec<u32>> {
+    fn list(&self, list: Postings) -> &PendingList {
         match list {
             Postings::Anchors => &self.anchors,
             Postings::ShortAnchors => &self.short_anchors,
@@ -2245,7 +2323,7 @@ impl Pending {
             Postings::ShortAnchors => &mut self.short_anchors,
             _ => &mut self.bands,
         };
-        map.entry(key).or_default().push(doc);
+        map.file(key, doc);
     }
 
     /// The pending postings of `keys` added to the held ones (`found`, one entry a key, or none):
@@ -2265,14 +2343,26 @@ impl Pending {
         } else {
             keys.iter().map(|_| (0, Vec::new())).collect()
         };
+        let mut chain = Vec::new();
         for p in pending {
-            for (key, (n, out)) in keys.iter().zip(&mut found) {
-                for &d in p.list(list).get(key).map_or(&[][..], Vec::as_slice) {
+            let filed = p.list(list);
+            for (&key, (n, out)) in keys.iter().zip(&mut found) {
+                let (more, last) = filed.filed(key);
+                if more == 0 {
+                    continue;
+                }
+                if list.drops_common() && *n + more >= limit {
+                    // As `postings_many` gives a key this common: counted, no documents.
+                    *n = (*n + more).min(limit + 1);
+                    *out = Vec::new();
+                    continue;
+                }
+                filed.each(last, &mut chain, |d| {
                     if *n < limit {
                         out.push(d);
                     }
                     *n += 1;
-                }
+                });
                 *n = (*n).min(limit + 1);
             }
         }
@@ -2282,11 +2372,7 @@ impl Pending {
     /// Files everything pending as one run of each family; the postings stay (the next batch of
     /// a feed searches them, see [`Committed`]).
     fn file(&mut self, w: &mut impl WriteTxn) -> Result<(), StoreError> {
-        let flat = |m: &HashMap<u64, Vec<u32>>| {
-            m.iter()
-                .flat_map(|(&k, ds)| ds.iter().map(move |&d| (k, d)))
-                .collect()
-        };
+        let flat = |list: &PendingList| list.postings.iter().map(|&(k, d, _)| (k, d)).collect();
         w.append_run(Postings::Bands, flat(&self.bands))?;
         w.append_run(Postings::Anchors, flat(&self.anchors))?;
         w.append_run(Postings::ShortAnchors, flat(&self.short_anchors))?;
@@ -2302,7 +2388,8 @@ struct Scope<'p> {
     pending: &'p [&'p Pending],
     /// Only the documents numbered from this on: this transaction's (all pending).
     since: Option<u32>,
-    /// The held postings of the document's keys, looked up already with its batch's.
+    /// The held postings of the document's keys, looked up already with its batch's (with
+    /// `since`, only how many documents hold each anchor: see [`Checked::held_anchors`]).
     found: Option<Found>,
 }
 
@@ -2318,6 +2405,17 @@ struct Found {
 }
 
 impl Found {
+    /// The counts of its anchor postings, without their documents (nor the bands').
+    fn anchor_counts(&self) -> Found {
+        let counts =
+            |lists: &[(usize, Vec<u32>)]| lists.iter().map(|&(n, _)| (n, Vec::new())).collect();
+        Found {
+            bands: Vec::new(),
+            anchors: counts(&self.anchors),
+            short_anchors: counts(&self.short_anchors),
+        }
+    }
+
     /// The held postings of many prepared documents, looked up together: each list's keys are
     /// searched in one pass over its runs in key order, where the keys of many documents fall
     /// near each other (a document's own keys alone are scattered over the whole run).
@@ -2341,6 +2439,9 @@ impl Found {
     ) -> Result<Vec<Found>, StoreError> {
         let threads = reads.len().min(rayon::current_num_threads()).max(1);
         Found::with(index, ready, |list, keys, limit| {
+            if reads[0].filed(list)?.saturating_mul(store::FEW_FILED) <= keys.len() {
+                return reads[0].postings_many(list, keys, limit);
+            }
             let mut sorted: Vec<(u64, u32)> = keys.iter().copied().zip(0..).collect();
             sort_spread(&mut sorted, |&(k, _)| k);
             let part = sorted.len().div_ceil(threads).max(1);
@@ -2983,6 +3084,58 @@ mod tests {
         // No crowded bucket: every document met, with its channel.
         let found = vec![(2, vec![3, 1]), (1, vec![4])];
         assert_eq!(band_candidates(found, 1), vec![(3, 0), (1, 0), (4, 1)]);
+    }
+
+    proptest::proptest! {
+        /// A document's anchor postings counted by document number give each document met once,
+        /// with its postings and flags, as grouping them does (numbers past the slots too); the
+        /// counts kept for the thread's next document are left clear.
+        #[test]
+        fn anchor_postings_are_counted_by_document_with_their_flags(
+            documents in proptest::collection::vec(0u32..64, 1..300),
+        ) {
+            // A document's number (some past the slots) and flags follow from it.
+            let number = |d: u32| if d % 7 == 0 { COUNTED_BELOW + d } else { d * 1_000 };
+            let flags = |d: u32| [0, FEW_ANCHORS, DENSE_ANCHORS][d as usize % 3];
+            for _ in 0..2 {
+                let mut model: std::collections::BTreeMap<u32, u32> = Default::default();
+                let mut counts = AnchorCounts::take();
+                for &d in &documents {
+                    counts.count(number(d) | flags(d));
+                    *model.entry(number(d)).or_default() += 1;
+                }
+                let mut counted: Vec<(u32, u32, u32)> = counts.drain().collect();
+                counts.give_back();
+                counted.sort_unstable();
+                let want: Vec<(u32, u32, u32)> = model
+                    .iter()
+                    .map(|(&n, &c)| (n, c, flags(documents.iter().copied().find(|&d| number(d) == n).unwrap_or(0))))
+                    .collect();
+                proptest::prop_assert_eq!(counted, want);
+            }
+        }
+
+        /// A transaction's postings are given back under each key in the order filed, with how
+        /// many, and none under a key never filed.
+        #[test]
+        fn pending_postings_are_given_in_the_order_filed(
+            filed in proptest::collection::vec((0u64..20, 0u32..1_000), 0..200),
+        ) {
+            let key = |k: u64| k.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let mut list = PendingList::default();
+            for &(k, d) in &filed {
+                list.file(key(k), d);
+            }
+            let mut chain = Vec::new();
+            for k in 0..25 {
+                let want: Vec<u32> = filed.iter().filter(|f| f.0 == k).map(|f| f.1).collect();
+                let (n, last) = list.filed(key(k));
+                let mut got = Vec::new();
+                list.each(last, &mut chain, |d| got.push(d));
+                proptest::prop_assert_eq!(n, want.len());
+                proptest::prop_assert_eq!(got, want);
+            }
+        }
     }
 
     #[test]

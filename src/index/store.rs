@@ -15,6 +15,7 @@ use std::path::Path;
 
 use heed::types::Bytes;
 use heed::{Database, DatabaseFlags, Env, EnvFlags, EnvOpenOptions, RoTxn, RwTxn, WithoutTls};
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::shingle::sort_spread;
 
@@ -108,6 +109,12 @@ impl Postings {
     fn tag(self) -> u8 {
         POSTINGS.iter().position(|&(p, _)| p == self).unwrap_or(0) as u8
     }
+
+    /// Whether a key filed `limit` times or more counts for nothing, its documents not wanted (an
+    /// anchor as common as that is no evidence; crowded band buckets are split by the next bands).
+    pub fn drops_common(self) -> bool {
+        matches!(self, Postings::Anchors | Postings::ShortAnchors)
+    }
 }
 
 /// A family of counters kept in segments, as the large postings families are: each write
@@ -180,13 +187,16 @@ pub trait ReadTxn {
     ) -> Result<usize, StoreError>;
     /// [`postings`](Self::postings) of many keys at once (a segmented family's runs are opened
     /// once): for each key, how many documents are filed there (at most `limit + 1`) and at most
-    /// `limit` of them.
+    /// `limit` of them, but none if `limit` or more of an anchor family (see
+    /// [`Postings::drops_common`]).
     fn postings_many(
         &self,
         list: Postings,
         keys: &[u64],
         limit: usize,
     ) -> Result<Vec<(usize, Vec<u32>)>, StoreError>;
+    /// Postings filed in a segmented family (the records of its runs; 0 for another family).
+    fn filed(&self, list: Postings) -> Result<usize, StoreError>;
     /// The totals of a tally family under `keys` (the default for a key never counted).
     fn tallies<T: Tally>(&self, keys: &[u64]) -> Result<Vec<T>, StoreError>;
     /// Calls `f` on every entry of a table, in key order.
@@ -443,16 +453,42 @@ fn postings_many(
         }
         return Ok(out);
     }
+    if filed(store, txn, list)?.saturating_mul(FEW_FILED) <= keys.len() {
+        // Few postings for the keys (a family of short documents'): each key is looked up in a
+        // map of them all, where sorting the keys would take longer.
+        let mut all: HashMap<u64, Vec<u32>> = HashMap::default();
+        for run in runs(store, txn, list.tag(), RECORD)? {
+            let (run, _) = run?;
+            for i in 0..run.len() {
+                all.entry(run.key(i))
+                    .or_default()
+                    .push(decode_doc(run.value(i)));
+            }
+        }
+        for (key, (n, docs)) in keys.iter().zip(&mut out) {
+            if let Some(filed) = all.get(key) {
+                *n = filed.len().min(limit + 1);
+                if !(list.drops_common() && *n >= limit) {
+                    docs.extend_from_slice(&filed[..filed.len().min(limit)]);
+                }
+            }
+        }
+        return Ok(out);
+    }
     let order = key_order(keys);
-    // Keys with more than `limit` documents found (common anchors) are not searched further.
+    // Keys with more than `limit` documents found are not searched further.
     let mut full = vec![false; keys.len()];
     for run in runs(store, txn, list.tag(), RECORD)? {
         let (run, summary) = run?;
         sweep(run, summary, keys, &order, Some(&full), |i, at| {
             let (n, docs) = &mut out[i];
-            if *n <= limit {
-                *n += take_at(run, at, keys[i], limit - *n, docs);
+            let found = count_at(run, at, keys[i], limit + 1 - *n);
+            if *n + found >= limit && list.drops_common() {
+                *docs = Vec::new();
+            } else {
+                docs.extend(docs_at(run, at, found.min(limit - *n)));
             }
+            *n += found;
         });
         for (full, (n, _)) in full.iter_mut().zip(&out) {
             *full = *n > limit;
@@ -464,6 +500,21 @@ fn postings_many(
     Ok(out)
 }
 
+/// A family with at most one posting for this many keys looked up is put in a map.
+pub const FEW_FILED: usize = 4;
+
+/// Postings filed in a segmented family.
+fn filed(store: &Lmdb, txn: &RoTxn, list: Postings) -> Result<usize, StoreError> {
+    if !list.segmented() {
+        return Ok(0);
+    }
+    let mut records = 0;
+    for run in runs(store, txn, list.tag(), RECORD)? {
+        records += run?.0.len();
+    }
+    Ok(records)
+}
+
 /// Keys at least one to this many records of a run are looked up by galloping on from the key
 /// before (a few probes in the same pages) rather than by interpolation.
 const GALLOP_RATIO: usize = 256;
@@ -472,6 +523,9 @@ const GALLOP_RATIO: usize = 256;
 /// and where many keys are looked up at once (a batch's) each is found near the one before (a
 /// document's own keys alone are scattered over the whole run).
 fn key_order(keys: &[u64]) -> Vec<u32> {
+    if keys.is_sorted() {
+        return (0..keys.len() as u32).collect();
+    }
     // Sorted as (key, position) pairs: a sort of positions by key reads the keys scattered.
     let mut pairs: Vec<(u64, u32)> = keys.iter().copied().zip(0..).collect();
     sort_spread(&mut pairs, |&(k, _)| k);
@@ -835,12 +889,20 @@ impl<'a> Summary<'a> {
 /// record whose key is not below `key`; returns how many are there, counting at most `limit + 1`.
 fn take_at(run: Run, lo: usize, key: u64, limit: usize, out: &mut Vec<u32>) -> usize {
     // Counted first, so the documents are added with one allocation.
-    let end = (lo..run.len().min(lo.saturating_add(limit + 1)))
-        .find(|&i| run.key(i) != key)
-        .unwrap_or_else(|| run.len().min(lo.saturating_add(limit + 1)));
-    let n = end - lo;
-    out.extend((lo..lo + n.min(limit)).map(|i| decode_doc(run.value(i))));
+    let n = count_at(run, lo, key, limit + 1);
+    out.extend(docs_at(run, lo, n.min(limit)));
     n
+}
+
+/// The records of `key` in `run` from `lo` on, counting at most `most`.
+fn count_at(run: Run, lo: usize, key: u64, most: usize) -> usize {
+    let end = run.len().min(lo.saturating_add(most));
+    (lo..end).find(|&i| run.key(i) != key).unwrap_or(end) - lo
+}
+
+/// The documents of the `n` records of `run` from `lo`.
+fn docs_at(run: Run<'_>, lo: usize, n: usize) -> impl Iterator<Item = u32> + '_ {
+    (lo..lo + n).map(move |i| decode_doc(run.value(i)))
 }
 
 /// A run's bytes from sorted postings.
@@ -895,6 +957,9 @@ macro_rules! read_impl {
                 limit: usize,
             ) -> Result<Vec<(usize, Vec<u32>)>, StoreError> {
                 postings_many(self.store, &self.txn, list, keys, limit)
+            }
+            fn filed(&self, list: Postings) -> Result<usize, StoreError> {
+                filed(self.store, &self.txn, list)
             }
             fn tallies<T: Tally>(&self, keys: &[u64]) -> Result<Vec<T>, StoreError> {
                 tallies(self.store, &self.txn, keys)
@@ -1299,35 +1364,45 @@ mod tests {
     fn many_keys_are_found_as_each_alone_in_dense_and_sparse_runs() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Lmdb::open(dir.path()).expect("opens");
-        // A large run and small ones after it, keys spread over the whole range and repeated.
+        // A large run and small ones after it, keys spread over the whole range and repeated; the
+        // short documents' anchors only the last, few postings for many keys.
         let key = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) % 5_000;
         for (round, size) in [20_000u32, 300, 7].into_iter().enumerate() {
             let mut w = store.write().expect("writes");
-            let postings = (0..size)
+            let postings: Vec<(u64, u32)> = (0..size)
                 .map(|i| (key(u64::from(i)) << 40, round as u32 * 100_000 + i))
                 .collect();
-            w.append_run(Postings::Bands, postings).expect("appends");
+            w.append_run(Postings::Bands, postings.clone())
+                .expect("appends");
+            w.append_run(Postings::Anchors, postings.clone())
+                .expect("appends");
+            if size < 10 {
+                w.append_run(Postings::ShortAnchors, postings)
+                    .expect("appends");
+            }
             w.commit().expect("commits");
         }
         let r = store.read().expect("reads");
-        // Few keys (searched by interpolation) and many (by galloping), in no order, repeated,
-        // with keys filed nowhere and a limit that cuts some lists.
-        for n in [5u64, 40_000] {
+        // Few keys (searched by interpolation) and many (by galloping, or in a map of the short
+        // documents' few), in no order, repeated, with keys filed nowhere and a limit that cuts
+        // some lists; an anchor's documents are not given when it is that common.
+        let lists = [Postings::Bands, Postings::Anchors, Postings::ShortAnchors];
+        for (list, n) in lists.into_iter().flat_map(|l| [(l, 5u64), (l, 40_000)]) {
             let keys: Vec<u64> = (0..n).map(|i| key(i * 7 + 3) << 40 | (i % 2)).collect();
-            let many = r
-                .postings_many(Postings::Bands, &keys, 3)
-                .expect("searches");
+            let many = r.postings_many(list, &keys, 5).expect("searches");
             assert_eq!(many.len(), keys.len());
             for (&k, (count, docs)) in keys.iter().zip(&many) {
                 let mut alone = Vec::new();
-                let c = r
-                    .postings(Postings::Bands, k, 3, &mut alone)
-                    .expect("searches");
-                assert_eq!((c, &alone), (*count, docs), "key {k:#x}");
+                let c = r.postings(list, k, 5, &mut alone).expect("searches");
+                if list.drops_common() && c >= 5 {
+                    alone.clear();
+                }
+                assert_eq!((c, &alone), (*count, docs), "{list:?} key {k:#x}");
             }
-            assert!(
-                n < 100 || many.iter().any(|(c, _)| *c > 3) && many.iter().any(|(c, _)| *c == 0)
-            );
+            let common = many.iter().any(|(c, _)| *c > 5);
+            assert!(n < 100 || list == Postings::ShortAnchors || common);
+            let given = many.iter().any(|(c, d)| *c > 0 && d.len() == *c);
+            assert!(n < 100 || given, "{list:?}");
         }
     }
 
