@@ -478,9 +478,27 @@ fn postings_many(
     let order = key_order(keys);
     // Keys with more than `limit` documents found are not searched further.
     let mut full = vec![false; keys.len()];
+    let mut skip = full.clone();
     for run in runs(store, txn, list.tag(), RECORD)? {
         let (run, summary) = run?;
-        sweep(run, summary, keys, &order, Some(&full), |i, at| {
+        skip.copy_from_slice(&full);
+        let alone = !near(keys.len(), run);
+        if let Some(summary) =
+            summary.filter(|s| alone && list.drops_common() && !s.crowded.is_empty())
+        {
+            // An anchor looked up alone that the run files too often to count is counted from
+            // its summary (a batch's keys, swept, are counted in pages read anyway).
+            for (i, &key) in keys.iter().enumerate() {
+                let (n, docs) = &mut out[i];
+                let crowded = (!full[i]).then(|| summary.crowded(key)).flatten();
+                if let Some(c) = crowded.filter(|&c| *n + c >= limit) {
+                    *n += c.min(limit + 1 - *n);
+                    *docs = Vec::new();
+                    skip[i] = true;
+                }
+            }
+        }
+        sweep(run, summary, keys, &order, Some(&skip), |i, at| {
             let (n, docs) = &mut out[i];
             let found = count_at(run, at, keys[i], limit + 1 - *n);
             if *n + found >= limit && list.drops_common() {
@@ -532,6 +550,12 @@ fn key_order(keys: &[u64]) -> Vec<u32> {
     pairs.into_iter().map(|(_, i)| i).collect()
 }
 
+/// Whether `keys` keys are looked up in `run` by galloping from one to the next (in key order):
+/// they fall near each other. If not, each is looked up alone.
+fn near(keys: usize, run: Run) -> bool {
+    keys.saturating_mul(GALLOP_RATIO) >= run.len()
+}
+
 /// Calls `f(i, at)` for each key in `order` ([`key_order`]) with `at`, the first record of `run`
 /// whose key is not below `keys[i]`, but for keys `skip` (if given) marks and those the run's
 /// summary (if any) rules out. Keys scattered over a large run (a few documents') are each looked
@@ -544,7 +568,7 @@ fn sweep(
     skip: Option<&[bool]>,
     mut f: impl FnMut(usize, usize),
 ) {
-    let near = keys.len().saturating_mul(GALLOP_RATIO) >= run.len();
+    let near = near(keys.len(), run);
     let mut at = 0;
     for &i in order {
         let i = i as usize;
@@ -824,13 +848,17 @@ impl Filter<'_> {
     }
 }
 
-/// What a large run is filed with, for lookups of a few keys: a [`Filter`] of its keys, and the
-/// key of every [`FENCE_STEP`]-th record (its *fences*, 0.5% of its size), so that a key the filter
-/// passes is found among those records, one page of the run or two (where an interpolating search
-/// read four to six pages of a run of a hundred million records).
+/// What a large run is filed with, for lookups of a few keys: a [`Filter`] of its keys, its
+/// crowded keys with their counts, and the key of every [`FENCE_STEP`]-th record (its *fences*,
+/// 0.5% of its size), so that a key the filter passes is found among those records, one page of
+/// the run or two (where an interpolating search read four to six pages of a run of a hundred
+/// million records), and an anchor too common to count is known without reading the run.
 #[derive(Clone, Copy)]
 struct Summary<'a> {
     filter: Filter<'a>,
+    /// Keys filed at least [`CROWDED`] times in the run, ascending, each with how many times:
+    /// 12 bytes each, key and count, little-endian (empty in a summary filed before them).
+    crowded: &'a [u8],
     /// Keys, little-endian.
     fences: &'a [u8],
 }
@@ -838,13 +866,36 @@ struct Summary<'a> {
 /// Records of a run between two fences.
 const FENCE_STEP: usize = 128;
 
+/// A key filed this many times in a run is listed with its count in the run's summary: a check
+/// meets some 70 anchors too common to count at a million articles, each a page or two of a run
+/// read only to count it.
+const CROWDED: usize = 64;
+
+/// Set in a summary's first word (the filter's length) when its crowded keys follow the filter.
+const WITH_CROWDED: u64 = 1 << 63;
+
 impl<'a> Summary<'a> {
-    /// A run's summary, encoded: the filter's length (8 bytes), the filter, the fences.
+    /// A run's summary, encoded: the filter's length (8 bytes, with [`WITH_CROWDED`]), the
+    /// filter, the crowded keys' length (8 bytes) and the keys, the fences.
     fn of(run: Run) -> Vec<u8> {
         let filter = Filter::of(run);
-        let mut out = Vec::with_capacity(8 + filter.len() + run.len() / FENCE_STEP * 8 + 8);
-        out.extend((filter.len() as u64).to_le_bytes());
+        let mut crowded = Vec::new();
+        let mut i = 0;
+        while i < run.len() {
+            let key = run.key(i);
+            let n = count_at(run, i, key, usize::MAX);
+            if n >= CROWDED {
+                crowded.extend(key.to_le_bytes());
+                crowded.extend(u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+            }
+            i += n.max(1);
+        }
+        let fences = run.len().div_ceil(FENCE_STEP) * 8;
+        let mut out = Vec::with_capacity(16 + filter.len() + crowded.len() + fences);
+        out.extend((filter.len() as u64 | WITH_CROWDED).to_le_bytes());
         out.extend(filter);
+        out.extend((crowded.len() as u64).to_le_bytes());
+        out.extend(crowded);
         for i in (0..run.len()).step_by(FENCE_STEP) {
             out.extend(run.key(i).to_le_bytes());
         }
@@ -853,13 +904,36 @@ impl<'a> Summary<'a> {
 
     fn decode(bytes: &'a [u8]) -> Option<Summary<'a>> {
         let (len, rest) = bytes.split_first_chunk::<8>()?;
-        let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
-        (len <= rest.len()).then(|| Summary {
-            filter: Filter {
-                blocks: &rest[..len],
-            },
-            fences: &rest[len..],
+        let len = u64::from_le_bytes(*len);
+        let (filter, rest) = rest.split_at_checked(usize::try_from(len & !WITH_CROWDED).ok()?)?;
+        let (crowded, fences) = if len & WITH_CROWDED == 0 {
+            (&[][..], rest)
+        } else {
+            let (n, rest) = rest.split_first_chunk::<8>()?;
+            rest.split_at_checked(usize::try_from(u64::from_le_bytes(*n)).ok()?)?
+        };
+        Some(Summary {
+            filter: Filter { blocks: filter },
+            crowded,
+            fences,
         })
+    }
+
+    /// Whether the summary lists the run's crowded keys (one filed before them does not).
+    fn lists_crowded(bytes: &[u8]) -> bool {
+        bytes
+            .first_chunk::<8>()
+            .is_some_and(|b| u64::from_le_bytes(*b) & WITH_CROWDED != 0)
+    }
+
+    /// How many times the run files `key`, if it is crowded (filed at least [`CROWDED`] times).
+    fn crowded(self, key: u64) -> Option<usize> {
+        let entry = |j: usize| &self.crowded[j * 12..j * 12 + 12];
+        let key_of = |j: usize| u64::from_le_bytes(entry(j)[..8].try_into().unwrap_or_default());
+        let entries = self.crowded.len() / 12;
+        let j = first_not(0, entries, |j| key_of(j) < key);
+        (j < entries && key_of(j) == key)
+            .then(|| u32::from_le_bytes(entry(j)[8..].try_into().unwrap_or_default()) as usize)
     }
 
     fn fence(self, j: usize) -> u64 {
@@ -1144,7 +1218,8 @@ impl LmdbWrite<'_> {
                 continue;
             }
             let key = summary_key(key)?;
-            if segments.get(&self.txn, &key)?.is_none() {
+            let filed = segments.get(&self.txn, &key)?;
+            if !filed.is_some_and(Summary::lists_crowded) {
                 missing.push((key, Summary::of(Run { bytes, width })));
             }
         }
@@ -1404,6 +1479,88 @@ mod tests {
             let given = many.iter().any(|(c, d)| *c > 0 && d.len() == *c);
             assert!(n < 100 || given, "{list:?}");
         }
+    }
+
+    #[test]
+    fn a_large_runs_common_anchors_are_counted_from_its_summary() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Lmdb::open(dir.path()).expect("opens");
+        let key = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // Two documents a key, but for a common anchor (200), one filed often (70, crowded but
+        // under the limit) and one less (30).
+        let (common, often, less) = (key(1 << 40), key(1 << 41), key(1 << 42));
+        let mut postings: Vec<(u64, u32)> = (0..SUMMARY_MIN as u32)
+            .map(|i| (key(u64::from(i / 2)), i))
+            .collect();
+        for (k, n) in [(common, 200u32), (often, 70), (less, 30)] {
+            postings.extend((0..n).map(|i| (k, 10_000_000 + i)));
+        }
+        let mut w = store.write().expect("writes");
+        w.append_run(Postings::Anchors, postings).expect("appends");
+        w.commit().expect("commits");
+        let summary_bytes = || {
+            let r = store.read().expect("reads");
+            let mut found = Vec::new();
+            r.for_each(Table::Segments, &mut |k, v| {
+                if k[0] & SUMMARY_TAG != 0 {
+                    found.push((k.to_vec(), v.to_vec()));
+                }
+                Ok(())
+            })
+            .expect("lists");
+            found
+        };
+        let [(summary_key, bytes)] = summary_bytes().try_into().expect("one summary");
+        let summary = Summary::decode(&bytes).expect("decodes");
+        let counts = [common, often, less, key(3)].map(|k| summary.crowded(k));
+        assert_eq!(counts, [Some(200), Some(70), None, None]);
+        // Looked up alone (a check's few keys): the common anchor counted, no documents; the
+        // others' documents, as a scan gives them.
+        let check = || {
+            let r = store.read().expect("reads");
+            let keys = [common, often, less, key(5), key(u64::MAX)];
+            let found = r
+                .postings_many(Postings::Anchors, &keys, 100)
+                .expect("reads");
+            let docs = |from: u32, n: u32| (from..from + n).collect::<Vec<u32>>();
+            let want = [
+                (101, vec![]),
+                (70, docs(10_000_000, 70)),
+                (30, docs(10_000_000, 30)),
+                (2, vec![10, 11]),
+                (0, vec![]),
+            ];
+            assert_eq!(found, want);
+        };
+        check();
+        // A summary filed before crowded keys were listed (filter, fences) still reads, and is
+        // filed again with them at the family's next append.
+        let filter_len =
+            u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) & !WITH_CROWDED;
+        let filter_end = 8 + filter_len as usize;
+        let crowded_len = u64::from_le_bytes(
+            bytes[filter_end..filter_end + 8]
+                .try_into()
+                .expect("8 bytes"),
+        );
+        let mut old = filter_len.to_le_bytes().to_vec();
+        old.extend(&bytes[8..filter_end]);
+        old.extend(&bytes[filter_end + 8 + crowded_len as usize..]);
+        let decoded = Summary::decode(&old).expect("decodes");
+        assert!(!Summary::lists_crowded(&old) && decoded.crowded(common).is_none());
+        assert_eq!(decoded.fences, summary.fences);
+        let mut w = store.write().expect("writes");
+        w.put(Table::Segments, &summary_key, &old).expect("puts");
+        w.commit().expect("commits");
+        check();
+        let mut w = store.write().expect("writes");
+        w.append_run(Postings::Anchors, vec![(key(7), 20_000_000)])
+            .expect("appends");
+        w.commit().expect("commits");
+        let refiled = summary_bytes();
+        assert!(refiled.iter().all(|(_, b)| Summary::lists_crowded(b)));
+        assert_eq!(refiled.len(), 1);
+        check();
     }
 
     #[test]
