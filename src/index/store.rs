@@ -12,6 +12,7 @@
 //! numbers). A shared server store can implement the same two traits.
 
 use std::path::Path;
+use std::sync::{Arc, RwLock};
 
 use heed::types::Bytes;
 use heed::{Database, DatabaseFlags, Env, EnvFlags, EnvOpenOptions, RoTxn, RwTxn, WithoutTls};
@@ -253,6 +254,7 @@ pub struct Lmdb {
     env: Env<WithoutTls>,
     tables: [Db; 8],
     postings: [Db; 6],
+    kept: KeptSummaries,
 }
 
 impl std::fmt::Debug for Lmdb {
@@ -325,6 +327,7 @@ impl Lmdb {
             env,
             tables,
             postings,
+            kept: KeptSummaries::default(),
         })
     }
 
@@ -363,6 +366,7 @@ impl Lmdb {
             env,
             tables: tables.map(|db| db.expect("every table is there")),
             postings: postings.map(|db| db.expect("every table is there")),
+            kept: KeptSummaries::default(),
         })))
     }
 
@@ -403,6 +407,7 @@ fn get(store: &Lmdb, txn: &RoTxn, table: Table, key: &[u8]) -> Result<Option<Vec
 fn postings(
     store: &Lmdb,
     txn: &RoTxn,
+    committed: bool,
     list: Postings,
     key: u64,
     limit: usize,
@@ -410,8 +415,9 @@ fn postings(
 ) -> Result<usize, StoreError> {
     if list.segmented() {
         let mut n = 0;
-        for run in runs(store, txn, list.tag(), RECORD)? {
-            let (run, summary) = run?;
+        for run in runs(store, txn, committed, list.tag(), RECORD)? {
+            let (run, held) = run?;
+            let summary = held.as_ref().and_then(Held::summary);
             let Some(at) = find(run, summary, key, 0) else {
                 continue;
             };
@@ -442,6 +448,7 @@ fn postings(
 fn postings_many(
     store: &Lmdb,
     txn: &RoTxn,
+    committed: bool,
     list: Postings,
     keys: &[u64],
     limit: usize,
@@ -449,7 +456,7 @@ fn postings_many(
     let mut out: Vec<(usize, Vec<u32>)> = keys.iter().map(|_| (0, Vec::new())).collect();
     if !list.segmented() {
         for (&key, (n, docs)) in keys.iter().zip(&mut out) {
-            *n = postings(store, txn, list, key, limit, docs)?;
+            *n = postings(store, txn, committed, list, key, limit, docs)?;
         }
         return Ok(out);
     }
@@ -457,7 +464,7 @@ fn postings_many(
         // Few postings for the keys (a family of short documents'): each key is looked up in a
         // map of them all, where sorting the keys would take longer.
         let mut all: HashMap<u64, Vec<u32>> = HashMap::default();
-        for run in runs(store, txn, list.tag(), RECORD)? {
+        for run in runs(store, txn, committed, list.tag(), RECORD)? {
             let (run, _) = run?;
             for i in 0..run.len() {
                 all.entry(run.key(i))
@@ -479,8 +486,9 @@ fn postings_many(
     // Keys with more than `limit` documents found are not searched further.
     let mut full = vec![false; keys.len()];
     let mut skip = full.clone();
-    for run in runs(store, txn, list.tag(), RECORD)? {
-        let (run, summary) = run?;
+    for run in runs(store, txn, committed, list.tag(), RECORD)? {
+        let (run, held) = run?;
+        let summary = held.as_ref().and_then(Held::summary);
         skip.copy_from_slice(&full);
         let alone = !near(keys.len(), run);
         if let Some(summary) =
@@ -527,8 +535,11 @@ fn filed(store: &Lmdb, txn: &RoTxn, list: Postings) -> Result<usize, StoreError>
         return Ok(0);
     }
     let mut records = 0;
-    for run in runs(store, txn, list.tag(), RECORD)? {
-        records += run?.0.len();
+    for run in store
+        .table(Table::Segments)
+        .prefix_iter(txn, &[list.tag()])?
+    {
+        records += run?.1.len() / RECORD;
     }
     Ok(records)
 }
@@ -606,14 +617,15 @@ fn summary_key(run_key: &[u8]) -> Result<[u8; 9], StoreError> {
     Ok(key)
 }
 
-/// The runs of family `tag` (records of `width` bytes), oldest first, each with its summary if it
-/// has one.
+/// The runs of family `tag` (records of `width` bytes), oldest first, each with its summary's
+/// bytes if it has one: kept in memory if `txn` is a committed snapshot (`committed`).
 fn runs<'t>(
-    store: &Lmdb,
+    store: &'t Lmdb,
     txn: &'t RoTxn,
+    committed: bool,
     tag: u8,
     width: usize,
-) -> Result<impl Iterator<Item = Result<(Run<'t>, Option<Summary<'t>>), StoreError>>, StoreError> {
+) -> Result<impl Iterator<Item = Result<(Run<'t>, Option<Held<'t>>), StoreError>>, StoreError> {
     let segments = store.table(Table::Segments);
     Ok(segments.prefix_iter(txn, &[tag])?.map(move |entry| {
         let (key, bytes) = entry?;
@@ -621,18 +633,133 @@ fn runs<'t>(
         if run.len() < SUMMARY_MIN {
             return Ok((run, None));
         }
-        let summary = segments
-            .get(txn, &summary_key(key)?)?
-            .and_then(Summary::decode);
-        Ok((run, summary))
+        let key = summary_key(key)?;
+        let size = run.bytes.len();
+        if let Some(kept) = committed.then(|| store.kept.get(&key, size)).flatten() {
+            return Ok((run, Some(Held::Kept(kept))));
+        }
+        let Some(bytes) = segments.get(txn, &key)? else {
+            return Ok((run, None));
+        };
+        // A summary whose run is no longer there (merged away) is dropped for another.
+        let live = |summary: &[u8; 9], size: usize| {
+            let mut run = *summary;
+            run[0] &= !SUMMARY_TAG;
+            matches!(segments.get(txn, &run), Ok(Some(bytes)) if bytes.len() == size)
+        };
+        let kept = committed.then(|| store.kept.keep(key, size, bytes, live));
+        match kept.flatten() {
+            Some(kept) => Ok((run, Some(Held::Kept(kept)))),
+            None => Ok((run, Some(Held::Mapped(bytes)))),
+        }
     }))
 }
 
-fn tallies<T: Tally>(store: &Lmdb, txn: &RoTxn, keys: &[u64]) -> Result<Vec<T>, StoreError> {
+/// A run's summary as read: kept in the process's memory, or in the store's map.
+enum Held<'t> {
+    Kept(Arc<[u8]>),
+    Mapped(&'t [u8]),
+}
+
+impl Held<'_> {
+    fn summary(&self) -> Option<Summary<'_>> {
+        Summary::decode(match self {
+            Held::Kept(bytes) => bytes,
+            Held::Mapped(bytes) => bytes,
+        })
+    }
+}
+
+/// The summaries of large runs read from committed snapshots, copied into the process's memory
+/// (at most [`KEPT_MEMORY`] bytes): probed for nearly every key a check looks up, their pages are
+/// the ones a check must not wait for. In a 1 GB memory cgroup at a million articles (112 MB of
+/// summaries), held in the store's map they were evicted among the runs' pages, and a check read
+/// some 40 pages of them from the disk.
+///
+/// A run is never rewritten under its number (a merged run takes the next), so a summary kept under
+/// its run's number (and size) stays true; one of a run merged away is dropped when the memory is
+/// wanted.
+struct KeptSummaries {
+    kept: RwLock<Kept>,
+    /// The most bytes kept ([`KEPT_MEMORY`]).
+    limit: usize,
+}
+
+impl Default for KeptSummaries {
+    fn default() -> Self {
+        KeptSummaries {
+            kept: RwLock::default(),
+            limit: KEPT_MEMORY,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Kept {
+    /// Summary key → its run's size in bytes, and the summary.
+    by_key: HashMap<[u8; 9], (usize, Arc<[u8]>)>,
+    /// Bytes of the summaries kept.
+    bytes: usize,
+}
+
+/// The most memory kept summaries take.
+const KEPT_MEMORY: usize = 256 << 20;
+
+impl KeptSummaries {
+    /// The summary kept under `key` for a run of `size` bytes.
+    fn get(&self, key: &[u8; 9], size: usize) -> Option<Arc<[u8]>> {
+        let kept = self.kept.read().ok()?;
+        let (run_size, summary) = kept.by_key.get(key)?;
+        (*run_size == size).then(|| Arc::clone(summary))
+    }
+
+    /// Keeps `bytes`, the summary under `key` of a run of `size` bytes, if there is room once
+    /// the summaries whose runs are no longer `live` are dropped.
+    fn keep(
+        &self,
+        key: [u8; 9],
+        size: usize,
+        bytes: &[u8],
+        live: impl Fn(&[u8; 9], usize) -> bool,
+    ) -> Option<Arc<[u8]>> {
+        let mut kept = self.kept.write().ok()?;
+        let Kept {
+            by_key,
+            bytes: total,
+        } = &mut *kept;
+        if let Some((_, old)) = by_key.remove(&key) {
+            *total -= old.len();
+        }
+        if *total + bytes.len() > self.limit {
+            by_key.retain(|k, (run_size, summary)| {
+                let keep = live(k, *run_size);
+                if !keep {
+                    *total -= summary.len();
+                }
+                keep
+            });
+            if *total + bytes.len() > self.limit {
+                return None;
+            }
+        }
+        let bytes: Arc<[u8]> = bytes.into();
+        *total += bytes.len();
+        by_key.insert(key, (size, Arc::clone(&bytes)));
+        Some(bytes)
+    }
+}
+
+fn tallies<T: Tally>(
+    store: &Lmdb,
+    txn: &RoTxn,
+    committed: bool,
+    keys: &[u64],
+) -> Result<Vec<T>, StoreError> {
     let mut out = vec![T::default(); keys.len()];
     let order = key_order(keys);
-    for run in runs(store, txn, T::TAG, 8 + T::WIDTH)? {
-        let (run, summary) = run?;
+    for run in runs(store, txn, committed, T::TAG, 8 + T::WIDTH)? {
+        let (run, held) = run?;
+        let summary = held.as_ref().and_then(Held::summary);
         sweep(run, summary, keys, &order, None, |i, at| {
             if at < run.len() && run.key(at) == keys[i] {
                 out[i].add(&T::decode(run.value(at)));
@@ -1022,7 +1149,15 @@ macro_rules! read_impl {
                 limit: usize,
                 out: &mut Vec<u32>,
             ) -> Result<usize, StoreError> {
-                postings(self.store, &self.txn, list, key, limit, out)
+                postings(
+                    self.store,
+                    &self.txn,
+                    Self::COMMITTED,
+                    list,
+                    key,
+                    limit,
+                    out,
+                )
             }
             fn postings_many(
                 &self,
@@ -1030,13 +1165,13 @@ macro_rules! read_impl {
                 keys: &[u64],
                 limit: usize,
             ) -> Result<Vec<(usize, Vec<u32>)>, StoreError> {
-                postings_many(self.store, &self.txn, list, keys, limit)
+                postings_many(self.store, &self.txn, Self::COMMITTED, list, keys, limit)
             }
             fn filed(&self, list: Postings) -> Result<usize, StoreError> {
                 filed(self.store, &self.txn, list)
             }
             fn tallies<T: Tally>(&self, keys: &[u64]) -> Result<Vec<T>, StoreError> {
-                tallies(self.store, &self.txn, keys)
+                tallies(self.store, &self.txn, Self::COMMITTED, keys)
             }
             fn for_each(&self, table: Table, f: &mut Visitor<'_>) -> Result<(), StoreError> {
                 for_each(self.store, &self.txn, table, f)
@@ -1050,6 +1185,16 @@ macro_rules! read_impl {
 
 read_impl!(LmdbRead<'_>);
 read_impl!(LmdbWrite<'_>);
+
+impl LmdbRead<'_> {
+    /// A snapshot holds committed runs only, whose summaries may be kept.
+    const COMMITTED: bool = true;
+}
+
+impl LmdbWrite<'_> {
+    /// A write transaction's runs may yet be rolled back.
+    const COMMITTED: bool = false;
+}
 
 impl WriteTxn for LmdbWrite<'_> {
     fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
@@ -1346,6 +1491,20 @@ impl Store for Lmdb {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every summary filed: its key, its bytes.
+    fn summaries(store: &Lmdb) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let r = store.read().expect("reads");
+        let mut found = Vec::new();
+        r.for_each(Table::Segments, &mut |k, v| {
+            if k[0] & SUMMARY_TAG != 0 {
+                found.push((k.to_vec(), v.to_vec()));
+            }
+            Ok(())
+        })
+        .expect("lists");
+        found
+    }
     use crate::index::chrome::SourceCount;
 
     #[test]
@@ -1498,19 +1657,7 @@ mod tests {
         let mut w = store.write().expect("writes");
         w.append_run(Postings::Anchors, postings).expect("appends");
         w.commit().expect("commits");
-        let summary_bytes = || {
-            let r = store.read().expect("reads");
-            let mut found = Vec::new();
-            r.for_each(Table::Segments, &mut |k, v| {
-                if k[0] & SUMMARY_TAG != 0 {
-                    found.push((k.to_vec(), v.to_vec()));
-                }
-                Ok(())
-            })
-            .expect("lists");
-            found
-        };
-        let [(summary_key, bytes)] = summary_bytes().try_into().expect("one summary");
+        let [(summary_key, bytes)] = summaries(&store).try_into().expect("one summary");
         let summary = Summary::decode(&bytes).expect("decodes");
         let counts = [common, often, less, key(3)].map(|k| summary.crowded(k));
         assert_eq!(counts, [Some(200), Some(70), None, None]);
@@ -1557,10 +1704,39 @@ mod tests {
         w.append_run(Postings::Anchors, vec![(key(7), 20_000_000)])
             .expect("appends");
         w.commit().expect("commits");
-        let refiled = summary_bytes();
+        let refiled = summaries(&store);
         assert!(refiled.iter().all(|(_, b)| Summary::lists_crowded(b)));
         assert_eq!(refiled.len(), 1);
         check();
+    }
+
+    #[test]
+    fn summaries_are_kept_for_their_runs_within_the_memory_allowed() {
+        let kept = KeptSummaries {
+            limit: 100,
+            ..KeptSummaries::default()
+        };
+        let (a, b) = ([1; 9], [2; 9]);
+        assert!(kept.get(&a, 1_000).is_none());
+        let alive = |_: &[u8; 9], _: usize| true;
+        assert_eq!(
+            kept.keep(a, 1_000, &[7; 60], alive).as_deref(),
+            Some(&[7; 60][..])
+        );
+        assert_eq!(kept.get(&a, 1_000).as_deref(), Some(&[7; 60][..]));
+        // Another run under the same number (its size differs) is not given the summary.
+        assert!(kept.get(&a, 2_000).is_none());
+        // No room for another while the first run is there; once it is gone, the first summary
+        // makes room.
+        assert!(kept.keep(b, 500, &[8; 60], alive).is_none());
+        let a_gone = |k: &[u8; 9], _: usize| *k != [1; 9];
+        assert!(kept.keep(b, 500, &[8; 60], a_gone).is_some());
+        assert!(kept.get(&a, 1_000).is_none());
+        assert_eq!(kept.get(&b, 500).as_deref(), Some(&[8; 60][..]));
+        // Kept again under its key, a summary replaces the one before.
+        assert!(kept.keep(b, 600, &[9; 80], alive).is_some());
+        assert_eq!(kept.get(&b, 600).as_deref(), Some(&[9; 80][..]));
+        assert!(kept.keep(a, 1_000, &[7; 30], alive).is_none());
     }
 
     #[test]
@@ -1595,16 +1771,10 @@ mod tests {
             w.commit().expect("commits");
         };
         let filters = || {
-            let r = store.read().expect("reads");
-            let mut found = Vec::new();
-            r.for_each(Table::Segments, &mut |k, _| {
-                if k[0] & SUMMARY_TAG != 0 {
-                    found.push(k.to_vec());
-                }
-                Ok(())
-            })
-            .expect("lists");
-            found
+            summaries(&store)
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect::<Vec<_>>()
         };
         append(0, 1000);
         assert!(filters().is_empty(), "a small run has no filter");
