@@ -918,8 +918,8 @@ const FILTER_PROBES: u32 = 7;
 const FILTER_BLOCK: usize = 64;
 
 impl Filter<'_> {
-    /// The filter of a run's keys, encoded.
-    fn of(run: Run) -> Vec<u8> {
+    /// The filter of a run's keys (`distinct` of them), encoded.
+    fn of(run: Run, distinct: usize) -> Vec<u8> {
         let keys = || {
             let mut last = None;
             (0..run.len()).map(move |i| run.key(i)).filter(move |&k| {
@@ -928,9 +928,7 @@ impl Filter<'_> {
                 new
             })
         };
-        let blocks = (keys().count() * FILTER_BITS)
-            .div_ceil(FILTER_BLOCK * 8)
-            .max(1);
+        let blocks = (distinct * FILTER_BITS).div_ceil(FILTER_BLOCK * 8).max(1);
         let mut words = vec![0u64; blocks * FILTER_BLOCK / 8];
         for key in keys() {
             let (block, bits) = Filter::probe(key, blocks);
@@ -1005,8 +1003,8 @@ impl<'a> Summary<'a> {
     /// A run's summary, encoded: the filter's length (8 bytes, with [`WITH_CROWDED`]), the
     /// filter, the crowded keys' length (8 bytes) and the keys, the fences.
     fn of(run: Run) -> Vec<u8> {
-        let filter = Filter::of(run);
-        let mut crowded = Vec::new();
+        // One pass counts the distinct keys (the filter's size) and lists the crowded ones.
+        let (mut distinct, mut crowded) = (0, Vec::new());
         let mut i = 0;
         while i < run.len() {
             let key = run.key(i);
@@ -1015,8 +1013,10 @@ impl<'a> Summary<'a> {
                 crowded.extend(key.to_le_bytes());
                 crowded.extend(u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
             }
+            distinct += 1;
             i += n.max(1);
         }
+        let filter = Filter::of(run, distinct);
         let fences = run.len().div_ceil(FENCE_STEP) * 8;
         let mut out = Vec::with_capacity(16 + filter.len() + crowded.len() + fences);
         out.extend((filter.len() as u64 | WITH_CROWDED).to_le_bytes());
@@ -1747,10 +1747,11 @@ mod tests {
         let mut keys: Vec<u64> = (0..100_000).map(|i| key(i / 3) >> 8).collect();
         keys.sort_unstable();
         let run = encode_run(&keys.iter().map(|&k| (k, 1u32)).collect::<Vec<_>>());
-        let bytes = Filter::of(Run::postings(&run));
-        // Ten bits for each of the 33,334 distinct keys, in whole blocks.
-        assert_eq!(bytes.len(), 33_334usize * 10 / 8 / 64 * 64 + 64);
-        let filter = Filter { blocks: &bytes };
+        let summary = Summary::of(Run::postings(&run));
+        let filter = Summary::decode(&summary).expect("decodes").filter;
+        // Ten bits for each of the 33,334 distinct keys (counted in the summary's pass), in whole
+        // blocks.
+        assert_eq!(filter.blocks.len(), 33_334usize * 10 / 8 / 64 * 64 + 64);
         assert!(keys.iter().all(|&k| filter.may_hold(k)));
         let passed = (1_000_000..1_100_000u64)
             .filter(|&i| filter.may_hold(key(i) >> 8))
