@@ -483,11 +483,16 @@ fn postings_many(
         return Ok(out);
     }
     let order = key_order(keys);
+    let runs = runs(store, txn, committed, list.tag(), RECORD)?.collect::<Result<Vec<_>, _>>()?;
+    // An anchor the summary counts as too common is not read.
+    let counted = |summary: Summary, key: u64| {
+        list.drops_common() && summary.crowded(key).is_some_and(|c| c >= limit)
+    };
+    prefetch(&runs, keys, counted);
     // Keys with more than `limit` documents found are not searched further.
     let mut full = vec![false; keys.len()];
     let mut skip = full.clone();
-    for run in runs(store, txn, committed, list.tag(), RECORD)? {
-        let (run, held) = run?;
+    for (run, held) in runs {
         let summary = held.as_ref().and_then(Held::summary);
         skip.copy_from_slice(&full);
         let alone = !near(keys.len(), run);
@@ -559,6 +564,28 @@ fn key_order(keys: &[u64]) -> Vec<u32> {
     let mut pairs: Vec<(u64, u32)> = keys.iter().copied().zip(0..).collect();
     sort_spread(&mut pairs, |&(k, _)| k);
     pairs.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Asks the disk at once for the pages of the large runs that `keys`, each looked up alone, may be
+/// found in (those their summaries' filters pass, but for those `skip` says are not read), so
+/// that a check waits about as long as for one read rather than for one after another (75 a check
+/// at a million articles in 1 GB of memory).
+fn prefetch(runs: &[(Run, Option<Held>)], keys: &[u64], skip: impl Fn(Summary, u64) -> bool) {
+    for (run, held) in runs {
+        let summary = held.as_ref().and_then(Held::summary);
+        let Some(summary) = summary.filter(|_| !near(keys.len(), *run)) else {
+            continue;
+        };
+        for &key in keys {
+            if !summary.filter.may_hold(key) || skip(summary, key) {
+                continue;
+            }
+            if let Some((after, first)) = summary.window(*run, key) {
+                // The key's records may run on a little past its window.
+                run.prefetch(after, first + 2);
+            }
+        }
+    }
 }
 
 /// Whether `keys` keys are looked up in `run` by galloping from one to the next (in key order):
@@ -757,8 +784,9 @@ fn tallies<T: Tally>(
 ) -> Result<Vec<T>, StoreError> {
     let mut out = vec![T::default(); keys.len()];
     let order = key_order(keys);
-    for run in runs(store, txn, committed, T::TAG, 8 + T::WIDTH)? {
-        let (run, held) = run?;
+    let runs = runs(store, txn, committed, T::TAG, 8 + T::WIDTH)?.collect::<Result<Vec<_>, _>>()?;
+    prefetch(&runs, keys, |_, _| false);
+    for (run, held) in runs {
         let summary = held.as_ref().and_then(Held::summary);
         sweep(run, summary, keys, &order, None, |i, at| {
             if at < run.len() && run.key(at) == keys[i] {
@@ -782,6 +810,26 @@ fn for_each(
     Ok(())
 }
 
+/// Advises the kernel that the mapped pages of `bytes` will be read soon: it starts reading those
+/// not in memory, and returns.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn will_need(bytes: &[u8]) {
+    const PAGE: usize = 4096;
+    let start = bytes.as_ptr() as usize;
+    let aligned = start - start % PAGE;
+    let len = start + bytes.len() - aligned;
+    // SAFETY: madvise only advises; MADV_WILLNEED on pages of the read-only map LMDB holds for the
+    // life of the transaction `bytes` borrows from changes no memory, and a failure (an address
+    // outside a map, a page size other than 4 KB) is only advice not taken.
+    unsafe {
+        libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_WILLNEED);
+    }
+}
+
+#[cfg(not(unix))]
+fn will_need(_: &[u8]) {}
+
 /// A sorted run of fixed-size records, each a key (u64, big-endian) and a value.
 #[derive(Clone, Copy)]
 struct Run<'a> {
@@ -791,6 +839,16 @@ struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
+    /// Asks the disk for the pages of records `from..to` (they are read ahead, and the call does
+    /// not wait for them).
+    fn prefetch(self, from: usize, to: usize) {
+        let start = (from * self.width).min(self.bytes.len());
+        let end = (to * self.width).min(self.bytes.len());
+        if start < end {
+            will_need(&self.bytes[start..end]);
+        }
+    }
+
     /// A run of postings.
     #[cfg(test)]
     fn postings(bytes: &'a [u8]) -> Run<'a> {
@@ -1070,19 +1128,30 @@ impl<'a> Summary<'a> {
 
     /// [`lower_bound`] of `key` in `run` (its summary's), from record `from` on.
     fn lower_bound(self, run: Run, key: u64, from: usize) -> usize {
-        let fences = self.fences.len() / 8;
-        if fences != run.len().div_ceil(FENCE_STEP) {
+        let Some((after, first)) = self.window(run, key) else {
             return lower_bound(run, key, from);
-        }
-        // Fences before `p` are below the key, the others are not: the first record not below
-        // it is after fence p - 1's record and at most fence p's.
-        let lo = first_not(0, fences, |j| self.fence(j) < key);
-        let first = (lo * FENCE_STEP).min(run.len());
-        let after = (lo.saturating_sub(1) * FENCE_STEP).max(from);
+        };
+        let after = after.max(from);
         if after >= first {
             return first.max(from);
         }
         bisect(run, key, after, first)
+    }
+
+    /// The records of `run` the first not below `key` is among, `after..=first`, by the fences
+    /// (`None` if they are not the run's).
+    fn window(self, run: Run, key: u64) -> Option<(usize, usize)> {
+        let fences = self.fences.len() / 8;
+        if fences != run.len().div_ceil(FENCE_STEP) {
+            return None;
+        }
+        // Fences before `p` are below the key, the others are not: the first record not below
+        // it is after fence p - 1's record and at most fence p's.
+        let lo = first_not(0, fences, |j| self.fence(j) < key);
+        Some((
+            lo.saturating_sub(1) * FENCE_STEP,
+            (lo * FENCE_STEP).min(run.len()),
+        ))
     }
 }
 
@@ -1855,6 +1924,9 @@ mod tests {
                 let summary = Summary::of(run);
                 let summary = Summary::decode(&summary).expect("decodes");
                 proptest::prop_assert_eq!(summary.lower_bound(run, key, from), at);
+                // The records a check asks the disk for hold the answer.
+                let (after, first) = summary.window(run, key).expect("the run's fences");
+                proptest::prop_assert!(after <= at && at <= first, "{after} {at} {first}");
             }
         }
 
