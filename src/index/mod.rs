@@ -627,20 +627,16 @@ impl FactsCache {
             }
         }
         if !kept.is_empty() {
-            if let Ok(mut arena) = self.arena.write() {
-                for (d, facts) in kept {
-                    arena.insert(d, &facts);
-                }
-            }
+            self.keep(kept);
         }
         Ok(out)
     }
 
-    /// Keeps the facts of documents just committed.
-    fn keep(&self, facts: impl IntoIterator<Item = (u32, Vec<u8>)>) {
+    /// Keeps the facts of committed documents: read from a snapshot, or just committed.
+    fn keep(&self, facts: impl IntoIterator<Item = (u32, impl AsRef<[u8]>)>) {
         if let Ok(mut arena) = self.arena.write() {
             for (d, facts) in facts {
-                arena.insert(d, &facts);
+                arena.insert(d, facts.as_ref());
             }
         }
     }
@@ -2351,7 +2347,7 @@ impl Pending {
                 if more == 0 {
                     continue;
                 }
-                if list.drops_common() && *n + more >= limit {
+                if !list.gives_documents(*n + more, limit) {
                     // As `postings_many` gives a key this common: counted, no documents.
                     *n = (*n + more).min(limit + 1);
                     *out = Vec::new();

@@ -116,6 +116,14 @@ impl Postings {
     pub fn drops_common(self) -> bool {
         matches!(self, Postings::Anchors | Postings::ShortAnchors)
     }
+
+    /// Whether the documents of a key found filed `filed` times are given (at most `limit` of
+    /// them): not those of a key of a family that [drops common ones](Self::drops_common) filed
+    /// `limit` times or more. The one rule for the runs, their summaries' counts and a
+    /// transaction's pending postings.
+    pub fn gives_documents(self, filed: usize, limit: usize) -> bool {
+        !(self.drops_common() && filed >= limit)
+    }
 }
 
 /// A family of counters kept in segments, as the large postings families are: each write
@@ -189,7 +197,7 @@ pub trait ReadTxn {
     /// [`postings`](Self::postings) of many keys at once (a segmented family's runs are opened
     /// once): for each key, how many documents are filed there (at most `limit + 1`) and at most
     /// `limit` of them, but none if `limit` or more of an anchor family (see
-    /// [`Postings::drops_common`]).
+    /// [`Postings::gives_documents`]).
     fn postings_many(
         &self,
         list: Postings,
@@ -475,7 +483,7 @@ fn postings_many(
         for (key, (n, docs)) in keys.iter().zip(&mut out) {
             if let Some(filed) = all.get(key) {
                 *n = filed.len().min(limit + 1);
-                if !(list.drops_common() && *n >= limit) {
+                if list.gives_documents(*n, limit) {
                     docs.extend_from_slice(&filed[..filed.len().min(limit)]);
                 }
             }
@@ -486,7 +494,7 @@ fn postings_many(
     let runs = runs(store, txn, committed, list.tag(), RECORD)?.collect::<Result<Vec<_>, _>>()?;
     // An anchor the summary counts as too common is not read.
     let counted = |summary: Summary, key: u64| {
-        list.drops_common() && summary.crowded(key).is_some_and(|c| c >= limit)
+        (summary.crowded(key)).is_some_and(|c| !list.gives_documents(c, limit))
     };
     prefetch(&runs, keys, counted);
     // Keys with more than `limit` documents found are not searched further.
@@ -504,7 +512,7 @@ fn postings_many(
             for (i, &key) in keys.iter().enumerate() {
                 let (n, docs) = &mut out[i];
                 let crowded = (!full[i]).then(|| summary.crowded(key)).flatten();
-                if let Some(c) = crowded.filter(|&c| *n + c >= limit) {
+                if let Some(c) = crowded.filter(|&c| !list.gives_documents(*n + c, limit)) {
                     *n += c.min(limit + 1 - *n);
                     *docs = Vec::new();
                     skip[i] = true;
@@ -514,7 +522,7 @@ fn postings_many(
         sweep(run, summary, keys, &order, Some(&skip), |i, at| {
             let (n, docs) = &mut out[i];
             let found = count_at(run, at, keys[i], limit + 1 - *n);
-            if *n + found >= limit && list.drops_common() {
+            if !list.gives_documents(*n + found, limit) {
                 *docs = Vec::new();
             } else {
                 docs.extend(docs_at(run, at, found.min(limit - *n)));
@@ -1697,7 +1705,7 @@ mod tests {
             for (&k, (count, docs)) in keys.iter().zip(&many) {
                 let mut alone = Vec::new();
                 let c = r.postings(list, k, 5, &mut alone).expect("searches");
-                if list.drops_common() && c >= 5 {
+                if !list.gives_documents(c, 5) {
                     alone.clear();
                 }
                 assert_eq!((c, &alone), (*count, docs), "{list:?} key {k:#x}");
